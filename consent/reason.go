@@ -1,0 +1,81 @@
+package consent
+
+// Reason says why a [Decision] came out as it did. Callers branch on it; the
+// human text is [Reason.Text] or, with the decision's details,
+// [Decision.Explain].
+type Reason uint8
+
+// Reasons.
+const (
+	ReasonUnknown Reason = iota
+	// Allowing reasons.
+	ReasonGranted     // the person granted consent for the purpose or a parent of it
+	ReasonNotConsent  // the basis is not consent (contract, legal obligation, ...): allowed without it
+	ReasonNotOptedOut // an opt-out regime (CPRA) and the person has not opted out
+	// Denying reasons.
+	ReasonNoConsent // consent is required and none is on record
+	ReasonDenied    // the person denied consent for the purpose or a parent of it
+	ReasonWithdrawn // the person withdrew consent for the purpose or a parent of it
+	ReasonExpired   // the consent on record is older than the purpose's consent lifetime
+	ReasonReconsent // the consent on record is for an older version of the purpose
+	ReasonGPC       // a Global Privacy Control signal opts the person out
+	ReasonMinor     // the person is under the age that needs opt-in consent
+	ReasonObjected  // the person objected to a legitimate-interest purpose
+)
+
+var reasonText = [...]string{
+	ReasonUnknown:     "no reason recorded",
+	ReasonGranted:     "you gave your consent",
+	ReasonNotConsent:  "needed to provide the service or required by law; consent is not the basis",
+	ReasonNotOptedOut: "allowed until you opt out",
+	ReasonNoConsent:   "you have not given consent",
+	ReasonDenied:      "you said no",
+	ReasonWithdrawn:   "you withdrew your consent",
+	ReasonExpired:     "your consent has expired",
+	ReasonReconsent:   "the purpose changed since you agreed; we need to ask again",
+	ReasonGPC:         "your browser sent a Global Privacy Control signal",
+	ReasonMinor:       "you are under the age at which this needs your opt-in",
+	ReasonObjected:    "you objected to this use",
+}
+
+var reasonNames = [...]string{
+	ReasonUnknown:     "unknown",
+	ReasonGranted:     "granted",
+	ReasonNotConsent:  "not_consent_basis",
+	ReasonNotOptedOut: "not_opted_out",
+	ReasonNoConsent:   "no_consent",
+	ReasonDenied:      "denied",
+	ReasonWithdrawn:   "withdrawn",
+	ReasonExpired:     "expired",
+	ReasonReconsent:   "reconsent_required",
+	ReasonGPC:         "gpc",
+	ReasonMinor:       "minor",
+	ReasonObjected:    "objected",
+}
+
+// String returns a stable snake_case code ("withdrawn") for logs and JSON.
+func (r Reason) String() string {
+	if int(r) < len(reasonNames) {
+		return reasonNames[r]
+	}
+	return "unknown"
+}
+
+// Text returns a short plain-language sentence fragment for the reason,
+// written to the person ("you withdrew your consent").
+func (r Reason) Text() string {
+	if int(r) < len(reasonText) {
+		return reasonText[r]
+	}
+	return reasonText[ReasonUnknown]
+}
+
+// Explain returns the decision in one plain-language sentence, such as
+// "personalize.history is not allowed: you withdrew your consent".
+func (d Decision) Explain() string {
+	verdict := " is not allowed: "
+	if d.Allowed {
+		verdict = " is allowed: "
+	}
+	return string(d.Purpose) + verdict + d.Reason.Text()
+}
