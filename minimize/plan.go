@@ -31,7 +31,7 @@ type node struct {
 	typ   reflect.Type // nPtr: the element type; nSlice: the slice type
 	elem  *node        // nPtr, nSlice
 	esize uintptr      // nSlice: element size
-	ops   []planOp         // nStruct
+	ops   []planOp     // nStruct
 }
 
 type planOp struct {

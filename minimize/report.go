@@ -171,7 +171,7 @@ type FieldTally struct {
 	Category consent.Category
 	// Rule is the rule that applies to the field; the zero Rule when none
 	// does.
-	Rule                        Rule
+	Rule                       Rule
 	Kept, Transformed, Dropped int
 	// NoConsent counts the drops caused by consent (included in Dropped).
 	NoConsent int
