@@ -405,6 +405,9 @@ func TestAuditEventsCarryNoValues(t *testing.T) {
 }
 
 func TestStructAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are only meaningful without the race detector (checkptr makes pointers escape); run go test without -race")
+	}
 	m := benchMinimizer(t)
 	in := benchInput()
 	allocs := testing.AllocsPerRun(200, func() {

@@ -77,7 +77,6 @@ func kindOf(t reflect.Type) kind {
 func (k kind) signed() bool   { return k >= kInt && k <= kInt64 }
 func (k kind) unsigned() bool { return k >= kUint && k <= kUintptr }
 func (k kind) float() bool    { return k == kFloat32 || k == kFloat64 }
-func (k kind) numeric() bool  { return k.signed() || k.unsigned() || k.float() }
 
 // intRange returns the bounds of a signed kind.
 func (k kind) intRange() (int64, int64) {
