@@ -90,6 +90,7 @@ type RuleError struct {
 	Cause  error  // underlying error, or nil
 }
 
+// Error describes the rule and what is wrong with it.
 func (e *RuleError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Err.Error())
@@ -129,6 +130,7 @@ type FieldError struct {
 	Why       string           // detail, in a few words; may be ""
 }
 
+// Error names the field, its category and the transform, never the value.
 func (e *FieldError) Error() string {
 	var b strings.Builder
 	b.WriteString("minimize: field ")
@@ -151,6 +153,7 @@ func (e *FieldError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the sentinel.
 func (e *FieldError) Unwrap() error { return e.Err }
 
 // KeyError describes a rejected pseudonym key. It never holds key
@@ -161,6 +164,7 @@ type KeyError struct {
 	Why string
 }
 
+// Error names the key id, never the secret.
 func (e *KeyError) Error() string {
 	s := e.Err.Error() + ": key " + strconv.Quote(e.ID)
 	if e.Why != "" {
@@ -169,6 +173,7 @@ func (e *KeyError) Error() string {
 	return s
 }
 
+// Unwrap returns the sentinel.
 func (e *KeyError) Unwrap() error { return e.Err }
 
 // RecordError is the failure of one record of a batch.
@@ -177,10 +182,12 @@ type RecordError struct {
 	Err   error
 }
 
+// Error names the record's index and its error.
 func (e *RecordError) Error() string {
 	return "minimize: record " + strconv.Itoa(e.Index) + ": " + strings.TrimPrefix(e.Err.Error(), "minimize: ")
 }
 
+// Unwrap returns the record's error.
 func (e *RecordError) Unwrap() error { return e.Err }
 
 // BatchError lists the records of a batch that failed. The other records
@@ -189,6 +196,7 @@ type BatchError struct {
 	Failed []*RecordError
 }
 
+// Error counts the failures and shows the first.
 func (e *BatchError) Error() string {
 	if len(e.Failed) == 1 {
 		return e.Failed[0].Error()
