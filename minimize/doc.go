@@ -29,7 +29,10 @@
 // category, else the one for the nearest ancestor category with a rule; a
 // field no rule reaches is dropped. So "user.contact" → Keep with
 // "user.contact.email" → Drop keeps the phone number and drops the e-mail
-// address. A [Minimizer] can be narrowed by what consent currently allows
+// address. Sensitive categories (health, precise location, government
+// ids, ...; see [consent.Category.Sensitive]) are never reached from a
+// non-sensitive ancestor: "user" → Keep does not keep "user.health"; a
+// policy must name them. A [Minimizer] can be narrowed by what consent currently allows
 // ([Minimizer.Narrow] with an [Allower]): a category the policy would keep
 // but consent does not allow is dropped.
 //

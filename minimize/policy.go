@@ -54,6 +54,14 @@ func quote(s string) string { return `"` + s + `"` }
 // the field's category, else the rule for the nearest ancestor category
 // that has one; none means the field is dropped.
 //
+// Sensitive categories ([consent.Category.Sensitive]: health, precise
+// location, government ids, ...) are the exception: only a rule for a
+// sensitive category (the category itself or a sensitive ancestor such as
+// "user.health") or a field rule reaches them. A broad rule such as
+// "user" → Keep, or "user.location" → Keep, does not pass
+// "user.health.diagnosis" or "user.location.precise"; they are dropped
+// unless named.
+//
 // A Policy is immutable and safe for simultaneous use by multiple
 // goroutines. The zero value is an empty policy with no purpose; [New]
 // rejects it.
@@ -192,7 +200,11 @@ func (p *Policy) decide(field string, c consent.Category) int {
 			return i
 		}
 	}
+	sensitive := c.Sensitive()
 	for ; c != ""; c = c.Parent() {
+		if sensitive && !c.Sensitive() {
+			break // a broad rule never reaches special-category data
+		}
 		if i, ok := p.byCat[c]; ok {
 			return i
 		}

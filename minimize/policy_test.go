@@ -67,6 +67,10 @@ func TestPolicyDecide(t *testing.T) {
 		minimize.ForCategory(consent.CategoryContactPhone, minimize.Drop()),
 		minimize.ForCategory(consent.CategoryContactEmail, minimize.Mask(1, 3)),
 		minimize.ForField("Backup", minimize.Redact()),
+		minimize.ForCategory(consent.CategoryLocation, minimize.Keep()),
+		minimize.ForCategory(consent.CategoryUser, minimize.Drop()),
+		minimize.ForCategory(consent.CategoryHealth, minimize.Redact()),
+		minimize.ForField("Diag", minimize.Keep()),
 	)
 	require.NoError(t, err)
 	tests := []struct {
@@ -80,9 +84,13 @@ func TestPolicyDecide(t *testing.T) {
 		{"grandchild", "", "user.contact.email.work", `category "user.contact.email" mask(1,3)`, "nearest ancestor with a rule"},
 		{"child drop", "", consent.CategoryContactPhone, `category "user.contact.phone" drop`, "a child rule can drop within a kept parent"},
 		{"field wins", "Backup", consent.CategoryContactEmail, `field "Backup" redact`, "field rules win over categories"},
-		{"unrelated", "", consent.CategoryBehavior, "", "no rule: dropped"},
-		{"parent of rule", "", consent.CategoryUser, "", "rules do not apply upwards"},
+		{"unrelated", "", consent.CategoryBehavior, `category "user" drop`, "the root rule"},
+		{"parent of rule", "", "other", "", "rules do not apply upwards or sideways"},
 		{"untagged", "Other", "", "", "no category, no field rule"},
+		{"sensitive not inherited", "", consent.CategoryLocationPrecise, "", "user.location keep must not pass precise location"},
+		{"sensitive named", "", "user.health.diagnosis", `category "user.health" redact`, "a sensitive ancestor's rule applies"},
+		{"sensitive by field", "Diag", "user.health.diagnosis", `field "Diag" keep`, "field rules name fields explicitly"},
+		{"sensitive under user", "", consent.CategoryGovernmentID, "", "the root rule does not reach sensitive data"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,7 +103,7 @@ func TestPolicyDecide(t *testing.T) {
 			assert.Equal(t, tt.want, r.String(), tt.reason)
 		})
 	}
-	assert.Len(t, p.Rules(), 4)
+	assert.Len(t, p.Rules(), 8)
 	assert.Equal(t, consent.PurposeMarketingEmail, p.Purpose())
 }
 

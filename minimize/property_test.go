@@ -46,9 +46,9 @@ const (
 )
 
 var familyCats = [famCount][]consent.Category{
-	famString: {"user.s", "user.s.a", "user.s.b", "user.s.a.x"},
+	famString: {"user.s", "user.s.a", "user.s.b", "user.s.a.x", "user.health", "user.health.note"},
 	famInt:    {"user.n", "user.n.a", "user.n.b"},
-	famFloat:  {"user.f", "user.f.a", "user.f.b"},
+	famFloat:  {"user.f", "user.f.a", "user.f.b", "user.location", "user.location.precise"},
 	famTime:   {"user.t", "user.t.a"},
 	famBool:   {"user.b"},
 }
@@ -199,7 +199,11 @@ func (o *oracle) rule(path string, cat consent.Category) (Transform, bool) {
 		return t, true
 	}
 	c := string(cat)
+	sensitive := isSensitive(c)
 	for c != "" {
+		if sensitive && !isSensitive(c) {
+			break // rules for non-sensitive ancestors do not reach sensitive data
+		}
 		if t, ok := o.cats[consent.Category(c)]; ok {
 			return t, true
 		}
@@ -223,6 +227,11 @@ func (o *oracle) passes(path string, cat consent.Category) (Transform, bool) {
 		return t, false
 	}
 	return t, true
+}
+
+// isSensitive knows the sensitive categories of the generator's pools.
+func isSensitive(c string) bool {
+	return c == "user.health" || strings.HasPrefix(c, "user.health.") || c == "user.location.precise"
 }
 
 func randPolicy(r *rand.Rand, leaves []leafInfo) (*Policy, *oracle) {
