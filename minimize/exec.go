@@ -47,16 +47,41 @@ func (x *exec) allows(i int32) bool {
 // runStruct minimizes one struct of the plan's type from src into dst,
 // which must point to zeroed memory of that type.
 func (x *exec) runStruct(p *structPlan, dst, src unsafe.Pointer) error {
+	if p.root.code == nStruct {
+		return x.ops(p, p.root.ops, dst, src)
+	}
 	return x.node(p, p.root, dst, src, -1)
 }
 
+// ops is the hot loop: kept scalars are copied in place, transformed
+// scalars go to leaf, containers to node.
 func (x *exec) ops(p *structPlan, ops []planOp, dst, src unsafe.Pointer) error {
 	for i := range ops {
 		o := &ops[i]
-		if o.cat >= 0 && !x.allows(o.cat) {
+		if x.allow != nil && o.cat >= 0 && !x.allows(o.cat) {
 			continue
 		}
-		if err := x.node(p, o.n, unsafe.Add(dst, o.off), unsafe.Add(src, o.off), o.field); err != nil {
+		d, s := unsafe.Add(dst, o.off), unsafe.Add(src, o.off)
+		var err error
+		switch o.fast {
+		case fastString:
+			*(*string)(d) = *(*string)(s)
+		case fastTime:
+			*(*time.Time)(d) = *(*time.Time)(s)
+		case fastCopy8:
+			*(*uint64)(d) = *(*uint64)(s)
+		case fastCopy4:
+			*(*uint32)(d) = *(*uint32)(s)
+		case fastCopy2:
+			*(*uint16)(d) = *(*uint16)(s)
+		case fastCopy1:
+			*(*uint8)(d) = *(*uint8)(s)
+		case fastLeaf:
+			err = x.leaf(p, o.n, d, s, o.field)
+		default:
+			err = x.node(p, o.n, d, s, o.field)
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -282,7 +282,9 @@ func (m *Minimizer) runMap(x *exec, p *mapPlan, rec map[string]any) (map[string]
 	if m.c.ps != nil {
 		x.ps = m.c.ps.cur
 	}
-	x.setAllow(m.allow, p.cats)
+	if m.allow != nil {
+		x.setAllow(m.allow, p.cats)
+	}
 	out := make(map[string]any, len(p.entries))
 	for i := range p.entries {
 		e := &p.entries[i]

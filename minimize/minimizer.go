@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tact-go/tact/consent"
@@ -72,6 +73,7 @@ type core struct {
 	now     func() time.Time
 	log     *slog.Logger
 	structs sync.Map // reflect.Type → *planEntry
+	last    atomic.Pointer[planEntry]
 	maps    sync.Map // *Schema → *mapPlan
 }
 

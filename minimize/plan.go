@@ -38,7 +38,44 @@ type planOp struct {
 	off   uintptr
 	cat   int32 // index into plan.cats, -1 for none
 	field int32 // index into plan.fields, -1 for a container of structs
+	fast  fastCode
 	n     *node
+}
+
+// fastCode lets the op loop copy kept scalars without a call.
+type fastCode uint8
+
+const (
+	fastNone fastCode = iota
+	fastCopy1
+	fastCopy2
+	fastCopy4
+	fastCopy8
+	fastString
+	fastTime
+	fastLeaf // a transformed scalar: call leaf directly
+)
+
+func fastFor(n *node) fastCode {
+	if n.code != nLeaf {
+		return fastNone
+	}
+	if n.x.op != opKeep {
+		return fastLeaf
+	}
+	switch {
+	case n.kind == kString:
+		return fastString
+	case n.kind == kTime:
+		return fastTime
+	case n.size == 1:
+		return fastCopy1
+	case n.size == 2:
+		return fastCopy2
+	case n.size == 4:
+		return fastCopy4
+	}
+	return fastCopy8
 }
 
 // fieldInfo is the static report of one leaf field.
@@ -57,6 +94,7 @@ type structPlan struct {
 }
 
 type planEntry struct {
+	typ reflect.Type
 	p   *structPlan
 	err error
 }
@@ -264,7 +302,8 @@ func (b *builder) leafField(t reflect.Type, off uintptr, path string, cat consen
 	if x.op == opAgeBand {
 		b.plan.needsNow = true
 	}
-	*ops = append(*ops, planOp{off: off, cat: fi.cat, field: int32(len(b.plan.fields)), n: leafNode(t, k, x)})
+	ln := leafNode(t, k, x)
+	*ops = append(*ops, planOp{off: off, cat: fi.cat, field: int32(len(b.plan.fields)), fast: fastFor(ln), n: ln})
 	b.plan.add(fi)
 	return nil
 }

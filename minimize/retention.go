@@ -113,7 +113,7 @@ func Sweep[T any](r *Retention, recs []T, collected func(T) time.Time, at time.T
 		p, err = pe.p, pe.err
 	} else {
 		p, err = buildPlan(t, nil, true)
-		e, _ := r.plans.LoadOrStore(t, &planEntry{p: p, err: err})
+		e, _ := r.plans.LoadOrStore(t, &planEntry{typ: t, p: p, err: err})
 		pe := e.(*planEntry)
 		p, err = pe.p, pe.err
 	}

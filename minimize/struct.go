@@ -6,14 +6,20 @@ import (
 )
 
 // plan returns the compiled plan for type t, building it on first use.
+// The plan used last is checked first: most minimizers see one type.
 func (c *core) plan(t reflect.Type) (*structPlan, error) {
-	if e, ok := c.structs.Load(t); ok {
-		pe := e.(*planEntry)
+	if pe := c.last.Load(); pe != nil && pe.typ == t {
 		return pe.p, pe.err
 	}
-	p, err := buildPlan(t, c.pol, false)
-	e, _ := c.structs.LoadOrStore(t, &planEntry{p: p, err: err})
-	pe := e.(*planEntry)
+	var pe *planEntry
+	if e, ok := c.structs.Load(t); ok {
+		pe = e.(*planEntry)
+	} else {
+		p, err := buildPlan(t, c.pol, false)
+		e, _ := c.structs.LoadOrStore(t, &planEntry{typ: t, p: p, err: err})
+		pe = e.(*planEntry)
+	}
+	c.last.Store(pe)
 	return pe.p, pe.err
 }
 
@@ -80,7 +86,9 @@ func (m *Minimizer) runStruct(x *exec, p *structPlan, dst, src unsafe.Pointer) e
 	if m.c.ps != nil {
 		x.ps = m.c.ps.cur
 	}
-	x.setAllow(m.allow, p.cats)
+	if m.allow != nil {
+		x.setAllow(m.allow, p.cats)
+	}
 	return x.runStruct(p, dst, src)
 }
 
