@@ -1,0 +1,378 @@
+package minimize
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base32"
+	"hash"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"unsafe"
+
+	"github.com/tact-go/tact/consent"
+)
+
+// Key limits.
+const (
+	// MinKeyLen is the shortest pseudonym key secret accepted, in bytes:
+	// 256 bits, the HMAC-SHA-256 output size.
+	MinKeyLen = 32
+	// MaxKeyIDLen is the longest key id accepted, in bytes.
+	MaxKeyIDLen = 32
+)
+
+// Key is a pseudonym key: a secret the host generates (crypto/rand) and
+// keeps in its secret store, and a short id that tokens carry so the key
+// that made them can be found after rotation. The id is not secret; it is
+// 1–32 bytes of A–Z, a–z, 0–9, '.', '_' and '-' ("2025-06", "k7").
+//
+// Key's String, GoString and LogValue show the id only, so printing or
+// logging a Key does not leak the secret.
+type Key struct {
+	ID     string
+	Secret []byte
+}
+
+// String returns `minimize.Key{ID:"k1", Secret:<redacted>}`.
+func (k Key) String() string {
+	return "minimize.Key{ID:" + strconv.Quote(k.ID) + ", Secret:<redacted>}"
+}
+
+// GoString is [Key.String], for %#v.
+func (k Key) GoString() string { return k.String() }
+
+// LogValue logs the id only.
+func (k Key) LogValue() slog.Value { return slog.GroupValue(slog.String("id", k.ID)) }
+
+func checkKey(k Key) error {
+	bad := func(err error, why string) error { return &KeyError{ID: k.ID, Err: err, Why: why} }
+	if k.ID == "" || len(k.ID) > MaxKeyIDLen {
+		return bad(ErrKeyID, "want 1–32 bytes")
+	}
+	if !validKeyID(k.ID) {
+		return bad(ErrKeyID, "want A-Z, a-z, 0-9, '.', '_' or '-'")
+	}
+	if len(k.Secret) < MinKeyLen {
+		return bad(ErrShortKey, strconv.Itoa(len(k.Secret))+" bytes")
+	}
+	same := true
+	for _, b := range k.Secret[1:] {
+		if b != k.Secret[0] {
+			same = false
+			break
+		}
+	}
+	if same {
+		return bad(ErrWeakKey, "")
+	}
+	return nil
+}
+
+func validKeyID(id string) bool {
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return id != "" && len(id) <= MaxKeyIDLen
+}
+
+// Keyring holds the current pseudonym key, which makes new tokens, and
+// older keys, which are kept only to recognise tokens made before a
+// rotation. It copies the secrets it is given.
+//
+// A Keyring is immutable ([Keyring.Rotate] and [Keyring.Retire] return new
+// ones) and safe for simultaneous use by multiple goroutines. The zero value
+// holds no key; [New] and [Keyring.Pseudonymizer] reject it.
+type Keyring struct {
+	keys []Key // keys[0] is current
+}
+
+// NewKeyring returns a keyring whose current key is current, recognising
+// tokens of the older keys too. The error is a [*KeyError] wrapping
+// [ErrShortKey], [ErrWeakKey] or [ErrKeyID] (malformed or repeated id).
+func NewKeyring(current Key, older ...Key) (*Keyring, error) {
+	all := append([]Key{current}, older...)
+	r := &Keyring{keys: make([]Key, 0, len(all))}
+	seen := make(map[string]bool, len(all))
+	for _, k := range all {
+		if err := checkKey(k); err != nil {
+			return nil, err
+		}
+		if seen[k.ID] {
+			return nil, &KeyError{ID: k.ID, Err: ErrKeyID, Why: "id used twice"}
+		}
+		seen[k.ID] = true
+		r.keys = append(r.keys, Key{ID: k.ID, Secret: append([]byte(nil), k.Secret...)})
+	}
+	return r, nil
+}
+
+// Current returns the id of the key new tokens are made with, "" for the
+// zero Keyring.
+func (r *Keyring) Current() string {
+	if r == nil || len(r.keys) == 0 {
+		return ""
+	}
+	return r.keys[0].ID
+}
+
+// IDs returns the ids of all keys, the current one first.
+func (r *Keyring) IDs() []string {
+	if r == nil {
+		return nil
+	}
+	ids := make([]string, len(r.keys))
+	for i, k := range r.keys {
+		ids[i] = k.ID
+	}
+	return ids
+}
+
+// Rotate returns a keyring whose current key is next and which still
+// recognises every key of r. Tokens made from now on differ from the old
+// ones for the same input; [Pseudonymizer.Match] recognises both, so stored
+// tokens can be re-keyed when their input is next seen. The error is as
+// for [NewKeyring].
+func (r *Keyring) Rotate(next Key) (*Keyring, error) {
+	if r == nil || len(r.keys) == 0 {
+		return NewKeyring(next)
+	}
+	return NewKeyring(next, r.keys...)
+}
+
+// Retire returns a keyring without the key id, whose tokens are then no
+// longer recognised (which, once its tokens are re-keyed or deleted, is the
+// point). Retiring the current key or an id not in the ring is an error
+// wrapping [ErrKeyID] or [ErrUnknownKey].
+func (r *Keyring) Retire(id string) (*Keyring, error) {
+	if r == nil || len(r.keys) == 0 {
+		return nil, ErrNoMinimizer
+	}
+	if r.keys[0].ID == id {
+		return nil, &KeyError{ID: id, Err: ErrKeyID, Why: "cannot retire the current key; rotate first"}
+	}
+	out := &Keyring{}
+	for _, k := range r.keys {
+		if k.ID != id {
+			out.keys = append(out.keys, k)
+		}
+	}
+	if len(out.keys) == len(r.keys) {
+		return nil, &KeyError{ID: id, Err: ErrUnknownKey}
+	}
+	return out, nil
+}
+
+// Pseudonymizer returns the pseudonymizer of the keyring for purpose p:
+// every key is first derived for p, so tokens made for one purpose cannot
+// be joined with tokens made for another.
+func (r *Keyring) Pseudonymizer(p consent.Purpose) (*Pseudonymizer, error) {
+	if r == nil || len(r.keys) == 0 {
+		return nil, ErrNoKeyring
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	ps := &Pseudonymizer{purpose: p, byID: make(map[string]*pkey, len(r.keys))}
+	for i, k := range r.keys {
+		pk := newPKey(k, p)
+		if i == 0 {
+			ps.cur = pk
+		}
+		ps.byID[k.ID] = pk
+	}
+	return ps, nil
+}
+
+// Token format (version 1). The token is the lower-case base32hex encoding,
+// without padding, of
+//
+//	d[0:16] ‖ (v ‖ id) XOR d[i mod 16]
+//
+// where d = HMAC-SHA-256(K_p, c ‖ input), K_p = HMAC-SHA-256(secret,
+// "tact/minimize/pseudonym/v1" ‖ 0x00 ‖ purpose), v = 1 is the format
+// version, id the key id and c a one-byte counter, 0 unless the encoding of
+// a lower counter contained the input. Masking the id with digest bytes
+// makes every character of the token vary with the input (a fixed id in
+// clear would make "contains the input" unavoidable for inputs that are part
+// of the id); the id is recovered from the token alone.
+const (
+	tokenVersion = 1
+	digestLen    = 16
+	deriveLabel  = "tact/minimize/pseudonym/v1\x00"
+	maxRawLen    = digestLen + 1 + MaxKeyIDLen
+)
+
+var tokenEncoding = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
+
+// Pseudonymizer makes and recognises keyed pseudonyms (tokens) for one
+// purpose. Get one from [Keyring.Pseudonymizer]; a [Minimizer] whose policy
+// pseudonymizes uses one built from [Config.Keyring].
+//
+// Tokens are HMAC-SHA-256 of the input under a key derived from the
+// keyring key and the purpose, truncated to 128 bits, followed by the key
+// id, in lower-case base32hex (digits and a–v): 31 characters for a
+// two-byte key id. The same input gives the same token for one key and
+// purpose; a token never equals or contains its input.
+//
+// A Pseudonymizer is safe for simultaneous use by multiple goroutines.
+type Pseudonymizer struct {
+	purpose consent.Purpose
+	cur     *pkey
+	byID    map[string]*pkey
+}
+
+type pkey struct {
+	id      string
+	payload []byte // tokenVersion ‖ id
+	pool    sync.Pool
+}
+
+type hstate struct {
+	mac   hash.Hash
+	sum   [sha256.Size]byte
+	raw   [maxRawLen]byte
+	enc   [(maxRawLen*8 + 4) / 5]byte
+	chunk [256]byte
+}
+
+func newPKey(k Key, p consent.Purpose) *pkey {
+	d := hmac.New(sha256.New, k.Secret)
+	d.Write([]byte(deriveLabel))
+	d.Write([]byte(p))
+	derived := d.Sum(nil)
+	pk := &pkey{id: k.ID, payload: append([]byte{tokenVersion}, k.ID...)}
+	pk.pool.New = func() any {
+		return &hstate{mac: hmac.New(sha256.New, derived)}
+	}
+	return pk
+}
+
+// Purpose returns the purpose the tokens are scoped to.
+func (p *Pseudonymizer) Purpose() consent.Purpose {
+	if p == nil {
+		return ""
+	}
+	return p.purpose
+}
+
+// CurrentKey returns the id of the key new tokens are made with.
+func (p *Pseudonymizer) CurrentKey() string {
+	if p == nil || p.cur == nil {
+		return ""
+	}
+	return p.cur.id
+}
+
+// Token returns the token of s under the current key. The empty string
+// gives the empty string. The error is [ErrPseudonym] in the practically
+// impossible case described there, or [ErrNoMinimizer] for a nil or zero
+// Pseudonymizer.
+func (p *Pseudonymizer) Token(s string) (string, error) {
+	if p == nil || p.cur == nil {
+		return "", ErrNoMinimizer
+	}
+	return p.cur.token(s)
+}
+
+// KeyID returns the id of the key a token was made with. The error wraps
+// [ErrToken] when tok is not a token, or is a [*KeyError] wrapping
+// [ErrUnknownKey] when the key is not in the keyring.
+func (p *Pseudonymizer) KeyID(tok string) (string, error) {
+	if p == nil || p.cur == nil {
+		return "", ErrNoMinimizer
+	}
+	id, ok := tokenKeyID(tok)
+	if !ok {
+		return "", ErrToken
+	}
+	if _, ok := p.byID[id]; !ok {
+		return "", &KeyError{ID: id, Err: ErrUnknownKey}
+	}
+	return id, nil
+}
+
+// Match reports whether tok is the token of s under any key of the keyring
+// (the current one or an older one), for this purpose.
+func (p *Pseudonymizer) Match(tok, s string) bool {
+	if p == nil || p.cur == nil {
+		return false
+	}
+	if tok == "" || s == "" {
+		return tok == s
+	}
+	id, ok := tokenKeyID(tok)
+	if !ok {
+		return false
+	}
+	k, ok := p.byID[id]
+	if !ok {
+		return false
+	}
+	want, err := k.token(s)
+	return err == nil && hmac.Equal([]byte(want), []byte(tok))
+}
+
+// token makes the token of s under k; see the format above.
+func (k *pkey) token(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	hs := k.pool.Get().(*hstate)
+	defer k.pool.Put(hs)
+	n := digestLen + len(k.payload)
+	m := tokenEncoding.EncodedLen(n)
+	for ctr := 0; ctr < 256; ctr++ {
+		hs.mac.Reset()
+		hs.chunk[0] = byte(ctr)
+		w := 1 + copy(hs.chunk[1:], s)
+		hs.mac.Write(hs.chunk[:w])
+		for rest := s[w-1:]; rest != ""; {
+			c := copy(hs.chunk[:], rest)
+			hs.mac.Write(hs.chunk[:c])
+			rest = rest[c:]
+		}
+		sum := hs.mac.Sum(hs.sum[:0])
+		raw := hs.raw[:n]
+		copy(raw, sum[:digestLen])
+		for i, b := range k.payload {
+			raw[digestLen+i] = b ^ sum[i%digestLen]
+		}
+		enc := hs.enc[:m]
+		tokenEncoding.Encode(enc, raw)
+		if !strings.Contains(unsafe.String(&enc[0], m), s) {
+			return string(enc), nil
+		}
+	}
+	return "", ErrPseudonym
+}
+
+// tokenKeyID recovers the key id from a token, false when tok is not one.
+func tokenKeyID(tok string) (string, bool) {
+	minLen := tokenEncoding.EncodedLen(digestLen + 2)
+	maxLen := tokenEncoding.EncodedLen(maxRawLen)
+	if len(tok) < minLen || len(tok) > maxLen {
+		return "", false
+	}
+	var raw [maxRawLen + 1]byte
+	n, err := tokenEncoding.Decode(raw[:], []byte(tok))
+	if err != nil || n < digestLen+2 || n > maxRawLen || tokenEncoding.EncodedLen(n) != len(tok) {
+		return "", false
+	}
+	payload := raw[digestLen:n]
+	for i := range payload {
+		payload[i] ^= raw[i%digestLen]
+	}
+	if payload[0] != tokenVersion {
+		return "", false
+	}
+	id := string(payload[1:])
+	if !validKeyID(id) {
+		return "", false
+	}
+	return id, true
+}

@@ -1,0 +1,427 @@
+package minimize
+
+import (
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/tact-go/tact/consent"
+)
+
+// Schema maps the keys of map records to their categories, the map
+// counterpart of struct tags. Keys the schema does not name have no
+// category: a [Minimizer] drops them unless a field rule names them.
+//
+// A Schema is immutable and safe for simultaneous use by multiple
+// goroutines. Minimizers compile a plan per Schema and keep it, so build
+// schemas once. The zero value is an empty schema.
+type Schema struct {
+	fields map[string]consent.Category
+	keys   []string // sorted
+}
+
+// NewSchema validates and copies fields. The error is a [*FieldError]
+// wrapping [ErrSchema] that names the offending key: an empty, over-long
+// (over 256 bytes), non-UTF-8 or control-character key, or a malformed
+// category.
+func NewSchema(fields map[string]consent.Category) (*Schema, error) {
+	s := &Schema{fields: make(map[string]consent.Category, len(fields))}
+	for k, c := range fields {
+		if why := checkField(k); why != "" {
+			return nil, &FieldError{Field: k, Err: ErrSchema, Why: why}
+		}
+		if err := c.Validate(); err != nil {
+			return nil, &FieldError{Field: k, Err: ErrSchema, Why: "malformed category " + quote(string(c))}
+		}
+		s.fields[k] = c
+		s.keys = append(s.keys, k)
+	}
+	slices.Sort(s.keys)
+	return s, nil
+}
+
+// Category returns the category of a key, false when the schema has none.
+func (s *Schema) Category(key string) (consent.Category, bool) {
+	if s == nil {
+		return "", false
+	}
+	c, ok := s.fields[key]
+	return c, ok
+}
+
+// Keys returns the schema's keys, sorted.
+func (s *Schema) Keys() []string {
+	if s == nil {
+		return nil
+	}
+	return slices.Clone(s.keys)
+}
+
+// mapPlan is the compiled form of a schema under a policy.
+type mapPlan struct {
+	entries  []mapEntry // keys that survive, sorted
+	fields   []fieldInfo
+	byKey    map[string]int32 // key → fields index
+	cats     []consent.Category
+	needsNow bool
+}
+
+type mapEntry struct {
+	key   string
+	cat   int32
+	field int32
+	x     *xform
+}
+
+func (c *core) mapPlan(s *Schema) *mapPlan {
+	if e, ok := c.maps.Load(s); ok {
+		return e.(*mapPlan)
+	}
+	p := buildMapPlan(s, c.pol)
+	e, _ := c.maps.LoadOrStore(s, p)
+	return e.(*mapPlan)
+}
+
+func buildMapPlan(s *Schema, pol *Policy) *mapPlan {
+	keys := slices.Clone(s.keys)
+	for f := range pol.byField {
+		if _, ok := s.fields[f]; !ok {
+			keys = append(keys, f)
+		}
+	}
+	slices.Sort(keys)
+	p := &mapPlan{byKey: make(map[string]int32, len(keys))}
+	catIdx := make(map[consent.Category]int32)
+	for _, k := range keys {
+		cat := s.fields[k]
+		fi := fieldInfo{FieldReport: FieldReport{Field: k, Category: cat, Transform: Drop()}, cat: -1}
+		if ri := pol.decide(k, cat); ri >= 0 {
+			x := pol.xforms[ri]
+			fi.Reason, fi.Rule = ReasonRule, pol.rules[ri]
+			fi.Transform, fi.Outcome = x.Transform, x.outcome()
+			if x.op != opDrop {
+				if cat != "" {
+					idx, ok := catIdx[cat]
+					if !ok {
+						idx = int32(len(p.cats))
+						catIdx[cat] = idx
+						p.cats = append(p.cats, cat)
+					}
+					fi.cat = idx
+				}
+				if x.op == opAgeBand {
+					p.needsNow = true
+				}
+				p.entries = append(p.entries, mapEntry{key: k, cat: fi.cat, field: int32(len(p.fields)), x: x})
+			}
+		}
+		p.byKey[k] = int32(len(p.fields))
+		p.fields = append(p.fields, fi)
+	}
+	return p
+}
+
+// Map returns a minimized copy of rec, a flat record whose keys s maps to
+// categories: each key is kept, transformed or left out as the policy
+// (narrowed by consent) says; keys neither the schema nor a field rule
+// names are left out. rec is never modified.
+//
+// Values must be nil, a string, a bool, an integer or float of any size, or
+// a time.Time; nil passes through every rule that keeps the key. Nested
+// maps, slices and other types are rejected, even by [Keep], so the output
+// never shares mutable memory with the input (name nested values with
+// their own keys). Transforms that change a value's type do so here (see
+// [Transform]); a numeric generalization keeps the value's Go type.
+//
+// The error is [ErrNilRecord] for a nil map, [ErrNoMinimizer] for a nil or
+// zero m, or a [*FieldError] naming the key and wrapping [ErrTypeMismatch]
+// (a value of the wrong or an unsupported type), [ErrNotFinite],
+// [ErrOutOfRange] or [ErrPseudonym]. On error the result is nil.
+func (m *Minimizer) Map(s *Schema, rec map[string]any) (map[string]any, error) {
+	if !m.ok() || s == nil {
+		return nil, ErrNoMinimizer
+	}
+	p := m.c.mapPlan(s)
+	var x exec
+	out, err := m.runMap(&x, p, rec)
+	if err != nil {
+		return nil, err
+	}
+	if m.c.log != nil {
+		m.c.audit("map", 1, 0, p.totals(&x, rec))
+	}
+	return out, nil
+}
+
+// MapReport is [Minimizer.Map] that also reports what happened to each key
+// of rec. On error the report is nil.
+func (m *Minimizer) MapReport(s *Schema, rec map[string]any) (map[string]any, *Report, error) {
+	if !m.ok() || s == nil {
+		return nil, nil, ErrNoMinimizer
+	}
+	p := m.c.mapPlan(s)
+	var x exec
+	out, err := m.runMap(&x, p, rec)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := &Report{Purpose: m.c.pol.purpose, Fields: make([]FieldReport, 0, len(rec))}
+	p.each(&x, rec, func(fr FieldReport, _ int32) { r.Fields = append(r.Fields, fr) })
+	slices.SortFunc(r.Fields, func(a, b FieldReport) int {
+		if a.Field < b.Field {
+			return -1
+		}
+		if a.Field > b.Field {
+			return 1
+		}
+		return 0
+	})
+	if m.c.log != nil {
+		m.c.audit("map", 1, 0, p.totals(&x, rec))
+	}
+	return out, r, nil
+}
+
+// MapBatch minimizes every record of recs and tallies the outcomes per
+// key. The output is aligned with the input; a record that fails leaves nil
+// in its place and is listed in the returned [*BatchError]. With a logger,
+// one audit event covers the batch.
+func (m *Minimizer) MapBatch(s *Schema, recs []map[string]any) ([]map[string]any, *Tally, error) {
+	if !m.ok() || s == nil {
+		return nil, nil, ErrNoMinimizer
+	}
+	p := m.c.mapPlan(s)
+	out := make([]map[string]any, len(recs))
+	tally := &Tally{Purpose: m.c.pol.purpose}
+	index := make(map[string]int)
+	var failed []*RecordError
+	var sum totals
+	for i, rec := range recs {
+		var x exec
+		o, err := m.runMap(&x, p, rec)
+		if err != nil {
+			failed = append(failed, &RecordError{Index: i, Err: err})
+			continue
+		}
+		out[i] = o
+		tally.Records++
+		p.each(&x, rec, func(fr FieldReport, _ int32) {
+			j, ok := index[fr.Field]
+			if !ok {
+				j = len(tally.Fields)
+				index[fr.Field] = j
+				ft := FieldTally{Field: fr.Field, Category: fr.Category}
+				if fr.Reason != ReasonNoRule {
+					ft.Rule = fr.Rule
+				}
+				tally.Fields = append(tally.Fields, ft)
+			}
+			ft := &tally.Fields[j]
+			switch fr.Outcome {
+			case Kept:
+				ft.Kept++
+			case Transformed:
+				ft.Transformed++
+			default:
+				ft.Dropped++
+				if fr.Reason == ReasonNoConsent {
+					ft.NoConsent++
+				}
+			}
+			sum.add(fr.Outcome, fr.Reason == ReasonNoConsent)
+		})
+	}
+	slices.SortFunc(tally.Fields, func(a, b FieldTally) int {
+		if a.Field < b.Field {
+			return -1
+		}
+		if a.Field > b.Field {
+			return 1
+		}
+		return 0
+	})
+	tally.Failed = len(failed)
+	if m.c.log != nil {
+		m.c.audit("map", tally.Records, tally.Failed, sum)
+	}
+	if failed != nil {
+		return out, tally, &BatchError{Failed: failed}
+	}
+	return out, tally, nil
+}
+
+// each calls f with the report of every key of rec.
+func (p *mapPlan) each(x *exec, rec map[string]any, f func(FieldReport, int32)) {
+	for k := range rec {
+		i, ok := p.byKey[k]
+		if !ok {
+			f(FieldReport{Field: k, Transform: Drop(), Reason: ReasonNoRule}, -1)
+			continue
+		}
+		fr := p.fields[i].FieldReport
+		if fr.Outcome != Dropped && !x.allows(p.fields[i].cat) {
+			fr.Outcome, fr.Transform, fr.Reason = Dropped, Drop(), ReasonNoConsent
+		}
+		f(fr, i)
+	}
+}
+
+func (p *mapPlan) totals(x *exec, rec map[string]any) totals {
+	var t totals
+	p.each(x, rec, func(fr FieldReport, _ int32) { t.add(fr.Outcome, fr.Reason == ReasonNoConsent) })
+	return t
+}
+
+func (m *Minimizer) runMap(x *exec, p *mapPlan, rec map[string]any) (map[string]any, error) {
+	if rec == nil {
+		return nil, ErrNilRecord
+	}
+	if p.needsNow {
+		x.now = m.c.now()
+	}
+	if m.c.ps != nil {
+		x.ps = m.c.ps.cur
+	}
+	if m.allow != nil {
+		x.setAllow(m.allow, p.cats)
+	}
+	out := make(map[string]any, len(p.entries))
+	for i := range p.entries {
+		e := &p.entries[i]
+		v, ok := rec[e.key]
+		if !ok || !x.allows(e.cat) {
+			continue
+		}
+		nv, keep, err := x.value(e.x, v)
+		if err != nil {
+			f := &p.fields[e.field]
+			return nil, &FieldError{Field: f.Field, Category: f.Category, Transform: e.x.name, Err: err.err, Why: err.why}
+		}
+		if keep {
+			out[e.key] = nv
+		}
+	}
+	return out, nil
+}
+
+type valueError struct {
+	err error
+	why string
+}
+
+// value applies x to one map value; keep is false when the key is to be
+// left out.
+func (ex *exec) value(x *xform, v any) (out any, keep bool, verr *valueError) {
+	if v == nil {
+		return nil, true, nil
+	}
+	var k kind
+	switch v.(type) {
+	case string:
+		k = kString
+	case time.Time:
+		k = kTime
+	case bool:
+		k = kBool
+	case int:
+		k = kInt
+	case int8:
+		k = kInt8
+	case int16:
+		k = kInt16
+	case int32:
+		k = kInt32
+	case int64:
+		k = kInt64
+	case uint:
+		k = kUint
+	case uint8:
+		k = kUint8
+	case uint16:
+		k = kUint16
+	case uint32:
+		k = kUint32
+	case uint64:
+		k = kUint64
+	case uintptr:
+		k = kUintptr
+	case float32:
+		k = kFloat32
+	case float64:
+		k = kFloat64
+	default:
+		return nil, false, &valueError{ErrTypeMismatch, "unsupported value type " + reflect.TypeOf(v).String()}
+	}
+	if x.op == opKeep {
+		return v, true, nil
+	}
+	if why := x.accepts(k); why != "" {
+		return nil, false, &valueError{ErrTypeMismatch, why + ", have " + reflect.TypeOf(v).String()}
+	}
+	var err error
+	switch k {
+	case kString:
+		s := v.(string)
+		if x.op == opPseudonymize {
+			s, err = ex.ps.token(s)
+		} else {
+			s = x.str(s)
+		}
+		out = s
+	case kTime:
+		out, keep, err = x.timeValue(v.(time.Time), ex.now)
+		if err == nil {
+			return out, keep, nil
+		}
+	case kInt:
+		var r int64
+		r, err = x.int(int64(v.(int)), k)
+		out = int(r)
+	case kInt8:
+		var r int64
+		r, err = x.int(int64(v.(int8)), k)
+		out = int8(r)
+	case kInt16:
+		var r int64
+		r, err = x.int(int64(v.(int16)), k)
+		out = int16(r)
+	case kInt32:
+		var r int64
+		r, err = x.int(int64(v.(int32)), k)
+		out = int32(r)
+	case kInt64:
+		out, err = x.int(v.(int64), k)
+	case kUint:
+		var r uint64
+		r, err = x.uint(uint64(v.(uint)), k)
+		out = uint(r)
+	case kUint8:
+		var r uint64
+		r, err = x.uint(uint64(v.(uint8)), k)
+		out = uint8(r)
+	case kUint16:
+		var r uint64
+		r, err = x.uint(uint64(v.(uint16)), k)
+		out = uint16(r)
+	case kUint32:
+		var r uint64
+		r, err = x.uint(uint64(v.(uint32)), k)
+		out = uint32(r)
+	case kUint64:
+		out, err = x.uint(v.(uint64), k)
+	case kUintptr:
+		var r uint64
+		r, err = x.uint(uint64(v.(uintptr)), k)
+		out = uintptr(r)
+	case kFloat32:
+		var r float64
+		r, err = x.float(float64(v.(float32)), k)
+		out = float32(r)
+	case kFloat64:
+		out, err = x.float(v.(float64), k)
+	}
+	if err != nil {
+		return nil, false, &valueError{err: err}
+	}
+	return out, true, nil
+}

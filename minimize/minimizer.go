@@ -1,0 +1,168 @@
+package minimize
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tact-go/tact/consent"
+)
+
+// Allower is what consent currently allows: a [Minimizer] narrowed by an
+// Allower drops every field whose category Allows rejects, whatever the
+// policy says. The consent package's gate, or anything else, can provide it
+// through a small adapter or an [AllowFunc].
+//
+// Allows is called with the exact category a field is tagged with (or
+// mapped to by a [Schema]); deciding whether a grant for a parent covers it
+// is the implementation's business. It is called at most once per category
+// per record, must not block, and must be safe to call from the goroutines
+// that minimize records. Fields without a category (kept by a field rule)
+// are not subject to it.
+type Allower interface {
+	Allows(c consent.Category) bool
+}
+
+// AllowFunc adapts a function to [Allower].
+type AllowFunc func(consent.Category) bool
+
+// Allows returns f(c).
+func (f AllowFunc) Allows(c consent.Category) bool { return f(c) }
+
+type bothAllow struct{ a, b Allower }
+
+func (x bothAllow) Allows(c consent.Category) bool { return x.a.Allows(c) && x.b.Allows(c) }
+
+// Config holds the optional parts of a [Minimizer]. The zero value is
+// valid for a policy that neither pseudonymizes nor computes age bands from
+// the current time (it then uses time.Now).
+type Config struct {
+	// Keyring supplies the pseudonym keys. Required when the policy has a
+	// [Pseudonymize] rule; the minimizer derives the policy purpose's keys
+	// from it once, in [New].
+	Keyring *Keyring
+	// Now returns the time [AgeBand] computes ages at. Nil means time.Now.
+	// It is called once per record, and only when the policy has an age
+	// band.
+	Now func() time.Time
+	// Logger receives a "minimize.report" audit event per minimized record
+	// (Struct, Map and their Report variants) or per batch; see the Audit
+	// section of the package documentation. Nil means no logging.
+	Logger *slog.Logger
+}
+
+// Minimizer applies one [Policy] to records: Go structs through [Struct],
+// [StructReport] and [StructBatch], map records through [Minimizer.Map],
+// [Minimizer.MapReport] and [Minimizer.MapBatch]. It compiles a plan per
+// struct type and per [Schema] on first use and keeps it, so build
+// minimizers and schemas once, not per request.
+//
+// A Minimizer is safe for simultaneous use by multiple goroutines; minimizers
+// returned by [Minimizer.Narrow] share its plans. The zero value is not
+// usable: its methods return [ErrNoMinimizer].
+type Minimizer struct {
+	c     *core
+	allow Allower
+}
+
+type core struct {
+	pol     *Policy
+	ps      *Pseudonymizer
+	now     func() time.Time
+	log     *slog.Logger
+	structs sync.Map // reflect.Type → *planEntry
+	last    atomic.Pointer[planEntry]
+	maps    sync.Map // *Schema → *mapPlan
+}
+
+// New returns a minimizer for policy p. The error wraps [ErrInvalidPolicy]
+// for a nil or zero policy, is [ErrNoKeyring] when the policy pseudonymizes
+// and c.Keyring is nil, or comes from [Keyring.Pseudonymizer].
+func New(p *Policy, c Config) (*Minimizer, error) {
+	if p == nil || p.purpose == "" {
+		return nil, &RuleError{Index: -1, Err: ErrInvalidPolicy, Why: "nil or zero policy; use NewPolicy"}
+	}
+	co := &core{pol: p, now: c.Now, log: c.Logger}
+	if co.now == nil {
+		co.now = time.Now
+	}
+	if p.pseudo {
+		if c.Keyring == nil || len(c.Keyring.keys) == 0 {
+			return nil, ErrNoKeyring
+		}
+		ps, err := c.Keyring.Pseudonymizer(p.purpose)
+		if err != nil {
+			return nil, err
+		}
+		co.ps = ps
+	}
+	return &Minimizer{c: co}, nil
+}
+
+// Purpose returns the purpose of the minimizer's policy.
+func (m *Minimizer) Purpose() consent.Purpose {
+	if m == nil || m.c == nil {
+		return ""
+	}
+	return m.c.pol.purpose
+}
+
+// Policy returns the minimizer's policy.
+func (m *Minimizer) Policy() *Policy {
+	if m == nil || m.c == nil {
+		return nil
+	}
+	return m.c.pol
+}
+
+// Pseudonymizer returns the pseudonymizer the minimizer's tokens come from
+// (to match or re-key stored tokens), nil when the policy does not
+// pseudonymize.
+func (m *Minimizer) Pseudonymizer() *Pseudonymizer {
+	if m == nil || m.c == nil {
+		return nil
+	}
+	return m.c.ps
+}
+
+// Narrow returns a minimizer that also drops every field whose category a
+// does not allow: a category the policy would keep but consent no longer
+// allows is dropped. Narrowing a narrowed minimizer requires both. It is
+// cheap (one small allocation; plans are shared), so narrowing per request
+// with the person's current consent is the intended use. A nil a returns m.
+func (m *Minimizer) Narrow(a Allower) *Minimizer {
+	if a == nil || m == nil {
+		return m
+	}
+	if m.allow != nil {
+		a = bothAllow{m.allow, a}
+	}
+	return &Minimizer{c: m.c, allow: a}
+}
+
+func (m *Minimizer) ok() bool { return m != nil && m.c != nil }
+
+// audit emits one "minimize.report" event.
+func (c *core) audit(shape string, records, failed int, t totals) {
+	ctx := context.Background()
+	if !c.log.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
+	c.log.LogAttrs(ctx, slog.LevelInfo, EventReport,
+		slog.String("event", EventReport),
+		slog.String("purpose", string(c.pol.purpose)),
+		slog.String("record", shape),
+		slog.Int("records", records),
+		slog.Int("failed", failed),
+		slog.Int("fields_kept", t.kept),
+		slog.Int("fields_transformed", t.transformed),
+		slog.Int("fields_dropped", t.dropped),
+		slog.Int("fields_no_consent", t.noConsent),
+	)
+}
+
+// EventReport is the message and "event" attribute of the audit events
+// this package emits.
+const EventReport = "minimize.report"

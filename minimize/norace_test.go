@@ -1,0 +1,5 @@
+//go:build !race
+
+package minimize_test
+
+const raceEnabled = false
