@@ -259,7 +259,7 @@ func (a *Aggregation[V]) Add(person, key string, v V) bool {
 			v = a.spec.Upper
 		}
 	}
-	a.b.add(hashString(a.salt, person), pid, v)
+	a.b.add(a.b.pseudonym(person), pid, v)
 	return true
 }
 
@@ -320,24 +320,24 @@ func (a *Aggregation[V]) partials() *partials[V] {
 	if m&Mean != 0 {
 		pa.norm = make([]float64, n)
 	}
+	var vals []V
 	for i := range b.people {
 		p := &b.people[i]
-		for k := p.off; k < p.off+int32(p.used); k++ {
-			pid, kept := b.slots[k].pid, b.kept(k)
+		for j := 0; j < int(p.used); j++ {
+			s := b.at(p, j)
+			pid, kept := s.pid, b.kept(s)
 			pa.persons[pid]++
 			pa.count[pid] += int64(kept)
 			if !a.values {
 				continue
 			}
-			for j := 0; j < kept; j++ {
-				v := b.val(k, j)
-				if pa.sum != nil {
-					pa.sum[pid] += v
-					pa.sumF[pid] += float64(v)
-				}
-				if pa.norm != nil {
-					pa.norm[pid] += float64(v) - a.mid
-				}
+			if kept == 1 { // the common case, without the slice
+				a.accumulate(pa, pid, s.v)
+				continue
+			}
+			vals = b.vals(vals[:0], p.id, j, s)
+			for _, v := range vals {
+				a.accumulate(pa, pid, v)
 			}
 		}
 	}
@@ -350,16 +350,27 @@ func (a *Aggregation[V]) partials() *partials[V] {
 		fill := slices.Clone(pa.off[:n])
 		for i := range b.people {
 			p := &b.people[i]
-			for k := p.off; k < p.off+int32(p.used); k++ {
-				pid := b.slots[k].pid
-				for j := 0; j < b.kept(k); j++ {
-					pa.vals[fill[pid]] = float64(b.val(k, j))
-					fill[pid]++
+			for j := 0; j < int(p.used); j++ {
+				s := b.at(p, j)
+				vals = b.vals(vals[:0], p.id, j, s)
+				for _, v := range vals {
+					pa.vals[fill[s.pid]] = float64(v)
+					fill[s.pid]++
 				}
 			}
 		}
 	}
 	return pa
+}
+
+func (a *Aggregation[V]) accumulate(pa *partials[V], pid int32, v V) {
+	if pa.sum != nil {
+		pa.sum[pid] += v
+		pa.sumF[pid] += float64(v)
+	}
+	if pa.norm != nil {
+		pa.norm[pid] += float64(v) - a.mid
+	}
 }
 
 func (a *Aggregation[V]) compute(label string) (*Result[V], error) {

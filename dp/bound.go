@@ -21,23 +21,26 @@ import (
 // Within a kept partition it keeps at most linf values by classic reservoir
 // sampling (Algorithm R), a uniform sample of the person's records there.
 //
-// Memory: slots grow per person in power-of-two blocks up to l0 (an arena
-// with free lists), so a person costs O(min(distinct partitions, l0)).
+// Layout: persons live in an open-addressing hash table keyed by pseudonym,
+// each entry holding its first inline slots (a 64-byte entry for int64 and
+// float64), so one cache miss finds a person and its partitions. Further
+// slots grow per person in power-of-two blocks of an arena with free lists.
+// A person costs O(min(distinct partitions, l0)); values beyond the first
+// of a slot (linf > 1) live in blocks of linf-1 in another arena.
 type bounder[V Value] struct {
 	l0, linf int
 	values   bool // keep values (sum, mean, quantiles)
 	salt     uint64
 	rng      *rand.Rand
 
-	index  map[uint64]int32 // pseudonym → person
-	people []person
+	people  []person[V] // hash table, load ≤ 1/2; id 0 = empty
+	npeople int
 
-	slots []slot  // arena of per-person blocks
-	first []V     // first value of each slot (values only)
-	more  []int32 // index of a slot's extra block in extra, or -1 (values and linf > 1)
-	extra []V     // arena of blocks of linf-1 values
+	slots     []slot[V] // arena for slots beyond the inline ones
+	freeSlots [][]int32 // free arena blocks per size class
 
-	freeSlots [][]int32 // free blocks per size class
+	more      map[slotKey]int32 // extra block of a slot (values, linf > 1)
+	extra     []V               // arena of blocks of linf-1 values
 	freeExtra []int32
 
 	partHash []uint64 // per partition id
@@ -45,24 +48,39 @@ type bounder[V Value] struct {
 	dropped int64 // records dropped by bounding (exact; never released)
 }
 
-type person struct {
-	id   uint64 // keyed pseudonym of the person id
-	off  int32  // start of the person's block in slots
-	used uint16
-	cls  uint8 // block capacity class
+const inline = 3
+
+type person[V Value] struct {
+	id   uint64 // keyed pseudonym of the person id; 0 = empty entry
+	off  int32  // start of the person's arena block, for slots ≥ inline
+	used uint16 // slots in use
+	cls  uint8  // arena block capacity class
+	in   [inline]slot[V]
 }
 
-type slot struct {
+type slot[V Value] struct {
 	pid int32 // partition id
 	n   int32 // records seen (saturating); capped at linf when values are not kept
+	v   V     // first kept value
+}
+
+type slotKey struct {
+	id uint64
+	j  int
 }
 
 func newBounder[V Value](l0, linf int, values bool, salt uint64, rng *rand.Rand) *bounder[V] {
-	return &bounder[V]{
+	b := &bounder[V]{
 		l0: l0, linf: linf, values: values, salt: salt, rng: rng,
-		index:     make(map[uint64]int32),
-		freeSlots: make([][]int32, classOf(l0)+1),
+		people: make([]person[V], 64),
 	}
+	if l0 > inline {
+		b.freeSlots = make([][]int32, classOf(l0-inline)+1)
+	}
+	if values && linf > 1 {
+		b.more = make(map[slotKey]int32)
+	}
+	return b
 }
 
 // classOf returns the smallest class whose capacity holds n slots.
@@ -73,12 +91,131 @@ func classOf(n int) int {
 	return bits.Len(uint(n - 1))
 }
 
-func (b *bounder[V]) capOf(cls uint8) int { return min(1<<cls, b.l0) }
+// capOf returns the arena capacity of class cls.
+func (b *bounder[V]) capOf(cls uint8) int { return min(1<<cls, b.l0-inline) }
 
 // addPartition registers a new partition id with its key hash.
 func (b *bounder[V]) addPartition(h uint64) int32 {
 	b.partHash = append(b.partHash, h)
 	return int32(len(b.partHash) - 1)
+}
+
+// pseudonym returns the table key of a person id: its keyed hash, never 0.
+func (b *bounder[V]) pseudonym(id string) uint64 {
+	h := hashString(b.salt, id)
+	if h == 0 {
+		h = 1
+	}
+	return h
+}
+
+// lookup returns the table index of pseudonym id, and whether it is there.
+func (b *bounder[V]) lookup(id uint64) (int32, bool) {
+	mask := uint64(len(b.people) - 1)
+	for i := id & mask; ; i = (i + 1) & mask {
+		switch b.people[i].id {
+		case id:
+			return int32(i), true
+		case 0:
+			return int32(i), false
+		}
+	}
+}
+
+// person returns the table index of pseudonym id, creating the person.
+// Indexes stay valid until the next call.
+func (b *bounder[V]) person(id uint64) int32 {
+	i, ok := b.lookup(id)
+	if ok {
+		return i
+	}
+	if 2*(b.npeople+1) > len(b.people) {
+		b.rehash()
+		i, _ = b.lookup(id)
+	}
+	b.npeople++
+	b.people[i] = person[V]{id: id, off: -1}
+	return i
+}
+
+func (b *bounder[V]) rehash() {
+	old := b.people
+	b.people = make([]person[V], 2*len(old))
+	for i := range old {
+		if old[i].id != 0 {
+			j, _ := b.lookup(old[i].id)
+			b.people[j] = old[i]
+		}
+	}
+}
+
+// at returns slot j of person p.
+func (b *bounder[V]) at(p *person[V], j int) *slot[V] {
+	if j < inline {
+		return &p.in[j]
+	}
+	return &b.slots[int(p.off)+j-inline]
+}
+
+// add records one contribution of person id to partition pid.
+func (b *bounder[V]) add(id uint64, pid int32, v V) {
+	p := &b.people[b.person(id)]
+	used := int(p.used)
+	for j := 0; j < used; j++ {
+		if s := b.at(p, j); s.pid == pid {
+			b.observe(p, j, s, v)
+			return
+		}
+	}
+	if used < b.l0 {
+		b.open(p)
+		*b.at(p, used) = slot[V]{pid: pid, n: 1, v: v}
+		return
+	}
+	// Full: keep pid only if its priority beats the largest kept one.
+	j := b.worst(p, priority(id, b.partHash[pid]))
+	if j < 0 {
+		b.dropped++
+		return
+	}
+	b.evict(p, j)
+	*b.at(p, j) = slot[V]{pid: pid, n: 1, v: v}
+}
+
+// open makes room for one more slot of p (p.used < l0) and counts it used.
+func (b *bounder[V]) open(p *person[V]) {
+	if used := int(p.used); used >= inline {
+		if p.off < 0 {
+			p.off, p.cls = b.allocSlots(0), 0
+		} else if used-inline == b.capOf(p.cls) {
+			b.grow(p)
+		}
+	}
+	p.used++
+}
+
+// worst returns the slot of p whose priority is the largest and above prio,
+// or -1 if prio is above them all.
+func (b *bounder[V]) worst(p *person[V], prio uint64) int {
+	worst, worstPrio := -1, prio
+	for j := 0; j < int(p.used); j++ {
+		if q := priority(p.id, b.partHash[b.at(p, j).pid]); q > worstPrio {
+			worst, worstPrio = j, q
+		}
+	}
+	return worst
+}
+
+// evict empties slot j of p, counting its records as dropped.
+func (b *bounder[V]) evict(p *person[V], j int) {
+	b.dropped += int64(b.kept(b.at(p, j)))
+	if b.more != nil {
+		k := slotKey{p.id, j}
+		if e, ok := b.more[k]; ok {
+			b.freeExtra = append(b.freeExtra, e)
+			delete(b.more, k)
+		}
+	}
 }
 
 func (b *bounder[V]) allocSlots(cls uint8) int32 {
@@ -87,103 +224,26 @@ func (b *bounder[V]) allocSlots(cls uint8) int32 {
 		b.freeSlots[cls] = f[:len(f)-1]
 		return off
 	}
-	n := b.capOf(cls)
 	off := int32(len(b.slots))
-	b.slots = append(b.slots, make([]slot, n)...)
-	if b.values {
-		b.first = append(b.first, make([]V, n)...)
-		if b.linf > 1 {
-			b.more = append(b.more, make([]int32, n)...)
-		}
-	}
+	b.slots = append(b.slots, make([]slot[V], b.capOf(cls))...)
 	return off
 }
 
-func (b *bounder[V]) allocExtra() int32 {
-	if n := len(b.freeExtra); n > 0 {
-		off := b.freeExtra[n-1]
-		b.freeExtra = b.freeExtra[:n-1]
-		return off
-	}
-	off := int32(len(b.extra))
-	b.extra = append(b.extra, make([]V, b.linf-1)...)
-	return off
+// grow moves the arena slots of p to a block of the next size class.
+func (b *bounder[V]) grow(p *person[V]) {
+	cls := p.cls + 1
+	off := b.allocSlots(cls)
+	n := int32(p.used) - inline
+	copy(b.slots[off:off+n], b.slots[p.off:p.off+n])
+	b.freeSlots[p.cls] = append(b.freeSlots[p.cls], p.off)
+	p.off, p.cls = off, cls
 }
 
-// person returns the index of the person with pseudonym id, creating it.
-func (b *bounder[V]) person(id uint64) int32 {
-	pi, ok := b.index[id]
-	if !ok {
-		pi = int32(len(b.people))
-		b.index[id] = pi
-		b.people = append(b.people, person{id: id, off: b.allocSlots(0)})
-	}
-	return pi
-}
+// kept returns how many records slot s holds.
+func (b *bounder[V]) kept(s *slot[V]) int { return min(int(s.n), b.linf) }
 
-// add records one contribution of person id to partition pid.
-func (b *bounder[V]) add(id uint64, pid int32, v V) {
-	pi := b.person(id)
-	p := &b.people[pi]
-	off := p.off
-	used := int32(p.used)
-	for k := off; k < off+used; k++ {
-		if b.slots[k].pid == pid {
-			b.observe(k, v)
-			return
-		}
-	}
-	if int(used) < b.l0 {
-		if int(used) == b.capOf(p.cls) {
-			b.grow(p)
-			off = p.off
-		}
-		p.used++
-		b.set(off+used, pid, v)
-		return
-	}
-	// Full: keep pid only if its priority beats the largest kept one.
-	prio := priority(id, b.partHash[pid])
-	worst, worstPrio := int32(-1), prio
-	for k := off; k < off+used; k++ {
-		if q := priority(id, b.partHash[b.slots[k].pid]); q > worstPrio {
-			worst, worstPrio = k, q
-		}
-	}
-	if worst < 0 {
-		b.dropped++
-		return
-	}
-	b.dropped += int64(b.kept(worst))
-	b.clear(worst)
-	b.set(worst, pid, v)
-}
-
-// set fills slot k with the first record of partition pid.
-func (b *bounder[V]) set(k, pid int32, v V) {
-	b.slots[k] = slot{pid: pid, n: 1}
-	if b.values {
-		b.first[k] = v
-		if b.linf > 1 {
-			b.more[k] = -1
-		}
-	}
-}
-
-// clear releases the extra block of slot k.
-func (b *bounder[V]) clear(k int32) {
-	if b.values && b.linf > 1 && b.more[k] >= 0 {
-		b.freeExtra = append(b.freeExtra, b.more[k])
-		b.more[k] = -1
-	}
-}
-
-// kept returns how many records slot k holds.
-func (b *bounder[V]) kept(k int32) int { return min(int(b.slots[k].n), b.linf) }
-
-// observe adds a further record to slot k: reservoir sampling of linf.
-func (b *bounder[V]) observe(k int32, v V) {
-	s := &b.slots[k]
+// observe adds a further record to slot j (s) of p: reservoir sampling.
+func (b *bounder[V]) observe(p *person[V], j int, s *slot[V], v V) {
 	if !b.values {
 		if int(s.n) < b.linf {
 			s.n++
@@ -197,47 +257,58 @@ func (b *bounder[V]) observe(k int32, v V) {
 	}
 	n := int(s.n)
 	if n <= b.linf {
-		b.setVal(k, n-1, v)
+		b.setVal(p.id, j, s, n-1, v)
 		return
 	}
 	b.dropped++
-	if j := b.rng.IntN(n); j < b.linf {
-		b.setVal(k, j, v)
+	if i := b.rng.IntN(n); i < b.linf {
+		b.setVal(p.id, j, s, i, v)
 	}
 }
 
-func (b *bounder[V]) setVal(k int32, j int, v V) {
-	if j == 0 {
-		b.first[k] = v
+// setVal sets value i of slot j (s) of person id.
+func (b *bounder[V]) setVal(id uint64, j int, s *slot[V], i int, v V) {
+	if i == 0 {
+		s.v = v
 		return
 	}
-	if b.more[k] < 0 {
-		b.more[k] = b.allocExtra()
+	k := slotKey{id, j}
+	e, ok := b.more[k]
+	if !ok {
+		if n := len(b.freeExtra); n > 0 {
+			e = b.freeExtra[n-1]
+			b.freeExtra = b.freeExtra[:n-1]
+		} else {
+			e = int32(len(b.extra))
+			b.extra = append(b.extra, make([]V, b.linf-1)...)
+		}
+		b.more[k] = e
 	}
-	b.extra[int(b.more[k])+j-1] = v
+	b.extra[int(e)+i-1] = v
 }
 
-func (b *bounder[V]) val(k int32, j int) V {
-	if j == 0 {
-		return b.first[k]
+// vals appends the kept values of slot j (s) of person id to dst.
+func (b *bounder[V]) vals(dst []V, id uint64, j int, s *slot[V]) []V {
+	k := b.kept(s)
+	if k == 0 || !b.values {
+		return dst
 	}
-	return b.extra[int(b.more[k])+j-1]
+	dst = append(dst, s.v)
+	if k > 1 {
+		e := int(b.more[slotKey{id, j}])
+		dst = append(dst, b.extra[e:e+k-1]...)
+	}
+	return dst
 }
 
-// grow moves person p to a block of the next size class.
-func (b *bounder[V]) grow(p *person) {
-	cls := p.cls + 1
-	off := b.allocSlots(cls)
-	n := int32(p.used)
-	copy(b.slots[off:off+n], b.slots[p.off:p.off+n])
-	if b.values {
-		copy(b.first[off:off+n], b.first[p.off:p.off+n])
-		if b.linf > 1 {
-			copy(b.more[off:off+n], b.more[p.off:p.off+n])
+// each calls fn for every kept slot of every person.
+func (b *bounder[V]) each(fn func(p *person[V], j int, s *slot[V])) {
+	for i := range b.people {
+		p := &b.people[i]
+		for j := 0; j < int(p.used); j++ {
+			fn(p, j, b.at(p, j))
 		}
 	}
-	b.freeSlots[p.cls] = append(b.freeSlots[p.cls], p.off)
-	p.off, p.cls = off, cls
 }
 
 // insert adds a whole slot (partition pid with n records seen and the kept
@@ -245,70 +316,45 @@ func (b *bounder[V]) grow(p *person) {
 // and decode; pid must not already be among the person's slots.
 func (b *bounder[V]) insert(pi, pid int32, n int32, vals []V) {
 	p := &b.people[pi]
-	used := int32(p.used)
-	var k int32
-	if int(used) < b.l0 {
-		if int(used) == b.capOf(p.cls) {
-			b.grow(p)
-		}
-		p.used++
-		k = p.off + used
+	j := int(p.used)
+	if j < b.l0 {
+		b.open(p)
+	} else if j = b.worst(p, priority(p.id, b.partHash[pid])); j >= 0 {
+		b.evict(p, j)
 	} else {
-		prio := priority(p.id, b.partHash[pid])
-		worst, worstPrio := int32(-1), prio
-		for j := p.off; j < p.off+used; j++ {
-			if q := priority(p.id, b.partHash[b.slots[j].pid]); q > worstPrio {
-				worst, worstPrio = j, q
-			}
-		}
-		if worst < 0 {
-			b.dropped += int64(min(int(n), b.linf))
-			return
-		}
-		b.dropped += int64(b.kept(worst))
-		b.clear(worst)
-		k = worst
+		b.dropped += int64(min(int(n), b.linf))
+		return
 	}
-	b.slots[k] = slot{pid: pid, n: n}
-	if b.values {
-		if b.linf > 1 {
-			b.more[k] = -1
-		}
-		for j, v := range vals {
-			b.setVal(k, j, v)
-		}
+	s := b.at(p, j)
+	*s = slot[V]{pid: pid, n: n}
+	for i, v := range vals {
+		b.setVal(p.id, j, s, i, v)
 	}
 }
 
-// find returns the slot of partition pid for person pi, or -1.
-func (b *bounder[V]) find(pi, pid int32) int32 {
-	p := &b.people[pi]
-	for k := p.off; k < p.off+int32(p.used); k++ {
-		if b.slots[k].pid == pid {
-			return k
+// find returns the slot index of partition pid for person p, or -1.
+func (b *bounder[V]) find(p *person[V], pid int32) int {
+	for j := 0; j < int(p.used); j++ {
+		if b.at(p, j).pid == pid {
+			return j
 		}
 	}
 	return -1
 }
 
-// mergeSlot merges a sample of n2 records with values v2 into slot k, as if
-// all records had been seen by one reservoir.
-func (b *bounder[V]) mergeSlot(k int32, n2 int32, v2 []V) {
-	n1 := b.slots[k].n
-	total := int64(n1) + int64(n2)
-	if total > math.MaxInt32 {
-		total = math.MaxInt32
-	}
+// mergeSlot merges a sample of n2 records with values v2 into slot j of p,
+// as if all records had been seen by one reservoir.
+func (b *bounder[V]) mergeSlot(p *person[V], j int, n2 int32, v2 []V) {
+	s := b.at(p, j)
+	n1 := s.n
+	total := min(int64(n1)+int64(n2), math.MaxInt32)
 	if !b.values {
 		newN := min(total, int64(b.linf))
-		b.slots[k].n = int32(newN)
+		s.n = int32(newN)
 		b.dropped += int64(n1) + int64(n2) - newN
 		return
 	}
-	a := make([]V, b.kept(k))
-	for j := range a {
-		a[j] = b.val(k, j)
-	}
+	a := b.vals(nil, p.id, j, s)
 	c := append([]V(nil), v2...)
 	take := int(min(total, int64(b.linf)))
 	out := make([]V, 0, take)
@@ -328,10 +374,10 @@ func (b *bounder[V]) mergeSlot(k int32, n2 int32, v2 []V) {
 			rc--
 		}
 	}
-	b.dropped += int64(b.kept(k)) + int64(len(v2)) - int64(take)
-	b.slots[k].n = int32(total)
-	for j, v := range out {
-		b.setVal(k, j, v)
+	b.dropped += int64(b.kept(s)) + int64(len(v2)) - int64(take)
+	s.n = int32(total)
+	for i, v := range out {
+		b.setVal(p.id, j, s, i, v)
 	}
 }
 
@@ -341,29 +387,41 @@ func (b *bounder[V]) mergeFrom(o *bounder[V], pidMap []int32) (overlap int) {
 	var vals []V
 	for i := range o.people {
 		op := &o.people[i]
-		pi, existed := b.index[op.id]
+		if op.id == 0 {
+			continue
+		}
+		pi, existed := b.lookup(op.id)
 		if !existed {
 			pi = b.person(op.id)
 		} else {
 			overlap++
 		}
-		for k := op.off; k < op.off+int32(op.used); k++ {
-			vals = vals[:0]
-			if o.values {
-				for j := 0; j < o.kept(k); j++ {
-					vals = append(vals, o.val(k, j))
-				}
-			}
-			pid := pidMap[o.slots[k].pid]
+		for j := 0; j < int(op.used); j++ {
+			s := o.at(op, j)
+			vals = o.vals(vals[:0], op.id, j, s)
+			pid := pidMap[s.pid]
+			p := &b.people[pi]
 			if existed {
-				if dk := b.find(pi, pid); dk >= 0 {
-					b.mergeSlot(dk, o.slots[k].n, vals)
+				if dj := b.find(p, pid); dj >= 0 {
+					b.mergeSlot(p, dj, s.n, vals)
 					continue
 				}
 			}
-			b.insert(pi, pid, o.slots[k].n, vals)
+			b.insert(pi, pid, s.n, vals)
 		}
 	}
 	b.dropped += o.dropped
 	return overlap
+}
+
+// personsPerPartition returns the number of distinct persons per partition.
+func (b *bounder[V]) personsPerPartition() []int64 {
+	out := make([]int64, len(b.partHash))
+	for i := range b.people {
+		p := &b.people[i]
+		for j := 0; j < int(p.used); j++ {
+			out[b.at(p, j).pid]++
+		}
+	}
+	return out
 }

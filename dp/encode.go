@@ -200,17 +200,23 @@ func valueFrom[V Value](isInt bool, u uint64) V {
 func encodeBounder[V Value](w *writer, b *bounder[V]) {
 	w.u64(b.salt)
 	w.i(b.dropped)
-	w.u(uint64(len(b.people)))
+	w.u(uint64(b.npeople))
+	var vals []V
 	for i := range b.people {
 		p := &b.people[i]
+		if p.id == 0 {
+			continue
+		}
 		w.u64(p.id)
 		w.u(uint64(p.used))
-		for k := p.off; k < p.off+int32(p.used); k++ {
-			w.u(uint64(b.slots[k].pid))
-			w.u(uint64(b.slots[k].n))
+		for j := 0; j < int(p.used); j++ {
+			s := b.at(p, j)
+			w.u(uint64(s.pid))
+			w.u(uint64(s.n))
 			if b.values {
-				for j := 0; j < b.kept(k); j++ {
-					w.u64(valueBits(b.val(k, j)))
+				vals = b.vals(vals[:0], p.id, j, s)
+				for _, v := range vals {
+					w.u64(valueBits(v))
 				}
 			}
 		}
@@ -229,8 +235,8 @@ func decodeBounder[V Value](r *reader, b *bounder[V], isInt bool, lo, hi V) {
 	var vals []V
 	for i := 0; i < nPeople && r.err == nil; i++ {
 		id := r.u64()
-		if _, dup := b.index[id]; dup {
-			r.fail("person listed twice")
+		if _, dup := b.lookup(id); dup || id == 0 {
+			r.fail("person listed twice or null")
 			return
 		}
 		used := r.u()
