@@ -133,7 +133,7 @@ func (a *Aggregation[V]) checkSpec() error {
 		if int64(s.Lower) == math.MinInt64 || linf*float64(a.p.MaxPartitions) >= 1<<62 {
 			return paramErr("Bounds", bounds, "too large: the sensitivity would overflow int64")
 		}
-	} else if math.IsInf(linf*float64(a.p.MaxPartitions), 0) || math.IsInf(hi-lo, 0) {
+	} else if scale := linf * float64(a.p.MaxPartitions) / a.p.Epsilon; !(scale <= 1e300) || math.IsInf(hi-lo, 0) {
 		return paramErr("Bounds", bounds, "too large: the sensitivity would overflow float64")
 	}
 	if s.Metrics&Quantiles != 0 {

@@ -31,13 +31,18 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 type writer struct{ buf []byte }
 
-func (w *writer) u(x uint64)      { w.buf = binary.AppendUvarint(w.buf, x) }
-func (w *writer) i(x int64)       { w.buf = binary.AppendVarint(w.buf, x) }
-func (w *writer) u64(x uint64)    { w.buf = binary.LittleEndian.AppendUint64(w.buf, x) }
-func (w *writer) f(x float64)     { w.u64(math.Float64bits(x)) }
-func (w *writer) b(x byte)        { w.buf = append(w.buf, x) }
-func (w *writer) s(x string)      { w.u(uint64(len(x))); w.buf = append(w.buf, x...) }
-func (w *writer) strs(x []string) { w.u(uint64(len(x))); for _, s := range x { w.s(s) } }
+func (w *writer) u(x uint64)   { w.buf = binary.AppendUvarint(w.buf, x) }
+func (w *writer) i(x int64)    { w.buf = binary.AppendVarint(w.buf, x) }
+func (w *writer) u64(x uint64) { w.buf = binary.LittleEndian.AppendUint64(w.buf, x) }
+func (w *writer) f(x float64)  { w.u64(math.Float64bits(x)) }
+func (w *writer) b(x byte)     { w.buf = append(w.buf, x) }
+func (w *writer) s(x string)   { w.u(uint64(len(x))); w.buf = append(w.buf, x...) }
+func (w *writer) strs(x []string) {
+	w.u(uint64(len(x)))
+	for _, s := range x {
+		w.s(s)
+	}
+}
 func (w *writer) floats(x []float64) {
 	w.u(uint64(len(x)))
 	for _, v := range x {
