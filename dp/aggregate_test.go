@@ -246,4 +246,3 @@ func TestBoundingProperty(t *testing.T) {
 		assert.GreaterOrEqual(t, total, int64(minTotal), "each person keeps min(distinct, L0) partitions (seed %d)", seed)
 	}
 }
-

@@ -125,7 +125,7 @@ func (underNoised) AddNoiseInt64(x int64, m dp.Mechanism) int64 {
 	return y
 }
 func (underNoised) AddNoiseFloat64(x float64, m dp.Mechanism) float64 { return x }
-func (underNoised) KeepPartition(int64, dp.Mechanism) bool          { return true }
+func (underNoised) KeepPartition(int64, dp.Mechanism) bool            { return true }
 
 // Partition selection: a partition that only the target contributes to
 // must appear with probability at most δ (its probability on D is 0).

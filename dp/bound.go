@@ -301,16 +301,6 @@ func (b *bounder[V]) vals(dst []V, id uint64, j int, s *slot[V]) []V {
 	return dst
 }
 
-// each calls fn for every kept slot of every person.
-func (b *bounder[V]) each(fn func(p *person[V], j int, s *slot[V])) {
-	for i := range b.people {
-		p := &b.people[i]
-		for j := 0; j < int(p.used); j++ {
-			fn(p, j, b.at(p, j))
-		}
-	}
-}
-
 // insert adds a whole slot (partition pid with n records seen and the kept
 // values vals) to person pi, applying the bottom-k rule. It is used by merge
 // and decode; pid must not already be among the person's slots.

@@ -40,7 +40,7 @@ type CooccurrenceParams struct {
 	// by MinPersons-1 (Google's pre-thresholding, which keeps the
 	// guarantee). Zero means automatic: a tenth of the threshold, which
 	// skips the noise for the long tail of rare pairs at a cost of 10% in
-	// threshold.
+	// threshold (1 with a test NoiseSource).
 	MinPersons int
 
 	// Label, Rand, NoiseSource and Logger are as in [Params].
@@ -289,6 +289,9 @@ func cmpString(a, b string) int {
 // automatic pre-threshold.
 func (c *Cooccurrence) thresholder(eps, delta float64, l0 int64) (*thresholder, error) {
 	pre := int64(c.p.MinPersons)
+	if pre == 0 && c.p.NoiseSource != nil {
+		pre = 1 // test sources decide selection themselves
+	}
 	if pre == 0 {
 		th, err := newThresholder(c.p.NoiseSource, c.p.Noise, eps, delta, l0, 1)
 		if err != nil {
@@ -313,8 +316,8 @@ func (c *Cooccurrence) pairKeys(pre int64) []uint64 {
 	for i := range b.people {
 		p := &b.people[i]
 		items = items[:0]
-		for k := p.off; k < p.off+int32(p.used); k++ {
-			items = append(items, b.slots[k].pid)
+		for j := 0; j < int(p.used); j++ {
+			items = append(items, b.at(p, j).pid)
 		}
 		m := len(items)
 		if m < 2 {
