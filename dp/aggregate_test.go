@@ -246,3 +246,23 @@ func TestBoundingProperty(t *testing.T) {
 		assert.GreaterOrEqual(t, total, int64(minTotal), "each person keeps min(distinct, L0) partitions (seed %d)", seed)
 	}
 }
+
+// Add does not allocate once a person and a partition are known.
+func TestAddDoesNotAllocate(t *testing.T) {
+	a, err := dp.NewAggregation(testParams(3, 2, 1), dp.Spec[int64]{Metrics: dp.Count | dp.Sum, Lower: 0, Upper: 10})
+	require.NoError(t, err)
+	persons := make([]string, 100)
+	for i := range persons {
+		persons[i] = "p" + strconv.Itoa(i)
+		for _, k := range []string{"a", "b", "c", "d"} {
+			a.Add(persons[i], k, 1)
+			a.Add(persons[i], k, 1)
+		}
+	}
+	i := 0
+	allocs := testing.AllocsPerRun(1000, func() {
+		a.Add(persons[i%100], "c", int64(i%10))
+		i++
+	})
+	assert.Zero(t, allocs)
+}
