@@ -1,6 +1,8 @@
 package dp_test
 
 import (
+	"bytes"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -265,4 +267,26 @@ func TestAddDoesNotAllocate(t *testing.T) {
 		i++
 	})
 	assert.Zero(t, allocs)
+}
+
+func TestReleaseAuditEvent(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	p := testParams(1, 1, 9)
+	p.Logger, p.Label = logger, "visits"
+	c, err := dp.NewCounter(p)
+	require.NoError(t, err)
+	c.Add("alice@example.com", "/home")
+	c.Add("bob@example.com", "/secret-page")
+	_, err = c.Release(bigBudget(t))
+	require.NoError(t, err)
+	out := buf.String()
+	assert.Contains(t, out, `"msg":"dp.release"`)
+	assert.Contains(t, out, `"event":"dp.release"`)
+	assert.Contains(t, out, `"label":"visits"`)
+	assert.Contains(t, out, `"partitions":2`)
+	assert.Contains(t, out, `"private":false`)
+	for _, secret := range []string{"alice", "bob", "/home", "/secret-page"} {
+		assert.NotContains(t, out, secret, "audit events carry no person ids or keys")
+	}
 }

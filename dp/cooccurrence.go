@@ -256,7 +256,7 @@ func (c *Cooccurrence) Release(budget *Budget) (*Cooccurrences, error) {
 				return nil, err
 			}
 			if keep {
-				a, b := c.keys[keys[i]>>32], c.keys[uint32(keys[i])]
+				a, b := c.keys[keys[i]/uint64(len(c.keys))], c.keys[keys[i]%uint64(len(c.keys))]
 				if b < a {
 					a, b = b, a
 				}
@@ -302,17 +302,24 @@ func (c *Cooccurrence) thresholder(eps, delta float64, l0 int64) (*thresholder, 
 	return newThresholder(c.p.NoiseSource, c.p.Noise, eps, delta, l0, pre)
 }
 
-// pairKeys returns the sorted pair keys (item ids, smaller first) of every
+// pairKeys returns the sorted pair keys (a·n+b for item ids a < b, n the
+// number of items) of every
 // person's sampled pairs; a key repeats once per person. Pairs of items
 // held by fewer than pre persons can never be released, so they are not
 // formed.
 func (c *Cooccurrence) pairKeys(pre int64) []uint64 {
 	b := c.b
 	counts := b.personsPerPartition()
-	var keys []uint64
+	size := 0
+	for i := range b.people {
+		m := int(b.people[i].used)
+		size += min(m*(m-1)/2, c.pairs)
+	}
+	keys := make([]uint64, 0, size)
 	var items []int32
 	var picks []int
 	var taken []bool
+	n := uint64(len(c.keys))
 	for i := range b.people {
 		p := &b.people[i]
 		items = items[:0]
@@ -329,7 +336,7 @@ func (c *Cooccurrence) pairKeys(pre int64) []uint64 {
 			for x := 0; x < m; x++ {
 				for y := x + 1; y < m; y++ {
 					if counts[items[x]] >= pre && counts[items[y]] >= pre {
-						keys = append(keys, uint64(items[x])<<32|uint64(items[y]))
+						keys = append(keys, uint64(items[x])*n+uint64(items[y]))
 					}
 				}
 			}
@@ -352,11 +359,36 @@ func (c *Cooccurrence) pairKeys(pre int64) []uint64 {
 			taken[t] = false
 			x, y := pairAt(t, m)
 			if counts[items[x]] >= pre && counts[items[y]] >= pre {
-				keys = append(keys, uint64(items[x])<<32|uint64(items[y]))
+				keys = append(keys, uint64(items[x])*n+uint64(items[y]))
 			}
 		}
 	}
-	slices.Sort(keys)
+	return radixSort(keys, n*n)
+}
+
+// radixSort sorts keys (all below limit) with an LSD radix sort, 11 bits a
+// pass: linear time for the millions of pair keys of a large release.
+func radixSort(keys []uint64, limit uint64) []uint64 {
+	const bitsPerPass = 11
+	buf := make([]uint64, len(keys))
+	var count [1 << bitsPerPass]int
+	for shift := uint(0); shift < 64 && limit>>shift > 0; shift += bitsPerPass {
+		clear(count[:])
+		for _, k := range keys {
+			count[(k>>shift)&(1<<bitsPerPass-1)]++
+		}
+		sum := 0
+		for i, c := range count {
+			count[i] = sum
+			sum += c
+		}
+		for _, k := range keys {
+			d := (k >> shift) & (1<<bitsPerPass - 1)
+			buf[count[d]] = k
+			count[d]++
+		}
+		keys, buf = buf, keys
+	}
 	return keys
 }
 
