@@ -58,7 +58,8 @@ type CooccurrenceParams struct {
 //
 // Pairs are many and mostly rare, so they are always selected by
 // thresholding: only pairs whose noisy count clears the noise floor are
-// released. Cooccurrence is not safe for concurrent use.
+// released. Cooccurrence is not safe for concurrent use; its partial state
+// can be encoded and merged for sharding like an Aggregation's.
 type Cooccurrence struct {
 	p        CooccurrenceParams
 	pairs    int // enforced pairs bound

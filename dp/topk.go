@@ -21,7 +21,8 @@ import (
 // partitions: selection still applies. Ranking the noisy counts is
 // post-processing and costs nothing more.
 //
-// TopK is not safe for concurrent use.
+// TopK is not safe for concurrent use; its partial state can be encoded
+// and merged for sharding like an Aggregation's.
 type TopK struct {
 	p        Params
 	k        int
@@ -85,13 +86,19 @@ func (t *TopK) Add(person, segment, item string) bool {
 	key := segItem{segment, item}
 	pid, ok := t.index[key]
 	if !ok {
-		h := hashString(t.salt^hashK2, segment) ^ fmix(hashString(t.salt^hashK3, item))
-		pid = t.b.addPartition(h)
-		t.index[key] = pid
-		t.keys = append(t.keys, key)
+		pid = t.partition(key)
 	}
 	t.b.add(t.b.pseudonym(person), pid, 0)
 	return true
+}
+
+// partition registers key and returns its id.
+func (t *TopK) partition(key segItem) int32 {
+	h := hashString(t.salt^hashK2, key.seg) ^ fmix(hashString(t.salt^hashK3, key.item))
+	pid := t.b.addPartition(h)
+	t.index[key] = pid
+	t.keys = append(t.keys, key)
+	return pid
 }
 
 // Rejected returns how many events Add rejected (exact, not private).
