@@ -272,7 +272,7 @@ func (a *Aggregation[V]) Rejected() int64 { return a.rejected }
 // dropped so far. Exact, not private, like Rejected.
 func (a *Aggregation[V]) Dropped() int64 { return a.b.dropped }
 
-// Epsilon and Delta return what Release will spend.
+// Epsilon returns the ε that Release will spend.
 func (a *Aggregation[V]) Epsilon() float64 { return a.plan.eps }
 
 // Delta returns the δ that Release will spend (see [Params.Delta]).
