@@ -1,0 +1,145 @@
+// Package dp releases statistics across people with differential privacy:
+// counts, sums, means and quantiles per partition, what is trending, and the
+// item co-occurrences a recommender learns from, each released once and
+// paid for from a privacy budget that cannot be overspent.
+//
+// A differentially private release adds random noise calibrated so that
+// the output is almost equally likely whether or not any one person's data
+// is in the input: nobody can learn much about a person from it, whatever
+// else they know. Package dp wraps Google's differential privacy library
+// (its secure Laplace and Gaussian noise, confidence intervals and
+// partition selection) and adds what a service needs around it: per-person
+// contribution bounding across partitions, a budget accountant, fast
+// accumulation with typed errors, mergeable partial state and test
+// fixtures.
+//
+//	budget, _ := dp.NewBudget(1, 1e-6, nil) // for the week's statistics
+//	visits, _ := dp.NewCounter(dp.Params{
+//		Epsilon: 0.5, Delta: 1e-7, MaxPartitions: 3, MaxContributions: 1,
+//	})
+//	for _, v := range events {
+//		visits.Add(v.PersonID, v.Page) // cheap; never an error
+//	}
+//	res, err := visits.Release(budget) // spends (0.5, 1e-7) once
+//	for _, p := range res.Partitions() {
+//		fmt.Println(p.Key, p.Count.Value, p.Count.Lower, p.Count.Upper)
+//	}
+//
+// The accumulators are [Counter] and [Aggregation] (count, sum, mean and
+// quantiles per partition, over int64 or float64 values), [TopK] (trending
+// items per segment) and [Cooccurrence] (item and item-pair counts). Each
+// is fed with Add, then released once with Release(budget), which returns an
+// immutable result.
+//
+// # The parameters in plain words
+//
+// Epsilon (ε) is how much a release may reveal about any one person: the
+// probability of any output changes by a factor of at most e^ε when one
+// person's data is added or removed. Smaller ε, more privacy, more noise.
+//
+// Delta (δ) is the small probability that the ε promise does not hold. It
+// pays for selecting partitions from the data (a partition with one person
+// must almost never appear) and for Gaussian noise. Keep it far below one
+// over the number of people: 1e-6 for up to about a million.
+//
+// MaxPartitions (L0) is how many partitions one person may contribute to,
+// and MaxContributions (L∞) how many records to each. tact enforces both
+// per person, keeping a uniformly random subset of a person's partitions
+// and records (not the first ones seen, which would favour popular
+// partitions), and calibrates the noise to exactly these bounds: noise
+// grows linearly with L0·L∞ for Laplace, with √L0·L∞ for Gaussian. Pick
+// them near what a typical person has: too small loses data, too large adds
+// noise for everyone.
+//
+// Lower and Upper (Spec) clamp each value before sums, means and
+// quantiles: one record can then move a sum by at most max(|Lower|,
+// |Upper|). Choose them from domain knowledge, never from the data.
+//
+// Partitions (public partitions) is a list of keys known without looking
+// at the data; each is released, even with no data. Without it, partitions
+// are selected privately with Google's partition selection, which spends
+// δ and drops partitions with too few people.
+//
+// Alpha sets the confidence intervals: each released [Estimate] holds the
+// true value of the bounded data with probability at least 1-Alpha (0.05 by
+// default). The intervals spend no budget.
+//
+// # Choosing ε
+//
+// ε is a policy decision, not a tuning knob. Common practice: a total of ε
+// ≤ 1 per person per reporting period (a week, a month) is strong privacy;
+// up to a few is used for large, low-sensitivity statistics; above 10 the
+// guarantee is weak. Decide the total for a period, create one [Budget] with
+// it, and give each release a share: a release's noise scale is
+// sensitivity/ε, so halving ε doubles the noise. Results on many people
+// tolerate small ε; results on few people cannot be made both private and
+// accurate.
+//
+// # Composition
+//
+// A [Budget] uses basic sequential composition: releases with (ε₁, δ₁), …,
+// (εₙ, δₙ) on the same people are together (Σεᵢ, Σδᵢ)-differentially
+// private. Spends are summed exactly in rational arithmetic, so rounding
+// never lets the total exceed the budget. Within one release, the
+// components (partition selection, count, sum, …) split the release's
+// (ε, δ) evenly and compose the same way; the partitions of one component
+// are covered by the L0 bound (a person changes at most L0 of them). A
+// release never spends more than its Params say and may spend less δ: with
+// Laplace noise and public partitions it spends none.
+//
+// # Sharding
+//
+// Accumulation can be spread over goroutines or machines. Create the
+// aggregation once (the origin), send its empty state (MarshalBinary) to
+// each shard, decode it there (UnmarshalBinary), add, send the state back,
+// decode and Merge it into the origin, and release once. Shards must come
+// from one origin: they share the parameters and the secret that
+// pseudonymizes person ids and draws the sampling priorities. Split records
+// by person id where you can; a person found in several shards is detected
+// by pseudonym and merged exactly, with the same uniform samples and bounds
+// as a single aggregation. The encoded state is personal data (each
+// person's kept records under a keyed pseudonym): protect it like the raw
+// events.
+//
+// # Testing
+//
+// Package dptest provides a deterministic [NoiseSource] for unit tests of
+// code that consumes releases. Results built with it report Private() ==
+// false and say "NOT PRIVATE" when printed. The randomness of contribution
+// bounding is reproducible with a seeded Params.Rand.
+//
+// # Audit
+//
+// Given a *slog.Logger ([BudgetOptions].Logger, [Params].Logger), the
+// package emits at slog.LevelInfo:
+//
+//   - "dp.spend" for each spend, granted or not, with attributes event,
+//     label, epsilon, delta, granted, remaining_epsilon, remaining_delta;
+//   - "dp.release" for each release, with attributes event, kind
+//     ("aggregation", "topk", "cooccurrence"), label, epsilon, delta,
+//     partitions (how many were released) and private.
+//
+// Events never contain person ids, pseudonyms or partition keys.
+//
+// # Concurrency
+//
+// [Budget] and the results ([Result], [Trending], [Cooccurrences] once
+// returned) are safe for concurrent use. The accumulators ([Counter],
+// [Aggregation], [TopK], [Cooccurrence]) are not: use one per goroutine and
+// merge them, or guard them with a mutex. Nothing in the package starts a
+// goroutine, does I/O or reads the clock on a decision path.
+//
+// # Errors
+//
+// Constructors validate everything once and return a *[ParamError]
+// (errors.Is [ErrInvalidParams]) naming the bad parameter: ε ≤ 0, NaN or
+// infinite, δ outside [0, 1), L0 or L∞ below 1, Lower > Upper, and so on.
+// Add never returns an error: it reports with a bool whether a record was
+// accepted, rejects records without a person id or with a NaN value
+// (counted by Rejected) and clamps out-of-range values. Release returns a
+// *[BudgetError] (errors.Is [ErrBudgetExhausted]) when the budget cannot
+// pay, spending nothing, and [ErrReleased] the second time. Merge returns
+// [ErrIncompatible] for states of different origins, UnmarshalBinary an
+// error wrapping [ErrInvalidState] for truncated, corrupted or forged
+// state; neither changes the receiver on failure.
+package dp

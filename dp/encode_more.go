@@ -1,0 +1,223 @@
+package dp
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// MarshalBinary encodes the TopK's partial state for transport, like
+// [Aggregation.MarshalBinary] (the same caveats apply: it holds personal
+// data under keyed pseudonyms; a released TopK returns [ErrReleased]).
+func (t *TopK) MarshalBinary() ([]byte, error) {
+	if t.released {
+		return nil, ErrReleased
+	}
+	w := &writer{}
+	w.start(kindTopK)
+	w.u(uint64(t.k))
+	p := &t.p
+	w.f(p.Epsilon)
+	w.f(p.Delta)
+	w.u(uint64(p.MaxPartitions))
+	w.b(byte(p.Noise))
+	w.u(uint64(p.MinPersons))
+	w.f(p.Alpha)
+	w.s(p.Label)
+	if p.Partitions != nil {
+		w.b(1)
+		w.strs(p.Partitions)
+	} else {
+		w.b(0)
+	}
+	w.u(uint64(len(t.keys)))
+	for _, k := range t.keys {
+		w.s(k.seg)
+		w.s(k.item)
+	}
+	w.i(t.rejected)
+	encodeBounder(w, t.b)
+	return w.finish(), nil
+}
+
+// UnmarshalBinary replaces t with decoded partial state, like
+// [Aggregation.UnmarshalBinary].
+func (t *TopK) UnmarshalBinary(data []byte) error {
+	r := newReader(data, kindTopK)
+	k := int(min(r.u(), math.MaxInt32))
+	var p Params
+	p.Epsilon = r.f()
+	p.Delta = r.f()
+	p.MaxPartitions = int(min(r.u(), MaxL0+1))
+	p.MaxContributions = 1
+	p.Noise = NoiseKind(r.b())
+	p.MinPersons = int(min(r.u(), math.MaxInt32))
+	p.Alpha = r.f()
+	p.Label = r.s()
+	if r.b() == 1 {
+		p.Partitions = r.strs()
+	}
+	n := r.n(2)
+	keys := make([]segItem, 0, n)
+	for i := 0; i < n && r.err == nil; i++ {
+		keys = append(keys, segItem{r.s(), r.s()})
+	}
+	rejected := r.i()
+	salt := r.u64()
+	if r.err != nil {
+		return r.err
+	}
+	if rejected < 0 {
+		return stateErr("negative rejected count")
+	}
+	p.Rand = rand.New(rand.NewPCG(rand.Uint64(), salt))
+	nt, err := NewTopK(k, p)
+	if err != nil {
+		return stateErr("parameters: %v", err)
+	}
+	nt.salt = salt
+	nt.b = newBounder[int64](p.MaxPartitions, 1, false, salt, p.Rand)
+	for _, key := range keys {
+		if _, dup := nt.index[key]; dup {
+			return stateErr("duplicate partition keys")
+		}
+		if nt.allow != nil {
+			if _, ok := nt.allow[key.item]; !ok {
+				return stateErr("item outside the allow-list")
+			}
+		}
+		nt.partition(key)
+	}
+	nt.rejected = rejected
+	decodeBounder(r, nt.b, true, 0, 0)
+	if err := r.end(); err != nil {
+		return err
+	}
+	*t = *nt
+	return nil
+}
+
+// Merge adds the partial state of o to t, leaving o unchanged, like
+// [Aggregation.Merge]: both must come from one origin.
+func (t *TopK) Merge(o *TopK) error {
+	if t.released || o.released {
+		return ErrReleased
+	}
+	if t == o || t.salt != o.salt || t.k != o.k || !sameParams(&t.p, &o.p) {
+		return ErrIncompatible
+	}
+	pidMap := make([]int32, len(o.keys))
+	for i, key := range o.keys {
+		pid, ok := t.index[key]
+		if !ok {
+			pid = t.partition(key)
+		}
+		pidMap[i] = pid
+	}
+	t.b.mergeFrom(o.b, pidMap)
+	t.rejected += o.rejected
+	return nil
+}
+
+// MarshalBinary encodes the Cooccurrence's partial state for transport,
+// like [Aggregation.MarshalBinary].
+func (c *Cooccurrence) MarshalBinary() ([]byte, error) {
+	if c.released {
+		return nil, ErrReleased
+	}
+	w := &writer{}
+	w.start(kindCooc)
+	p := &c.p
+	w.f(p.Epsilon)
+	w.f(p.Delta)
+	w.u(uint64(p.MaxItems))
+	w.u(uint64(p.MaxPairs))
+	w.b(byte(p.Noise))
+	w.u(uint64(p.MinPersons))
+	w.s(p.Label)
+	if p.Items != nil {
+		w.b(1)
+	} else {
+		w.b(0)
+	}
+	w.strs(c.keys)
+	w.i(c.rejected)
+	encodeBounder(w, c.b)
+	return w.finish(), nil
+}
+
+// UnmarshalBinary replaces c with decoded partial state, like
+// [Aggregation.UnmarshalBinary].
+func (c *Cooccurrence) UnmarshalBinary(data []byte) error {
+	r := newReader(data, kindCooc)
+	var p CooccurrenceParams
+	p.Epsilon = r.f()
+	p.Delta = r.f()
+	p.MaxItems = int(min(r.u(), MaxL0+1))
+	p.MaxPairs = int(min(r.u(), math.MaxInt32))
+	p.Noise = NoiseKind(r.b())
+	p.MinPersons = int(min(r.u(), math.MaxInt32))
+	p.Label = r.s()
+	catalog := r.b() == 1
+	keys := r.strs()
+	rejected := r.i()
+	salt := r.u64()
+	if r.err != nil {
+		return r.err
+	}
+	if catalog {
+		p.Items = keys
+	}
+	if len(dedupe(keys)) != len(keys) {
+		return stateErr("duplicate items")
+	}
+	if rejected < 0 {
+		return stateErr("negative rejected count")
+	}
+	p.Rand = rand.New(rand.NewPCG(rand.Uint64(), salt))
+	nc, err := NewCooccurrence(p)
+	if err != nil {
+		return stateErr("parameters: %v", err)
+	}
+	nc.salt = salt
+	nc.b = newBounder[int64](p.MaxItems, 1, false, salt, p.Rand)
+	nc.keys, nc.index = nil, make(map[string]int32, len(keys))
+	for _, it := range keys {
+		nc.item(it)
+	}
+	nc.rejected = rejected
+	decodeBounder(r, nc.b, true, 0, 0)
+	if err := r.end(); err != nil {
+		return err
+	}
+	*c = *nc
+	return nil
+}
+
+// Merge adds the partial state of o to c, leaving o unchanged, like
+// [Aggregation.Merge]: both must come from one origin.
+func (c *Cooccurrence) Merge(o *Cooccurrence) error {
+	if c.released || o.released {
+		return ErrReleased
+	}
+	p, q := &c.p, &o.p
+	if c == o || c.salt != o.salt || p.Epsilon != q.Epsilon || p.Delta != q.Delta ||
+		p.MaxItems != q.MaxItems || p.MaxPairs != q.MaxPairs || p.Noise != q.Noise ||
+		p.MinPersons != q.MinPersons || (p.Items == nil) != (q.Items == nil) || !slices.Equal(p.Items, q.Items) {
+		return ErrIncompatible
+	}
+	pidMap := make([]int32, len(o.keys))
+	for i, it := range o.keys {
+		pid, ok := c.index[it]
+		if !ok {
+			if p.Items != nil {
+				return ErrIncompatible
+			}
+			pid = c.item(it)
+		}
+		pidMap[i] = pid
+	}
+	c.b.mergeFrom(o.b, pidMap)
+	c.rejected += o.rejected
+	return nil
+}
