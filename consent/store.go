@@ -1,0 +1,332 @@
+package consent
+
+import (
+	"context"
+	"hash/maphash"
+	"sync"
+)
+
+// Store holds the consent ledger for a [Gate]: the chained [Record]s, in
+// sequence order, and an index of each subject's latest record per purpose.
+// The embedding service implements it over its own database; [MemoryStore]
+// is the in-memory implementation for tests, examples and small services,
+// and consenttest.Run checks any implementation against this contract.
+//
+// A Store is a dumb, durable list: the Gate numbers, chains and verifies
+// records, the Store keeps them. Implementations must be safe for concurrent
+// use and linearizable: once Append or Redact returns nil, every Latest and
+// Scan that starts afterwards, from any goroutine, sees the change. That is
+// what makes a withdrawal take effect at once. Implementations may return
+// ctx.Err() when the context is done.
+type Store interface {
+	// Append adds recs at the end of the ledger, in order, all or none.
+	// recs[0].Seq must be one more than the Seq of the last stored record (1
+	// for an empty store) and each following record's Seq one more than the
+	// one before; otherwise Append stores nothing and returns a
+	// [*ConflictError] holding the last stored record, so that a writer that
+	// lost a race can re-chain and retry. Append does not check hashes. An
+	// empty recs is a no-op. The store must not keep recs itself (copy).
+	Append(ctx context.Context, recs []Record) error
+
+	// Latest returns the record appended last for exactly this subject and
+	// purpose (not a parent's or a child's), and ok false if there is none.
+	// Tombstones are never returned. The Gate calls Latest for the purpose
+	// and each of its ancestors on every decision, so it should be fast.
+	Latest(ctx context.Context, subject string, purpose Purpose) (rec Record, ok bool, err error)
+
+	// Scan calls fn for each record whose Seq is greater than after, in
+	// sequence order. With subject "" it visits the whole ledger, tombstones
+	// included; with a subject, only that subject's records (tombstones,
+	// which hold no subject, are not visited). If fn returns an error, Scan
+	// stops and returns it. fn may call the store; records appended during
+	// the scan may or may not be visited.
+	Scan(ctx context.Context, subject string, after uint64, fn func(Record) error) error
+
+	// Redact replaces stored records by their tombstones (see
+	// [Record.Tombstone]), all or none. Each tombstone must have Erased set
+	// and the Seq, Prev and Hash of a stored record; otherwise Redact changes
+	// nothing and returns an error: [ErrNoRecord] for a Seq that is not
+	// stored, [ErrMalformedRecord] for anything else. Afterwards Latest and
+	// Scan by subject no longer find the replaced records. Redacting a
+	// tombstone again is a no-op.
+	Redact(ctx context.Context, tombstones []Record) error
+}
+
+var _ Store = (*MemoryStore)(nil)
+
+// MemoryStore is a [Store] in memory. The zero value is an empty store ready
+// to use. A MemoryStore is safe for concurrent use by multiple goroutines;
+// lookups by subject take one of many read locks, so decisions scale across
+// cores. It keeps every record for the life of the process (tombstones
+// replace erased ones in place).
+type MemoryStore struct {
+	once sync.Once
+	seed maphash.Seed
+
+	mu       sync.RWMutex // guards chunks, n and purposes; taken before a shard lock
+	chunks   []*recordChunk
+	n        uint64
+	purposes map[Purpose]Purpose // interned purpose keys
+
+	shards [storeShards]storeShard
+}
+
+const (
+	storeShards = 256  // a power of two
+	chunkSize   = 1024 // records per chunk; chunks never move, so pointers into them stay valid
+)
+
+type recordChunk [chunkSize]Record
+
+type storeShard struct {
+	mu       sync.RWMutex
+	subjects map[string]subjectIndex
+	_        [32]byte // keep shards on separate cache lines
+}
+
+// subjectIndex is what the store knows about one subject.
+type subjectIndex struct {
+	latest []latestEntry // one per purpose with a record
+	seqs   []uint64      // every record of the subject, in order
+}
+
+type latestEntry struct {
+	purpose Purpose
+	rec     *Record // points into a chunk
+}
+
+// NewMemoryStore returns an empty store. It is the same as new(MemoryStore).
+func NewMemoryStore() *MemoryStore { return new(MemoryStore) }
+
+func (s *MemoryStore) init() { s.seed = maphash.MakeSeed() }
+
+func (s *MemoryStore) shard(subject string) *storeShard {
+	s.once.Do(s.init)
+	return &s.shards[maphash.String(s.seed, subject)&(storeShards-1)]
+}
+
+// at returns the slot of record seq (1-based); s.mu must be held.
+func (s *MemoryStore) at(seq uint64) *Record {
+	i := seq - 1
+	return &s.chunks[i/chunkSize][i%chunkSize]
+}
+
+// Len returns the number of records in the ledger.
+func (s *MemoryStore) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return int(s.n)
+}
+
+func (s *MemoryStore) last() Record {
+	if s.n == 0 {
+		return Record{}
+	}
+	return *s.at(s.n)
+}
+
+// Append implements [Store.Append].
+func (s *MemoryStore) Append(ctx context.Context, recs []Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range recs {
+		if recs[i].Seq != s.n+1+uint64(i) {
+			return &ConflictError{Last: s.last()}
+		}
+	}
+	if s.purposes == nil {
+		s.purposes = make(map[Purpose]Purpose)
+	}
+	for i := range recs {
+		seq := s.n + 1
+		if need := int((seq-1)/chunkSize) + 1; len(s.chunks) < need {
+			s.chunks = append(s.chunks, new(recordChunk))
+		}
+		slot := s.at(seq)
+		*slot = recs[i]
+		if p, ok := s.purposes[slot.Purpose]; ok {
+			slot.Purpose = p // share one copy of each key
+		} else if slot.Purpose != "" {
+			s.purposes[slot.Purpose] = slot.Purpose
+		}
+		s.n = seq
+		if slot.Erased || slot.Subject == "" {
+			continue
+		}
+		sh := s.shard(slot.Subject)
+		sh.mu.Lock()
+		if sh.subjects == nil {
+			sh.subjects = make(map[string]subjectIndex)
+		}
+		idx := sh.subjects[slot.Subject]
+		idx.seqs = append(idx.seqs, seq)
+		found := false
+		for j := range idx.latest {
+			if idx.latest[j].purpose == slot.Purpose {
+				idx.latest[j].rec = slot
+				found = true
+				break
+			}
+		}
+		if !found {
+			idx.latest = append(idx.latest, latestEntry{purpose: slot.Purpose, rec: slot})
+		}
+		sh.subjects[slot.Subject] = idx
+		sh.mu.Unlock()
+	}
+	return nil
+}
+
+// Latest implements [Store.Latest]. It does not allocate.
+func (s *MemoryStore) Latest(_ context.Context, subject string, purpose Purpose) (Record, bool, error) {
+	sh := s.shard(subject)
+	sh.mu.RLock()
+	idx := sh.subjects[subject]
+	for _, e := range idx.latest {
+		if e.purpose == purpose {
+			r := *e.rec
+			sh.mu.RUnlock()
+			return r, true, nil
+		}
+	}
+	sh.mu.RUnlock()
+	return Record{}, false, nil
+}
+
+// decide evaluates the subject's records for purpose cp under one read lock
+// and no copies but the decisive record: the Gate's fast path when its store
+// is a MemoryStore. It does not allocate.
+func (s *MemoryStore) decide(subject string, cp *compiledPurpose, d *Decision, age int) {
+	sh := s.shard(subject)
+	var recs [MaxKeyDepth]*Record
+	sh.mu.RLock()
+	idx := sh.subjects[subject]
+	for i, p := range cp.path {
+		for _, e := range idx.latest {
+			if e.purpose == p {
+				recs[i] = e.rec
+				break
+			}
+		}
+	}
+	evaluate(cp, recs[:len(cp.path)], d, age)
+	sh.mu.RUnlock()
+}
+
+// Scan implements [Store.Scan]. It holds no lock while fn runs.
+func (s *MemoryStore) Scan(ctx context.Context, subject string, after uint64, fn func(Record) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if subject != "" {
+		sh := s.shard(subject)
+		sh.mu.RLock()
+		seqs := append([]uint64(nil), sh.subjects[subject].seqs...)
+		sh.mu.RUnlock()
+		for _, seq := range seqs {
+			if seq <= after {
+				continue
+			}
+			s.mu.RLock()
+			r := *s.at(seq)
+			s.mu.RUnlock()
+			if r.Erased || r.Subject != subject {
+				continue
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	const batch = 256
+	buf := make([]Record, 0, batch)
+	for next := after + 1; ; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		buf = buf[:0]
+		s.mu.RLock()
+		for ; next <= s.n && len(buf) < batch; next++ {
+			buf = append(buf, *s.at(next))
+		}
+		s.mu.RUnlock()
+		if len(buf) == 0 {
+			return nil
+		}
+		for _, r := range buf {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// Redact implements [Store.Redact].
+func (s *MemoryStore) Redact(ctx context.Context, tombstones []Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range tombstones {
+		t := &tombstones[i]
+		if t.Seq == 0 || t.Seq > s.n {
+			return ErrNoRecord
+		}
+		cur := s.at(t.Seq)
+		if !t.Erased || t.Prev != cur.Prev || t.Hash != cur.Hash {
+			return &recordFieldError{"erased", "not a tombstone of the stored record"}
+		}
+	}
+	for i := range tombstones {
+		t := tombstones[i]
+		cur := s.at(t.Seq)
+		if cur.Erased {
+			continue
+		}
+		if cur.Subject == "" {
+			*cur = t
+			continue
+		}
+		sh := s.shard(cur.Subject)
+		sh.mu.Lock()
+		subject := cur.Subject
+		idx := sh.subjects[subject]
+		seqs := idx.seqs[:0]
+		for _, q := range idx.seqs {
+			if q != t.Seq {
+				seqs = append(seqs, q)
+			}
+		}
+		idx.seqs = seqs
+		// Rebuild the latest-per-purpose index from what remains, so that an
+		// older record of the purpose becomes the latest again.
+		idx.latest = idx.latest[:0]
+	next:
+		for _, q := range idx.seqs {
+			r := s.at(q)
+			for j := range idx.latest {
+				if idx.latest[j].purpose == r.Purpose {
+					idx.latest[j].rec = r
+					continue next
+				}
+			}
+			idx.latest = append(idx.latest, latestEntry{purpose: r.Purpose, rec: r})
+		}
+		if len(idx.seqs) == 0 {
+			delete(sh.subjects, subject)
+		} else {
+			sh.subjects[subject] = idx
+		}
+		*cur = t
+		sh.mu.Unlock()
+	}
+	return nil
+}
