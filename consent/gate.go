@@ -44,6 +44,7 @@ type Gate struct {
 	mu        sync.Mutex // serializes appends and erasures; guards head
 	head      Record     // the last record appended, as far as this Gate knows
 	headKnown bool
+	scratch   []Record // reused for appends; the Store copies what it keeps
 }
 
 // compiledPolicy is a validated policy indexed for decisions.
@@ -67,7 +68,7 @@ type compiledPurpose struct {
 	// lifetime[i] is the shortest consent Lifetime along path[0..i] (zero:
 	// none): how long a grant of path[i] allows this purpose.
 	lifetime []time.Duration
-	explicit bool         // explicit consent: only a grant of the purpose itself allows
+	explicit bool           // explicit consent: only a grant of the purpose itself allows
 	gpc      [CPRA + 1]bool // a GPC signal opts out of it, per regime
 }
 
@@ -399,7 +400,7 @@ func (g *Gate) recordGPC(ctx context.Context, pol *compiledPolicy, subject strin
 		if rs, err = g.appendLocked(ctx, []Event{ev}); err != nil {
 			break
 		}
-		recs = append(recs, rs...)
+		recs = append(recs, rs...) // copies out of the scratch buffer
 	}
 	g.mu.Unlock()
 	for i := range recs {
@@ -428,13 +429,17 @@ func (g *Gate) Record(ctx context.Context, ev Event) (Record, error) {
 		return Record{}, err
 	}
 	g.mu.Lock()
+	var rec Record
 	recs, err := g.appendLocked(ctx, []Event{ev})
+	if err == nil {
+		rec = recs[0]
+	}
 	g.mu.Unlock()
 	if err != nil {
 		return Record{}, err
 	}
-	g.logChange(ctx, &recs[0])
-	return recs[0], nil
+	g.logChange(ctx, &rec)
+	return rec, nil
 }
 
 // check validates ev against the policy and normalizes it.
@@ -473,9 +478,13 @@ func (pol *compiledPolicy) check(ev *Event) error {
 const maxAppendTries = 8
 
 // appendLocked chains evs after the ledger's last record and appends them.
-// g.mu must be held.
+// g.mu must be held. The returned slice is the Gate's scratch buffer, valid
+// until the lock is released.
 func (g *Gate) appendLocked(ctx context.Context, evs []Event) ([]Record, error) {
-	recs := make([]Record, len(evs))
+	if cap(g.scratch) < len(evs) {
+		g.scratch = make([]Record, len(evs))
+	}
+	recs := g.scratch[:len(evs)]
 	var err error
 	for try := 0; try < maxAppendTries; try++ {
 		prev := g.head

@@ -44,13 +44,12 @@ func (h *Hash) UnmarshalText(b []byte) error {
 // Record is an [Event] as the ledger holds it: numbered, and chained to the
 // record before it by SHA-256.
 //
-// The chain: every record has a digest computed over a canonical binary
-// encoding of its fields (not over its JSON), in three nested parts:
+// The chain: each record is hashed over a canonical binary encoding of its
+// fields (not over its JSON), in nested parts:
 //
 //	personal = SHA-256(subject, channel, evidence, actor)
 //	facts    = SHA-256(purpose, time, policy version, source, personal)
-//	digest   = SHA-256(action, facts)
-//	Hash     = SHA-256(Prev, Seq, digest)
+//	Hash     = SHA-256(Prev, Seq, action, facts)
 //
 // and Prev is the Hash of the record before (zeros for the first). Changing,
 // removing, inserting or reordering any record changes a Hash that a later
@@ -58,12 +57,12 @@ func (h *Hash) UnmarshalText(b []byte) error {
 //
 // The nesting is what lets a subject be erased without breaking the chain
 // ([Gate.Erase]): a record is replaced by a tombstone (Erased set) that keeps
-// its Seq, Prev and Hash and replaces the fields it drops by their digest in
-// Sealed. A denial or withdrawal keeps its action, purpose, time, policy
-// version and source, and seals only the personal part; a grant keeps only
-// its action and seals the facts. Every tombstone still verifies, so the
-// ledger still proves that each withdrawal happened and was never altered,
-// without holding who made it.
+// its Seq, Prev, Hash and action and replaces the fields it drops by their
+// digest in Sealed. A denial or withdrawal keeps its purpose, time, policy
+// version and source, and seals only the personal part; a grant seals the
+// facts too. Every tombstone still verifies, and its action is still
+// covered by the hash, so the ledger still proves that each withdrawal
+// happened and was never altered or disguised, without holding who made it.
 type Record struct {
 	Event
 	// Seq is the record's position in the ledger, from 1.
@@ -81,12 +80,12 @@ type Record struct {
 	Sealed Hash
 }
 
-// Domain-separation prefixes of the canonical encoding (version 1).
+// Domain-separation prefixes of the canonical encoding (version 1). They
+// are short so that each part fits in as few SHA-256 blocks as possible.
 const (
-	tagPersonal = "tact.consent.personal.v1\x00"
-	tagFacts    = "tact.consent.facts.v1\x00"
-	tagRecord   = "tact.consent.record.v1\x00"
-	tagLink     = "tact.consent.link.v1\x00"
+	tagPersonal = "tact/p1"
+	tagFacts    = "tact/f1"
+	tagLink     = "tact/l1"
 )
 
 func appendString(b []byte, s string) []byte {
@@ -116,39 +115,35 @@ func factsDigest(e *Event, personal Hash) Hash {
 	return sha256.Sum256(b)
 }
 
-func recordDigest(a Action, facts Hash) Hash {
-	var buf [64]byte
-	b := append(buf[:0], tagRecord...)
+func linkHash(prev Hash, seq uint64, a Action, facts Hash) Hash {
+	var buf [96]byte
+	b := append(buf[:0], tagLink...)
+	b = append(b, prev[:]...)
+	b = binary.BigEndian.AppendUint64(b, seq)
 	b = append(b, byte(a))
 	b = append(b, facts[:]...)
 	return sha256.Sum256(b)
 }
 
-func linkHash(prev Hash, seq uint64, digest Hash) Hash {
-	var buf [96]byte
-	b := append(buf[:0], tagLink...)
-	b = append(b, prev[:]...)
-	b = binary.BigEndian.AppendUint64(b, seq)
-	b = append(b, digest[:]...)
-	return sha256.Sum256(b)
-}
-
-// digest computes the record's digest from the fields it holds.
-func (r *Record) digest() Hash {
+// facts computes the digest of the record's facts from the fields it holds.
+func (r *Record) facts() Hash {
 	switch {
 	case !r.Erased:
-		return recordDigest(r.Action, factsDigest(&r.Event, personalDigest(&r.Event)))
+		return factsDigest(&r.Event, personalDigest(&r.Event))
 	case r.Action == Grant:
-		return recordDigest(r.Action, r.Sealed)
+		return r.Sealed
 	default:
-		return recordDigest(r.Action, factsDigest(&r.Event, r.Sealed))
+		return factsDigest(&r.Event, r.Sealed)
 	}
 }
+
+// link computes the record's Hash from Prev, Seq and its fields.
+func (r *Record) link() Hash { return linkHash(r.Prev, r.Seq, r.Action, r.facts()) }
 
 // chain returns the record for ev at position seq after prev.
 func chain(prev Hash, seq uint64, ev Event) Record {
 	r := Record{Event: ev, Seq: seq, Prev: prev}
-	r.Hash = linkHash(prev, seq, r.digest())
+	r.Hash = r.link()
 	return r
 }
 
@@ -229,7 +224,7 @@ func (r *Record) verifyLink(prev Hash, seq uint64) error {
 	if r.Prev != prev {
 		return &ChainError{Seq: r.Seq, Why: "previous hash does not match the record before"}
 	}
-	if linkHash(prev, r.Seq, r.digest()) != r.Hash {
+	if r.link() != r.Hash {
 		return &ChainError{Seq: r.Seq, Why: "hash does not match the record's contents"}
 	}
 	return nil

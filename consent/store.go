@@ -84,15 +84,60 @@ type storeShard struct {
 	_        [32]byte // keep shards on separate cache lines
 }
 
-// subjectIndex is what the store knows about one subject.
+// subjectIndex is what the store knows about one subject: its latest record
+// per purpose and the sequence numbers of all its records.
 type subjectIndex struct {
-	latest []latestEntry // one per purpose with a record
-	seqs   []uint64      // every record of the subject, in order
+	latest latestSet
+	seqs   []uint64
+}
+
+// latestSet is a subject's latest record per purpose. The first entries live
+// in the map slot itself, so that a decision for a typical subject touches
+// the slot and the decisive record and nothing else.
+type latestSet struct {
+	n      int
+	inline [2]latestEntry
+	more   []latestEntry
 }
 
 type latestEntry struct {
 	purpose Purpose
 	rec     *Record // points into a chunk
+}
+
+func (l *latestSet) find(p Purpose) *Record {
+	for i := 0; i < l.n && i < len(l.inline); i++ {
+		if l.inline[i].purpose == p {
+			return l.inline[i].rec
+		}
+	}
+	for i := range l.more {
+		if l.more[i].purpose == p {
+			return l.more[i].rec
+		}
+	}
+	return nil
+}
+
+func (l *latestSet) set(p Purpose, r *Record) {
+	for i := 0; i < l.n && i < len(l.inline); i++ {
+		if l.inline[i].purpose == p {
+			l.inline[i].rec = r
+			return
+		}
+	}
+	for i := range l.more {
+		if l.more[i].purpose == p {
+			l.more[i].rec = r
+			return
+		}
+	}
+	if l.n < len(l.inline) {
+		l.inline[l.n] = latestEntry{p, r}
+	} else {
+		l.more = append(l.more, latestEntry{p, r})
+	}
+	l.n++
 }
 
 // NewMemoryStore returns an empty store. It is the same as new(MemoryStore).
@@ -165,18 +210,8 @@ func (s *MemoryStore) Append(ctx context.Context, recs []Record) error {
 			sh.subjects = make(map[string]subjectIndex)
 		}
 		idx := sh.subjects[slot.Subject]
+		idx.latest.set(slot.Purpose, slot)
 		idx.seqs = append(idx.seqs, seq)
-		found := false
-		for j := range idx.latest {
-			if idx.latest[j].purpose == slot.Purpose {
-				idx.latest[j].rec = slot
-				found = true
-				break
-			}
-		}
-		if !found {
-			idx.latest = append(idx.latest, latestEntry{purpose: slot.Purpose, rec: slot})
-		}
 		sh.subjects[slot.Subject] = idx
 		sh.mu.Unlock()
 	}
@@ -188,12 +223,10 @@ func (s *MemoryStore) Latest(_ context.Context, subject string, purpose Purpose)
 	sh := s.shard(subject)
 	sh.mu.RLock()
 	idx := sh.subjects[subject]
-	for _, e := range idx.latest {
-		if e.purpose == purpose {
-			r := *e.rec
-			sh.mu.RUnlock()
-			return r, true, nil
-		}
+	if r := idx.latest.find(purpose); r != nil {
+		rec := *r
+		sh.mu.RUnlock()
+		return rec, true, nil
 	}
 	sh.mu.RUnlock()
 	return Record{}, false, nil
@@ -208,12 +241,7 @@ func (s *MemoryStore) decide(subject string, cp *compiledPurpose, d *Decision, a
 	sh.mu.RLock()
 	idx := sh.subjects[subject]
 	for i, p := range cp.path {
-		for _, e := range idx.latest {
-			if e.purpose == p {
-				recs[i] = e.rec
-				break
-			}
-		}
+		recs[i] = idx.latest.find(p)
 	}
 	evaluate(cp, recs[:len(cp.path)], d, age)
 	sh.mu.RUnlock()
@@ -298,31 +326,22 @@ func (s *MemoryStore) Redact(ctx context.Context, tombstones []Record) error {
 		sh := s.shard(cur.Subject)
 		sh.mu.Lock()
 		subject := cur.Subject
-		idx := sh.subjects[subject]
-		seqs := idx.seqs[:0]
-		for _, q := range idx.seqs {
+		var seqs []uint64
+		for _, q := range sh.subjects[subject].seqs {
 			if q != t.Seq {
 				seqs = append(seqs, q)
 			}
 		}
-		idx.seqs = seqs
-		// Rebuild the latest-per-purpose index from what remains, so that an
-		// older record of the purpose becomes the latest again.
-		idx.latest = idx.latest[:0]
-	next:
-		for _, q := range idx.seqs {
-			r := s.at(q)
-			for j := range idx.latest {
-				if idx.latest[j].purpose == r.Purpose {
-					idx.latest[j].rec = r
-					continue next
-				}
-			}
-			idx.latest = append(idx.latest, latestEntry{purpose: r.Purpose, rec: r})
-		}
-		if len(idx.seqs) == 0 {
+		if len(seqs) == 0 {
 			delete(sh.subjects, subject)
 		} else {
+			// Rebuild the latest-per-purpose index from what remains, so that
+			// an older record of the purpose becomes the latest again.
+			idx := subjectIndex{seqs: seqs}
+			for _, q := range seqs {
+				r := s.at(q)
+				idx.latest.set(r.Purpose, r)
+			}
 			sh.subjects[subject] = idx
 		}
 		*cur = t
