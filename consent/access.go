@@ -87,6 +87,9 @@ func (g *Gate) Erase(ctx context.Context, subject string, at time.Time) (Erasure
 	if err := checkSubject(subject); err != nil {
 		return Erasure{}, err
 	}
+	if y := at.UTC().Year(); y < 1 || y > 9999 {
+		return Erasure{}, &EventError{Field: "at", Why: "year out of range 1-9999"}
+	}
 	g.mu.Lock()
 	e, withdrawals, err := g.eraseLocked(ctx, pol, subject, at)
 	g.mu.Unlock()
@@ -123,8 +126,12 @@ func (g *Gate) eraseLocked(ctx context.Context, pol *compiledPolicy, subject str
 		if r.Action != Grant {
 			continue
 		}
-		evs = append(evs, Event{Action: Withdraw, Subject: subject, Purpose: p, At: at.Round(0).UTC(),
-			Channel: r.Channel, PolicyVersion: pol.version, Source: SourceErasure, Actor: r.Actor})
+		ev := Event{Action: Withdraw, Subject: subject, Purpose: p, At: at.Round(0).UTC(),
+			Channel: r.Channel, PolicyVersion: pol.version, Source: SourceErasure, Actor: r.Actor}
+		if err := ev.validate(); err != nil {
+			return e, nil, err
+		}
+		evs = append(evs, ev)
 		e.Withdrawn = append(e.Withdrawn, p)
 	}
 	var withdrawals []Record

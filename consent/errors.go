@@ -118,7 +118,7 @@ func (e *EventError) Unwrap() []error {
 // ChainError says where the ledger stops verifying. It unwraps to
 // [ErrTampered].
 type ChainError struct {
-	Seq uint64 // the sequence number of the first record that does not verify
+	Seq uint64 // the position (sequence number) in the ledger where verification fails
 	Why string
 }
 

@@ -290,8 +290,8 @@ func evaluate(cp *compiledPurpose, recs []*Record, d *Decision, age int) {
 			d.Record = *r
 			return
 		}
-		if r.Action != Grant || (cp.explicit && i > 0) {
-			continue
+		if r.Action != Grant || (cp.explicit && i > 0) || cp.spec.Basis == BasisLegitimateInterest {
+			continue // a legitimate interest rests on no grant; an explicit consent only on its own
 		}
 		for _, a := range recs[i+1:] {
 			if a != nil && a.Action.refuses() && a.Seq > r.Seq {
@@ -396,6 +396,9 @@ func (g *Gate) recordGPC(ctx context.Context, pol *compiledPolicy, subject strin
 		}
 		ev := Event{Action: Deny, Subject: subject, Purpose: c.spec.Purpose, At: at.Round(0).UTC(),
 			Channel: ChannelWeb, PolicyVersion: pol.version, Source: SourceGPC, Evidence: "Sec-GPC: 1"}
+		if err = ev.validate(); err != nil {
+			break
+		}
 		var rs []Record
 		if rs, err = g.appendLocked(ctx, []Event{ev}); err != nil {
 			break

@@ -58,6 +58,11 @@ func TestDecideRules(t *testing.T) {
 		{name: "objection", reason: "a denial of a legitimate-interest purpose is an objection",
 			steps: []step{deny(consent.PurposeAnalytics, day)}, p: consent.PurposeAnalyticsAggregate, why: consent.ReasonObjected, recPurpose: consent.PurposeAnalytics},
 
+		{name: "legitimate interest under a granted parent", reason: "a legitimate interest rests on no grant, so none is cited",
+			steps: []step{grant(P, day)}, p: consent.PurposePersonalizeContext, allowed: true, why: consent.ReasonLegitimateInterest},
+		{name: "objection through the parent", reason: "withdrawing the parent objects to its legitimate-interest children",
+			steps: []step{grant(P, 2*day), withdraw(P, day)}, p: consent.PurposePersonalizeContext, why: consent.ReasonObjected, recPurpose: P},
+
 		// Opt-in.
 		{name: "nothing on record", reason: "GDPR: consent-basis purposes are denied until granted",
 			p: H, why: consent.ReasonNoConsent},

@@ -36,7 +36,7 @@ func (g *Gate) Verify(ctx context.Context) (Checkpoint, error) {
 	var cp Checkpoint
 	err := g.store.Scan(ctx, "", 0, func(r Record) error {
 		if err := r.check(); err != nil {
-			return &ChainError{Seq: r.Seq, Why: "malformed: " + err.Error()}
+			return &ChainError{Seq: cp.Seq + 1, Why: "malformed: " + err.Error()}
 		}
 		if err := r.verifyLink(cp.Hash, cp.Seq+1); err != nil {
 			return err

@@ -173,9 +173,15 @@ func (rc *Receipt) Text() string {
 	line("Withdrawing is as easy as agreeing and takes effect at once.")
 	if len(rc.Items) > 0 {
 		line()
-		line("Proof, for each item: ledger record and its SHA-256 chain hash")
+		line("Proof: the ledger records above, with their SHA-256 chain hashes")
+		seen := map[uint64]bool{}
 		for _, it := range rc.Items {
-			line("  ", string(it.Purpose), ": record ", strconv.FormatUint(it.Record.Seq, 10), " ", it.Record.Hash.String())
+			r := &it.Record
+			if seen[r.Seq] {
+				continue
+			}
+			seen[r.Seq] = true
+			line("  record ", strconv.FormatUint(r.Seq, 10), ", ", r.Action.String(), " ", string(r.Purpose), ": ", r.Hash.String())
 		}
 	}
 	return b.String()

@@ -219,7 +219,7 @@ func (r *Record) check() error {
 // verifyLink checks r against the hash of the record before it.
 func (r *Record) verifyLink(prev Hash, seq uint64) error {
 	if r.Seq != seq {
-		return &ChainError{Seq: r.Seq, Why: "out of sequence: want record " + strconv.FormatUint(seq, 10)}
+		return &ChainError{Seq: seq, Why: "found record " + strconv.FormatUint(r.Seq, 10) + " in its place (a record was deleted, inserted or moved)"}
 	}
 	if r.Prev != prev {
 		return &ChainError{Seq: r.Seq, Why: "previous hash does not match the record before"}
@@ -239,7 +239,7 @@ func VerifyRecords(afterSeq uint64, afterHash Hash, recs []Record) error {
 	for i := range recs {
 		seq++
 		if err := recs[i].check(); err != nil {
-			return &ChainError{Seq: recs[i].Seq, Why: "malformed: " + err.Error()}
+			return &ChainError{Seq: seq, Why: "malformed: " + err.Error()}
 		}
 		if err := recs[i].verifyLink(prev, seq); err != nil {
 			return err
