@@ -73,7 +73,7 @@ type MemoryStore struct {
 
 const (
 	storeShards = 256  // a power of two
-	chunkSize   = 1024 // records per chunk; chunks never move, so pointers into them stay valid
+	chunkSize   = 256  // records per chunk; chunks never move, so pointers into them stay valid
 )
 
 type recordChunk [chunkSize]Record
@@ -273,7 +273,7 @@ func (s *MemoryStore) Scan(ctx context.Context, subject string, after uint64, fn
 		}
 		return nil
 	}
-	const batch = 256
+	const batch = 64
 	buf := make([]Record, 0, batch)
 	for next := after + 1; ; {
 		if err := ctx.Err(); err != nil {
