@@ -72,8 +72,8 @@ type MemoryStore struct {
 }
 
 const (
-	storeShards = 256  // a power of two
-	chunkSize   = 256  // records per chunk; chunks never move, so pointers into them stay valid
+	storeShards = 256 // a power of two
+	chunkSize   = 256 // records per chunk; chunks never move, so pointers into them stay valid
 )
 
 type recordChunk [chunkSize]Record
