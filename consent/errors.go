@@ -47,6 +47,8 @@ var (
 	ErrNoRecord = errors.New("consent: no such record")
 	// ErrNilStore is returned by [NewGate] when the store is nil.
 	ErrNilStore = errors.New("consent: nil store")
+	// ErrNilArgument is returned for a nil reader or writer.
+	ErrNilArgument = errors.New("consent: nil argument")
 	// ErrUninitialized is returned by every method of a Gate that was not
 	// made by [NewGate].
 	ErrUninitialized = errors.New("consent: gate not initialized (use NewGate)")

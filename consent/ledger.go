@@ -65,7 +65,7 @@ func (g *Gate) ExportLedger(ctx context.Context, w io.Writer) (int, error) {
 		return 0, ErrUninitialized
 	}
 	if w == nil {
-		return 0, errors.New("consent: nil writer")
+		return 0, ErrNilArgument
 	}
 	n := 0
 	bw := bufio.NewWriter(w)
@@ -104,7 +104,7 @@ func (g *Gate) ImportLedger(ctx context.Context, r io.Reader) (int, error) {
 		return 0, ErrUninitialized
 	}
 	if r == nil {
-		return 0, errors.New("consent: nil reader")
+		return 0, ErrNilArgument
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -140,7 +140,7 @@ func (g *Gate) ImportLedger(ctx context.Context, r io.Reader) (int, error) {
 // without a Gate or a store.
 func VerifyJSONL(r io.Reader) (Checkpoint, error) {
 	if r == nil {
-		return Checkpoint{}, errors.New("consent: nil reader")
+		return Checkpoint{}, ErrNilArgument
 	}
 	return readLedger(r, Checkpoint{}, nil)
 }

@@ -290,7 +290,11 @@ func (s *PurposeSpec) UnmarshalJSON(data []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&j); err != nil {
-		return err
+		var pe *PolicyError
+		if errors.As(err, &pe) {
+			return err
+		}
+		return &PolicyError{Purpose: j.Purpose, Why: "not a JSON purpose", Err: err}
 	}
 	var life, keep time.Duration
 	var err error

@@ -218,8 +218,16 @@ func (s *MemoryStore) Append(ctx context.Context, recs []Record) error {
 	return nil
 }
 
-// Latest implements [Store.Latest]. It does not allocate.
+// Latest implements [Store.Latest]. It does not allocate. It returns
+// [ErrEmptySubject] for an empty subject and a [*KeyError] for a malformed
+// purpose.
 func (s *MemoryStore) Latest(_ context.Context, subject string, purpose Purpose) (Record, bool, error) {
+	if subject == "" {
+		return Record{}, false, ErrEmptySubject
+	}
+	if err := purpose.Validate(); err != nil {
+		return Record{}, false, err
+	}
 	sh := s.shard(subject)
 	sh.mu.RLock()
 	idx := sh.subjects[subject]

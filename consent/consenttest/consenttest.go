@@ -407,7 +407,7 @@ func testConcurrent(t testing.TB, s consent.Store) {
 					return
 				}
 				if want > 0 && (!ok || r.Seq < want) {
-					errs <- fmt.Errorf("Latest = record %d after Append of record %d returned", r.Seq, want)
+					errs <- fmt.Errorf("a reader saw record %d after Append of record %d returned", r.Seq, want)
 					return
 				}
 			}
