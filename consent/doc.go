@@ -1,8 +1,8 @@
 // Package consent decides whether a person's data may be used for a purpose,
 // says why, and can prove it.
 //
-// A service describes what it does with data in a [Policy], records the
-// choices people make as [Event]s, and asks a [Gate] before each use:
+// A service describes what it does with data in a [Policy], records each
+// choice a person makes as an [Event], and asks a [Gate] before each use:
 //
 //	gate, err := consent.NewGate(policy, consent.NewMemoryStore(), consent.GateConfig{})
 //	...
@@ -96,9 +96,10 @@
 //     only the fact that they were grants;
 //   - the chain still verifies end to end, and a tombstone cannot be turned
 //     from a withdrawal into a grant without breaking it;
-//   - nothing left identifies the person, but a person who kept a receipt
-//     (which carries the record's sequence number and hash) can show that a
-//     tombstone is theirs: [Record.Tombstone] of their copy equals it.
+//   - nothing left identifies the person, but a person who kept their JSON
+//     receipt or access export (which carry their full records) can show
+//     that a tombstone is theirs: [Record.Tombstone] of their copy equals it,
+//     and nobody else can produce a record that hashes to it.
 //
 // After erasure the Gate knows nothing about the subject; a later request
 // with the same id is treated as a new person.

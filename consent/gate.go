@@ -179,7 +179,8 @@ func (g *Gate) Policy() *Policy {
 //     public task is allowed without consent ([ReasonNotConsent]).
 //  2. A Global Privacy Control signal denies the purposes it covers in the
 //     regime ([ReasonGPC]; see [Regime]) and, the first time it is seen, is
-//     recorded as denials (Source [SourceGPC]) of every purpose it covers,
+//     recorded as denials (Source [SourceGPC], channel web, evidence
+//     "Sec-GPC: 1") of every purpose it covers that is not refused already,
 //     so that its later absence is not an opt-in. That is the only case in
 //     which Decide writes.
 //  3. The subject's latest record for the purpose and for each of its

@@ -18,7 +18,9 @@ import (
 //
 // A Policy is plain data: build it in Go or decode it from JSON with
 // [DecodePolicy]. [Policy.Validate] checks it; [NewGate] validates and copies
-// it, so a Policy may be reused or changed after the Gate is made.
+// it, so a Policy may be reused or changed after the Gate is made. Like any
+// struct with slices, a Policy must not be changed while another goroutine
+// reads it.
 type Policy struct {
 	// Version is the policy's version, 1 or more, raised with every change.
 	Version int `json:"version"`

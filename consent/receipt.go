@@ -231,6 +231,7 @@ type (
 		Expiry               *time.Time `json:"expiry,omitempty"`
 		RecordSeq            uint64     `json:"recordSeq"`
 		RecordHash           Hash       `json:"recordHash"`
+		Record               Record     `json:"record"`
 	}
 )
 
@@ -242,8 +243,9 @@ type (
 // thirdPartyDisclosure, sensitive, spiCat), plus, per purpose, what ISO/IEC
 // TS 27560 records and Kantara lacks: legalBasis, benefit, status (granted,
 // denied, withdrawn, lapsed), reason, eventTime, collectionMethod, expiry,
-// recordSeq and recordHash; and withdrawalMethod and policyVersion for the
-// receipt.
+// recordSeq, recordHash and the full ledger record (so that the person can
+// later prove the record theirs, even after erasure); and withdrawalMethod
+// and policyVersion for the receipt.
 func (rc Receipt) MarshalJSON() ([]byte, error) {
 	j := receiptJSON{
 		Version: "KI-CR-v1.1.0", Jurisdiction: rc.Regime.String(), ConsentTimestamp: rc.Issued.Unix(),
@@ -264,7 +266,7 @@ func (rc Receipt) MarshalJSON() ([]byte, error) {
 			PIICategory: append([]Category{}, it.Categories...), Termination: rc.Withdraw,
 			ThirdPartyDisclosure: it.SaleOrShare, LegalBasis: it.Basis, Benefit: it.Benefit,
 			Reason: it.Reason, EventTime: it.Record.At, CollectionMethod: it.Record.Channel,
-			RecordSeq: it.Record.Seq, RecordHash: it.Record.Hash,
+			RecordSeq: it.Record.Seq, RecordHash: it.Record.Hash, Record: it.Record,
 		}
 		if it.Basis == BasisExplicitConsent {
 			p.ConsentType = "EXPLICIT"

@@ -1,6 +1,7 @@
 package consent_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -110,4 +111,23 @@ func TestReceiptJSON(t *testing.T) {
 	assert.Equal(t, "explicit_consent", wellness["legalBasis"])
 	assert.Equal(t, "granted", wellness["status"])
 	assert.True(t, strings.HasPrefix(wellness["termination"].(string), "expires "))
+
+	// The receipt carries the full record, which proves it the person's even
+	// after erasure.
+	rec := wellness["record"].(map[string]any)
+	b, err = json.Marshal(rec)
+	require.NoError(t, err)
+	var kept consent.Record
+	require.NoError(t, json.Unmarshal(b, &kept))
+	_, err = g.Erase(ctx, consenttest.SubjectGranted, now)
+	require.NoError(t, err)
+	var ledger bytes.Buffer
+	_, err = g.ExportLedger(ctx, &ledger)
+	require.NoError(t, err)
+	lines := strings.Split(ledger.String(), "\n")
+	var tomb consent.Record
+	require.NoError(t, json.Unmarshal([]byte(lines[kept.Seq-1]), &tomb))
+	assert.True(t, tomb.Erased)
+	assert.Equal(t, kept.Tombstone(), tomb, "the kept record matches its tombstone")
+	assert.NotContains(t, ledger.String(), consenttest.SubjectGranted)
 }
