@@ -136,11 +136,9 @@ func (g *Gate) eraseLocked(ctx context.Context, pol *compiledPolicy, subject str
 	}
 	var withdrawals []Record
 	if len(evs) > 0 {
-		recs, err := g.appendLocked(ctx, evs)
-		if err != nil {
+		if withdrawals, err = g.appendLocked(ctx, evs); err != nil {
 			return e, nil, err
 		}
-		withdrawals = append(withdrawals, recs...) // out of the scratch buffer
 	}
 	var tombs []Record
 	err = g.store.Scan(ctx, subject, 0, func(r Record) error {

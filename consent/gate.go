@@ -42,9 +42,9 @@ type Gate struct {
 	logDec bool
 
 	mu        sync.Mutex // serializes appends and erasures; guards head
-	head      Record     // the last record appended, as far as this Gate knows
+	head      Checkpoint // the end of the ledger, as far as this Gate knows
 	headKnown bool
-	scratch   []Record // reused for appends; the Store copies what it keeps
+	scratch   []Record // reused for appends; cleared after each, so it holds no one's data
 }
 
 // compiledPolicy is a validated policy indexed for decisions.
@@ -404,7 +404,7 @@ func (g *Gate) recordGPC(ctx context.Context, pol *compiledPolicy, subject strin
 		if rs, err = g.appendLocked(ctx, []Event{ev}); err != nil {
 			break
 		}
-		recs = append(recs, rs...) // copies out of the scratch buffer
+		recs = append(recs, rs...)
 	}
 	g.mu.Unlock()
 	for i := range recs {
@@ -432,13 +432,11 @@ func (g *Gate) Record(ctx context.Context, ev Event) (Record, error) {
 	if err := pol.check(&ev); err != nil {
 		return Record{}, err
 	}
+	var out [1]Record
 	g.mu.Lock()
-	var rec Record
-	recs, err := g.appendLocked(ctx, []Event{ev})
-	if err == nil {
-		rec = recs[0]
-	}
+	err := g.appendInto(ctx, []Event{ev}, out[:])
 	g.mu.Unlock()
+	rec := out[0]
 	if err != nil {
 		return Record{}, err
 	}
@@ -481,33 +479,49 @@ func (pol *compiledPolicy) check(ev *Event) error {
 // same store between this Gate's reads of the ledger's end.
 const maxAppendTries = 8
 
-// appendLocked chains evs after the ledger's last record and appends them.
-// g.mu must be held. The returned slice is the Gate's scratch buffer, valid
-// until the lock is released.
+// appendLocked chains evs after the ledger's last record, appends them and
+// returns them in a fresh slice. g.mu must be held.
 func (g *Gate) appendLocked(ctx context.Context, evs []Event) ([]Record, error) {
+	out := make([]Record, len(evs))
+	if err := g.appendInto(ctx, evs, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// appendInto is appendLocked writing the records into out, which must have
+// len(evs) elements. The records it hands to the store live in a buffer the
+// Gate reuses and clears, so that appending allocates nothing of its own
+// and keeps nothing afterwards. g.mu must be held.
+func (g *Gate) appendInto(ctx context.Context, evs []Event, out []Record) error {
 	if cap(g.scratch) < len(evs) {
 		g.scratch = make([]Record, len(evs))
 	}
 	recs := g.scratch[:len(evs)]
+	defer clear(recs)
 	var err error
 	for try := 0; try < maxAppendTries; try++ {
 		prev := g.head
 		for i, ev := range evs {
 			recs[i] = chain(prev.Hash, prev.Seq+1, ev)
-			prev = recs[i]
+			prev = Checkpoint{Seq: recs[i].Seq, Hash: recs[i].Hash}
 		}
-		err = g.store.Append(ctx, recs)
-		var ce *ConflictError
+		if err = g.store.Append(ctx, recs); err == nil {
+			break
+		}
+		var ce *ConflictError // declared here: errors.As moves it to the heap
 		if !errors.As(err, &ce) {
 			break
 		}
-		g.head, g.headKnown = ce.Last, true
+		g.head, g.headKnown = Checkpoint{Seq: ce.Last.Seq, Hash: ce.Last.Hash}, true
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	g.head, g.headKnown = recs[len(recs)-1], true
-	return recs, nil
+	last := recs[len(recs)-1]
+	g.head, g.headKnown = Checkpoint{Seq: last.Seq, Hash: last.Hash}, true
+	copy(out, recs)
+	return nil
 }
 
 // syncHead learns the ledger's last record from the store. g.mu must be
@@ -522,6 +536,6 @@ func (g *Gate) syncHead(ctx context.Context) error {
 		}
 		return err
 	}
-	g.head, g.headKnown = ce.Last, true
+	g.head, g.headKnown = Checkpoint{Seq: ce.Last.Seq, Hash: ce.Last.Hash}, true
 	return nil
 }

@@ -114,7 +114,7 @@ func (g *Gate) ImportLedger(ctx context.Context, r io.Reader) (int, error) {
 		}
 	}
 	var recs []Record
-	_, err := readLedger(r, Checkpoint{Seq: g.head.Seq, Hash: g.head.Hash}, func(rec Record) { recs = append(recs, rec) })
+	_, err := readLedger(r, g.head, func(rec Record) { recs = append(recs, rec) })
 	if err != nil {
 		return 0, err
 	}
@@ -124,11 +124,12 @@ func (g *Gate) ImportLedger(ctx context.Context, r io.Reader) (int, error) {
 	if err := g.store.Append(ctx, recs); err != nil {
 		var ce *ConflictError
 		if errors.As(err, &ce) {
-			g.head = ce.Last
+			g.head = Checkpoint{Seq: ce.Last.Seq, Hash: ce.Last.Hash}
 		}
 		return 0, err
 	}
-	g.head = recs[len(recs)-1]
+	last := recs[len(recs)-1]
+	g.head = Checkpoint{Seq: last.Seq, Hash: last.Hash}
 	g.logImport(ctx, len(recs), g.head.Seq)
 	return len(recs), nil
 }
