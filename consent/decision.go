@@ -1,6 +1,9 @@
 package consent
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Signals are facts about the request a decision is made for, as opposed to
 // facts on record. The zero value means "no signal".
@@ -10,8 +13,13 @@ type Signals struct {
 	// opt-out of sale, sharing and targeted advertising, and under GDPR an
 	// objection to direct marketing.
 	GPC bool
-	// Age is the person's age in whole years when known, 0 when unknown.
+	// Age is the person's age in whole years when known, 0 when unknown
+	// (treated as an adult). Negative ages are an error.
 	Age int
+	// Regime is the body of law that applies to this person, when it differs
+	// from the Gate's default; RegimeDefault (the zero value) means the
+	// Gate's.
+	Regime Regime
 }
 
 // Basis is the legal basis a purpose relies on (GDPR Art. 6 and 9).
@@ -52,15 +60,52 @@ func (b Basis) String() string {
 func (b Basis) NeedsConsent() bool { return b == BasisConsent || b == BasisExplicitConsent }
 
 // Decision is the Gate's answer for one subject, purpose and time. It is a
-// plain value: it can be kept, compared and logged.
+// plain value: it can be kept, compared and logged (log the Reason and
+// Purpose, not the Subject).
 type Decision struct {
-	Allowed bool
-	Subject string
-	Purpose Purpose
-	At      time.Time // the time the decision was made for
-	Basis   Basis     // the legal basis the purpose relies on
-	Reason  Reason    // why, as a code callers can branch on
+	Allowed bool      `json:"allowed"`
+	Subject string    `json:"subject"`
+	Purpose Purpose   `json:"purpose"`
+	At      time.Time `json:"at"`     // the time the decision was made for
+	Basis   Basis     `json:"basis"`  // the legal basis the purpose relies on
+	Reason  Reason    `json:"reason"` // why, as a code callers can branch on
 	// Expires is when an allowing decision stops holding (consent lifetime),
 	// zero when it does not expire.
-	Expires time.Time
+	Expires time.Time `json:"expires,omitzero"`
+	// Record is the ledger record the decision rests on: the grant that
+	// allows, the denial or withdrawal that denies, the grant that expired
+	// or is out of date. It is the zero Record (Seq 0) when the decision
+	// rests on the policy and the regime alone (no consent needed, nothing
+	// on record, a signal).
+	Record Record `json:"record,omitzero"`
+	// PolicyVersion is the version of the policy the decision was made under.
+	PolicyVersion int `json:"policy_version"`
+	// Regime is the regime the decision was made under.
+	Regime Regime `json:"regime"`
+}
+
+// ParseBasis returns the basis named by s, one of the words [Basis.String]
+// returns ("consent", "explicit_consent", "contract", "legal_obligation",
+// "vital_interest", "public_task", "legitimate_interest"). "unknown" and
+// anything else is an [ErrInvalidPolicy].
+func ParseBasis(s string) (Basis, error) {
+	for b := BasisConsent; int(b) < len(basisNames); b++ {
+		if basisNames[b] == s {
+			return b, nil
+		}
+	}
+	return BasisUnknown, &PolicyError{Field: "basis", Why: "unknown legal basis " + strconv.Quote(s)}
+}
+
+// MarshalText encodes the basis as its [Basis.String] word.
+func (b Basis) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
+
+// UnmarshalText decodes a basis word; see [ParseBasis].
+func (b *Basis) UnmarshalText(text []byte) error {
+	v, err := ParseBasis(string(text))
+	if err != nil {
+		return err
+	}
+	*b = v
+	return nil
 }

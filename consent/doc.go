@@ -1,9 +1,166 @@
 // Package consent decides whether a person's data may be used for a purpose,
 // says why, and can prove it.
 //
-// Purposes ("personalize.history") and data categories
-// ("user.behavior.purchase_history") are dotted hierarchical keys; a key
-// covers its descendants. The package ships a default taxonomy for retail
-// personalization and the list of sensitive categories (GDPR Art. 9, CPRA
-// sensitive personal information).
+// A service describes what it does with data in a [Policy], records each
+// choice a person makes as an [Event], and asks a [Gate] before each use:
+//
+//	gate, err := consent.NewGate(policy, consent.NewMemoryStore(), consent.GateConfig{})
+//	...
+//	_, err = gate.Record(ctx, consent.Event{
+//		Action:  consent.Grant, // or consent.Deny, consent.Withdraw: the same call
+//		Subject: "shopper-42",
+//		Purpose: consent.PurposePersonalize,
+//		At:      now,
+//		Channel: consent.ChannelApp,
+//	})
+//	...
+//	d, err := gate.Decide(ctx, "shopper-42", consent.PurposePersonalizeHistory, now, consent.Signals{GPC: gpcHeader})
+//	if err != nil || !d.Allowed {
+//		// do not use purchase history; d.Explain() says why
+//	}
+//
+// # Purposes and categories
+//
+// A [Purpose] says why data is used ("personalize.history") and a [Category]
+// what data ("user.behavior.purchase_history"). Both are dotted hierarchical
+// keys in the style of fideslang and W3C DPV; a key covers its descendants.
+// The package ships a default taxonomy for retail personalization
+// (PurposePersonalize, CategoryContactEmail, ...) and the sensitive
+// categories of GDPR Art. 9 and CPRA ([SensitiveCategories]).
+//
+// # Policies
+//
+// A [Policy] declares, per purpose ([PurposeSpec]): a plain-language
+// description, the concrete benefit to the person, the legal [Basis], the
+// categories used, whether it is sale, sharing or targeted advertising,
+// whether it is direct marketing, how long a grant holds (Lifetime), how
+// long data is kept (Retention) and the policy version in which it last
+// changed materially. [Policy.Validate] rejects inconsistent policies with a
+// [*PolicyError] naming the purpose — for instance a purpose that uses a
+// sensitive category on any basis but explicit consent. Policies decode from
+// JSON with [DecodePolicy]; [Gate.SetPolicy] moves a running Gate to a new
+// version.
+//
+// # Deciding
+//
+// [Gate.Decide] returns a [Decision]: allowed or not, the legal basis, a
+// [Reason] code and its text ([Decision.Explain]), the [Record] the decision
+// rests on and when it expires. The rules compose in this order (see
+// [Gate.Decide] for details):
+//
+//  1. The basis: contract, legal obligation, vital interest and public task
+//     are allowed without consent, and say so; an unknown purpose is an
+//     error, never an allow.
+//  2. Signals: Global Privacy Control denies what it covers in the request's
+//     [Regime] and is recorded, so its later absence is not an opt-in.
+//  3. Records: the latest record for the purpose and for each ancestor. A
+//     denial or withdrawal of the purpose or an ancestor denies; a grant
+//     allows unless an ancestor was denied after it, it has expired, it
+//     predates a material change (re-consent), or it is a child's own grant
+//     where a guardian's is needed. A grant of a parent covers its children,
+//     except explicit-consent (sensitive) children, which need their own.
+//  4. The regime's default when nothing on record decides: opt-in under GDPR
+//     and LGPD; opt-out under CPRA except for sensitive purposes and
+//     under-16s. Legitimate interests are allowed until the person objects.
+//
+// A Gate has a default regime ([GateConfig].Regime); a request can name its
+// own in [Signals].Regime, so one Gate serves people under several laws.
+//
+// # The ledger
+//
+// Every event is appended to a ledger as a [Record], numbered and chained to
+// the one before by SHA-256 over a canonical binary encoding (see [Record]).
+// [Gate.Verify] checks the whole chain and detects any edit, deletion,
+// insertion or reordering, naming the first record that does not verify; a
+// [Checkpoint] kept elsewhere also detects truncation. [Gate.ExportLedger]
+// writes JSON Lines that anyone can check with [VerifyJSONL];
+// [Gate.ImportLedger] verifies every line first and applies nothing if any
+// is bad, naming the line.
+//
+// # Access and erasure
+//
+// [Gate.Access] returns everything held about a subject: its records and the
+// decision for every purpose. [Gate.Erase] erases a subject, keeping only
+// what proof of a withdrawal requires. The design choice: the chain is not
+// over each record's raw fields but over nested digests (personal fields,
+// then facts, then the link), so an erased record can be replaced in place
+// by a tombstone that keeps its hash and its action:
+//
+//   - before erasing, every purpose the subject still grants is withdrawn
+//     (Source [SourceErasure]), so the ledger shows that consent ended before
+//     the data went;
+//   - every record of the subject becomes a tombstone: the subject, channel,
+//     evidence and actor are gone, sealed in a digest; denials and
+//     withdrawals keep their purpose, time, policy version and source, so the
+//     ledger still proves each withdrawal and when it happened; grants keep
+//     only the fact that they were grants;
+//   - the chain still verifies end to end, and a tombstone cannot be turned
+//     from a withdrawal into a grant without breaking it;
+//   - nothing left identifies the person, but a person who kept their JSON
+//     receipt or access export (which carry their full records) can show
+//     that a tombstone is theirs: [Record.Tombstone] of their copy equals it,
+//     and nobody else can produce a record that hashes to it.
+//
+// After erasure the Gate knows nothing about the subject; a later request
+// with the same id is treated as a new person.
+//
+// # Receipts
+//
+// [Gate.Receipt] returns a [Receipt] for one subject: [Receipt.Text] is a
+// plain-text receipt a person can read (what they agreed to, for which
+// benefit, when, through which channel, what they refused, how to
+// withdraw); its JSON uses the Kantara Consent Receipt v1.1 / ISO/IEC TS
+// 27560 field names where they fit.
+//
+// # Stores
+//
+// A Gate keeps its records in a [Store] (four methods, context first) that
+// the embedding service implements over its own database. [MemoryStore] is
+// the in-memory implementation; package consenttest has the conformance
+// suite every Store should pass (consenttest.Run) and fixtures for tests: a
+// retail policy and shoppers in typical states.
+//
+// # Concurrency
+//
+// [Gate] and [MemoryStore] are safe for concurrent use by multiple
+// goroutines. Decisions run in parallel; records are appended one batch at a
+// time under the Gate's lock. Once [Gate.Record] returns, every decision
+// that starts afterwards, on any goroutine, sees the event: a withdrawal is
+// honoured at once. Policies, Events, Records, Decisions and Receipts are
+// plain values; the Gate copies the Policy it is given. No method starts a
+// goroutine, reads a clock (times are arguments) or does I/O except through
+// the Store, the io.Reader or io.Writer, and the *slog.Logger it is given.
+//
+// # Errors
+//
+// Errors are sentinels callers branch on with [errors.Is] —
+// [ErrUnknownPurpose], [ErrMalformedKey], [ErrEmptySubject], [ErrZeroTime],
+// [ErrInvalidPolicy], [ErrInvalidEvent], [ErrInvalidSignals],
+// [ErrNotConsentBasis], [ErrMalformedRecord], [ErrTampered], [ErrConflict],
+// [ErrNoRecord], [ErrNilStore], [ErrNilArgument], [ErrUninitialized] — or
+// typed errors that unwrap to them and carry details: [*KeyError],
+// [*PolicyError], [*EventError], [*ChainError], [*LineError],
+// [*ConflictError]. A rejected call changes nothing. A decision that cannot
+// be made is an error, never an allow.
+//
+// # Audit
+//
+// With [GateConfig].Logger set, the Gate logs audit events at
+// [log/slog.LevelInfo], with the event kind as both the message and the
+// "event" attribute, and never a subject id or evidence:
+//
+//   - "consent.change" ([AuditChange]) for every record appended (by
+//     [Gate.Record], a GPC signal or an erasure): purpose, action, source,
+//     channel, actor, policy_version, seq;
+//   - "consent.erase" ([AuditErase]): records, withdrawn;
+//   - "consent.import" ([AuditImport]): records, seq;
+//   - "consent.decision" ([AuditDecision]) for every decision, only with
+//     [GateConfig].LogDecisions (Decide is on every request's path): purpose,
+//     allowed, reason, basis, regime, policy_version, seq.
+//
+// # Performance
+//
+// With a [MemoryStore], Decide takes one read lock out of 256, one map lookup
+// and copies the decisive record; it does not allocate. Benchmarks beside a
+// bare map[string]map[string]bool baseline are in bench_test.go.
 package consent

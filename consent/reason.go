@@ -21,6 +21,11 @@ const (
 	ReasonGPC       // a Global Privacy Control signal opts the person out
 	ReasonMinor     // the person is under the age that needs opt-in consent
 	ReasonObjected  // the person objected to a legitimate-interest purpose
+
+	// ReasonLegitimateInterest allows: the purpose rests on a legitimate
+	// interest and the person has not objected. It comes after the codes
+	// above so that their numbers stay stable.
+	ReasonLegitimateInterest
 )
 
 var reasonText = [...]string{
@@ -36,6 +41,8 @@ var reasonText = [...]string{
 	ReasonGPC:         "your browser sent a Global Privacy Control signal",
 	ReasonMinor:       "you are under the age at which this needs your opt-in",
 	ReasonObjected:    "you objected to this use",
+
+	ReasonLegitimateInterest: "allowed as our legitimate interest until you object",
 }
 
 var reasonNames = [...]string{
@@ -51,6 +58,13 @@ var reasonNames = [...]string{
 	ReasonGPC:         "gpc",
 	ReasonMinor:       "minor",
 	ReasonObjected:    "objected",
+
+	ReasonLegitimateInterest: "legitimate_interest",
+}
+
+// Allows reports whether the reason is one an allowing decision carries.
+func (r Reason) Allows() bool {
+	return r == ReasonGranted || r == ReasonNotConsent || r == ReasonNotOptedOut || r == ReasonLegitimateInterest
 }
 
 // String returns a stable snake_case code ("withdrawn") for logs and JSON.
@@ -79,3 +93,6 @@ func (d Decision) Explain() string {
 	}
 	return string(d.Purpose) + verdict + d.Reason.Text()
 }
+
+// MarshalText encodes the reason as its [Reason.String] code.
+func (r Reason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }

@@ -1,0 +1,541 @@
+package consent
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// GateConfig holds a Gate's optional settings. The zero value is valid: GDPR
+// rules and no logging.
+type GateConfig struct {
+	// Regime is the regime applied when a request does not name one in
+	// [Signals].Regime. RegimeDefault (the zero value) means [GDPR], the
+	// strictest.
+	Regime Regime
+	// Logger receives audit events (see the package documentation, section
+	// Audit). Nil means no logging.
+	Logger *slog.Logger
+	// LogDecisions makes the Gate log every decision as a "consent.decision"
+	// event. It is off by default because Decide runs on every request;
+	// changes, erasures and imports are always logged when Logger is set.
+	LogDecisions bool
+}
+
+// Gate decides whether a subject's data may be used for a purpose, records
+// the choices people make, and keeps the ledger that proves both.
+//
+// Make a Gate with [NewGate]; a Gate that was not made by NewGate returns
+// [ErrUninitialized] from every method. A Gate is safe for concurrent use by
+// multiple goroutines: decisions run in parallel and see every record whose
+// Record call has returned; records are appended one batch at a time.
+type Gate struct {
+	policy atomic.Pointer[compiledPolicy]
+	store  Store
+	mem    *MemoryStore // store, when it is a *MemoryStore: the fast path
+	regime Regime
+	logger *slog.Logger
+	logDec bool
+
+	mu        sync.Mutex // serializes appends and erasures; guards head
+	head      Checkpoint // the end of the ledger, as far as this Gate knows
+	headKnown bool
+	scratch   []Record // reused for appends; cleared after each, so it holds no one's data
+}
+
+// compiledPolicy is a validated policy indexed for decisions.
+type compiledPolicy struct {
+	src      *Policy
+	version  int
+	purposes map[Purpose]*compiledPurpose
+	// gpc lists, per regime, the purposes a GPC signal opts out of (those
+	// marked, and their descendants), parents first.
+	gpc [CPRA + 1][]*compiledPurpose
+}
+
+type compiledPurpose struct {
+	spec PurposeSpec
+	// path is the purpose then its ancestors up to the top-level key, as the
+	// policy spells them.
+	path []Purpose
+	// version[i] is the highest Version along path[0..i]: a grant of path[i]
+	// made under an older policy version needs re-consent.
+	version []int
+	// lifetime[i] is the shortest consent Lifetime along path[0..i] (zero:
+	// none): how long a grant of path[i] allows this purpose.
+	lifetime []time.Duration
+	explicit bool           // explicit consent: only a grant of the purpose itself allows
+	gpc      [CPRA + 1]bool // a GPC signal opts out of it, per regime
+}
+
+func compile(p *Policy) (*compiledPolicy, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	src := p.Clone()
+	cp := &compiledPolicy{src: src, version: src.Version, purposes: make(map[Purpose]*compiledPurpose, len(src.Purposes))}
+	for _, s := range src.Purposes {
+		cp.purposes[s.Purpose] = &compiledPurpose{spec: s}
+	}
+	for _, c := range cp.purposes {
+		var marked [CPRA + 1]bool
+		for q := c.spec.Purpose; q != ""; q = q.Parent() {
+			a := cp.purposes[q]
+			c.path = append(c.path, a.spec.Purpose)
+			v, life := a.spec.Version, a.spec.Lifetime
+			if n := len(c.version); n > 0 {
+				v = max(v, c.version[n-1])
+				if prev := c.lifetime[n-1]; prev > 0 && (life == 0 || prev < life) {
+					life = prev
+				}
+			}
+			c.version = append(c.version, v)
+			c.lifetime = append(c.lifetime, life)
+			for r := GDPR; r <= CPRA; r++ {
+				marked[r] = marked[r] || a.spec.SaleOrShare || (a.spec.DirectMarketing && r.gpcObjectsToMarketing())
+			}
+		}
+		c.explicit = c.spec.Basis == BasisExplicitConsent
+		refusable := c.spec.Basis.NeedsConsent() || c.spec.Basis == BasisLegitimateInterest
+		for r := GDPR; r <= CPRA; r++ {
+			c.gpc[r] = refusable && marked[r]
+		}
+	}
+	for r := GDPR; r <= CPRA; r++ {
+		for _, s := range src.Purposes {
+			if c := cp.purposes[s.Purpose]; c.gpc[r] {
+				cp.gpc[r] = append(cp.gpc[r], c)
+			}
+		}
+		sort.SliceStable(cp.gpc[r], func(i, j int) bool { return len(cp.gpc[r][i].path) < len(cp.gpc[r][j].path) })
+	}
+	return cp, nil
+}
+
+// NewGate returns a Gate that applies policy p to the records in s. It
+// validates p (a [*PolicyError] if it is not valid) and keeps a copy.
+func NewGate(p *Policy, s Store, cfg GateConfig) (*Gate, error) {
+	if s == nil {
+		return nil, ErrNilStore
+	}
+	if cfg.Regime == RegimeDefault {
+		cfg.Regime = GDPR
+	}
+	if !cfg.Regime.valid() {
+		return nil, &PolicyError{Field: "regime", Why: "unknown regime"}
+	}
+	cp, err := compile(p)
+	if err != nil {
+		return nil, err
+	}
+	g := &Gate{store: s, regime: cfg.Regime, logger: cfg.Logger, logDec: cfg.LogDecisions && cfg.Logger != nil}
+	g.mem, _ = s.(*MemoryStore)
+	g.policy.Store(cp)
+	return g, nil
+}
+
+// SetPolicy replaces the Gate's policy with a validated copy of p, for
+// decisions that start after it returns. p.Version must not be lower than
+// the current version. Grants made under older versions keep allowing the
+// purposes whose [PurposeSpec].Version did not move past them.
+func (g *Gate) SetPolicy(p *Policy) error {
+	cur := g.policy.Load()
+	if cur == nil {
+		return ErrUninitialized
+	}
+	cp, err := compile(p)
+	if err != nil {
+		return err
+	}
+	if cp.version < cur.version {
+		return &PolicyError{Field: "version", Why: "lower than the version in force"}
+	}
+	if !g.policy.CompareAndSwap(cur, cp) {
+		return g.SetPolicy(p)
+	}
+	return nil
+}
+
+// Policy returns a copy of the policy in force.
+func (g *Gate) Policy() *Policy {
+	cp := g.policy.Load()
+	if cp == nil {
+		return nil
+	}
+	return cp.src.Clone()
+}
+
+// Decide decides whether subject's data may be used for purpose at time at,
+// given the request's signals. The Decision says whether, on what basis and
+// why, and carries the record it rests on.
+//
+// The rules, in order:
+//
+//  1. A purpose whose basis is contract, legal obligation, vital interest or
+//     public task is allowed without consent ([ReasonNotConsent]).
+//  2. A Global Privacy Control signal denies the purposes it covers in the
+//     regime ([ReasonGPC]; see [Regime]) and, the first time it is seen, is
+//     recorded as denials (Source [SourceGPC], channel web, evidence
+//     "Sec-GPC: 1") of every purpose it covers that is not refused already,
+//     so that its later absence is not an opt-in. That is the only case in
+//     which Decide writes.
+//  3. The subject's latest record for the purpose and for each of its
+//     ancestors decide, most specific first: a denial or withdrawal of the
+//     purpose or of an ancestor denies, and beats any grant of an ancestor;
+//     a grant allows, unless an ancestor was denied after it, the grant has
+//     outlived the shortest consent lifetime on the way ([ReasonExpired]),
+//     it was made under a policy version older than a material change on
+//     the way ([ReasonReconsent]), or the person is a child and the grant
+//     was not made by a guardian ([ReasonMinor]). An explicit-consent
+//     purpose is allowed only by a grant of that purpose itself.
+//  4. With nothing decisive on record, the regime decides: consent is
+//     opt-in under GDPR and LGPD, and for sensitive purposes and under-16s
+//     under CPRA ([ReasonNoConsent], [ReasonMinor], or why an earlier grant
+//     no longer holds); otherwise allowed until the person opts out
+//     ([ReasonNotOptedOut]). Legitimate-interest purposes are allowed until
+//     the person objects ([ReasonLegitimateInterest], [ReasonObjected]).
+//
+// Decide answers from the records on file when it runs; at is the time of
+// the decision, against which consent lifetimes are measured, and Decide
+// never reads a clock. Errors: [ErrUnknownPurpose] for a purpose the policy
+// does not declare (never an allow), [ErrMalformedKey] for a malformed one,
+// [ErrEmptySubject], [ErrZeroTime], [ErrInvalidSignals], and the store's
+// errors. Decide does not allocate unless it records a GPC signal or logs.
+func (g *Gate) Decide(ctx context.Context, subject string, purpose Purpose, at time.Time, sig Signals) (Decision, error) {
+	pol := g.policy.Load()
+	if pol == nil {
+		return Decision{}, ErrUninitialized
+	}
+	cp := pol.purposes[purpose]
+	switch {
+	case cp == nil:
+		return Decision{}, badPurpose(purpose)
+	case subject == "":
+		return Decision{}, ErrEmptySubject
+	case len(subject) > MaxSubjectLen:
+		return Decision{}, &EventError{Field: "subject", Why: "longer than the longest subject id"}
+	case at.IsZero():
+		return Decision{}, ErrZeroTime
+	case sig.Age < 0 || !sig.Regime.valid():
+		return Decision{}, ErrInvalidSignals
+	}
+	regime := sig.Regime
+	if regime == RegimeDefault {
+		regime = g.regime
+	}
+	d := Decision{Subject: subject, Purpose: purpose, At: at, Basis: cp.spec.Basis, PolicyVersion: pol.version, Regime: regime}
+	switch {
+	case !cp.spec.Basis.NeedsConsent() && cp.spec.Basis != BasisLegitimateInterest:
+		d.Allowed, d.Reason = true, ReasonNotConsent
+	case sig.GPC && cp.gpc[regime]:
+		if err := g.recordGPC(ctx, pol, subject, at, regime); err != nil {
+			return Decision{}, err
+		}
+		d.Reason = ReasonGPC
+	case g.mem != nil:
+		g.mem.decide(subject, cp, &d, sig.Age)
+	default:
+		if err := g.decideGeneric(ctx, cp, &d, sig.Age); err != nil {
+			return Decision{}, err
+		}
+	}
+	if g.logDec {
+		g.logDecision(ctx, &d)
+	}
+	return d, nil
+}
+
+func badPurpose(p Purpose) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return unknownPurpose(p)
+}
+
+// decideGeneric is Decide's lookup through the Store interface.
+func (g *Gate) decideGeneric(ctx context.Context, cp *compiledPurpose, d *Decision, age int) error {
+	var buf [MaxKeyDepth]Record
+	var recs [MaxKeyDepth]*Record
+	for i, p := range cp.path {
+		r, ok, err := g.store.Latest(ctx, d.Subject, p)
+		if err != nil {
+			return err
+		}
+		if ok {
+			buf[i] = r
+			recs[i] = &buf[i]
+		}
+	}
+	evaluate(cp, recs[:len(cp.path)], d, age)
+	return nil
+}
+
+// evaluate applies rules 3 and 4 of Decide to the latest records along the
+// purpose's path (nil where there is none). d has Subject, Purpose, At and
+// Regime set; evaluate sets the verdict, reason, record and expiry.
+func evaluate(cp *compiledPurpose, recs []*Record, d *Decision, age int) {
+	regime := d.Regime
+	minor := age > 0 && age < regime.guardianAge()
+	var stale *Record // the most specific grant that no longer holds
+	var staleWhy Reason
+	for i, r := range recs {
+		if r == nil {
+			continue
+		}
+		if r.Action.refuses() {
+			d.Reason = refusal(r, cp.spec.Basis)
+			d.Record = *r
+			return
+		}
+		if r.Action != Grant || (cp.explicit && i > 0) || cp.spec.Basis == BasisLegitimateInterest {
+			continue // a legitimate interest rests on no grant; an explicit consent only on its own
+		}
+		for _, a := range recs[i+1:] {
+			if a != nil && a.Action.refuses() && a.Seq > r.Seq {
+				d.Reason = refusal(a, cp.spec.Basis)
+				d.Record = *a
+				return
+			}
+		}
+		why := ReasonGranted
+		var expires time.Time
+		if life := cp.lifetime[i]; life > 0 {
+			expires = r.At.Add(life)
+		}
+		switch {
+		case minor && r.Actor != ActorGuardian:
+			why = ReasonMinor
+		case r.PolicyVersion < cp.version[i]:
+			why = ReasonReconsent
+		case !expires.IsZero() && !d.At.Before(expires):
+			why = ReasonExpired
+		}
+		if why == ReasonGranted {
+			d.Allowed, d.Reason, d.Record, d.Expires = true, ReasonGranted, *r, expires
+			return
+		}
+		if stale == nil {
+			stale, staleWhy = r, why
+		}
+	}
+	switch {
+	case cp.spec.Basis == BasisLegitimateInterest:
+		d.Allowed, d.Reason = true, ReasonLegitimateInterest
+		return
+	case regime.optIn() || cp.explicit:
+	case age > 0 && age < regime.minorOptInAge():
+		minor = true
+	default:
+		d.Allowed, d.Reason = true, ReasonNotOptedOut
+		return
+	}
+	switch {
+	case stale != nil:
+		d.Reason, d.Record = staleWhy, *stale
+	case minor && !regime.optIn():
+		d.Reason = ReasonMinor
+	default:
+		d.Reason = ReasonNoConsent
+	}
+}
+
+// refusal returns the reason a refusing record gives.
+func refusal(r *Record, b Basis) Reason {
+	switch {
+	case r.Source == SourceGPC:
+		return ReasonGPC
+	case b == BasisLegitimateInterest:
+		return ReasonObjected
+	case r.Action == Withdraw:
+		return ReasonWithdrawn
+	default:
+		return ReasonDenied
+	}
+}
+
+// recordGPC records, once, the opt-outs a GPC signal means in the regime:
+// a denial of each covered purpose the subject has not already refused.
+func (g *Gate) recordGPC(ctx context.Context, pol *compiledPolicy, subject string, at time.Time, regime Regime) error {
+	check := func(c *compiledPurpose) (bool, error) {
+		d := Decision{Subject: subject, Purpose: c.spec.Purpose, At: at, Regime: regime}
+		if g.mem != nil {
+			g.mem.decide(subject, c, &d, 0)
+		} else if err := g.decideGeneric(ctx, c, &d, 0); err != nil {
+			return false, err
+		}
+		return d.Record.Seq != 0 && d.Record.Action.refuses(), nil
+	}
+	// Fast path: everything already refused on record, nothing to write.
+	done := true
+	for _, c := range pol.gpc[regime] {
+		ok, err := check(c)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			done = false
+			break
+		}
+	}
+	if done {
+		return nil
+	}
+	g.mu.Lock()
+	var recs []Record
+	var err error
+	for _, c := range pol.gpc[regime] {
+		var ok bool
+		if ok, err = check(c); err != nil || ok {
+			if err != nil {
+				break
+			}
+			continue
+		}
+		ev := Event{Action: Deny, Subject: subject, Purpose: c.spec.Purpose, At: at.Round(0).UTC(),
+			Channel: ChannelWeb, PolicyVersion: pol.version, Source: SourceGPC, Evidence: "Sec-GPC: 1"}
+		if err = ev.validate(); err != nil {
+			break
+		}
+		var rs []Record
+		if rs, err = g.appendLocked(ctx, []Event{ev}); err != nil {
+			break
+		}
+		recs = append(recs, rs...)
+	}
+	g.mu.Unlock()
+	for i := range recs {
+		g.logChange(ctx, &recs[i])
+	}
+	return err
+}
+
+// Record checks ev against the policy and appends it to the ledger. A grant,
+// a denial and a withdrawal are all recorded this way. Once Record returns,
+// every decision that starts afterwards, on any goroutine, sees the event.
+//
+// Record fills in PolicyVersion (the current version) when it is zero and
+// stores At in UTC. Errors are [*EventError]s that unwrap to
+// [ErrInvalidEvent] and the cause: [ErrEmptySubject], [ErrZeroTime],
+// [ErrMalformedKey], [ErrUnknownPurpose], [ErrNotConsentBasis] (an event
+// for a purpose that does not rest on consent; legitimate-interest
+// purposes accept denials and withdrawals, as objections). Store errors are
+// returned as they are.
+func (g *Gate) Record(ctx context.Context, ev Event) (Record, error) {
+	pol := g.policy.Load()
+	if pol == nil {
+		return Record{}, ErrUninitialized
+	}
+	if err := pol.check(&ev); err != nil {
+		return Record{}, err
+	}
+	var out [1]Record
+	g.mu.Lock()
+	err := g.appendInto(ctx, []Event{ev}, out[:])
+	g.mu.Unlock()
+	rec := out[0]
+	if err != nil {
+		return Record{}, err
+	}
+	g.logChange(ctx, &rec)
+	return rec, nil
+}
+
+// check validates ev against the policy and normalizes it.
+func (pol *compiledPolicy) check(ev *Event) error {
+	if err := ev.validate(); err != nil {
+		return err
+	}
+	if ev.Source == SourceErasure {
+		return &EventError{Field: "source", Why: "erasure withdrawals are recorded by Gate.Erase"}
+	}
+	cp := pol.purposes[ev.Purpose]
+	if cp == nil {
+		return &EventError{Field: "purpose", Why: "not declared in the policy", Err: unknownPurpose(ev.Purpose)}
+	}
+	switch b := cp.spec.Basis; {
+	case b.NeedsConsent():
+	case b == BasisLegitimateInterest && ev.Action.refuses():
+	case b == BasisLegitimateInterest:
+		return &EventError{Field: "action", Why: "a legitimate-interest purpose can be objected to, not granted", Err: ErrNotConsentBasis}
+	default:
+		return &EventError{Field: "purpose", Why: "basis is " + b.String(), Err: ErrNotConsentBasis}
+	}
+	switch {
+	case ev.PolicyVersion == 0:
+		ev.PolicyVersion = pol.version
+	case ev.PolicyVersion > pol.version:
+		return &EventError{Field: "policy_version", Why: "newer than the policy in force"}
+	}
+	ev.Purpose = cp.spec.Purpose
+	ev.At = ev.At.Round(0).UTC()
+	return nil
+}
+
+// maxAppendTries bounds the retries when another writer appends to the
+// same store between this Gate's reads of the ledger's end.
+const maxAppendTries = 8
+
+// appendLocked chains evs after the ledger's last record, appends them and
+// returns them in a fresh slice. g.mu must be held.
+func (g *Gate) appendLocked(ctx context.Context, evs []Event) ([]Record, error) {
+	out := make([]Record, len(evs))
+	if err := g.appendInto(ctx, evs, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// appendInto is appendLocked writing the records into out, which must have
+// len(evs) elements. The records it hands to the store live in a buffer the
+// Gate reuses and clears, so that appending allocates nothing of its own
+// and keeps nothing afterwards. g.mu must be held.
+func (g *Gate) appendInto(ctx context.Context, evs []Event, out []Record) error {
+	if cap(g.scratch) < len(evs) {
+		g.scratch = make([]Record, len(evs))
+	}
+	recs := g.scratch[:len(evs)]
+	defer clear(recs)
+	var err error
+	for try := 0; try < maxAppendTries; try++ {
+		prev := g.head
+		for i, ev := range evs {
+			recs[i] = chain(prev.Hash, prev.Seq+1, ev)
+			prev = Checkpoint{Seq: recs[i].Seq, Hash: recs[i].Hash}
+		}
+		if err = g.store.Append(ctx, recs); err == nil {
+			break
+		}
+		var ce *ConflictError // declared here: errors.As moves it to the heap
+		if !errors.As(err, &ce) {
+			break
+		}
+		g.head, g.headKnown = Checkpoint{Seq: ce.Last.Seq, Hash: ce.Last.Hash}, true
+	}
+	if err != nil {
+		return err
+	}
+	last := recs[len(recs)-1]
+	g.head, g.headKnown = Checkpoint{Seq: last.Seq, Hash: last.Hash}, true
+	copy(out, recs)
+	return nil
+}
+
+// syncHead learns the ledger's last record from the store. g.mu must be
+// held. It asks the store to append a record that cannot follow anything
+// (Seq 0), which every Store refuses with the last record.
+func (g *Gate) syncHead(ctx context.Context) error {
+	err := g.store.Append(ctx, []Record{{}})
+	var ce *ConflictError
+	if !errors.As(err, &ce) {
+		if err == nil {
+			err = errors.New("consent: store accepted a record with sequence number 0")
+		}
+		return err
+	}
+	g.head, g.headKnown = Checkpoint{Seq: ce.Last.Seq, Hash: ce.Last.Hash}, true
+	return nil
+}

@@ -1,0 +1,355 @@
+package consent
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Policy is what a business tells people it does with their data, purpose by
+// purpose, in a form the [Gate] can apply. It is versioned: Version goes up
+// with every change, and a purpose whose meaning changes materially records
+// the policy version of that change in its own [PurposeSpec].Version, which
+// invalidates older grants of it (the person is asked again).
+//
+// A Policy is plain data: build it in Go or decode it from JSON with
+// [DecodePolicy]. [Policy.Validate] checks it; [NewGate] validates and copies
+// it, so a Policy may be reused or changed after the Gate is made. Like any
+// struct with slices, a Policy must not be changed while another goroutine
+// reads it.
+type Policy struct {
+	// Version is the policy's version, 1 or more, raised with every change.
+	Version int `json:"version"`
+	// Controller names who decides what happens to the data (the business),
+	// as receipts show it.
+	Controller string `json:"controller"`
+	// Contact is how to reach the controller about privacy (an address, an
+	// email or a URL).
+	Contact string `json:"contact"`
+	// Withdraw tells a person, in plain words, how to withdraw consent
+	// ("Settings › Privacy in the app, or reply STOP to any email").
+	// Receipts show it; withdrawing must be as easy as agreeing.
+	Withdraw string `json:"withdraw"`
+	// NoticeURL is where the full privacy notice lives; optional.
+	NoticeURL string `json:"notice_url,omitempty"`
+	// Purposes lists the purposes, parents before or after children, in the
+	// order receipts show them.
+	Purposes []PurposeSpec `json:"purposes"`
+}
+
+// PurposeSpec declares one purpose of a [Policy].
+type PurposeSpec struct {
+	// Purpose is the purpose's key. Its parent, if any, must be declared in
+	// the same policy.
+	Purpose Purpose
+	// Version is the policy version in which this purpose last changed
+	// materially (what it does, what data it uses, who gets it): 1 or more
+	// and at most the policy's Version. Grants made under an older policy
+	// version no longer allow the purpose ([ReasonReconsent]).
+	Version int
+	// Description says in plain language what the purpose does.
+	Description string
+	// Benefit says what the person gets in return ("recommendations that fit
+	// your training"). Required for purposes that need consent.
+	Benefit string
+	// Basis is the legal basis. Purposes that use a sensitive category must
+	// use [BasisExplicitConsent].
+	Basis Basis
+	// Categories lists the data categories the purpose uses.
+	Categories []Category
+	// SaleOrShare marks a purpose that sells or shares personal data or
+	// serves targeted (cross-context behavioural) advertising: CPRA's opt-out
+	// applies and a Global Privacy Control signal denies it.
+	SaleOrShare bool
+	// DirectMarketing marks marketing the person did not ask for; under GDPR
+	// and LGPD a GPC signal counts as an objection to it.
+	DirectMarketing bool
+	// Lifetime is how long a grant holds before the person must be asked
+	// again. Required (positive) for purposes that need consent; zero
+	// otherwise.
+	Lifetime time.Duration
+	// Retention is how long data used for the purpose is kept. Required
+	// (positive) when the purpose uses any category.
+	Retention time.Duration
+}
+
+// Limits on policy text, so that a policy stays something a person can read.
+const (
+	// MaxTextLen is the longest description, benefit or policy text field,
+	// in bytes.
+	MaxTextLen = 2000
+	// MaxPurposes is the most purposes a policy may declare.
+	MaxPurposes = 1000
+)
+
+// Sensitive reports whether the purpose uses a sensitive category
+// ([Category.Sensitive]).
+func (s *PurposeSpec) Sensitive() bool {
+	for _, c := range s.Categories {
+		if c.Sensitive() {
+			return true
+		}
+	}
+	return false
+}
+
+// Spec returns the declaration of purpose p and whether the policy has one.
+func (p *Policy) Spec(purpose Purpose) (PurposeSpec, bool) {
+	for _, s := range p.Purposes {
+		if s.Purpose == purpose {
+			return s.clone(), true
+		}
+	}
+	return PurposeSpec{}, false
+}
+
+// Clone returns a deep copy of p.
+func (p *Policy) Clone() *Policy {
+	q := *p
+	if p.Purposes != nil {
+		q.Purposes = make([]PurposeSpec, len(p.Purposes))
+		for i, s := range p.Purposes {
+			q.Purposes[i] = s.clone()
+		}
+	}
+	return &q
+}
+
+func (s PurposeSpec) clone() PurposeSpec {
+	if s.Categories != nil {
+		s.Categories = append([]Category(nil), s.Categories...)
+	}
+	return s
+}
+
+// Validate checks that the policy is complete and consistent. The error is a
+// [*PolicyError] naming the purpose and field concerned. The rules:
+//
+//   - Version is 1 or more; Controller, Contact and Withdraw are set; text
+//     fields are valid UTF-8 of at most [MaxTextLen] bytes.
+//   - Every purpose key is well formed, declared once, and its parent is
+//     declared too.
+//   - Every purpose has a description and a known basis; purposes that need
+//     consent state their benefit and a positive Lifetime; others have no
+//     Lifetime.
+//   - Version is between 1 and the policy's Version.
+//   - Categories are well formed and not repeated; a purpose that uses any
+//     has a positive Retention.
+//   - A purpose that uses a sensitive category rests on explicit consent.
+//   - A purpose marked SaleOrShare or DirectMarketing rests on consent,
+//     explicit consent or legitimate interest: people can refuse it.
+func (p *Policy) Validate() error {
+	if p == nil {
+		return &PolicyError{Why: "nil policy"}
+	}
+	if p.Version < 1 {
+		return &PolicyError{Field: "version", Why: "must be 1 or more"}
+	}
+	for _, f := range []struct {
+		name, v  string
+		required bool
+	}{
+		{"controller", p.Controller, true},
+		{"contact", p.Contact, true},
+		{"withdraw", p.Withdraw, true},
+		{"notice_url", p.NoticeURL, false},
+	} {
+		if err := checkText("", f.name, f.v, f.required); err != nil {
+			return err
+		}
+	}
+	if len(p.Purposes) == 0 {
+		return &PolicyError{Field: "purposes", Why: "a policy declares at least one purpose"}
+	}
+	if len(p.Purposes) > MaxPurposes {
+		return &PolicyError{Field: "purposes", Why: "more than " + strconv.Itoa(MaxPurposes) + " purposes"}
+	}
+	seen := make(map[Purpose]bool, len(p.Purposes))
+	for i := range p.Purposes {
+		s := &p.Purposes[i]
+		if err := s.Purpose.Validate(); err != nil {
+			return &PolicyError{Purpose: s.Purpose, Field: "purpose", Why: "purpose " + strconv.Itoa(i+1) + " has a malformed key", Err: err}
+		}
+		if seen[s.Purpose] {
+			return &PolicyError{Purpose: s.Purpose, Field: "purpose", Why: "declared more than once"}
+		}
+		seen[s.Purpose] = true
+		if err := s.validate(p.Version); err != nil {
+			return err
+		}
+	}
+	for _, s := range p.Purposes {
+		if par := s.Purpose.Parent(); par != "" && !seen[par] {
+			return &PolicyError{Purpose: s.Purpose, Field: "purpose", Why: "parent " + strconv.Quote(string(par)) + " is not declared"}
+		}
+	}
+	return nil
+}
+
+func (s *PurposeSpec) validate(policyVersion int) error {
+	bad := func(field, why string) error { return &PolicyError{Purpose: s.Purpose, Field: field, Why: why} }
+	if s.Version < 1 || s.Version > policyVersion {
+		return bad("version", "must be between 1 and the policy version "+strconv.Itoa(policyVersion))
+	}
+	if err := checkText(s.Purpose, "description", s.Description, true); err != nil {
+		return err
+	}
+	if s.Basis == BasisUnknown || int(s.Basis) >= len(basisNames) {
+		return bad("basis", "unknown legal basis")
+	}
+	needs := s.Basis.NeedsConsent()
+	if err := checkText(s.Purpose, "benefit", s.Benefit, needs); err != nil {
+		return err
+	}
+	switch {
+	case s.Lifetime < 0:
+		return bad("lifetime", "negative")
+	case needs && s.Lifetime == 0:
+		return bad("lifetime", "a purpose that needs consent states how long a grant holds")
+	case !needs && s.Lifetime != 0:
+		return bad("lifetime", "only purposes that need consent have a consent lifetime")
+	}
+	if s.Retention < 0 {
+		return bad("retention", "negative")
+	}
+	if len(s.Categories) > 0 && s.Retention == 0 {
+		return bad("retention", "a purpose that uses data states how long it is kept")
+	}
+	for i, c := range s.Categories {
+		if err := c.Validate(); err != nil {
+			return &PolicyError{Purpose: s.Purpose, Field: "categories", Why: "category " + strconv.Itoa(i+1) + " is malformed", Err: err}
+		}
+		for _, d := range s.Categories[:i] {
+			if c == d {
+				return bad("categories", "category "+strconv.Quote(string(c))+" listed more than once")
+			}
+		}
+		if c.Sensitive() && s.Basis != BasisExplicitConsent {
+			return bad("basis", "uses sensitive category "+strconv.Quote(string(c))+" on basis "+s.Basis.String()+"; sensitive data needs explicit_consent")
+		}
+	}
+	refusable := needs || s.Basis == BasisLegitimateInterest
+	if s.SaleOrShare && !refusable {
+		return bad("sale_or_share", "sale, sharing or targeted advertising cannot rest on "+s.Basis.String()+": people must be able to refuse it")
+	}
+	if s.DirectMarketing && !refusable {
+		return bad("direct_marketing", "direct marketing cannot rest on "+s.Basis.String()+": people must be able to refuse it")
+	}
+	return nil
+}
+
+func checkText(p Purpose, field, v string, required bool) error {
+	switch {
+	case v == "" && required:
+		return &PolicyError{Purpose: p, Field: field, Why: "required"}
+	case len(v) > MaxTextLen:
+		return &PolicyError{Purpose: p, Field: field, Why: "longer than " + strconv.Itoa(MaxTextLen) + " bytes"}
+	case !utf8.ValidString(v):
+		return &PolicyError{Purpose: p, Field: field, Why: "not valid UTF-8"}
+	}
+	return nil
+}
+
+// purposeSpecJSON is the JSON form of a PurposeSpec: snake_case names and
+// durations as Go duration strings ("8760h").
+type purposeSpecJSON struct {
+	Purpose         Purpose    `json:"purpose"`
+	Version         int        `json:"version"`
+	Description     string     `json:"description"`
+	Benefit         string     `json:"benefit,omitempty"`
+	Basis           Basis      `json:"basis"`
+	Categories      []Category `json:"categories,omitempty"`
+	SaleOrShare     bool       `json:"sale_or_share,omitempty"`
+	DirectMarketing bool       `json:"direct_marketing,omitempty"`
+	Lifetime        string     `json:"lifetime,omitempty"`
+	Retention       string     `json:"retention,omitempty"`
+}
+
+// MarshalJSON encodes the spec with snake_case field names and durations as
+// Go duration strings ("8760h0m0s").
+func (s PurposeSpec) MarshalJSON() ([]byte, error) {
+	j := purposeSpecJSON{
+		Purpose: s.Purpose, Version: s.Version, Description: s.Description, Benefit: s.Benefit,
+		Basis: s.Basis, Categories: s.Categories, SaleOrShare: s.SaleOrShare, DirectMarketing: s.DirectMarketing,
+	}
+	if s.Lifetime != 0 {
+		j.Lifetime = s.Lifetime.String()
+	}
+	if s.Retention != 0 {
+		j.Retention = s.Retention.String()
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON decodes the form MarshalJSON writes. Unknown fields are an
+// error. It does not validate; [DecodePolicy] does.
+func (s *PurposeSpec) UnmarshalJSON(data []byte) error {
+	var j purposeSpecJSON
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		var pe *PolicyError
+		if errors.As(err, &pe) {
+			return err
+		}
+		return &PolicyError{Purpose: j.Purpose, Why: "not a JSON purpose", Err: err}
+	}
+	var life, keep time.Duration
+	var err error
+	if j.Lifetime != "" {
+		if life, err = time.ParseDuration(j.Lifetime); err != nil {
+			return &PolicyError{Purpose: j.Purpose, Field: "lifetime", Why: "not a duration", Err: err}
+		}
+	}
+	if j.Retention != "" {
+		if keep, err = time.ParseDuration(j.Retention); err != nil {
+			return &PolicyError{Purpose: j.Purpose, Field: "retention", Why: "not a duration", Err: err}
+		}
+	}
+	if len(j.Categories) == 0 {
+		j.Categories = nil
+	}
+	*s = PurposeSpec{
+		Purpose: j.Purpose, Version: j.Version, Description: j.Description, Benefit: j.Benefit,
+		Basis: j.Basis, Categories: j.Categories, SaleOrShare: j.SaleOrShare, DirectMarketing: j.DirectMarketing,
+		Lifetime: life, Retention: keep,
+	}
+	return nil
+}
+
+// MaxPolicySize is the largest policy document [DecodePolicy] reads, in bytes.
+const MaxPolicySize = 1 << 20
+
+// DecodePolicy decodes a policy from JSON (the form [json.Marshal] writes for
+// a Policy) and validates it. Unknown fields, trailing data and documents
+// over [MaxPolicySize] bytes are rejected. Every error unwraps to
+// [ErrInvalidPolicy].
+func DecodePolicy(data []byte) (*Policy, error) {
+	if len(data) > MaxPolicySize {
+		return nil, &PolicyError{Why: "document larger than " + strconv.Itoa(MaxPolicySize) + " bytes"}
+	}
+	var p Policy
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		var pe *PolicyError
+		if errors.As(err, &pe) {
+			return nil, pe
+		}
+		return nil, &PolicyError{Why: "not a JSON policy", Err: err}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &PolicyError{Why: "trailing data after the policy"}
+	}
+	if len(p.Purposes) == 0 {
+		p.Purposes = nil
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}

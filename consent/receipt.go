@@ -1,0 +1,310 @@
+package consent
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Receipt tells one person what they agreed to and refused, purpose by
+// purpose, in words ([Receipt.Text]) and as JSON in the Kantara Initiative
+// Consent Receipt / ISO/IEC TS 27560 vocabulary ([Receipt.MarshalJSON]).
+// Make one with [Gate.Receipt].
+type Receipt struct {
+	ID            string // derived from the subject, the time and the records: the same state gives the same ID
+	Issued        time.Time
+	Subject       string
+	Controller    string
+	Contact       string
+	Withdraw      string // how to withdraw, from the policy
+	NoticeURL     string
+	PolicyVersion int
+	Regime        Regime
+	// Items lists every purpose whose decision rests on something the
+	// person did (a grant, a denial, a withdrawal, a GPC signal), in policy
+	// order.
+	Items []ReceiptItem
+}
+
+// ReceiptItem is one purpose on a [Receipt].
+type ReceiptItem struct {
+	Purpose     Purpose
+	Description string
+	Benefit     string
+	Basis       Basis
+	Categories  []Category
+	Sensitive   bool
+	SaleOrShare bool
+	Allowed     bool
+	Reason      Reason
+	Expires     time.Time // zero if the purpose is not allowed or does not expire
+	// Record is the person's record the item rests on: when, through which
+	// channel, and its place and hash in the ledger.
+	Record Record
+}
+
+// Receipt returns the receipt for subject at time at, under the Gate's
+// default regime. A subject with nothing on record gets a receipt with no
+// items. Errors: [ErrEmptySubject], [ErrZeroTime], and the store's.
+func (g *Gate) Receipt(ctx context.Context, subject string, at time.Time) (Receipt, error) {
+	pol := g.policy.Load()
+	switch {
+	case pol == nil:
+		return Receipt{}, ErrUninitialized
+	case subject == "":
+		return Receipt{}, ErrEmptySubject
+	case at.IsZero():
+		return Receipt{}, ErrZeroTime
+	}
+	src := pol.src
+	rc := Receipt{
+		Issued: at, Subject: subject, Controller: src.Controller, Contact: src.Contact,
+		Withdraw: src.Withdraw, NoticeURL: src.NoticeURL, PolicyVersion: src.Version, Regime: g.regime,
+	}
+	h := sha256.New()
+	h.Write([]byte("tact.consent.receipt.v1\x00"))
+	h.Write([]byte(subject))
+	h.Write([]byte(at.UTC().Format(time.RFC3339Nano)))
+	for _, s := range src.Purposes {
+		d, err := g.Decide(ctx, subject, s.Purpose, at, Signals{})
+		if err != nil {
+			return Receipt{}, err
+		}
+		if d.Record.Seq == 0 {
+			continue
+		}
+		rc.Items = append(rc.Items, ReceiptItem{
+			Purpose: s.Purpose, Description: s.Description, Benefit: s.Benefit, Basis: s.Basis,
+			Categories: append([]Category(nil), s.Categories...), Sensitive: s.Sensitive(), SaleOrShare: s.SaleOrShare,
+			Allowed: d.Allowed, Reason: d.Reason, Expires: d.Expires, Record: d.Record,
+		})
+		h.Write(d.Record.Hash[:])
+	}
+	rc.ID = hex.EncodeToString(h.Sum(nil)[:16])
+	return rc, nil
+}
+
+// receiptTime formats times on receipts: to the minute, in UTC.
+func receiptTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") }
+
+// Text returns the receipt as plain text a person can read: who holds the
+// data, what they agreed to and for which benefit, when and through which
+// channel, what they refused or withdrew, and how to withdraw.
+func (rc *Receipt) Text() string {
+	var b strings.Builder
+	line := func(s ...string) {
+		for _, x := range s {
+			b.WriteString(x)
+		}
+		b.WriteByte('\n')
+	}
+	line("Consent receipt ", rc.ID)
+	line("For ", rc.Subject, ", issued ", receiptTime(rc.Issued))
+	line("By ", rc.Controller, " (", rc.Contact, "), privacy policy version ", strconv.Itoa(rc.PolicyVersion))
+	if rc.NoticeURL != "" {
+		line("Full notice: ", rc.NoticeURL)
+	}
+	var agreed, lapsed, refused []*ReceiptItem
+	for i := range rc.Items {
+		it := &rc.Items[i]
+		switch {
+		case it.Allowed:
+			agreed = append(agreed, it)
+		case it.Record.Action == Grant:
+			lapsed = append(lapsed, it)
+		default:
+			refused = append(refused, it)
+		}
+	}
+	line()
+	if len(agreed) == 0 {
+		line("You have not agreed to anything that needs your consent.")
+	} else {
+		line("You agreed to:")
+		for _, it := range agreed {
+			line("  - ", it.Description, " [", string(it.Purpose), "]")
+			line("    What you get: ", it.Benefit)
+			if len(it.Categories) > 0 {
+				cs := make([]string, len(it.Categories))
+				for i, c := range it.Categories {
+					cs[i] = string(c)
+				}
+				line("    Data used: ", strings.Join(cs, ", "))
+			}
+			when := "    Agreed " + receiptTime(it.Record.At) + " via " + string(it.Record.Channel)
+			if it.Record.Purpose != it.Purpose {
+				when += " (as part of " + string(it.Record.Purpose) + ")"
+			}
+			if !it.Expires.IsZero() {
+				when += "; valid until " + receiptTime(it.Expires)
+			}
+			line(when)
+		}
+	}
+	if len(lapsed) > 0 {
+		line()
+		line("No longer in effect:")
+		for _, it := range lapsed {
+			line("  - ", it.Description, " [", string(it.Purpose), "]: ", it.Reason.Text(),
+				" (agreed ", receiptTime(it.Record.At), " via ", string(it.Record.Channel), ")")
+		}
+	}
+	if len(refused) > 0 {
+		line()
+		line("You said no to:")
+		for _, it := range refused {
+			how := "said no"
+			switch {
+			case it.Record.Source == SourceGPC:
+				how = "opted out by Global Privacy Control"
+			case it.Record.Action == Withdraw:
+				how = "withdrew"
+			}
+			line("  - ", it.Description, " [", string(it.Purpose), "]: ", how, " ",
+				receiptTime(it.Record.At), " via ", string(it.Record.Channel))
+		}
+	}
+	line()
+	line("How to withdraw: ", rc.Withdraw)
+	line("Withdrawing is as easy as agreeing and takes effect at once.")
+	if len(rc.Items) > 0 {
+		line()
+		line("Proof: the ledger records above, with their SHA-256 chain hashes")
+		seen := map[uint64]bool{}
+		for _, it := range rc.Items {
+			r := &it.Record
+			if seen[r.Seq] {
+				continue
+			}
+			seen[r.Seq] = true
+			line("  record ", strconv.FormatUint(r.Seq, 10), ", ", r.Action.String(), " ", string(r.Purpose), ": ", r.Hash.String())
+		}
+	}
+	return b.String()
+}
+
+// Kantara Consent Receipt v1.1 structure, with ISO/IEC TS 27560-style
+// additions in the same camelCase style (legalBasis, benefit, status, ...).
+type (
+	receiptJSON struct {
+		Version          string              `json:"version"`
+		Jurisdiction     string              `json:"jurisdiction"`
+		ConsentTimestamp int64               `json:"consentTimestamp"`
+		CollectionMethod string              `json:"collectionMethod"`
+		ConsentReceiptID string              `json:"consentReceiptID"`
+		Language         string              `json:"language"`
+		PIIPrincipalID   string              `json:"piiPrincipalId"`
+		PIIControllers   []receiptController `json:"piiControllers"`
+		PolicyURL        string              `json:"policyUrl,omitempty"`
+		PolicyVersion    int                 `json:"policyVersion"`
+		Services         []receiptService    `json:"services"`
+		Sensitive        bool                `json:"sensitive"`
+		SPICat           []Category          `json:"spiCat"`
+		WithdrawalMethod string              `json:"withdrawalMethod"`
+	}
+	receiptController struct {
+		PIIController string `json:"piiController"`
+		Contact       string `json:"contact"`
+	}
+	receiptService struct {
+		Service  string           `json:"service"`
+		Purposes []receiptPurpose `json:"purposes"`
+	}
+	receiptPurpose struct {
+		Purpose              string     `json:"purpose"`
+		PurposeCategory      []string   `json:"purposeCategory"`
+		ConsentType          string     `json:"consentType"`
+		PIICategory          []Category `json:"piiCategory"`
+		PrimaryPurpose       bool       `json:"primaryPurpose"`
+		Termination          string     `json:"termination"`
+		ThirdPartyDisclosure bool       `json:"thirdPartyDisclosure"`
+		LegalBasis           Basis      `json:"legalBasis"`
+		Benefit              string     `json:"benefit"`
+		Status               string     `json:"status"`
+		Reason               Reason     `json:"reason"`
+		EventTime            time.Time  `json:"eventTime"`
+		CollectionMethod     Channel    `json:"collectionMethod"`
+		Expiry               *time.Time `json:"expiry,omitempty"`
+		RecordSeq            uint64     `json:"recordSeq"`
+		RecordHash           Hash       `json:"recordHash"`
+		Record               Record     `json:"record"`
+	}
+)
+
+// MarshalJSON encodes the receipt with the field names of the Kantara
+// Initiative Consent Receipt Specification v1.1 (version, jurisdiction,
+// consentTimestamp, collectionMethod, consentReceiptID, language,
+// piiPrincipalId, piiControllers, policyUrl, services with purposes,
+// purposeCategory, consentType, piiCategory, primaryPurpose, termination,
+// thirdPartyDisclosure, sensitive, spiCat), plus, per purpose, what ISO/IEC
+// TS 27560 records and Kantara lacks: legalBasis, benefit, status (granted,
+// denied, withdrawn, lapsed), reason, eventTime, collectionMethod, expiry,
+// recordSeq, recordHash and the full ledger record (so that the person can
+// later prove the record theirs, even after erasure); and withdrawalMethod
+// and policyVersion for the receipt.
+func (rc Receipt) MarshalJSON() ([]byte, error) {
+	j := receiptJSON{
+		Version: "KI-CR-v1.1.0", Jurisdiction: rc.Regime.String(), ConsentTimestamp: rc.Issued.Unix(),
+		ConsentReceiptID: rc.ID, Language: "en", PIIPrincipalID: rc.Subject,
+		PIIControllers: []receiptController{{PIIController: rc.Controller, Contact: rc.Contact}},
+		PolicyURL:      rc.NoticeURL, PolicyVersion: rc.PolicyVersion,
+		Services:         []receiptService{{Service: rc.Controller, Purposes: []receiptPurpose{}}},
+		SPICat:           []Category{},
+		WithdrawalMethod: rc.Withdraw,
+	}
+	var latest Record
+	for _, it := range rc.Items {
+		if it.Record.Seq > latest.Seq {
+			latest = it.Record
+		}
+		p := receiptPurpose{
+			Purpose: it.Description, PurposeCategory: []string{string(it.Purpose)}, ConsentType: "EXPRESSED",
+			PIICategory: append([]Category{}, it.Categories...), Termination: rc.Withdraw,
+			ThirdPartyDisclosure: it.SaleOrShare, LegalBasis: it.Basis, Benefit: it.Benefit,
+			Reason: it.Reason, EventTime: it.Record.At, CollectionMethod: it.Record.Channel,
+			RecordSeq: it.Record.Seq, RecordHash: it.Record.Hash, Record: it.Record,
+		}
+		if it.Basis == BasisExplicitConsent {
+			p.ConsentType = "EXPLICIT"
+		}
+		switch {
+		case it.Allowed:
+			p.Status = "granted"
+		case it.Record.Action == Grant:
+			p.Status = "lapsed"
+		case it.Record.Action == Withdraw:
+			p.Status = "withdrawn"
+		default:
+			p.Status = "denied"
+		}
+		if !it.Expires.IsZero() {
+			e := it.Expires
+			p.Expiry = &e
+			p.Termination = "expires " + e.UTC().Format(time.RFC3339) + "; or withdraw: " + rc.Withdraw
+		}
+		if it.Sensitive {
+			j.Sensitive = true
+			for _, c := range it.Categories {
+				if c.Sensitive() && !containsCategory(j.SPICat, c) {
+					j.SPICat = append(j.SPICat, c)
+				}
+			}
+		}
+		j.Services[0].Purposes = append(j.Services[0].Purposes, p)
+	}
+	j.CollectionMethod = string(latest.Channel)
+	return json.Marshal(j)
+}
+
+func containsCategory(cs []Category, c Category) bool {
+	for _, d := range cs {
+		if d == c {
+			return true
+		}
+	}
+	return false
+}

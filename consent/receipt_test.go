@@ -1,0 +1,133 @@
+package consent_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tact-go/tact/consent"
+	"github.com/tact-go/tact/consent/consenttest"
+)
+
+func TestReceiptText(t *testing.T) {
+	g, _ := newGate(t, consent.GateConfig{})
+	gr := record(t, g, consent.Event{Action: consent.Grant, Subject: subj, Purpose: consent.PurposePersonalizeHistory,
+		At: now.Add(-10 * day), Channel: consent.ChannelApp})
+	w := record(t, g, consent.Event{Action: consent.Withdraw, Subject: subj, Purpose: consent.PurposeMarketingEmail,
+		At: now.Add(-2 * day), Channel: consent.ChannelEmail})
+	rc, err := g.Receipt(ctx, subj, now)
+	require.NoError(t, err)
+	require.Len(t, rc.Items, 2)
+	text := rc.Text()
+	for _, want := range []string{
+		"Acme Outfitters", "privacy@acme.example", "policy version 2",
+		"You agreed to:",
+		"Recommendations from what you bought and browsed [personalize.history]",
+		"What you get: recommendations that fit your training, without repeats of what you own",
+		"Data used: user.behavior.purchase_history, user.behavior.browsing_history",
+		"Agreed 2025-05-22 12:00 UTC via app; valid until 2026-05-22 12:00 UTC",
+		"You said no to:",
+		"Offers by email [marketing.email]: withdrew 2025-05-30 12:00 UTC via email",
+		"How to withdraw: open Account > Privacy",
+		"takes effect at once",
+		"record 1, grant personalize.history: " + gr.Hash.String(),
+		"record 2, withdraw marketing.email: " + w.Hash.String(),
+	} {
+		assert.Contains(t, text, want)
+	}
+	assert.NotContains(t, text, "Offers by post", "only purposes the person acted on")
+
+	again, err := g.Receipt(ctx, subj, now)
+	require.NoError(t, err)
+	assert.Equal(t, rc.ID, again.ID, "the same state gives the same receipt id")
+	record(t, g, ev(consent.Grant, subj, consent.PurposeSharing, now))
+	changed, err := g.Receipt(ctx, subj, now)
+	require.NoError(t, err)
+	assert.NotEqual(t, rc.ID, changed.ID)
+}
+
+func TestReceiptStates(t *testing.T) {
+	g := consenttest.NewGate(t, consent.GateConfig{})
+	rc, err := g.Receipt(ctx, consenttest.SubjectNew, now)
+	require.NoError(t, err)
+	assert.Empty(t, rc.Items)
+	assert.Contains(t, rc.Text(), "You have not agreed to anything that needs your consent.")
+
+	rc, err = g.Receipt(ctx, consenttest.SubjectExpired, now)
+	require.NoError(t, err)
+	assert.Contains(t, rc.Text(), "No longer in effect:")
+	assert.Contains(t, rc.Text(), "your consent has expired")
+
+	rc, err = g.Receipt(ctx, consenttest.SubjectGranted, now)
+	require.NoError(t, err)
+	assert.Contains(t, rc.Text(), "(as part of personalize)", "a child allowed by its parent's grant says so")
+
+	_, err = g.Decide(ctx, consenttest.SubjectGPC, consent.PurposeAdvertising, now, consent.Signals{GPC: true})
+	require.NoError(t, err)
+	rc, err = g.Receipt(ctx, consenttest.SubjectGPC, now)
+	require.NoError(t, err)
+	assert.Contains(t, rc.Text(), "opted out by Global Privacy Control")
+}
+
+func TestReceiptJSON(t *testing.T) {
+	g := consenttest.NewGate(t, consent.GateConfig{})
+	rc, err := g.Receipt(ctx, consenttest.SubjectGranted, now)
+	require.NoError(t, err)
+	b, err := json.Marshal(rc)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(b, &m))
+	// Kantara Consent Receipt v1.1 fields.
+	for _, k := range []string{"version", "jurisdiction", "consentTimestamp", "collectionMethod", "consentReceiptID",
+		"language", "piiPrincipalId", "piiControllers", "policyUrl", "services", "sensitive", "spiCat"} {
+		assert.Contains(t, m, k)
+	}
+	assert.Equal(t, "KI-CR-v1.1.0", m["version"])
+	assert.Equal(t, consenttest.SubjectGranted, m["piiPrincipalId"])
+	assert.Equal(t, rc.ID, m["consentReceiptID"])
+	assert.Equal(t, float64(now.Unix()), m["consentTimestamp"])
+	assert.Equal(t, true, m["sensitive"], "the wellness purpose uses health data")
+	assert.Equal(t, []any{"user.health"}, m["spiCat"])
+	services := m["services"].([]any)
+	purposes := services[0].(map[string]any)["purposes"].([]any)
+	require.Len(t, purposes, len(rc.Items))
+	var wellness map[string]any
+	for _, p := range purposes {
+		pm := p.(map[string]any)
+		for _, k := range []string{"purpose", "purposeCategory", "consentType", "piiCategory", "primaryPurpose", "termination",
+			"thirdPartyDisclosure", "legalBasis", "benefit", "status", "eventTime", "recordSeq", "recordHash"} {
+			assert.Contains(t, pm, k)
+		}
+		if pm["purposeCategory"].([]any)[0] == string(consenttest.PurposeWellness) {
+			wellness = pm
+		}
+	}
+	require.NotNil(t, wellness)
+	assert.Equal(t, "EXPLICIT", wellness["consentType"])
+	assert.Equal(t, "explicit_consent", wellness["legalBasis"])
+	assert.Equal(t, "granted", wellness["status"])
+	assert.True(t, strings.HasPrefix(wellness["termination"].(string), "expires "))
+
+	// The receipt carries the full record, which proves it the person's even
+	// after erasure.
+	rec := wellness["record"].(map[string]any)
+	b, err = json.Marshal(rec)
+	require.NoError(t, err)
+	var kept consent.Record
+	require.NoError(t, json.Unmarshal(b, &kept))
+	_, err = g.Erase(ctx, consenttest.SubjectGranted, now)
+	require.NoError(t, err)
+	var ledger bytes.Buffer
+	_, err = g.ExportLedger(ctx, &ledger)
+	require.NoError(t, err)
+	lines := strings.Split(ledger.String(), "\n")
+	var tomb consent.Record
+	require.NoError(t, json.Unmarshal([]byte(lines[kept.Seq-1]), &tomb))
+	assert.True(t, tomb.Erased)
+	assert.Equal(t, kept.Tombstone(), tomb, "the kept record matches its tombstone")
+	assert.NotContains(t, ledger.String(), consenttest.SubjectGranted)
+}

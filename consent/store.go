@@ -1,0 +1,359 @@
+package consent
+
+import (
+	"context"
+	"hash/maphash"
+	"sync"
+)
+
+// Store holds the consent ledger for a [Gate]: the chained [Record]s, in
+// sequence order, and an index of each subject's latest record per purpose.
+// The embedding service implements it over its own database; [MemoryStore]
+// is the in-memory implementation for tests, examples and small services,
+// and consenttest.Run checks any implementation against this contract.
+//
+// A Store is a dumb, durable list: the Gate numbers, chains and verifies
+// records, the Store keeps them. Implementations must be safe for concurrent
+// use and linearizable: once Append or Redact returns nil, every Latest and
+// Scan that starts afterwards, from any goroutine, sees the change. That is
+// what makes a withdrawal take effect at once. Implementations may return
+// ctx.Err() when the context is done.
+type Store interface {
+	// Append adds recs at the end of the ledger, in order, all or none.
+	// recs[0].Seq must be one more than the Seq of the last stored record (1
+	// for an empty store) and each following record's Seq one more than the
+	// one before; otherwise Append stores nothing and returns a
+	// [*ConflictError] holding the last stored record, so that a writer that
+	// lost a race can re-chain and retry. Append does not check hashes. An
+	// empty recs is a no-op. The store must not keep recs itself (copy).
+	Append(ctx context.Context, recs []Record) error
+
+	// Latest returns the record appended last for exactly this subject and
+	// purpose (not a parent's or a child's), and ok false if there is none.
+	// Tombstones are never returned. The Gate calls Latest for the purpose
+	// and each of its ancestors on every decision, so it should be fast.
+	Latest(ctx context.Context, subject string, purpose Purpose) (rec Record, ok bool, err error)
+
+	// Scan calls fn for each record whose Seq is greater than after, in
+	// sequence order. With subject "" it visits the whole ledger, tombstones
+	// included; with a subject, only that subject's records (tombstones,
+	// which hold no subject, are not visited). If fn returns an error, Scan
+	// stops and returns it. fn may call the store; records appended during
+	// the scan may or may not be visited.
+	Scan(ctx context.Context, subject string, after uint64, fn func(Record) error) error
+
+	// Redact replaces stored records by their tombstones (see
+	// [Record.Tombstone]), all or none. Each tombstone must have Erased set
+	// and the Seq, Prev and Hash of a stored record; otherwise Redact changes
+	// nothing and returns an error: [ErrNoRecord] for a Seq that is not
+	// stored, [ErrMalformedRecord] for anything else. Afterwards Latest and
+	// Scan by subject no longer find the replaced records. Redacting a
+	// tombstone again is a no-op.
+	Redact(ctx context.Context, tombstones []Record) error
+}
+
+var _ Store = (*MemoryStore)(nil)
+
+// MemoryStore is a [Store] in memory. The zero value is an empty store ready
+// to use. A MemoryStore is safe for concurrent use by multiple goroutines;
+// lookups by subject take one of many read locks, so decisions scale across
+// cores. It keeps every record for the life of the process (tombstones
+// replace erased ones in place).
+type MemoryStore struct {
+	once sync.Once
+	seed maphash.Seed
+
+	mu       sync.RWMutex // guards chunks, n and purposes; taken before a shard lock
+	chunks   []*recordChunk
+	n        uint64
+	purposes map[Purpose]Purpose // interned purpose keys
+
+	shards [storeShards]storeShard
+}
+
+const (
+	storeShards = 256 // a power of two
+	chunkSize   = 256 // records per chunk; chunks never move, so pointers into them stay valid
+)
+
+type recordChunk [chunkSize]Record
+
+type storeShard struct {
+	mu       sync.RWMutex
+	subjects map[string]subjectIndex
+	_        [32]byte // keep shards on separate cache lines
+}
+
+// subjectIndex is what the store knows about one subject: its latest record
+// per purpose and the sequence numbers of all its records.
+type subjectIndex struct {
+	latest latestSet
+	seqs   []uint64
+}
+
+// latestSet is a subject's latest record per purpose. The first entries live
+// in the map slot itself, so that a decision for a typical subject touches
+// the slot and the decisive record and nothing else.
+type latestSet struct {
+	n      int
+	inline [2]latestEntry
+	more   []latestEntry
+}
+
+type latestEntry struct {
+	purpose Purpose
+	rec     *Record // points into a chunk
+}
+
+func (l *latestSet) find(p Purpose) *Record {
+	for i := 0; i < l.n && i < len(l.inline); i++ {
+		if l.inline[i].purpose == p {
+			return l.inline[i].rec
+		}
+	}
+	for i := range l.more {
+		if l.more[i].purpose == p {
+			return l.more[i].rec
+		}
+	}
+	return nil
+}
+
+func (l *latestSet) set(p Purpose, r *Record) {
+	for i := 0; i < l.n && i < len(l.inline); i++ {
+		if l.inline[i].purpose == p {
+			l.inline[i].rec = r
+			return
+		}
+	}
+	for i := range l.more {
+		if l.more[i].purpose == p {
+			l.more[i].rec = r
+			return
+		}
+	}
+	if l.n < len(l.inline) {
+		l.inline[l.n] = latestEntry{p, r}
+	} else {
+		l.more = append(l.more, latestEntry{p, r})
+	}
+	l.n++
+}
+
+// NewMemoryStore returns an empty store. It is the same as new(MemoryStore).
+func NewMemoryStore() *MemoryStore { return new(MemoryStore) }
+
+func (s *MemoryStore) init() { s.seed = maphash.MakeSeed() }
+
+func (s *MemoryStore) shard(subject string) *storeShard {
+	s.once.Do(s.init)
+	return &s.shards[maphash.String(s.seed, subject)&(storeShards-1)]
+}
+
+// at returns the slot of record seq (1-based); s.mu must be held.
+func (s *MemoryStore) at(seq uint64) *Record {
+	i := seq - 1
+	return &s.chunks[i/chunkSize][i%chunkSize]
+}
+
+// Len returns the number of records in the ledger.
+func (s *MemoryStore) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return int(s.n)
+}
+
+func (s *MemoryStore) last() Record {
+	if s.n == 0 {
+		return Record{}
+	}
+	return *s.at(s.n)
+}
+
+// Append implements [Store.Append].
+func (s *MemoryStore) Append(ctx context.Context, recs []Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range recs {
+		if recs[i].Seq != s.n+1+uint64(i) {
+			return &ConflictError{Last: s.last()}
+		}
+	}
+	if s.purposes == nil {
+		s.purposes = make(map[Purpose]Purpose)
+	}
+	for i := range recs {
+		seq := s.n + 1
+		if need := int((seq-1)/chunkSize) + 1; len(s.chunks) < need {
+			s.chunks = append(s.chunks, new(recordChunk))
+		}
+		slot := s.at(seq)
+		*slot = recs[i]
+		if p, ok := s.purposes[slot.Purpose]; ok {
+			slot.Purpose = p // share one copy of each key
+		} else if slot.Purpose != "" {
+			s.purposes[slot.Purpose] = slot.Purpose
+		}
+		s.n = seq
+		if slot.Erased || slot.Subject == "" {
+			continue
+		}
+		sh := s.shard(slot.Subject)
+		sh.mu.Lock()
+		if sh.subjects == nil {
+			sh.subjects = make(map[string]subjectIndex)
+		}
+		idx := sh.subjects[slot.Subject]
+		idx.latest.set(slot.Purpose, slot)
+		idx.seqs = append(idx.seqs, seq)
+		sh.subjects[slot.Subject] = idx
+		sh.mu.Unlock()
+	}
+	return nil
+}
+
+// Latest implements [Store.Latest]. It does not allocate. It returns
+// [ErrEmptySubject] for an empty subject and a [*KeyError] for a malformed
+// purpose.
+func (s *MemoryStore) Latest(_ context.Context, subject string, purpose Purpose) (Record, bool, error) {
+	if subject == "" {
+		return Record{}, false, ErrEmptySubject
+	}
+	if err := purpose.Validate(); err != nil {
+		return Record{}, false, err
+	}
+	sh := s.shard(subject)
+	sh.mu.RLock()
+	idx := sh.subjects[subject]
+	if r := idx.latest.find(purpose); r != nil {
+		rec := *r
+		sh.mu.RUnlock()
+		return rec, true, nil
+	}
+	sh.mu.RUnlock()
+	return Record{}, false, nil
+}
+
+// decide evaluates the subject's records for purpose cp under one read lock
+// and no copies but the decisive record: the Gate's fast path when its store
+// is a MemoryStore. It does not allocate.
+func (s *MemoryStore) decide(subject string, cp *compiledPurpose, d *Decision, age int) {
+	sh := s.shard(subject)
+	var recs [MaxKeyDepth]*Record
+	sh.mu.RLock()
+	idx := sh.subjects[subject]
+	for i, p := range cp.path {
+		recs[i] = idx.latest.find(p)
+	}
+	evaluate(cp, recs[:len(cp.path)], d, age)
+	sh.mu.RUnlock()
+}
+
+// Scan implements [Store.Scan]. It holds no lock while fn runs.
+func (s *MemoryStore) Scan(ctx context.Context, subject string, after uint64, fn func(Record) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if subject != "" {
+		sh := s.shard(subject)
+		sh.mu.RLock()
+		seqs := append([]uint64(nil), sh.subjects[subject].seqs...)
+		sh.mu.RUnlock()
+		for _, seq := range seqs {
+			if seq <= after {
+				continue
+			}
+			s.mu.RLock()
+			r := *s.at(seq)
+			s.mu.RUnlock()
+			if r.Erased || r.Subject != subject {
+				continue
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	const batch = 64
+	buf := make([]Record, 0, batch)
+	for next := after + 1; ; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		buf = buf[:0]
+		s.mu.RLock()
+		for ; next <= s.n && len(buf) < batch; next++ {
+			buf = append(buf, *s.at(next))
+		}
+		s.mu.RUnlock()
+		if len(buf) == 0 {
+			return nil
+		}
+		for _, r := range buf {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// Redact implements [Store.Redact].
+func (s *MemoryStore) Redact(ctx context.Context, tombstones []Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range tombstones {
+		t := &tombstones[i]
+		if t.Seq == 0 || t.Seq > s.n {
+			return ErrNoRecord
+		}
+		cur := s.at(t.Seq)
+		if !t.Erased || t.Prev != cur.Prev || t.Hash != cur.Hash {
+			return &recordFieldError{"erased", "not a tombstone of the stored record"}
+		}
+	}
+	for i := range tombstones {
+		t := tombstones[i]
+		cur := s.at(t.Seq)
+		if cur.Erased {
+			continue
+		}
+		if cur.Subject == "" {
+			*cur = t
+			continue
+		}
+		sh := s.shard(cur.Subject)
+		sh.mu.Lock()
+		subject := cur.Subject
+		var seqs []uint64
+		for _, q := range sh.subjects[subject].seqs {
+			if q != t.Seq {
+				seqs = append(seqs, q)
+			}
+		}
+		if len(seqs) == 0 {
+			delete(sh.subjects, subject)
+		} else {
+			// Rebuild the latest-per-purpose index from what remains, so that
+			// an older record of the purpose becomes the latest again.
+			idx := subjectIndex{seqs: seqs}
+			for _, q := range seqs {
+				r := s.at(q)
+				idx.latest.set(r.Purpose, r)
+			}
+			sh.subjects[subject] = idx
+		}
+		*cur = t
+		sh.mu.Unlock()
+	}
+	return nil
+}
