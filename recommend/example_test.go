@@ -14,6 +14,10 @@ import (
 // baskets, consent and profiles. Real services train on their own data
 // (or on differentially private counts of it).
 func shop() (*recommend.Recommender, *recommendtest.Consents, *recommend.MemoryStore) {
+	return shopWith(recommend.Config{})
+}
+
+func shopWith(cfg recommend.Config) (*recommend.Recommender, *recommendtest.Consents, *recommend.MemoryStore) {
 	cat, _ := recommend.NewCatalog([]recommend.Item{
 		{ID: "road-shoes", Title: "Road running shoes", Category: "running-shoes", Tags: []string{"running", "road", "marathon"}},
 		{ID: "trail-shoes", Title: "Trail running shoes", Category: "running-shoes", Tags: []string{"running", "trail"}},
@@ -42,7 +46,7 @@ func shop() (*recommend.Recommender, *recommendtest.Consents, *recommend.MemoryS
 	model, _ := recommend.NewModel(cat, pop, ii)
 	consents := recommendtest.NewConsents()
 	store := new(recommend.MemoryStore)
-	r, _ := recommend.New(model, consents, store, recommend.Config{})
+	r, _ := recommend.New(model, consents, store, cfg)
 	return r, consents, store
 }
 
@@ -82,16 +86,16 @@ func Example_anonymous() {
 	//   Running socks: Because you're looking at Road running shoes
 	//   GPS watch: Popular with shoppers
 	// used: [user.behavior.session]
-	//   withheld: your stated preferences not used: used only once you're a recognized customer
+	//   withheld: your stated preferences not used: personalize.declared is not allowed: you have not given consent
 	//   withheld: your feedback not used: personalize.feedback is not allowed: you have not given consent
-	//   withheld: purchase history not used: used only once you're an established customer
+	//   withheld: purchase history not used: personalize.history is not allowed: you have not given consent
 }
 
 // A recognized customer told us about a goal: declared preferences and
 // feedback join in; history is not used yet.
 func Example_recognized() {
 	r, consents, store := shop()
-	consents.Allow("ana", consent.PurposePersonalizeContext, consent.PurposePersonalizeDeclared, consent.PurposePersonalizeFeedback)
+	consents.Allow("ana", consent.PurposePersonalize)
 	_ = store.SetPreferences(ctx, "ana", recommend.Preferences{
 		Interests: []recommend.Interest{{Text: "you're training for a marathon", Tags: []string{"marathon"}}},
 	})

@@ -181,21 +181,6 @@ func (q *request) decide(p consent.Purpose) (consent.Decision, error) {
 	return d, err
 }
 
-// known returns a decision already made for p in this request, if any.
-func (q *request) known(p consent.Purpose) (consent.Decision, bool) {
-	for i := 0; i < q.nmemo; i++ {
-		if q.memo[i].p == p {
-			return q.memo[i].d, q.memo[i].err == nil
-		}
-	}
-	for _, x := range q.extra {
-		if x.p == p {
-			return x.d, x.err == nil
-		}
-	}
-	return consent.Decision{}, false
-}
-
 func (q *request) allowed(p consent.Purpose) bool {
 	if q.req.Subject == "" {
 		return false
@@ -211,26 +196,11 @@ func (q *request) withhold(s Source, why WithheldReason, d consent.Decision, err
 	})
 }
 
-// gate reports whether source s may be read, recording why not.
+// gate reports whether source s may be read, recording why not. Consent
+// is asked first (once per purpose per request, memoized), so that a source
+// withheld for several reasons is explained by the most fundamental one.
 func (q *request) gate(s Source, tierOK, warm bool) bool {
-	switch {
-	case !tierOK:
-		// When the trust policy already learned that consent refuses the
-		// purpose, that is the reason to give, not the tier.
-		if d, ok := q.known(s.Purpose()); ok && !d.Allowed {
-			q.withhold(s, WithheldConsent, d, nil, d.Explain())
-			return false
-		}
-		text := "used only once you're a recognized customer"
-		if s == SourceHistory {
-			text = "used only once you're an established customer"
-		}
-		q.withhold(s, WithheldTier, consent.Decision{}, nil, text)
-		return false
-	case warm:
-		q.withhold(s, WithheldWarmUp, consent.Decision{}, nil, "warm-up: first "+minutes(q.r.warmUp)+" of your visit")
-		return false
-	case q.req.Subject == "":
+	if q.req.Subject == "" {
 		q.withhold(s, WithheldNoSubject, consent.Decision{}, nil, "no person or session to ask consent for")
 		return false
 	}
@@ -241,6 +211,16 @@ func (q *request) gate(s Source, tierOK, warm bool) bool {
 		return false
 	case !d.Allowed:
 		q.withhold(s, WithheldConsent, d, nil, d.Explain())
+		return false
+	case !tierOK:
+		text := "used only once you're a recognized customer"
+		if s == SourceHistory {
+			text = "used only once you're an established customer"
+		}
+		q.withhold(s, WithheldTier, consent.Decision{}, nil, text)
+		return false
+	case warm:
+		q.withhold(s, WithheldWarmUp, consent.Decision{}, nil, "warm-up: first "+minutes(q.r.warmUp)+" of your visit")
 		return false
 	case s != SourceContext && q.r.profiles == nil:
 		q.withhold(s, WithheldUnavailable, d, ErrNoProfiles, "not available")
