@@ -439,7 +439,7 @@ func (b *CountsBuilder) Build() *Counts {
 			k++
 		}
 		c.pb = append(c.pb, p.b)
-		c.pn = append(c.pn, float32(sum))
+		c.pn = append(c.pn, float32(max(min(sum, math.MaxFloat32), -math.MaxFloat32)))
 		c.rowStart[p.a+1]++
 	}
 	for i := 0; i < n; i++ {
