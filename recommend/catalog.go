@@ -39,10 +39,19 @@ type Item struct {
 	Replenishable bool
 }
 
+// Item flags, kept apart from the items so that serving checks them
+// without touching the (large) Item structs.
+const (
+	flagSensitive uint8 = 1 << iota
+	flagPromotional
+	flagReplenishable
+)
+
 // Catalog is an immutable set of items with indexes for serving. It is safe
 // for simultaneous use by multiple goroutines.
 type Catalog struct {
 	items      []Item
+	flags      []uint8 // flagSensitive | flagPromotional | flagReplenishable, per item
 	index      map[string]int32
 	byCategory map[string][]int32
 	byTag      map[string][]int32
@@ -56,6 +65,7 @@ type Catalog struct {
 func NewCatalog(items []Item) (*Catalog, error) {
 	c := &Catalog{
 		items:      make([]Item, len(items)),
+		flags:      make([]uint8, len(items)),
 		index:      make(map[string]int32, len(items)),
 		byCategory: make(map[string][]int32),
 		byTag:      make(map[string][]int32),
@@ -72,6 +82,15 @@ func NewCatalog(items []Item) (*Catalog, error) {
 		it.Sizes = slices.Clone(it.Sizes)
 		idx := int32(i)
 		c.items[i] = it
+		if it.Sensitive {
+			c.flags[i] |= flagSensitive
+		}
+		if it.Promotional {
+			c.flags[i] |= flagPromotional
+		}
+		if it.Replenishable {
+			c.flags[i] |= flagReplenishable
+		}
 		c.index[it.ID] = idx
 		if it.Category != "" {
 			c.byCategory[it.Category] = append(c.byCategory[it.Category], idx)

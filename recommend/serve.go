@@ -67,7 +67,8 @@ const (
 )
 
 type cand struct {
-	item int32
+	item    int32
+	blocked uint8 // blocked after it became a candidate: why
 	q    uint16 // matches of the current query or interest
 	qgen uint16
 	x    [nSrc]float32 // per-source score, in [0, 1] once finished
@@ -81,55 +82,87 @@ type seed struct {
 	kind EventKind
 }
 
+// slot is the per-catalog-item state of one request, generation-stamped
+// so that it never needs clearing, and 8 bytes so that the random accesses
+// of a request stay in cache. pos >= 0 is the item's candidate index;
+// pos < 0 marks an item blocked before it became a candidate, -why.
+type slot struct {
+	stamp uint32
+	pos   int32
+}
+
 type scratch struct {
 	gen    uint32
-	stamp  []uint32
-	pos    []int32
-	bstamp []uint32
-	bwhy   []uint8
+	slots  []slot
 	cands  []cand
+	sink   cand // stands in for blocked items, which are never candidates
 	seeds  []seed
 	tmp    []int32
 	top    []int32
+	scores []float64
+	// blockedSeen counts blocked items that sources proposed, per reason.
+	blockedSeen [blockCap + 1]int
 }
 
 func (r *Recommender) scratch(n int) *scratch {
 	s, _ := r.pool.Get().(*scratch)
-	if s == nil || len(s.stamp) < n {
-		s = &scratch{stamp: make([]uint32, n), pos: make([]int32, n), bstamp: make([]uint32, n), bwhy: make([]uint8, n)}
+	if s == nil || len(s.slots) < n {
+		s = &scratch{slots: make([]slot, n)}
 	}
 	s.gen++
 	if s.gen == 0 { // wrapped: forget every stamp
-		clear(s.stamp)
-		clear(s.bstamp)
+		clear(s.slots)
 		s.gen = 1
 	}
-	s.cands, s.seeds, s.tmp, s.top = s.cands[:0], s.seeds[:0], s.tmp[:0], s.top[:0]
+	s.cands, s.seeds, s.tmp, s.top, s.scores = s.cands[:0], s.seeds[:0], s.tmp[:0], s.top[:0], s.scores[:0]
+	s.blockedSeen = [blockCap + 1]int{}
 	return s
 }
 
+// touch returns the candidate for item i, creating it; for a blocked item
+// it returns a scratch value that is discarded.
 func (s *scratch) touch(i int32) *cand {
-	if s.stamp[i] == s.gen {
-		return &s.cands[s.pos[i]]
+	sl := &s.slots[i]
+	if sl.stamp == s.gen {
+		if sl.pos >= 0 {
+			return &s.cands[sl.pos]
+		}
+		if sl.pos > -16 { // first proposal of a blocked item: count it once
+			s.blockedSeen[-sl.pos]++
+			sl.pos -= 16
+		}
+		s.sink = cand{}
+		return &s.sink
 	}
-	s.stamp[i] = s.gen
-	s.pos[i] = int32(len(s.cands))
+	sl.stamp = s.gen
+	sl.pos = int32(len(s.cands))
 	s.cands = append(s.cands, cand{item: i, from: [nSrc]int32{-1, -1, -1, -1, -1}})
 	return &s.cands[len(s.cands)-1]
 }
 
+func (s *scratch) cand(i int32) *cand { return &s.cands[s.slots[i].pos] }
+
+// isCand reports whether item i is a (possibly blocked) candidate.
+func (s *scratch) isCand(i int32) bool {
+	sl := &s.slots[i]
+	return sl.stamp == s.gen && sl.pos >= 0
+}
+
 func (s *scratch) block(i int32, why uint8) {
-	if s.bstamp[i] != s.gen {
-		s.bstamp[i] = s.gen
-		s.bwhy[i] = why
+	sl := &s.slots[i]
+	switch {
+	case sl.stamp != s.gen:
+		sl.stamp, sl.pos = s.gen, -int32(why)
+	case sl.pos >= 0:
+		if c := &s.cands[sl.pos]; c.blocked == 0 {
+			c.blocked = why
+		}
 	}
 }
 
-func (s *scratch) blocked(i int32) uint8 {
-	if s.bstamp[i] == s.gen {
-		return s.bwhy[i]
-	}
-	return 0
+func (s *scratch) blocked(i int32) bool {
+	sl := &s.slots[i]
+	return sl.stamp == s.gen && (sl.pos < 0 || s.cands[sl.pos].blocked != 0)
 }
 
 type decision struct {
@@ -305,7 +338,7 @@ func (q *request) readContext() {
 	}
 	if i, ok := m.cat.lookup(c.Item); ok {
 		s.block(i, blockInView)
-		if !m.cat.items[i].Sensitive {
+		if m.cat.flags[i]&flagSensitive == 0 {
 			q.use(useSession, srcContext)
 			if m.ii != nil {
 				for k := m.ii.start[i]; k < m.ii.start[i+1]; k++ {
@@ -341,6 +374,9 @@ func (q *request) readContext() {
 			l := m.byToken[t]
 			for _, i := range l[:min(len(l), maxPostings)] {
 				cd := s.touch(i)
+				if cd == &s.sink {
+					continue
+				}
 				if cd.qgen != 1 {
 					cd.qgen, cd.q = 1, 0
 					s.tmp = append(s.tmp, i)
@@ -349,7 +385,7 @@ func (q *request) readContext() {
 			}
 		}
 		for _, i := range s.tmp {
-			cd := &s.cands[s.pos[i]]
+			cd := s.cand(i)
 			v := float32(float64(cd.q) / float64(len(toks)) * (0.5 + 0.5*m.pop01(i)))
 			if v > cd.x[srcContext] {
 				cd.x[srcContext], cd.best[srcContext], cd.from[srcContext] = v, v, fromQuery
@@ -380,7 +416,7 @@ func (q *request) readFeedback(positives bool) {
 				q.cats = append(q.cats, c)
 			}
 		case Liked:
-			if positives && !m.cat.items[i].Sensitive {
+			if positives && m.cat.flags[i]&flagSensitive == 0 {
 				q.use(useFeedback, srcFeedback)
 				q.liked = append(q.liked, seed{item: i, w: 1})
 			}
@@ -414,6 +450,9 @@ func (q *request) readDeclared() {
 			l := m.byTag[tag]
 			for _, i := range l[:min(len(l), maxPostings)] {
 				cd := s.touch(i)
+				if cd == &s.sink {
+					continue
+				}
 				if cd.qgen != gen {
 					cd.qgen, cd.q = gen, 0
 					s.tmp = append(s.tmp, i)
@@ -422,7 +461,7 @@ func (q *request) readDeclared() {
 			}
 		}
 		for _, i := range s.tmp {
-			cd := &s.cands[s.pos[i]]
+			cd := s.cand(i)
 			v := float32(float64(cd.q) / float64(len(tags)) * (0.6 + 0.4*m.pop01(i)))
 			if v > cd.x[srcDeclared] {
 				cd.x[srcDeclared], cd.best[srcDeclared], cd.from[srcDeclared] = v, v, int32(k)
@@ -448,16 +487,16 @@ func (q *request) readHistory() {
 		if !ok {
 			continue
 		}
-		it := &m.cat.items[i]
+		fl := m.cat.flags[i]
 		if e.Kind == Purchase {
 			q.use(usePurchase, srcHistory)
-			if !it.Replenishable {
+			if fl&flagReplenishable == 0 {
 				s.block(i, blockBought)
 			}
 		} else {
 			q.use(useBrowsing, srcHistory)
 		}
-		if it.Sensitive { // never infer from a sensitive item
+		if fl&flagSensitive != 0 { // never infer from a sensitive item
 			continue
 		}
 		w := 1.0
@@ -531,7 +570,7 @@ func (q *request) readPopularity() {
 	}
 	want := 4*q.req.K + 40
 	for _, i := range l.order {
-		if s.blocked(i) != 0 {
+		if s.blocked(i) {
 			continue
 		}
 		s.touch(i)
@@ -624,13 +663,15 @@ func (q *request) finish(tier Tier, warm bool) {
 			}
 		}
 	}
-	scores := make([]float64, 0, k+1)
+	scores := s.scores[:0]
+	f.AlreadyBought += s.blockedSeen[blockBought]
+	f.NotInterested += s.blockedSeen[blockNotInterested]
+	declaredConstraints := q.purp[srcDeclared] && (q.prefs.MaxPrice > 0 || len(q.prefs.Avoid) > 0 || len(q.prefs.Sizes) > 0)
 	for c := range s.cands {
 		cd := &s.cands[c]
-		it := &m.cat.items[cd.item]
-		switch s.blocked(cd.item) {
-		case blockInView:
-			continue
+		fl := m.cat.flags[cd.item]
+		switch cd.blocked {
+		case 0:
 		case blockBought:
 			f.AlreadyBought++
 			continue
@@ -640,8 +681,10 @@ func (q *request) finish(tier Tier, warm bool) {
 		case blockCap:
 			f.FrequencyCap++
 			continue
+		default: // in view
+			continue
 		}
-		if it.Sensitive {
+		if fl&flagSensitive != 0 {
 			if cd.x[srcDeclared] == 0 || ws[srcDeclared] == 0 {
 				f.Sensitive++
 				continue
@@ -649,15 +692,15 @@ func (q *request) finish(tier Tier, warm bool) {
 			// Only what the person declared may lead to a sensitive item.
 			cd.x = [nSrc]float32{srcDeclared: cd.x[srcDeclared]}
 		}
-		if warm && it.Promotional {
+		if warm && fl&flagPromotional != 0 {
 			f.WarmUp++
 			continue
 		}
-		if len(q.cats) > 0 && slices.Contains(q.cats, it.Category) {
+		if len(q.cats) > 0 && slices.Contains(q.cats, m.cat.items[cd.item].Category) {
 			f.NotInterested++
 			continue
 		}
-		if q.purp[srcDeclared] && !q.allowedByDeclared(it) {
+		if declaredConstraints && !q.allowedByDeclared(&m.cat.items[cd.item]) {
 			f.Declared++
 			continue
 		}
@@ -685,7 +728,7 @@ func (q *request) finish(tier Tier, warm bool) {
 		}
 		top[n], scores[n] = int32(c), v
 	}
-	s.top = top
+	s.top, s.scores = top, scores
 	if len(top) > 0 {
 		resp.Items = make([]Recommendation, len(top))
 		for n, c := range top {
