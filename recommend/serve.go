@@ -68,12 +68,12 @@ const (
 
 type cand struct {
 	item    int32
-	blocked uint8 // blocked after it became a candidate: why
-	q    uint16 // matches of the current query or interest
-	qgen uint16
-	x    [nSrc]float32 // per-source score, in [0, 1] once finished
-	best [nSrc]float32 // strongest single contribution, for the reason
-	from [nSrc]int32   // what led here, for the reason
+	blocked uint8  // blocked after it became a candidate: why
+	q       uint16 // matches of the current query or interest
+	qgen    uint16
+	x       [nSrc]float32 // per-source score, in [0, 1] once finished
+	best    [nSrc]float32 // strongest single contribution, for the reason
+	from    [nSrc]int32   // what led here, for the reason
 }
 
 type seed struct {
