@@ -142,12 +142,6 @@ func (s *scratch) touch(i int32) *cand {
 
 func (s *scratch) cand(i int32) *cand { return &s.cands[s.slots[i].pos] }
 
-// isCand reports whether item i is a (possibly blocked) candidate.
-func (s *scratch) isCand(i int32) bool {
-	sl := &s.slots[i]
-	return sl.stamp == s.gen && sl.pos >= 0
-}
-
 func (s *scratch) block(i int32, why uint8) {
 	sl := &s.slots[i]
 	switch {

@@ -36,16 +36,34 @@ import (
 )
 
 func main() {
-	movielens := flag.String("movielens", "", "path to MovieLens ratings.csv")
-	retail := flag.String("retail", "", "path to UCI Online Retail CSV (.csv or .csv.gz)")
-	k := flag.Int("k", 10, "recommendation list length")
-	seed := flag.Uint64("seed", 42, "seed of the random split")
-	tune := flag.Bool("tune", false, "choose the item-item configuration on a validation split of the training data")
-	flag.Parse()
-	if *movielens == "" && *retail == "" {
-		fmt.Fprintln(os.Stderr, "evaluate: nothing to do: give -movielens and/or -retail (see -h)")
-		os.Exit(2)
+	if err := evaluate(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "evaluate:", err)
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
+		os.Exit(1)
 	}
+}
+
+var errUsage = errors.New("nothing to do: give -movielens and/or -retail (see -h)")
+
+// evaluate runs the program with command-line args, printing to w.
+func evaluate(args []string, w io.Writer) error {
+	fs := flag.NewFlagSet("evaluate", flag.ContinueOnError)
+	movielens := fs.String("movielens", "", "path to MovieLens ratings.csv")
+	retail := fs.String("retail", "", "path to UCI Online Retail CSV (.csv or .csv.gz)")
+	k := fs.Int("k", 10, "recommendation list length")
+	seed := fs.Uint64("seed", 42, "seed of the random split")
+	tune := fs.Bool("tune", false, "choose the item-item configuration on a validation split of the training data")
+	maxItems := fs.Int("max-items", 0, "per-person bound on distinct items counted (0: the library default; negative: none)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *movielens == "" && *retail == "" {
+		return errUsage
+	}
+	counting := countOptions
+	counting.MaxItemsPerPerson = *maxItems
 	ran := false
 	for _, ds := range []struct {
 		name, path string
@@ -54,39 +72,37 @@ func main() {
 		itemItem   recommend.ItemItemConfig
 		counting   recommend.CountOptions
 	}{
-		{"MovieLens ml-latest-small", *movielens, loadMovieLens, movieLensSplits(*seed), movieLensConfig, countOptions},
-		{"UCI Online Retail", *retail, loadRetail, retailSplits, retailConfig, countOptions},
+		{"MovieLens ml-latest-small", *movielens, loadMovieLens, movieLensSplits(*seed), movieLensConfig, counting},
+		{"UCI Online Retail", *retail, loadRetail, retailSplits, retailConfig, counting},
 	} {
 		if ds.path == "" {
 			continue
 		}
 		if _, err := os.Stat(ds.path); err != nil {
-			fmt.Printf("%s: skipped: %v\n\n", ds.name, err)
+			fmt.Fprintf(w, "%s: skipped: %v\n\n", ds.name, err)
 			continue
 		}
 		in, items, err := ds.load(ds.path)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "evaluate: %s: %v\n", ds.name, err)
-			os.Exit(1)
+			return fmt.Errorf("%s: %w", ds.name, err)
 		}
 		test, validation, err := ds.split(in)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "evaluate: %s: %v\n", ds.name, err)
-			os.Exit(1)
+			return fmt.Errorf("%s: %w", ds.name, err)
 		}
 		cfg := ds.itemItem
 		if *tune {
-			cfg = tuneItemItem(items, validation, *k, ds.counting)
+			cfg = tuneItemItem(w, items, validation, *k, ds.counting)
 		}
-		if err := run(ds.name, items, test, *k, cfg, ds.counting); err != nil {
-			fmt.Fprintf(os.Stderr, "evaluate: %s: %v\n", ds.name, err)
-			os.Exit(1)
+		if err := run(w, ds.name, items, test, *k, cfg, ds.counting); err != nil {
+			return fmt.Errorf("%s: %w", ds.name, err)
 		}
 		ran = true
 	}
 	if !ran {
-		fmt.Println("evaluate: no data set available; nothing evaluated")
+		fmt.Fprintln(w, "evaluate: no data set available; nothing evaluated")
 	}
+	return nil
 }
 
 // Chosen with -tune on validation splits of the training data (see the
@@ -116,7 +132,7 @@ var countsSources = []countsSource{
 	{"item-item (exact counts)", exactCounts},
 }
 
-func run(name string, items []recommend.Item, s eval.Split, k int, cfg recommend.ItemItemConfig, o recommend.CountOptions) error {
+func run(w io.Writer, name string, items []recommend.Item, s eval.Split, k int, cfg recommend.ItemItemConfig, o recommend.CountOptions) error {
 	cat, err := recommend.NewCatalog(items)
 	if err != nil {
 		return err
@@ -125,17 +141,17 @@ func run(name string, items []recommend.Item, s eval.Split, k int, cfg recommend
 	for _, x := range s.Train {
 		trainItems[x.Item] = true
 	}
-	fmt.Printf("%s: %d training interactions, %d items in training, %d test persons; k=%d\n",
+	fmt.Fprintf(w, "%s: %d training interactions, %d items in training, %d test persons; k=%d\n",
 		name, len(s.Train), len(trainItems), len(s.Test), k)
-	fmt.Printf("item-item: %s, %d neighbours, shrink %g, at most %d items per person\n\n", cfg.Similarity, cfg.Neighbors, cfg.Shrink, maxItems(o))
-	fmt.Printf("| %-34s | %9s | %9s | %9s | %9s | %9s | %8s |\n", "model", "P@k", "R@k", "nDCG@k", "MAP@k", "coverage", "vs pop")
-	fmt.Printf("|%s|%s|%s|%s|%s|%s|%s|\n", dashes(36), dashes(11), dashes(11), dashes(11), dashes(11), dashes(11), dashes(10))
+	fmt.Fprintf(w, "item-item: %s, %d neighbours, shrink %g, at most %s items per person\n\n", cfg.Similarity, cfg.Neighbors, cfg.Shrink, maxItems(o))
+	fmt.Fprintf(w, "| %-34s | %9s | %9s | %9s | %9s | %9s | %8s |\n", "model", "P@k", "R@k", "nDCG@k", "MAP@k", "coverage", "vs pop")
+	fmt.Fprintf(w, "|%s|%s|%s|%s|%s|%s|%s|\n", dashes(36), dashes(11), dashes(11), dashes(11), dashes(11), dashes(11), dashes(10))
 	pop, err := popularityRanker(cat, s.Train, o)
 	if err != nil {
 		return err
 	}
 	base := eval.Evaluate(s, k, len(trainItems), pop)
-	printRow("popularity", base, base)
+	printRow(w, "popularity", base, base)
 	for _, src := range countsSources {
 		c, err := src.counts(s.Train, o)
 		if err != nil {
@@ -146,27 +162,30 @@ func run(name string, items []recommend.Item, s eval.Split, k int, cfg recommend
 			return fmt.Errorf("%s: %w", src.name, err)
 		}
 		m := eval.Evaluate(s, k, len(trainItems), itemItemRanker(ii))
-		printRow(src.name, m, base)
+		printRow(w, src.name, m, base)
 	}
-	fmt.Println()
+	fmt.Fprintln(w)
 	return nil
 }
 
-func maxItems(o recommend.CountOptions) int {
-	if o.MaxItemsPerPerson == 0 {
-		return recommend.DefaultMaxItemsPerPerson
+func maxItems(o recommend.CountOptions) string {
+	switch {
+	case o.MaxItemsPerPerson == 0:
+		return strconv.Itoa(recommend.DefaultMaxItemsPerPerson)
+	case o.MaxItemsPerPerson < 0:
+		return "unbounded"
 	}
-	return o.MaxItemsPerPerson
+	return strconv.Itoa(o.MaxItemsPerPerson)
 }
 
 func dashes(n int) string { return strings.Repeat("-", n) }
 
-func printRow(name string, m, base eval.Metrics) {
+func printRow(w io.Writer, name string, m, base eval.Metrics) {
 	ratio := "-"
 	if base.NDCG > 0 {
 		ratio = fmt.Sprintf("%.2fx", m.NDCG/base.NDCG)
 	}
-	fmt.Printf("| %-34s | %9.4f | %9.4f | %9.4f | %9.4f | %9.4f | %8s |\n", name, m.Precision, m.Recall, m.NDCG, m.MAP, m.Coverage, ratio)
+	fmt.Fprintf(w, "| %-34s | %9.4f | %9.4f | %9.4f | %9.4f | %9.4f | %8s |\n", name, m.Precision, m.Recall, m.NDCG, m.MAP, m.Coverage, ratio)
 }
 
 func popularityRanker(cat *recommend.Catalog, train []recommend.Interaction, o recommend.CountOptions) (eval.Ranker, error) {
@@ -203,14 +222,14 @@ func ids(s []recommend.Scored) []string {
 
 // tuneItemItem picks the configuration with the best nDCG@k on the
 // validation split (carved from training data only).
-func tuneItemItem(items []recommend.Item, v eval.Split, k int, o recommend.CountOptions) recommend.ItemItemConfig {
+func tuneItemItem(w io.Writer, items []recommend.Item, v eval.Split, k int, o recommend.CountOptions) recommend.ItemItemConfig {
 	cat, err := recommend.NewCatalog(items)
 	if err != nil {
 		return recommend.ItemItemConfig{}
 	}
 	c := recommend.CountCooccurrence(v.Train, o)
 	best, bestScore := recommend.ItemItemConfig{}, -1.0
-	fmt.Println("tuning on the validation split (training data only):")
+	fmt.Fprintln(w, "tuning on the validation split (training data only):")
 	for _, sim := range []recommend.Similarity{recommend.Cosine, recommend.Jaccard, recommend.Lift} {
 		for _, n := range []int{10, 20, 50, 100} {
 			for _, shrink := range []float64{0, 5, 10, 20, 50} {
@@ -220,14 +239,14 @@ func tuneItemItem(items []recommend.Item, v eval.Split, k int, o recommend.Count
 					continue
 				}
 				m := eval.Evaluate(v, k, cat.Len(), itemItemRanker(ii))
-				fmt.Printf("  %-8s neighbours %3d shrink %4g: nDCG@%d %.4f\n", sim, n, shrink, k, m.NDCG)
+				fmt.Fprintf(w, "  %-8s neighbours %3d shrink %4g: nDCG@%d %.4f\n", sim, n, shrink, k, m.NDCG)
 				if m.NDCG > bestScore {
 					best, bestScore = cfg, m.NDCG
 				}
 			}
 		}
 	}
-	fmt.Printf("chosen: %s, %d neighbours, shrink %g\n\n", best.Similarity, best.Neighbors, best.Shrink)
+	fmt.Fprintf(w, "chosen: %s, %d neighbours, shrink %g\n\n", best.Similarity, best.Neighbors, best.Shrink)
 	return best
 }
 
