@@ -173,3 +173,32 @@ func Example_explanations() {
 	// withheld: purchase history not used: personalize.history is not allowed: you withdrew your consent
 	// promotions held back: 1
 }
+
+// The item-item model can be built from plain co-occurrence statistics,
+// such as noisy counts from a differentially private aggregation over the
+// same bounded per-person item sets (recommend.PersonItems). Noise may make
+// counts fractional or negative: they are clamped when the model is built.
+func ExampleCountsBuilder() {
+	cat, _ := recommend.NewCatalog([]recommend.Item{
+		{ID: "tent", Title: "Tent"}, {ID: "stove", Title: "Camping stove"}, {ID: "mug", Title: "Enamel mug"},
+	})
+	var b recommend.CountsBuilder
+	_ = b.SetPersons(1041.7)
+	_ = b.AddItem("tent", 210.4)
+	_ = b.AddItem("stove", 180.9)
+	_ = b.AddItem("mug", 95.2)
+	_ = b.AddPair("tent", "stove", 88.3)
+	_ = b.AddPair("stove", "mug", 30.6)
+	_ = b.AddPair("tent", "mug", -2.1) // noise: dropped
+	ii, err := recommend.NewItemItem(cat, b.Build(), recommend.ItemItemConfig{Similarity: recommend.Jaccard})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, n := range ii.Neighbors("stove") {
+		fmt.Printf("%s %.3f\n", n.Item, n.Similarity)
+	}
+	// Output:
+	// tent 0.291
+	// mug 0.125
+}

@@ -445,3 +445,47 @@ func TestConcurrentServingWithModelSwap(t *testing.T) {
 	close(stop)
 	swapper.Wait()
 }
+
+func TestSegmentPopularity(t *testing.T) {
+	cat, _ := recommend.NewCatalog(items("a", "b", "c"))
+	pop, err := recommend.NewPopularity(cat, []recommend.ItemCount{{"a", 10}, {"b", 5}}, map[string][]recommend.ItemCount{"fr": {{"c", 9}}})
+	require.NoError(t, err)
+	m, _ := recommend.NewModel(cat, pop, nil)
+	c := recommendtest.NewConsents()
+	c.Allow("s", consent.PurposePersonalizeContext)
+	r, _ := recommend.New(m, c, nil, recommend.Config{})
+	resp, err := r.Recommend(ctx, recommend.Request{Subject: "s", At: now, VisitStart: visit, K: 1, Context: recommend.Context{Segment: "fr"}})
+	require.NoError(t, err)
+	require.Len(t, resp.Items, 1)
+	assert.Equal(t, "c", resp.Items[0].Item.ID)
+	assert.Equal(t, "Popular in fr", resp.Items[0].Reasons[0].Text)
+	assert.Equal(t, consent.PurposePersonalizeContext, resp.Items[0].Reasons[0].Purpose, "the segment is context")
+	assert.Equal(t, []consent.Category{consent.CategoryBehaviorSession}, resp.Used)
+
+	resp, err = r.Recommend(ctx, recommend.Request{At: now, VisitStart: visit, K: 1, Context: recommend.Context{Segment: "fr"}})
+	require.NoError(t, err)
+	assert.Equal(t, "a", resp.Items[0].Item.ID, "without consent for context, global popularity")
+	assert.Empty(t, resp.Used)
+}
+
+func TestRecommendAllocations(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation allocates")
+	}
+	r, consents, store := shop()
+	consents.Allow("ben", consent.PurposePersonalize)
+	for _, id := range []string{"trail-shoes", "kettle", "socks", "gels"} {
+		require.NoError(t, store.AddEvents(ctx, "ben", recommend.Event{Item: id, At: now.AddDate(0, -1, 0)}))
+	}
+	req := recommend.Request{Subject: "ben", At: now, VisitStart: visit, K: 5, Relationship: established, Context: recommend.Context{Item: "road-shoes"}}
+	allocs := testing.AllocsPerRun(200, func() {
+		if _, err := r.Recommend(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// The response itself (items, reasons, their data categories, used
+	// categories, purposes, withheld) and the consent fake's decisions; no
+	// per-catalog-item allocation.
+	assert.LessOrEqual(t, allocs, 40.0)
+	t.Logf("%.0f allocations per request", allocs)
+}
