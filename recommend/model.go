@@ -18,7 +18,14 @@ type Model struct {
 	byCategory map[string][]int32
 	byTag      map[string][]int32
 	byToken    map[string][]int32
-	popRel     []float32 // global count / max count, per item; nil without popularity
+	// meta keeps what serving reads per candidate in one 8-byte entry:
+	// global popularity relative to the most popular item, and flags.
+	meta []itemMeta
+}
+
+type itemMeta struct {
+	pop   float32 // global count / max count, in [0, 1]; 0 without popularity
+	flags uint8
 }
 
 // NewModel bundles a catalog with its models. pop and ii may be nil (the
@@ -32,12 +39,15 @@ func NewModel(cat *Catalog, pop *Popularity, ii *ItemItem) (*Model, error) {
 		return nil, ErrCatalogMismatch
 	}
 	m := &Model{cat: cat, pop: pop, ii: ii, byCategory: cat.byCategory, byTag: cat.byTag, byToken: cat.byToken}
+	m.meta = make([]itemMeta, cat.Len())
+	for i, f := range cat.flags {
+		m.meta[i].flags = f
+	}
 	if pop != nil {
 		g := &pop.global
-		m.popRel = make([]float32, cat.Len())
 		if g.max > 0 {
 			for i, v := range g.count {
-				m.popRel[i] = float32(float64(v) / g.max)
+				m.meta[i].pop = float32(float64(v) / g.max)
 			}
 		}
 		order := func(src map[string][]int32) map[string][]int32 {
@@ -63,9 +73,4 @@ func (m *Model) Popularity() *Popularity { return m.pop }
 // ItemItem returns the item-item model, nil if none.
 func (m *Model) ItemItem() *ItemItem { return m.ii }
 
-func (m *Model) pop01(i int32) float64 {
-	if m.popRel == nil {
-		return 0
-	}
-	return float64(m.popRel[i])
-}
+func (m *Model) pop01(i int32) float64 { return float64(m.meta[i].pop) }

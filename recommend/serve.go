@@ -64,6 +64,10 @@ const (
 	maxInterests = 32
 	maxQueryToks = 8
 	viewWeight   = 0.5 // a view counts half a purchase
+	// Neighbour visits per request across all seeds, and the least any
+	// seed gets: a 50-item history uses each item's 10 nearest neighbours.
+	maxNeighbourVisits = 512
+	minPerSeed         = 5
 )
 
 type cand struct {
@@ -332,7 +336,7 @@ func (q *request) readContext() {
 	}
 	if i, ok := m.cat.lookup(c.Item); ok {
 		s.block(i, blockInView)
-		if m.cat.flags[i]&flagSensitive == 0 {
+		if m.meta[i].flags&flagSensitive == 0 {
 			q.use(useSession, srcContext)
 			if m.ii != nil {
 				for k := m.ii.start[i]; k < m.ii.start[i+1]; k++ {
@@ -410,7 +414,7 @@ func (q *request) readFeedback(positives bool) {
 				q.cats = append(q.cats, c)
 			}
 		case Liked:
-			if positives && m.cat.flags[i]&flagSensitive == 0 {
+			if positives && m.meta[i].flags&flagSensitive == 0 {
 				q.use(useFeedback, srcFeedback)
 				q.liked = append(q.liked, seed{item: i, w: 1})
 			}
@@ -481,7 +485,7 @@ func (q *request) readHistory() {
 		if !ok {
 			continue
 		}
-		fl := m.cat.flags[i]
+		fl := m.meta[i].flags
 		if e.Kind == Purchase {
 			q.use(usePurchase, srcHistory)
 			if fl&flagReplenishable == 0 {
@@ -528,8 +532,12 @@ func (q *request) seedNeighbours(slot int, seeds []seed) {
 		return
 	}
 	s := q.s
+	// Bound the work of long histories: each seed contributes its
+	// strongest neighbours, at most maxNeighbourVisits in all.
+	per := int32(max(minPerSeed, maxNeighbourVisits/len(seeds)))
 	for k, sd := range seeds {
-		for j := ii.start[sd.item]; j < ii.start[sd.item+1]; j++ {
+		lo, hi := ii.start[sd.item], ii.start[sd.item+1]
+		for j := lo; j < min(hi, lo+per); j++ {
 			cd := s.touch(ii.nbr[j])
 			v := sd.w * ii.sim[j]
 			cd.x[slot] += v
@@ -547,8 +555,10 @@ func (q *request) seedNeighbours(slot int, seeds []seed) {
 	}
 }
 
-// conf maps a summed similarity to a confidence in [0, 1).
-func (m *ItemItem) conf(sum float64) float64 { return 1 - math.Exp(-sum/m.scale) }
+// conf maps a summed similarity to a confidence in [0, 1): one half at
+// the model's typical nearest-neighbour similarity, approaching 1 as
+// evidence accumulates.
+func (m *ItemItem) conf(sum float64) float64 { return sum / (sum + m.scale) }
 
 func (q *request) readPopularity() {
 	m, s := q.m, q.s
@@ -560,6 +570,7 @@ func (q *request) readPopularity() {
 	}
 	l := q.popl
 	if l.max <= 0 {
+		q.popl, q.seg = nil, ""
 		return
 	}
 	want := 4*q.req.K + 40
@@ -572,11 +583,6 @@ func (q *request) readPopularity() {
 		if want--; want == 0 {
 			break
 		}
-	}
-	for k := range s.cands {
-		cd := &s.cands[k]
-		v := float32(float64(l.count[cd.item]) / l.max)
-		cd.x[srcPopularity], cd.best[srcPopularity] = v, v
 	}
 }
 
@@ -663,7 +669,17 @@ func (q *request) finish(tier Tier, warm bool) {
 	declaredConstraints := q.purp[srcDeclared] && (q.prefs.MaxPrice > 0 || len(q.prefs.Avoid) > 0 || len(q.prefs.Sizes) > 0)
 	for c := range s.cands {
 		cd := &s.cands[c]
-		fl := m.cat.flags[cd.item]
+		mt := m.meta[cd.item]
+		fl := mt.flags
+		// Popularity scores every candidate (it breaks ties between
+		// personal signals); the segment's counts when one is in use.
+		if q.popl != nil {
+			if q.seg == "" {
+				cd.x[srcPopularity] = mt.pop
+			} else {
+				cd.x[srcPopularity] = float32(float64(q.popl.count[cd.item]) / q.popl.max)
+			}
+		}
 		switch cd.blocked {
 		case 0:
 		case blockBought:
