@@ -1,0 +1,370 @@
+// Command evaluate measures the recommend models offline on public data
+// sets and prints a table per data set.
+//
+//	go run ./examples/evaluate \
+//	    -movielens ../shared/data/ml-latest-small/ratings.csv \
+//	    -retail ../shared/data/online-retail/online_retail.csv.gz
+//
+// MovieLens (ml-latest-small): a random 75/25 split per person (seed
+// -seed), every rating counts as an interaction, top-k excluding seen.
+// Online Retail (UCI): a chronological split, training before 2011-11-01
+// and testing after, for customers known before the cutoff; cancellations,
+// guest checkouts and non-product codes (postage, fees) are skipped.
+//
+// Each row is a model. The item-item rows differ only in where their
+// co-occurrence counts come from (a countsSource), so a differentially
+// private row is one more countsSource. With -tune, the item-item
+// configuration is chosen on a validation split carved out of the training
+// part only (no test data is looked at), then evaluated on the test part.
+// A data set whose path is empty or missing is skipped with a message.
+package main
+
+import (
+	"compress/gzip"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tact-go/tact/recommend"
+	"github.com/tact-go/tact/recommend/eval"
+)
+
+func main() {
+	if err := evaluate(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "evaluate:", err)
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("nothing to do: give -movielens and/or -retail (see -h)")
+
+// evaluate runs the program with command-line args, printing to w.
+func evaluate(args []string, w io.Writer) error {
+	fs := flag.NewFlagSet("evaluate", flag.ContinueOnError)
+	movielens := fs.String("movielens", "", "path to MovieLens ratings.csv")
+	retail := fs.String("retail", "", "path to UCI Online Retail CSV (.csv or .csv.gz)")
+	k := fs.Int("k", 10, "recommendation list length")
+	seed := fs.Uint64("seed", 42, "seed of the random split")
+	tune := fs.Bool("tune", false, "choose the item-item configuration on a validation split of the training data")
+	maxItems := fs.Int("max-items", 0, "per-person bound on distinct items counted (0: the library default; negative: none)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *movielens == "" && *retail == "" {
+		return errUsage
+	}
+	counting := countOptions
+	counting.MaxItemsPerPerson = *maxItems
+	ran := false
+	for _, ds := range []struct {
+		name, path string
+		load       func(string) ([]recommend.Interaction, []recommend.Item, error)
+		split      func([]recommend.Interaction) (eval.Split, eval.Split, error)
+		itemItem   recommend.ItemItemConfig
+		counting   recommend.CountOptions
+	}{
+		{"MovieLens ml-latest-small", *movielens, loadMovieLens, movieLensSplits(*seed), movieLensConfig, counting},
+		{"UCI Online Retail", *retail, loadRetail, retailSplits, retailConfig, counting},
+	} {
+		if ds.path == "" {
+			continue
+		}
+		if _, err := os.Stat(ds.path); err != nil {
+			fmt.Fprintf(w, "%s: skipped: %v\n\n", ds.name, err)
+			continue
+		}
+		in, items, err := ds.load(ds.path)
+		if err != nil {
+			return fmt.Errorf("%s: %w", ds.name, err)
+		}
+		test, validation, err := ds.split(in)
+		if err != nil {
+			return fmt.Errorf("%s: %w", ds.name, err)
+		}
+		cfg := ds.itemItem
+		if *tune {
+			cfg = tuneItemItem(w, items, validation, *k, ds.counting)
+		}
+		if err := run(w, ds.name, items, test, *k, cfg, ds.counting); err != nil {
+			return fmt.Errorf("%s: %w", ds.name, err)
+		}
+		ran = true
+	}
+	if !ran {
+		fmt.Fprintln(w, "evaluate: no data set available; nothing evaluated")
+	}
+	return nil
+}
+
+// Chosen with -tune on validation splits of the training data (see the
+// package comment); rerun with -tune to reproduce the choice.
+var (
+	countOptions    = recommend.CountOptions{Seed: 1}
+	movieLensConfig = recommend.ItemItemConfig{Similarity: recommend.Cosine, Neighbors: 20, Shrink: 10}
+	retailConfig    = recommend.ItemItemConfig{Similarity: recommend.Jaccard, Neighbors: 10, Shrink: 50}
+)
+
+// countsSource produces the co-occurrence counts an item-item model is
+// built from. The exact source counts with recommend.CountCooccurrence; a
+// differentially private source would count the same bounded person item
+// sets (recommend.PersonItems) with noise and hand the result over through
+// a recommend.CountsBuilder.
+type countsSource struct {
+	name   string
+	counts func(train []recommend.Interaction, o recommend.CountOptions) (*recommend.Counts, error)
+}
+
+func exactCounts(train []recommend.Interaction, o recommend.CountOptions) (*recommend.Counts, error) {
+	return recommend.CountCooccurrence(train, o), nil
+}
+
+// countsSources are the item-item rows of the table.
+var countsSources = []countsSource{
+	{"item-item (exact counts)", exactCounts},
+}
+
+func run(w io.Writer, name string, items []recommend.Item, s eval.Split, k int, cfg recommend.ItemItemConfig, o recommend.CountOptions) error {
+	cat, err := recommend.NewCatalog(items)
+	if err != nil {
+		return err
+	}
+	trainItems := make(map[string]bool)
+	for _, x := range s.Train {
+		trainItems[x.Item] = true
+	}
+	fmt.Fprintf(w, "%s: %d training interactions, %d items in training, %d test persons; k=%d\n",
+		name, len(s.Train), len(trainItems), len(s.Test), k)
+	fmt.Fprintf(w, "item-item: %s, %d neighbours, shrink %g, at most %s items per person\n\n", cfg.Similarity, cfg.Neighbors, cfg.Shrink, maxItems(o))
+	fmt.Fprintf(w, "| %-34s | %9s | %9s | %9s | %9s | %9s | %8s |\n", "model", "P@k", "R@k", "nDCG@k", "MAP@k", "coverage", "vs pop")
+	fmt.Fprintf(w, "|%s|%s|%s|%s|%s|%s|%s|\n", dashes(36), dashes(11), dashes(11), dashes(11), dashes(11), dashes(11), dashes(10))
+	pop, err := popularityRanker(cat, s.Train, o)
+	if err != nil {
+		return err
+	}
+	base := eval.Evaluate(s, k, len(trainItems), pop)
+	printRow(w, "popularity", base, base)
+	for _, src := range countsSources {
+		c, err := src.counts(s.Train, o)
+		if err != nil {
+			return fmt.Errorf("%s: %w", src.name, err)
+		}
+		ii, err := recommend.NewItemItem(cat, c, cfg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", src.name, err)
+		}
+		m := eval.Evaluate(s, k, len(trainItems), itemItemRanker(ii))
+		printRow(w, src.name, m, base)
+	}
+	fmt.Fprintln(w)
+	return nil
+}
+
+func maxItems(o recommend.CountOptions) string {
+	switch {
+	case o.MaxItemsPerPerson == 0:
+		return strconv.Itoa(recommend.DefaultMaxItemsPerPerson)
+	case o.MaxItemsPerPerson < 0:
+		return "unbounded"
+	}
+	return strconv.Itoa(o.MaxItemsPerPerson)
+}
+
+func dashes(n int) string { return strings.Repeat("-", n) }
+
+func printRow(w io.Writer, name string, m, base eval.Metrics) {
+	ratio := "-"
+	if base.NDCG > 0 {
+		ratio = fmt.Sprintf("%.2fx", m.NDCG/base.NDCG)
+	}
+	fmt.Fprintf(w, "| %-34s | %9.4f | %9.4f | %9.4f | %9.4f | %9.4f | %8s |\n", name, m.Precision, m.Recall, m.NDCG, m.MAP, m.Coverage, ratio)
+}
+
+func popularityRanker(cat *recommend.Catalog, train []recommend.Interaction, o recommend.CountOptions) (eval.Ranker, error) {
+	p, err := recommend.NewPopularity(cat, recommend.CountItems(train, o), nil)
+	if err != nil {
+		return nil, err
+	}
+	return func(_ string, history []string, k int) []string {
+		return ids(p.Top(k, "", excluding(history)))
+	}, nil
+}
+
+func itemItemRanker(ii *recommend.ItemItem) eval.Ranker {
+	return func(_ string, history []string, k int) []string {
+		return ids(ii.Top(history, k, nil))
+	}
+}
+
+func excluding(history []string) func(string) bool {
+	seen := make(map[string]bool, len(history))
+	for _, h := range history {
+		seen[h] = true
+	}
+	return func(id string) bool { return seen[id] }
+}
+
+func ids(s []recommend.Scored) []string {
+	out := make([]string, len(s))
+	for i, x := range s {
+		out[i] = x.Item
+	}
+	return out
+}
+
+// tuneItemItem picks the configuration with the best nDCG@k on the
+// validation split (carved from training data only).
+func tuneItemItem(w io.Writer, items []recommend.Item, v eval.Split, k int, o recommend.CountOptions) recommend.ItemItemConfig {
+	cat, err := recommend.NewCatalog(items)
+	if err != nil {
+		return recommend.ItemItemConfig{}
+	}
+	c := recommend.CountCooccurrence(v.Train, o)
+	best, bestScore := recommend.ItemItemConfig{}, -1.0
+	fmt.Fprintln(w, "tuning on the validation split (training data only):")
+	for _, sim := range []recommend.Similarity{recommend.Cosine, recommend.Jaccard, recommend.Lift} {
+		for _, n := range []int{10, 20, 50, 100} {
+			for _, shrink := range []float64{0, 5, 10, 20, 50} {
+				cfg := recommend.ItemItemConfig{Similarity: sim, Neighbors: n, Shrink: shrink}
+				ii, err := recommend.NewItemItem(cat, c, cfg)
+				if err != nil {
+					continue
+				}
+				m := eval.Evaluate(v, k, cat.Len(), itemItemRanker(ii))
+				fmt.Fprintf(w, "  %-8s neighbours %3d shrink %4g: nDCG@%d %.4f\n", sim, n, shrink, k, m.NDCG)
+				if m.NDCG > bestScore {
+					best, bestScore = cfg, m.NDCG
+				}
+			}
+		}
+	}
+	fmt.Fprintf(w, "chosen: %s, %d neighbours, shrink %g\n\n", best.Similarity, best.Neighbors, best.Shrink)
+	return best
+}
+
+func movieLensSplits(seed uint64) func([]recommend.Interaction) (eval.Split, eval.Split, error) {
+	return func(in []recommend.Interaction) (eval.Split, eval.Split, error) {
+		test, err := eval.RandomSplit(in, 0.25, seed)
+		if err != nil {
+			return eval.Split{}, eval.Split{}, err
+		}
+		validation, err := eval.RandomSplit(test.Train, 0.25, seed+1)
+		return test, validation, err
+	}
+}
+
+var retailCutoff = time.Date(2011, 11, 1, 0, 0, 0, 0, time.UTC)
+
+func retailSplits(in []recommend.Interaction) (eval.Split, eval.Split, error) {
+	test := eval.ChronologicalSplit(in, retailCutoff)
+	var before []recommend.Interaction
+	for _, x := range in {
+		if x.At.Before(retailCutoff) {
+			before = append(before, x)
+		}
+	}
+	validation := eval.ChronologicalSplit(before, retailCutoff.AddDate(0, -1, 0))
+	return test, validation, nil
+}
+
+func loadMovieLens(path string) ([]recommend.Interaction, []recommend.Item, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.ReuseRecord = true
+	if _, err := r.Read(); err != nil { // header
+		return nil, nil, err
+	}
+	var in []recommend.Interaction
+	var items []recommend.Item
+	seen := make(map[string]bool)
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(rec) < 4 {
+			return nil, nil, fmt.Errorf("line %d: want 4 fields", len(in)+2)
+		}
+		ts, err := strconv.ParseInt(rec[3], 10, 64)
+		if err != nil {
+			return nil, nil, fmt.Errorf("line %d: %w", len(in)+2, err)
+		}
+		item := "m" + rec[1]
+		if !seen[item] {
+			seen[item] = true
+			items = append(items, recommend.Item{ID: item, Title: "movie " + rec[1]})
+		}
+		in = append(in, recommend.Interaction{Person: "u" + rec[0], Item: item, At: time.Unix(ts, 0).UTC()})
+	}
+	return in, items, nil
+}
+
+func loadRetail(path string) ([]recommend.Interaction, []recommend.Item, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	var rd io.Reader = f
+	if strings.HasSuffix(path, ".gz") {
+		z, err := gzip.NewReader(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer z.Close()
+		rd = z
+	}
+	r := csv.NewReader(rd)
+	r.ReuseRecord = true
+	r.FieldsPerRecord = -1
+	if _, err := r.Read(); err != nil {
+		return nil, nil, err
+	}
+	var in []recommend.Interaction
+	var items []recommend.Item
+	seen := make(map[string]bool)
+	for line := 2; ; line++ {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(rec) < 8 {
+			return nil, nil, fmt.Errorf("line %d: want 8 fields", line)
+		}
+		invoice, code, desc, qty, date, customer := rec[0], strings.ToUpper(strings.TrimSpace(rec[1])), rec[2], rec[3], rec[4], rec[6]
+		if strings.HasPrefix(invoice, "C") || customer == "" || code == "" || code[0] < '0' || code[0] > '9' {
+			continue
+		}
+		if q, err := strconv.Atoi(qty); err != nil || q <= 0 {
+			continue
+		}
+		at, err := time.Parse("2006-01-02 15:04:05", date)
+		if err != nil {
+			return nil, nil, fmt.Errorf("line %d: %w", line, err)
+		}
+		if !seen[code] {
+			seen[code] = true
+			items = append(items, recommend.Item{ID: code, Title: strings.TrimSpace(desc)})
+		}
+		in = append(in, recommend.Interaction{Person: "c" + strings.TrimSuffix(customer, ".0"), Item: code, At: at})
+	}
+	return in, items, nil
+}

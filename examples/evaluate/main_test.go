@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The real data sets are not in the repository: these tests write tiny
+// files in the same formats.
+func writeFixtures(t *testing.T) (ratings, retail string) {
+	t.Helper()
+	dir := t.TempDir()
+	var ml strings.Builder
+	ml.WriteString("userId,movieId,rating,timestamp\n")
+	for u := 1; u <= 30; u++ {
+		for m := 0; m < 12; m++ {
+			fmt.Fprintf(&ml, "%d,%d,4.0,%d\n", u, (u%3)*10+m%10+m/10, 964982703+m)
+		}
+	}
+	ratings = filepath.Join(dir, "ratings.csv")
+	if err := os.WriteFile(ratings, []byte(ml.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var rt bytes.Buffer
+	z := gzip.NewWriter(&rt)
+	fmt.Fprintln(z, "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country")
+	for c := 0; c < 20; c++ {
+		for k := 0; k < 8; k++ {
+			month := 10 + k%3 // Oct, Nov, Dec 2011
+			fmt.Fprintf(z, "5%05d,%d,ITEM %d,2,2011-%02d-0%d 10:00:00,1.5,%d.0,United Kingdom\n", c*10+k, 20000+(c%4)*5+k%5, k, month, 1+k%8, 12000+c)
+		}
+		fmt.Fprintf(z, "C5%05d,20001,ITEM,-1,2011-10-02 10:00:00,1.5,%d.0,United Kingdom\n", c, 12000+c) // cancellation
+		fmt.Fprintf(z, "5%05d,POST,POSTAGE,1,2011-10-02 10:00:00,18,%d.0,France\n", c, 12000+c)          // not a product
+		fmt.Fprintln(z, "599999,20003,ITEM,1,2011-10-02 10:00:00,1.5,,United Kingdom")                   // guest
+	}
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	retail = filepath.Join(dir, "online_retail.csv.gz")
+	if err := os.WriteFile(retail, rt.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return ratings, retail
+}
+
+func TestEvaluateBothDataSets(t *testing.T) {
+	ratings, retail := writeFixtures(t)
+	var out bytes.Buffer
+	if err := evaluate([]string{"-movielens", ratings, "-retail", retail, "-k", "5"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{"MovieLens ml-latest-small: ", "UCI Online Retail: ", "| popularity ", "| item-item (exact counts) "} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "POST") {
+		t.Errorf("non-product codes must be skipped:\n%s", s)
+	}
+}
+
+func TestEvaluateSkipsMissingData(t *testing.T) {
+	var out bytes.Buffer
+	if err := evaluate([]string{"-movielens", filepath.Join(t.TempDir(), "absent.csv")}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "skipped") || !strings.Contains(out.String(), "nothing evaluated") {
+		t.Errorf("want a clear skip message, got:\n%s", out.String())
+	}
+	if err := evaluate(nil, &out); !errors.Is(err, errUsage) {
+		t.Errorf("no flags: %v; want errUsage", err)
+	}
+}
+
+func TestLoadRetailFilters(t *testing.T) {
+	_, retail := writeFixtures(t)
+	in, items, err := loadRetail(retail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in) != 20*8 {
+		t.Errorf("%d interactions; want 160 (cancellations, postage and guests skipped)", len(in))
+	}
+	for _, it := range items {
+		if it.ID == "POST" {
+			t.Error("POST is not a product")
+		}
+	}
+}
+
+func TestTune(t *testing.T) {
+	ratings, _ := writeFixtures(t)
+	var out bytes.Buffer
+	if err := evaluate([]string{"-movielens", ratings, "-tune", "-k", "3"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "chosen: ") {
+		t.Errorf("no tuning result:\n%s", out.String())
+	}
+}

@@ -1,0 +1,214 @@
+package recommend_test
+
+import (
+	"context"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tact-go/tact/consent"
+	"github.com/tact-go/tact/recommend"
+	"github.com/tact-go/tact/recommend/recommendtest"
+)
+
+// The performance fixture: a 100,000-item catalog, 1,000,000 interactions
+// (20,000 shoppers, 50 on average), models trained on them, and 64 persons
+// with exactly 50 distinct purchases each. Built once per process.
+var big struct {
+	once    sync.Once
+	w       *recommendtest.World
+	model   *recommend.Model
+	store   *recommend.MemoryStore
+	dec     *recommendtest.Consents
+	persons []string
+	hists   [][]string
+}
+
+func bigFixture(tb testing.TB) {
+	big.once.Do(func() {
+		w := recommendtest.Generate(recommendtest.Options{Seed: 1, Items: 100_000, Shoppers: 20_000, ItemsPerPerson: 50})
+		big.w = w
+		pop, err := recommend.NewPopularity(w.Catalog, recommend.CountItems(w.Interactions, recommend.CountOptions{}), nil)
+		if err != nil {
+			panic(err)
+		}
+		ii, err := recommend.TrainItemItem(w.Catalog, w.Interactions, recommend.CountOptions{}, recommend.ItemItemConfig{})
+		if err != nil {
+			panic(err)
+		}
+		if big.model, err = recommend.NewModel(w.Catalog, pop, ii); err != nil {
+			panic(err)
+		}
+		big.store = new(recommend.MemoryStore)
+		big.dec = recommendtest.NewConsents()
+		ctx := context.Background()
+		at := recommendtest.Epoch.AddDate(0, 6, 0)
+		for _, s := range w.Shoppers {
+			if len(big.persons) == 64 {
+				break
+			}
+			var hist []string
+			for _, e := range s.History {
+				if !slices.Contains(hist, e.Item) {
+					hist = append(hist, e.Item)
+				}
+			}
+			if len(hist) < 50 {
+				continue
+			}
+			hist = hist[:50]
+			for _, id := range hist {
+				_ = big.store.AddEvents(ctx, s.ID, recommend.Event{Item: id, Kind: recommend.Purchase, At: at})
+			}
+			big.dec.Allow(s.ID, consent.PurposePersonalize)
+			big.persons = append(big.persons, s.ID)
+			big.hists = append(big.hists, hist)
+		}
+	})
+	if len(big.persons) == 0 {
+		tb.Fatal("fixture has no person with 50 distinct items")
+	}
+}
+
+// latencies records per-operation latencies and reports p50 and p99.
+type latencies []time.Duration
+
+func (l latencies) report(b *testing.B) {
+	if len(l) == 0 {
+		return
+	}
+	slices.Sort(l)
+	q := func(p float64) float64 { return float64(l[min(len(l)-1, int(p*float64(len(l))))].Nanoseconds()) }
+	b.ReportMetric(q(0.50), "p50-ns")
+	b.ReportMetric(q(0.99), "p99-ns")
+}
+
+func benchServe(b *testing.B, req func(i int) recommend.Request) {
+	bigFixture(b)
+	r, err := recommend.New(big.model, big.dec, big.store, recommend.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	lat := make(latencies, 0, 1<<16)
+	b.ReportAllocs()
+	b.ResetTimer()
+	c0 := cpuTime()
+	for i := 0; b.Loop(); i++ {
+		q := req(i)
+		t0 := time.Now()
+		resp, err := r.Recommend(ctx, q)
+		lat = append(lat, time.Since(t0))
+		if err != nil || len(resp.Items) == 0 {
+			b.Fatalf("Recommend: %d items, %v", len(resp.Items), err)
+		}
+	}
+	b.StopTimer()
+	// CPU time per request: on a shared machine, wall-clock latencies also
+	// count waiting for a core.
+	b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	lat.report(b)
+}
+
+var serveAt = recommendtest.Epoch.AddDate(0, 7, 0)
+
+// BenchmarkRecommend serves top-10 to an established person with a
+// 50-item history from the 100,000-item catalog and the model trained on
+// 1,000,000 interactions: consent, tier, history, item-item, popularity,
+// guards and explanations. The target is p50 <= 50µs, p99 <= 1ms.
+func BenchmarkRecommend(b *testing.B) {
+	rel := recommend.Relationship{Known: true, FirstSeen: recommendtest.Epoch, Visits: 20, Orders: 10}
+	b.Run("established-history50", func(b *testing.B) {
+		benchServe(b, func(i int) recommend.Request {
+			return recommend.Request{Subject: big.persons[i%len(big.persons)], At: serveAt, VisitStart: serveAt.Add(-10 * time.Minute), K: 10, Relationship: rel}
+		})
+	})
+	// Baseline: the same catalog for an anonymous visitor (context and
+	// popularity only).
+	b.Run("anonymous-context", func(b *testing.B) {
+		benchServe(b, func(i int) recommend.Request {
+			return recommend.Request{Subject: "session", At: serveAt, VisitStart: serveAt.Add(-10 * time.Minute), K: 10,
+				Context: recommend.Context{Item: big.hists[i%len(big.hists)][0]}}
+		})
+	})
+}
+
+// BenchmarkItemItemTop is the bare model on the same 50-item histories:
+// no consent, tiers, guards or explanations. The baseline of
+// BenchmarkRecommend.
+func BenchmarkItemItemTop(b *testing.B) {
+	bigFixture(b)
+	ii := big.model.ItemItem()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if len(ii.Top(big.hists[i%len(big.hists)], 10, nil)) == 0 {
+			b.Fatal("no items")
+		}
+	}
+}
+
+// peakHeap samples the live heap while f runs and returns the largest
+// value seen and the value before f.
+func peakHeap(f func()) (peak, before uint64) {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	before = ms.HeapAlloc
+	peak = before
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var ms runtime.MemStats
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapAlloc)
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	f()
+	runtime.ReadMemStats(&ms)
+	close(done)
+	wg.Wait()
+	peak = max(peak, ms.HeapAlloc)
+	return peak, before
+}
+
+// BenchmarkTrain1M trains the item-item model on 1,000,000 interactions
+// (exact counting with the default per-person bound, then the model). The
+// target is <= 10 s and <= 1 GiB: the benchmark reports wall time
+// (ns/op), CPU time (cpu-s/op) and the peak heap
+// (sampled) in total and above the heap before training (which holds the
+// interactions themselves).
+func BenchmarkTrain1M(b *testing.B) {
+	bigFixture(b)
+	in := big.w.Interactions
+	b.ReportAllocs()
+	var peak, before uint64
+	var cpu time.Duration
+	for b.Loop() {
+		c0 := cpuTime()
+		p, bf := peakHeap(func() {
+			if _, err := recommend.TrainItemItem(big.w.Catalog, in, recommend.CountOptions{}, recommend.ItemItemConfig{}); err != nil {
+				b.Fatal(err)
+			}
+		})
+		cpu += cpuTime() - c0
+		peak, before = max(peak, p), bf
+	}
+	// CPU time (all threads, GC included) per training: on a shared machine
+	// wall time also counts waiting for a core.
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+	b.ReportMetric(float64(peak-before)/(1<<20), "train-heap-MiB")
+	b.ReportMetric(float64(len(in)), "interactions")
+}

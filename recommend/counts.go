@@ -1,0 +1,450 @@
+package recommend
+
+import (
+	"cmp"
+	"iter"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+)
+
+// Interaction is one person's event with one item, the unit of training
+// data for the cross-person models.
+type Interaction struct {
+	Person string
+	Item   string
+	Kind   EventKind
+	At     time.Time
+}
+
+// DefaultMaxItemsPerPerson is the per-person bound [CountOptions] uses
+// when MaxItemsPerPerson is 0.
+const DefaultMaxItemsPerPerson = 500
+
+// CountOptions bound how much one person contributes to cross-person
+// statistics. The same bounding serves exact and differentially private
+// counting: a DP counter iterates [PersonItems] with the same options and
+// so sees exactly the item sets that [CountCooccurrence] counts. The zero
+// value is ready to use.
+type CountOptions struct {
+	// MaxItemsPerPerson caps the distinct items counted per person; a
+	// person with more is represented by a uniform random sample of that
+	// size. 0 means [DefaultMaxItemsPerPerson]; negative means no cap.
+	MaxItemsPerPerson int
+	// Seed makes the sampling reproducible: the sample depends only on the
+	// seed, the person id and the person's distinct items, not on the order
+	// of the interactions.
+	Seed uint64
+}
+
+func (o CountOptions) max() int {
+	switch {
+	case o.MaxItemsPerPerson == 0:
+		return DefaultMaxItemsPerPerson
+	case o.MaxItemsPerPerson < 0:
+		return math.MaxInt
+	}
+	return o.MaxItemsPerPerson
+}
+
+// sampleRNG returns the generator for one person's sample. It hashes the
+// person id with FNV-1a (stable across processes, unlike maphash).
+func sampleRNG(seed uint64, person string) *rand.Rand {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(person); i++ {
+		h ^= uint64(person[i])
+		h *= 1099511628211
+	}
+	return rand.New(rand.NewPCG(seed, h))
+}
+
+// boundItems sorts, deduplicates and, when longer than max, samples items
+// in place, returning the kept prefix in sorted order.
+func boundItems(person string, items []string, o CountOptions) []string {
+	slices.Sort(items)
+	items = slices.Compact(items)
+	m := o.max()
+	if len(items) <= m {
+		return items
+	}
+	r := sampleRNG(o.Seed, person)
+	for i := 0; i < m; i++ { // partial Fisher-Yates
+		j := i + r.IntN(len(items)-i)
+		items[i], items[j] = items[j], items[i]
+	}
+	items = items[:m]
+	slices.Sort(items)
+	return items
+}
+
+type grouped struct {
+	persons []string
+	start   []int // items of person p are flat[start[p]:start[p+1]]
+	flat    []string
+}
+
+// group collects each person's bounded distinct item set. Interactions with
+// an empty person or item id are skipped.
+func group(in []Interaction, o CountOptions) grouped {
+	idx := make(map[string]int32)
+	var g grouped
+	pid := make([]int32, len(in))
+	var n []int
+	for i, x := range in {
+		if x.Person == "" || x.Item == "" {
+			pid[i] = -1
+			continue
+		}
+		p, ok := idx[x.Person]
+		if !ok {
+			p = int32(len(g.persons))
+			idx[x.Person] = p
+			g.persons = append(g.persons, x.Person)
+			n = append(n, 0)
+		}
+		pid[i] = p
+		n[p]++
+	}
+	g.start = make([]int, len(g.persons)+1)
+	for p, c := range n {
+		g.start[p+1] = g.start[p] + c
+	}
+	flat := make([]string, g.start[len(g.persons)])
+	fill := slices.Clone(g.start[:len(g.persons)])
+	for i, x := range in {
+		if p := pid[i]; p >= 0 {
+			flat[fill[p]] = x.Item
+			fill[p]++
+		}
+	}
+	// Bound each person and compact the flat array in place.
+	w := 0
+	for p := range g.persons {
+		kept := boundItems(g.persons[p], flat[g.start[p]:g.start[p+1]], o)
+		s := w
+		w += copy(flat[w:], kept)
+		g.start[p] = s
+	}
+	g.start[len(g.persons)] = w
+	g.flat = flat[:w:w]
+	return g
+}
+
+// PersonItems yields, for each person in order of first appearance, the
+// distinct items that person contributes under o: sorted by id and, for a
+// person with more than the cap, a seeded uniform sample. It is the
+// per-person contribution bounding that [CountCooccurrence] and
+// [CountItems] apply, exported so that a differentially private counter
+// can bound in exactly the same way. Interactions with an empty person or
+// item id are skipped. The yielded slice is only valid until the next
+// iteration.
+func PersonItems(in []Interaction, o CountOptions) iter.Seq2[string, []string] {
+	return func(yield func(string, []string) bool) {
+		g := group(in, o)
+		for p, person := range g.persons {
+			if !yield(person, g.flat[g.start[p]:g.start[p+1]]) {
+				return
+			}
+		}
+	}
+}
+
+// ItemCount is a count for one item: the number of persons who interacted
+// with it, possibly noisy.
+type ItemCount struct {
+	Item  string
+	Count float64
+}
+
+// CountItems returns, for every item, the number of distinct persons who
+// interacted with it under the bounding of o, in decreasing order of count
+// (ties by id). It is the exact counterpart of a DP per-item count and
+// feeds [NewPopularity].
+func CountItems(in []Interaction, o CountOptions) []ItemCount {
+	g := group(in, o)
+	m := make(map[string]float64)
+	for _, it := range g.flat {
+		m[it]++
+	}
+	out := make([]ItemCount, 0, len(m))
+	for it, c := range m {
+		out = append(out, ItemCount{Item: it, Count: c})
+	}
+	slices.SortFunc(out, func(a, b ItemCount) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Item, b.Item)
+	})
+	return out
+}
+
+// Counts are the co-occurrence statistics the item-item model is built
+// from: the number of persons, the number of persons per item and the
+// number of persons per unordered pair of items. They come exact from
+// [CountCooccurrence] or, for example noisy from a differentially private
+// aggregation, through a [CountsBuilder]. Counts is immutable and safe for
+// simultaneous use by multiple goroutines.
+type Counts struct {
+	persons float64
+	ids     []string
+	index   map[string]int32
+	items   []float64
+	// Pairs (a, b) with a < b in index order, grouped by a: the partners
+	// of a are pb[rowStart[a]:rowStart[a+1]], with counts pn.
+	rowStart []int64
+	pb       []int32
+	pn       []float32
+}
+
+// Persons returns the number of persons the counts were taken over.
+func (c *Counts) Persons() float64 { return c.persons }
+
+// Len returns the number of items with a count.
+func (c *Counts) Len() int { return len(c.ids) }
+
+// NumPairs returns the number of pairs with a count.
+func (c *Counts) NumPairs() int { return len(c.pb) }
+
+// Item returns the count of item id, 0 when it has none.
+func (c *Counts) Item(id string) float64 {
+	if i, ok := c.index[id]; ok {
+		return c.items[i]
+	}
+	return 0
+}
+
+// Pair returns the count of the unordered pair {a, b}, 0 when it has none.
+func (c *Counts) Pair(a, b string) float64 {
+	i, ok1 := c.index[a]
+	j, ok2 := c.index[b]
+	if !ok1 || !ok2 || i == j {
+		return 0
+	}
+	if i > j {
+		i, j = j, i
+	}
+	for k := c.rowStart[i]; k < c.rowStart[i+1]; k++ {
+		if c.pb[k] == j {
+			return float64(c.pn[k])
+		}
+	}
+	return 0
+}
+
+// Pairs iterates over the pairs with a count, each unordered pair once.
+func (c *Counts) Pairs() iter.Seq2[[2]string, float64] {
+	return func(yield func([2]string, float64) bool) {
+		for a := range c.ids {
+			for k := c.rowStart[a]; k < c.rowStart[a+1]; k++ {
+				if !yield([2]string{c.ids[a], c.ids[c.pb[k]]}, float64(c.pn[k])) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// CountCooccurrence counts, exactly, the persons per item and per
+// unordered pair of items over the persons' bounded item sets (see
+// [PersonItems]). Interactions with an empty person or item id are
+// skipped. The work is linear in the sum over persons of the squared
+// number of items they contribute, which the cap bounds.
+func CountCooccurrence(in []Interaction, o CountOptions) *Counts {
+	g := group(in, o)
+	c := &Counts{persons: float64(len(g.persons)), index: make(map[string]int32)}
+	// Item indexes in order of first appearance; per-person index lists.
+	lists := make([]int32, len(g.flat))
+	for k, it := range g.flat {
+		i, ok := c.index[it]
+		if !ok {
+			i = int32(len(c.ids))
+			c.index[it] = i
+			c.ids = append(c.ids, it)
+		}
+		lists[k] = i
+	}
+	g.flat = nil
+	n := len(c.ids)
+	c.items = make([]float64, n)
+	for p := range g.persons {
+		l := lists[g.start[p]:g.start[p+1]]
+		slices.Sort(l)
+		for _, i := range l {
+			c.items[i]++
+		}
+	}
+	// Inverted index: the persons of each item.
+	invStart := make([]int, n+1)
+	for _, i := range lists {
+		invStart[i+1]++
+	}
+	for i := 0; i < n; i++ {
+		invStart[i+1] += invStart[i]
+	}
+	inv := make([]int32, len(lists))
+	fill := slices.Clone(invStart[:n])
+	for p := range g.persons {
+		for _, i := range lists[g.start[p]:g.start[p+1]] {
+			inv[fill[i]] = int32(p)
+			fill[i]++
+		}
+	}
+	// partners calls f for every b > a co-occurring with a, once per person.
+	partners := func(a int32, f func(b int32)) {
+		for _, p := range inv[invStart[a]:invStart[a+1]] {
+			l := lists[g.start[p]:g.start[p+1]]
+			k, _ := slices.BinarySearch(l, a)
+			for _, b := range l[k+1:] {
+				f(b)
+			}
+		}
+	}
+	// Pass 1 sizes the rows exactly, pass 2 fills them: no slice growth.
+	mark := make([]int32, n)
+	for i := range mark {
+		mark[i] = -1
+	}
+	c.rowStart = make([]int64, n+1)
+	for a := int32(0); int(a) < n; a++ {
+		var distinct int64
+		partners(a, func(b int32) {
+			if mark[b] != a {
+				mark[b] = a
+				distinct++
+			}
+		})
+		c.rowStart[a+1] = c.rowStart[a] + distinct
+	}
+	total := c.rowStart[n]
+	c.pb = make([]int32, total)
+	c.pn = make([]float32, total)
+	acc := make([]float32, n)
+	for i := range mark {
+		mark[i] = -1
+	}
+	for a := int32(0); int(a) < n; a++ {
+		w := c.rowStart[a]
+		partners(a, func(b int32) {
+			if mark[b] != a {
+				mark[b] = a
+				c.pb[w] = b
+				w++
+			}
+			acc[b]++
+		})
+		for k := c.rowStart[a]; k < w; k++ {
+			b := c.pb[k]
+			c.pn[k] = acc[b]
+			acc[b] = 0
+		}
+	}
+	return c
+}
+
+// CountsBuilder assembles [Counts] from plain statistics, such as noisy
+// counts released by a differentially private aggregation. Counts may be
+// fractional or negative (noise); pairs may be missing (dropped by private
+// partition selection). Add methods reject only NaN, infinities, empty ids
+// and self-pairs, so nothing already added is lost. The zero value is ready
+// to use. A CountsBuilder is not safe for simultaneous use.
+type CountsBuilder struct {
+	persons float64
+	ids     []string
+	index   map[string]int32
+	items   []float64
+	pairs   []builderPair
+}
+
+type builderPair struct {
+	a, b int32
+	n    float64
+}
+
+func (b *CountsBuilder) id(s string) int32 {
+	if b.index == nil {
+		b.index = make(map[string]int32)
+	}
+	i, ok := b.index[s]
+	if !ok {
+		i = int32(len(b.ids))
+		b.index[s] = i
+		b.ids = append(b.ids, s)
+		b.items = append(b.items, 0)
+	}
+	return i
+}
+
+// SetPersons sets the number of persons the counts were taken over.
+func (b *CountsBuilder) SetPersons(n float64) error {
+	if math.IsNaN(n) || math.IsInf(n, 0) {
+		return &CountError{Item: "persons", Value: n}
+	}
+	b.persons = n
+	return nil
+}
+
+// AddItem adds n to the count of item id.
+func (b *CountsBuilder) AddItem(id string, n float64) error {
+	if id == "" {
+		return &ItemError{Index: -1, ID: id, Err: ErrEmptyID}
+	}
+	if math.IsNaN(n) || math.IsInf(n, 0) {
+		return &CountError{Item: id, Value: n}
+	}
+	b.items[b.id(id)] += n
+	return nil
+}
+
+// AddPair adds n to the count of the unordered pair {a, b}. A pair of an
+// item with itself is an [ErrInvalidCount].
+func (b *CountsBuilder) AddPair(x, y string, n float64) error {
+	if x == "" || y == "" {
+		return &ItemError{Index: -1, ID: x + "|" + y, Err: ErrEmptyID}
+	}
+	if x == y || math.IsNaN(n) || math.IsInf(n, 0) {
+		return &CountError{Item: x, Other: y, Value: n}
+	}
+	i, j := b.id(x), b.id(y)
+	if i > j {
+		i, j = j, i
+	}
+	b.pairs = append(b.pairs, builderPair{i, j, n})
+	return nil
+}
+
+// Build returns the counts added so far, summing repeated items and
+// pairs, and leaves the builder empty. Clamping happens where the counts
+// are used (see [NewItemItem]), so Counts keeps what was given.
+func (b *CountsBuilder) Build() *Counts {
+	c := &Counts{persons: b.persons, ids: b.ids, index: b.index, items: b.items}
+	if c.index == nil {
+		c.index = map[string]int32{}
+	}
+	slices.SortFunc(b.pairs, func(x, y builderPair) int {
+		if x.a != y.a {
+			return cmp.Compare(x.a, y.a)
+		}
+		return cmp.Compare(x.b, y.b)
+	})
+	n := len(c.ids)
+	c.rowStart = make([]int64, n+1)
+	for k := 0; k < len(b.pairs); {
+		p := b.pairs[k]
+		sum := p.n
+		k++
+		for k < len(b.pairs) && b.pairs[k].a == p.a && b.pairs[k].b == p.b {
+			sum += b.pairs[k].n
+			k++
+		}
+		c.pb = append(c.pb, p.b)
+		c.pn = append(c.pn, float32(max(min(sum, math.MaxFloat32), -math.MaxFloat32)))
+		c.rowStart[p.a+1]++
+	}
+	for i := 0; i < n; i++ {
+		c.rowStart[i+1] += c.rowStart[i]
+	}
+	*b = CountsBuilder{}
+	return c
+}

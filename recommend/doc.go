@@ -1,0 +1,92 @@
+// Package recommend serves recommendations that match the level of
+// intimacy to the relationship: every use of personal data is allowed by
+// consent, the tier of the relationship decides which signals may be read
+// at all, guards hold back near the creepy line, and every item says why it
+// is there and which data it used.
+//
+// A [Recommender] serves a [Model] (a [Catalog] with a [Popularity] and an
+// [ItemItem] model), asks a [Decider] (such as *consent.Gate) whether each
+// source's purpose holds for the person, and reads their profile through
+// small store interfaces ([Profiles]; [MemoryStore] in memory):
+//
+//	cat, _ := recommend.NewCatalog(items)
+//	pop, _ := recommend.NewPopularity(cat, recommend.CountItems(log, recommend.CountOptions{}), nil)
+//	ii, _ := recommend.TrainItemItem(cat, log, recommend.CountOptions{}, recommend.ItemItemConfig{})
+//	model, _ := recommend.NewModel(cat, pop, ii)
+//	r, _ := recommend.New(model, gate, store, recommend.Config{})
+//	resp, err := r.Recommend(ctx, recommend.Request{Subject: id, At: now, K: 10, ...})
+//
+// # Sources, tiers and consent
+//
+// Five [Source]s feed a recommendation, each tied to a purpose and data
+// categories of the consent taxonomy: popularity (aggregate, no personal
+// data), context (the item, category or query in view;
+// personalize.context), declared preferences (personalize.declared),
+// feedback (personalize.feedback) and history (personalize.history). A
+// [TrustPolicy] derives the [Tier] from the [Relationship] and consent
+// ([DefaultTrust] documents the default); the tier decides which sources
+// may be read ([Tier.Allows]); a source is read only if consent allows its
+// purpose too, asked once per purpose per request. [Weights] blend the
+// sources per tier ([DefaultWeights]).
+//
+// # Guards
+//
+// On by default ([Config]): warm-up (in the first 2 minutes of a visit only
+// context and popularity, no promotional items); sensitive items only from
+// what the person declared, and sensitive items in a history or in view
+// never used to infer anything; a per-item frequency cap; "not interested"
+// removes the item (and optionally its category); items already bought are
+// not offered again unless replenishable; declared avoid tags, budget and
+// sizes are respected; a confidence floor returns fewer items rather than
+// weak guesses. [Response].Filtered counts what each guard removed.
+//
+// # Explanations
+//
+// Each [Recommendation] carries its [Reason]s (source, a sentence for the
+// person, data categories, purpose). Each [Response] carries the tier, the
+// data categories used, the purposes relied on and what was [Withheld] and
+// why, in sentences built from consent.Decision.Explain.
+//
+// # Models and differential privacy
+//
+// The item-item model is built from plain co-occurrence statistics
+// ([Counts]: persons, persons per item, persons per pair). Training from
+// histories is exact counting ([CountCooccurrence], with per-person
+// bounding from [CountOptions]) followed by [NewItemItem]; a differentially
+// private model counts the same bounded item sets ([PersonItems]) with
+// noise elsewhere and hands the noisy counts over through a
+// [CountsBuilder]. Popularity likewise takes plain counts ([ItemCount]),
+// such as a DP top-k. This package never imports a DP library. Everything
+// applied to one person's data happens at request time, in process.
+//
+// # Concurrency
+//
+// [Recommender], [Model], [Catalog], [Popularity], [ItemItem] and [Counts]
+// are safe for simultaneous use; [Recommender.SetModel] swaps the model
+// atomically while requests are served. [MemoryStore] is safe for
+// simultaneous use. [CountsBuilder] is not. The package starts no
+// goroutines and never reads the clock: the time of a request is
+// [Request].At.
+//
+// # Errors
+//
+// Constructors return [*ItemError] (wrapping [ErrEmptyID] or
+// [ErrDuplicateItem]), [*CountError] ([ErrInvalidCount]) for NaN or
+// infinite counts, [*FieldError] ([ErrInvalidConfig]) for configuration out
+// of range, [ErrNilModel] and [ErrCatalogMismatch]. [Recommender.Recommend]
+// returns a [*FieldError] wrapping [ErrInvalidRequest] for a request
+// without a time or with K outside [1, MaxK]; unknown item ids are ignored,
+// an empty catalog gives an empty response, and a failing consent check or
+// profile store withholds that source ([Withheld].Err) instead of failing
+// the request.
+//
+// # Audit
+//
+// With [Config].Logger set, each request logs one event at
+// [log/slog.LevelInfo] with message and attribute "event" =
+// "recommend.serve" and the attributes [AuditTier], [AuditItems],
+// [AuditCategories] (comma-separated data categories used),
+// [AuditPurposes] (purposes relied on), [AuditWithheld]
+// ("purpose:reason" per withheld source), [AuditWarmUp] and the group
+// [AuditFiltered] (counts per guard). The person's id is never logged.
+package recommend

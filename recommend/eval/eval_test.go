@@ -1,0 +1,132 @@
+package eval_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tact-go/tact/recommend"
+	"github.com/tact-go/tact/recommend/eval"
+)
+
+func set(ids ...string) map[string]bool {
+	m := map[string]bool{}
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
+}
+
+func TestMetrics(t *testing.T) {
+	ranked := []string{"a", "x", "b", "y"}
+	rel := set("a", "b", "c")
+	assert.InDelta(t, 2.0/4, eval.Precision(ranked, rel, 4), 1e-12)
+	assert.InDelta(t, 2.0/10, eval.Precision(ranked, rel, 10), 1e-12, "precision divides by k, not by the list length")
+	assert.InDelta(t, 2.0/3, eval.Recall(ranked, rel, 4), 1e-12)
+	assert.InDelta(t, 1.0/3, eval.Recall(ranked, rel, 2), 1e-12, "only the first k count")
+	dcg := 1 + 1/math.Log2(4)
+	idcg := 1 + 1/math.Log2(3) + 1/math.Log2(4)
+	assert.InDelta(t, dcg/idcg, eval.NDCG(ranked, rel, 4), 1e-12)
+	assert.InDelta(t, 1.0, eval.NDCG([]string{"a", "b"}, set("a", "b"), 10), 1e-12, "ideal ranking")
+	assert.InDelta(t, (1.0+2.0/3)/3, eval.AveragePrecision(ranked, rel, 4), 1e-12)
+	assert.InDelta(t, 1.0/1, eval.AveragePrecision([]string{"a"}, rel, 1), 1e-12, "normalised by min(k, |rel|)")
+	for _, f := range []func([]string, map[string]bool, int) float64{eval.Precision, eval.Recall, eval.NDCG, eval.AveragePrecision} {
+		assert.Zero(t, f(ranked, rel, 0), "k = 0")
+		assert.Zero(t, f(ranked, rel, -1), "negative k")
+		assert.Zero(t, f(ranked, nil, 5), "nothing relevant")
+		assert.Zero(t, f(nil, rel, 5), "nothing ranked")
+	}
+}
+
+func interactions(n, items int, seed uint64) []recommend.Interaction {
+	r := rand.New(rand.NewPCG(seed, 1))
+	var out []recommend.Interaction
+	t0 := time.Date(2011, 1, 1, 0, 0, 0, 0, time.UTC)
+	for p := 0; p < n; p++ {
+		for k := 0; k < 4+r.IntN(12); k++ {
+			out = append(out, recommend.Interaction{Person: fmt.Sprint("p", p), Item: fmt.Sprint("i", r.IntN(items)), At: t0.Add(time.Duration(r.IntN(300*24)) * time.Hour)})
+		}
+	}
+	return out
+}
+
+func TestRandomSplit(t *testing.T) {
+	in := interactions(50, 40, 1)
+	s, err := eval.RandomSplit(in, 0.25, 42)
+	require.NoError(t, err)
+	rev := make([]recommend.Interaction, len(in))
+	for i := range in {
+		rev[len(in)-1-i] = in[i]
+	}
+	s2, err := eval.RandomSplit(rev, 0.25, 42)
+	require.NoError(t, err)
+	assert.Equal(t, s.Test, s2.Test, "independent of input order")
+	s3, _ := eval.RandomSplit(in, 0.25, 43)
+	assert.NotEqual(t, s.Test, s3.Test, "the seed matters")
+	train := map[string]map[string]bool{}
+	for _, x := range s.Train {
+		if train[x.Person] == nil {
+			train[x.Person] = map[string]bool{}
+		}
+		assert.False(t, train[x.Person][x.Item], "train is deduplicated")
+		train[x.Person][x.Item] = true
+	}
+	var nTest, nAll int
+	for p, items := range s.Test {
+		assert.NotEmpty(t, train[p], "every test person keeps training items")
+		for _, it := range items {
+			assert.False(t, train[p][it], "test and train are disjoint")
+		}
+		nTest += len(items)
+	}
+	for _, m := range train {
+		nAll += len(m)
+	}
+	nAll += nTest
+	assert.InDelta(t, 0.25, float64(nTest)/float64(nAll), 0.05)
+	for _, f := range []float64{0, 1, -0.5, math.NaN()} {
+		_, err := eval.RandomSplit(in, f, 1)
+		assert.ErrorIs(t, err, eval.ErrInvalidFraction)
+	}
+}
+
+func TestChronologicalSplit(t *testing.T) {
+	t0 := time.Date(2011, 11, 1, 0, 0, 0, 0, time.UTC)
+	in := []recommend.Interaction{
+		{Person: "a", Item: "x", At: t0.Add(-time.Hour)},
+		{Person: "a", Item: "y", At: t0.Add(time.Hour)},
+		{Person: "a", Item: "x", At: t0.Add(2 * time.Hour)}, // re-bought: not relevant
+		{Person: "b", Item: "z", At: t0.Add(time.Hour)},     // unknown before cutoff
+		{Person: "c", Item: "x", At: t0.Add(-time.Hour)},    // no test items
+	}
+	s := eval.ChronologicalSplit(in, t0)
+	assert.Len(t, s.Train, 2)
+	assert.Equal(t, map[string][]string{"a": {"y"}}, s.Test)
+}
+
+func TestEvaluate(t *testing.T) {
+	s := eval.Split{
+		Train: []recommend.Interaction{{Person: "a", Item: "h1"}, {Person: "b", Item: "h2"}, {Person: "c", Item: "h3"}},
+		Test:  map[string][]string{"a": {"x", "y"}, "b": {"z"}, "c": nil},
+	}
+	var gotHistory map[string][]string = map[string][]string{}
+	perfect := func(p string, h []string, k int) []string {
+		gotHistory[p] = h
+		return s.Test[p]
+	}
+	m := eval.Evaluate(s, 2, 10, perfect)
+	assert.Equal(t, 2, m.Users, "persons with nothing relevant are not evaluated")
+	assert.InDelta(t, 1.0, m.NDCG, 1e-12)
+	assert.InDelta(t, 1.0, m.Recall, 1e-12)
+	assert.InDelta(t, (1.0+0.5)/2, m.Precision, 1e-12)
+	assert.InDelta(t, 0.3, m.Coverage, 1e-12)
+	assert.Equal(t, []string{"h1"}, gotHistory["a"], "the ranker sees the training items")
+	none := eval.Evaluate(s, 2, 10, func(string, []string, int) []string { return []string{"q", "r", "s"} })
+	assert.Zero(t, none.NDCG)
+	assert.Zero(t, eval.Evaluate(s, 0, 10, perfect).Users)
+}

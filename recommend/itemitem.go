@@ -1,0 +1,417 @@
+package recommend
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"sync"
+)
+
+// Similarity selects how the item-item model turns co-occurrence counts
+// into a similarity between two items. With c(a) the persons who have item
+// a, c(a,b) the persons who have both and N the persons:
+type Similarity uint8
+
+// Similarities.
+const (
+	// Cosine is c(a,b) / sqrt(c(a) c(b)), in [0, 1]. The zero value.
+	Cosine Similarity = iota
+	// Jaccard is c(a,b) / (c(a) + c(b) - c(a,b)), in [0, 1].
+	Jaccard
+	// Lift is c(a,b) N / (c(a) c(b)); pairs with lift at most 1 (no
+	// positive association) are dropped and the model keeps 1 - 1/lift, in
+	// [0, 1), which orders neighbours as lift does.
+	Lift
+)
+
+var similarityNames = [...]string{Cosine: "cosine", Jaccard: "jaccard", Lift: "lift"}
+
+// String returns "cosine", "jaccard" or "lift".
+func (s Similarity) String() string {
+	if int(s) < len(similarityNames) {
+		return similarityNames[s]
+	}
+	return "unknown"
+}
+
+// DefaultNeighbors is the number of neighbours per item [ItemItemConfig]
+// keeps when Neighbors is 0. 20 was the best choice on a validation split
+// of MovieLens (see examples/evaluate) and bounds the work of a request.
+const DefaultNeighbors = 20
+
+// ItemItemConfig configures [NewItemItem]. The zero value means cosine
+// similarity, [DefaultNeighbors] neighbours, no support shrinkage.
+type ItemItemConfig struct {
+	Similarity Similarity
+	// Neighbors is the number of most similar items kept per item; 0 means
+	// [DefaultNeighbors]. At most 1000.
+	Neighbors int
+	// MinCount drops pairs counted by fewer persons. Pairs whose count is
+	// not above zero (possible after noise) are always dropped.
+	MinCount float64
+	// Shrink multiplies each similarity by c(a,b) / (c(a,b) + Shrink),
+	// damping pairs seen by few persons. 0 means no shrinkage.
+	Shrink float64
+}
+
+// ItemItem is an item-to-item similarity model: for each catalog item, its
+// most similar items. It is built from cross-person [Counts] and applied at
+// request time to one person's own items. It is immutable and safe for
+// simultaneous use by multiple goroutines.
+type ItemItem struct {
+	cat   *Catalog
+	cfg   ItemItemConfig
+	start []int32 // neighbours of catalog item i are nbr[start[i]:start[i+1]]
+	nbr   []int32
+	sim   []float32
+	// scale is the median similarity of items to their nearest neighbour,
+	// used to map summed similarities to a confidence in [0, 1].
+	scale   float64
+	unknown int
+	pool    sync.Pool // *topScratch for Top
+}
+
+type topScratch struct {
+	acc     []float64
+	seen    []bool
+	touched []int32
+}
+
+// Neighbor is one similar item and its similarity.
+type Neighbor struct {
+	Item       string
+	Similarity float64
+}
+
+// Scored is an item and a model score; higher is better.
+type Scored struct {
+	Item  string
+	Score float64
+}
+
+// NewItemItem builds the model for catalog cat from counts c, which may be
+// exact ([CountCooccurrence]) or noisy ([CountsBuilder]). Noisy counts are
+// clamped: pairs at or below zero or below cfg.MinCount are dropped, an
+// item count is raised to at least the largest count of a pair it is in
+// (so that similarities stay in range), negative item counts become 0, and
+// the number of persons is raised to at least the largest item count and
+// 1. Items in c that are not in cat are ignored ([ItemItem.Unknown] counts
+// them). The error wraps [ErrNilModel] or [ErrInvalidConfig].
+func NewItemItem(cat *Catalog, c *Counts, cfg ItemItemConfig) (*ItemItem, error) {
+	if cat == nil || c == nil {
+		return nil, ErrNilModel
+	}
+	if cfg.Neighbors == 0 {
+		cfg.Neighbors = DefaultNeighbors
+	}
+	switch {
+	case cfg.Similarity > Lift:
+		return nil, configError("Similarity", "unknown similarity")
+	case cfg.Neighbors < 0 || cfg.Neighbors > 1000:
+		return nil, configError("Neighbors", "must be in [0, 1000]")
+	case math.IsNaN(cfg.MinCount) || math.IsInf(cfg.MinCount, 0):
+		return nil, configError("MinCount", "must be finite")
+	case !(cfg.Shrink >= 0) || math.IsInf(cfg.Shrink, 0):
+		return nil, configError("Shrink", "must be finite and non-negative")
+	}
+	m := &ItemItem{cat: cat, cfg: cfg}
+	n := cat.Len()
+	remap := make([]int32, len(c.ids))
+	for i, id := range c.ids {
+		if j, ok := cat.lookup(id); ok {
+			remap[i] = j
+		} else {
+			remap[i] = -1
+			m.unknown++
+		}
+	}
+	// Effective item counts: clamp negatives, raise to the largest pair.
+	items := make([]float64, len(c.items))
+	for i, v := range c.items {
+		items[i] = max(v, 0)
+	}
+	minCount := max(cfg.MinCount, math.SmallestNonzeroFloat64)
+	for a := range c.ids {
+		for k := c.rowStart[a]; k < c.rowStart[a+1]; k++ {
+			if v := float64(c.pn[k]); v >= minCount {
+				b := c.pb[k]
+				items[a] = max(items[a], v)
+				items[b] = max(items[b], v)
+			}
+		}
+	}
+	persons := max(c.persons, 1)
+	for _, v := range items {
+		persons = max(persons, v)
+	}
+
+	// Per-item bounded min-heaps of the best neighbours, in flat arrays.
+	N := cfg.Neighbors
+	hs := make([]float32, n*N)
+	hn := make([]int32, n*N)
+	hl := make([]int32, n)
+	// thr[a] is the similarity a candidate must beat once a's heap is
+	// full: a compact array checked before touching the heap's memory.
+	thr := make([]float32, n)
+	for i := range thr {
+		thr[i] = -1
+	}
+	push := func(a, b int32, s float32) {
+		if s < thr[a] {
+			return
+		}
+		base := int(a) * N
+		h, hb := hs[base:base+N], hn[base:base+N]
+		l := int(hl[a])
+		if l < N {
+			// sift up
+			i := l
+			h[i], hb[i] = s, b
+			for i > 0 {
+				p := (i - 1) / 2
+				if !less(h[i], hb[i], h[p], hb[p]) {
+					break
+				}
+				h[i], h[p], hb[i], hb[p] = h[p], h[i], hb[p], hb[i]
+				i = p
+			}
+			hl[a]++
+			if int(hl[a]) == N {
+				thr[a] = h[0]
+			}
+			return
+		}
+		if !less(h[0], hb[0], s, b) {
+			return
+		}
+		h[0], hb[0] = s, b
+		for i := 0; ; { // sift down
+			l, r, m := 2*i+1, 2*i+2, i
+			if l < N && less(h[l], hb[l], h[m], hb[m]) {
+				m = l
+			}
+			if r < N && less(h[r], hb[r], h[m], hb[m]) {
+				m = r
+			}
+			if m == i {
+				break
+			}
+			h[i], h[m], hb[i], hb[m] = h[m], h[i], hb[m], hb[i]
+			i = m
+		}
+		thr[a] = h[0]
+	}
+	for a := range c.ids {
+		ca := remap[a]
+		if ca < 0 {
+			continue
+		}
+		na := items[a]
+		for k := c.rowStart[a]; k < c.rowStart[a+1]; k++ {
+			v := float64(c.pn[k])
+			if !(v >= minCount) {
+				continue
+			}
+			b := c.pb[k]
+			cb := remap[b]
+			if cb < 0 {
+				continue
+			}
+			s := similarity(cfg.Similarity, v, na, items[b], persons)
+			if cfg.Shrink > 0 {
+				s *= v / (v + cfg.Shrink)
+			}
+			if !(s > 0) {
+				continue
+			}
+			push(ca, cb, float32(s))
+			push(cb, ca, float32(s))
+		}
+	}
+	// Compact into rows sorted by decreasing similarity.
+	m.start = make([]int32, n+1)
+	var total int
+	for i := 0; i < n; i++ {
+		total += int(hl[i])
+		m.start[i+1] = int32(total)
+	}
+	m.nbr = make([]int32, total)
+	m.sim = make([]float32, total)
+	var tops []float64
+	type pair struct {
+		s float32
+		b int32
+	}
+	row := make([]pair, 0, N)
+	for i := 0; i < n; i++ {
+		row = row[:0]
+		base := i * N
+		for k := 0; k < int(hl[i]); k++ {
+			row = append(row, pair{hs[base+k], hn[base+k]})
+		}
+		slices.SortFunc(row, func(x, y pair) int {
+			if x.s != y.s {
+				return cmp.Compare(y.s, x.s)
+			}
+			return cmp.Compare(x.b, y.b)
+		})
+		for k, p := range row {
+			m.nbr[int(m.start[i])+k] = p.b
+			m.sim[int(m.start[i])+k] = p.s
+		}
+		if len(row) > 0 {
+			tops = append(tops, float64(row[0].s))
+		}
+	}
+	m.scale = 1
+	if len(tops) > 0 {
+		slices.Sort(tops)
+		if med := tops[len(tops)/2]; med > 0 {
+			m.scale = med
+		}
+	}
+	return m, nil
+}
+
+// less orders heap entries: lower similarity first, then higher index, so
+// that ties keep the lower index.
+func less(s1 float32, b1 int32, s2 float32, b2 int32) bool {
+	if s1 != s2 {
+		return s1 < s2
+	}
+	return b1 > b2
+}
+
+func similarity(s Similarity, ab, a, b, persons float64) float64 {
+	switch s {
+	case Jaccard:
+		return ab / (a + b - ab)
+	case Lift:
+		lift := ab * persons / (a * b)
+		if !(lift > 1) {
+			return 0
+		}
+		return 1 - 1/lift
+	default:
+		return ab / math.Sqrt(a*b)
+	}
+}
+
+// TrainItemItem counts co-occurrences in the interactions exactly with
+// [CountCooccurrence] under o and builds the model with [NewItemItem]. A
+// differentially private model swaps the first step: build [Counts] with a
+// [CountsBuilder] from DP counts over [PersonItems] and call [NewItemItem].
+func TrainItemItem(cat *Catalog, in []Interaction, o CountOptions, cfg ItemItemConfig) (*ItemItem, error) {
+	if cat == nil {
+		return nil, ErrNilModel
+	}
+	return NewItemItem(cat, CountCooccurrence(in, o), cfg)
+}
+
+// Catalog returns the catalog the model was built for.
+func (m *ItemItem) Catalog() *Catalog { return m.cat }
+
+// Config returns the configuration the model was built with, defaults
+// filled in.
+func (m *ItemItem) Config() ItemItemConfig { return m.cfg }
+
+// Unknown returns the number of items in the counts that were not in the
+// catalog and so were ignored.
+func (m *ItemItem) Unknown() int { return m.unknown }
+
+// Neighbors returns the most similar items to id, most similar first; nil
+// for an unknown id or an item with no neighbours.
+func (m *ItemItem) Neighbors(id string) []Neighbor {
+	i, ok := m.cat.lookup(id)
+	if !ok {
+		return nil
+	}
+	lo, hi := m.start[i], m.start[i+1]
+	if lo == hi {
+		return nil
+	}
+	out := make([]Neighbor, 0, hi-lo)
+	for k := lo; k < hi; k++ {
+		out = append(out, Neighbor{Item: m.cat.items[m.nbr[k]].ID, Similarity: float64(m.sim[k])})
+	}
+	return out
+}
+
+// Top returns up to k items scored by the sum of their similarities to the
+// history items, best first (ties by catalog order), skipping the history
+// items themselves and those for which exclude (if non-nil) returns true.
+// Unknown history ids are ignored; k <= 0 returns nil. This is the plain
+// model, without consent, tiers or guards: it serves offline evaluation.
+func (m *ItemItem) Top(history []string, k int, exclude func(id string) bool) []Scored {
+	if k <= 0 || m.cat.Len() == 0 {
+		return nil
+	}
+	sc, _ := m.pool.Get().(*topScratch)
+	if sc == nil {
+		sc = &topScratch{acc: make([]float64, m.cat.Len()), seen: make([]bool, m.cat.Len())}
+	}
+	acc, seen, touched := sc.acc, sc.seen, sc.touched[:0]
+	defer func() {
+		for _, j := range touched {
+			acc[j] = 0
+		}
+		for _, id := range history {
+			if i, ok := m.cat.lookup(id); ok {
+				seen[i] = false
+			}
+		}
+		sc.touched = touched
+		m.pool.Put(sc)
+	}()
+	for _, id := range history {
+		if i, ok := m.cat.lookup(id); ok {
+			seen[i] = true
+		}
+	}
+	for _, id := range history {
+		i, ok := m.cat.lookup(id)
+		if !ok {
+			continue
+		}
+		for k := m.start[i]; k < m.start[i+1]; k++ {
+			j := m.nbr[k]
+			if seen[j] {
+				continue
+			}
+			if acc[j] == 0 {
+				touched = append(touched, j)
+			}
+			acc[j] += float64(m.sim[k])
+		}
+	}
+	return topK(m.cat, touched, func(i int32) float64 { return acc[i] }, k, exclude)
+}
+
+// topK selects the k best of cands by score (ties by index).
+func topK(cat *Catalog, cands []int32, score func(int32) float64, k int, exclude func(string) bool) []Scored {
+	type sc struct {
+		i int32
+		s float64
+	}
+	all := make([]sc, 0, len(cands))
+	for _, i := range cands {
+		if exclude != nil && exclude(cat.items[i].ID) {
+			continue
+		}
+		all = append(all, sc{i, score(i)})
+	}
+	slices.SortFunc(all, func(a, b sc) int {
+		if a.s != b.s {
+			return cmp.Compare(b.s, a.s)
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	if len(all) > k {
+		all = all[:k]
+	}
+	out := make([]Scored, len(all))
+	for n, x := range all {
+		out[n] = Scored{Item: cat.items[x.i].ID, Score: x.s}
+	}
+	return out
+}

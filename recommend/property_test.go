@@ -1,0 +1,232 @@
+package recommend_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/tact-go/tact/consent"
+	"github.com/tact-go/tact/recommend"
+	"github.com/tact-go/tact/recommend/recommendtest"
+)
+
+// tableDecider answers from a table set per case and counts calls per
+// purpose. Not safe for concurrent use: the property test is sequential.
+type tableDecider struct {
+	allowed map[consent.Purpose]bool
+	failing map[consent.Purpose]bool
+	calls   map[consent.Purpose]int
+}
+
+var errTable = errors.New("table: unavailable")
+
+func (d *tableDecider) Decide(_ context.Context, subject string, p consent.Purpose, at time.Time, _ consent.Signals) (consent.Decision, error) {
+	d.calls[p]++
+	if d.failing[p] {
+		return consent.Decision{}, errTable
+	}
+	dec := consent.Decision{Subject: subject, Purpose: p, At: at, Allowed: d.allowed[p], Reason: consent.ReasonNoConsent}
+	if dec.Allowed {
+		dec.Reason = consent.ReasonGranted
+	}
+	return dec, nil
+}
+
+var personalSources = []recommend.Source{recommend.SourceContext, recommend.SourceDeclared, recommend.SourceFeedback, recommend.SourceHistory}
+
+// TestPropertyPrivacyInvariants checks, over 100,000 random combinations of
+// consent state, tier, signals, clock, context and configuration, that:
+// the data categories a response used are among those consent allowed; no
+// reason relies on a purpose not allowed or a source the tier does not
+// reach; no sensitive item comes from anything but declared preferences; no
+// promotional item and nothing personal but context during warm-up; and
+// consent is asked at most once per purpose per request.
+func TestPropertyPrivacyInvariants(t *testing.T) {
+	const cases = 100_000
+	w := recommendtest.Generate(recommendtest.Options{Seed: 11, Items: 120, Shoppers: 40, ItemsPerPerson: 12, PromotionalShare: 0.3})
+	model := w.Model()
+	store := w.Store()
+	ctx := context.Background()
+	// Some shoppers declare sensitive interests, so that sensitive items can
+	// legitimately appear (from declared preferences only).
+	for i, s := range w.Shoppers {
+		if i%4 == 0 {
+			_ = store.SetPreferences(ctx, s.ID, recommend.Preferences{Interests: []recommend.Interest{
+				{Text: "you're expecting", Tags: []string{"pregnancy", "baby"}}, {Tags: []string{"running"}}}})
+		}
+	}
+	dec := &tableDecider{}
+	var caseTier recommend.Tier
+	var useDefault bool
+	policy := recommend.TrustFunc(func(r recommend.Relationship, at time.Time, allowed func(consent.Purpose) bool) recommend.Tier {
+		if useDefault {
+			return recommend.DefaultTrust{}.Tier(r, at, allowed)
+		}
+		allowed(consent.PurposePersonalizeHistory) // a policy may ask too
+		return caseTier
+	})
+	configs := []recommend.Config{
+		{Trust: policy},
+		{Trust: policy, SuppressCategory: true, HistoryHalfLife: 24 * time.Hour, ConfidenceFloor: -1, FrequencyCap: 1, WarmUp: 5 * time.Minute},
+	}
+	var rs []*recommend.Recommender
+	for _, cfg := range configs {
+		r, err := recommend.New(model, dec, store, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, r)
+	}
+	rng := rand.New(rand.NewPCG(2025, 6))
+	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	var sensitiveShown, promoShown, historyUsed int
+	for n := 0; n < cases; n++ {
+		dec.allowed = map[consent.Purpose]bool{}
+		dec.failing = map[consent.Purpose]bool{}
+		dec.calls = map[consent.Purpose]int{}
+		for _, s := range personalSources {
+			dec.allowed[s.Purpose()] = rng.IntN(2) == 0
+			dec.failing[s.Purpose()] = rng.IntN(20) == 0
+		}
+		caseTier = recommend.Tier(rng.IntN(3))
+		useDefault = rng.IntN(2) == 0
+		ci := rng.IntN(len(rs))
+		cfgWarm := 2 * time.Minute
+		if ci == 1 {
+			cfgWarm = 5 * time.Minute
+		}
+		req := recommend.Request{
+			At:      base.Add(time.Duration(rng.Int64N(int64(90 * 24 * time.Hour)))),
+			K:       1 + rng.IntN(20),
+			Signals: consent.Signals{GPC: rng.IntN(2) == 0, Age: rng.IntN(80)},
+			Relationship: recommend.Relationship{Known: rng.IntN(3) > 0, Visits: rng.IntN(10), Orders: rng.IntN(5),
+				FirstSeen: base.Add(-time.Duration(rng.Int64N(int64(400 * 24 * time.Hour))))},
+		}
+		switch rng.IntN(20) {
+		case 0:
+			req.Subject = ""
+		case 1:
+			req.Subject = "unknown-person"
+		default:
+			req.Subject = w.Shoppers[rng.IntN(len(w.Shoppers))].ID
+		}
+		if rng.IntN(4) > 0 {
+			req.VisitStart = req.At.Add(-time.Duration(rng.Int64N(int64(10 * time.Minute))))
+		}
+		if rng.IntN(2) == 0 {
+			req.Context.Item = w.Items[rng.IntN(len(w.Items))].ID
+		}
+		if rng.IntN(3) == 0 {
+			req.Context.Category = w.Items[rng.IntN(len(w.Items))].Category
+		}
+		if rng.IntN(3) == 0 {
+			req.Context.Query = w.Items[rng.IntN(len(w.Items))].Tags[0] + " vitamins"
+		}
+		if rng.IntN(5) == 0 {
+			req.Shown = map[string]int{w.Items[rng.IntN(len(w.Items))].ID: rng.IntN(5)}
+		}
+		resp, err := rs[ci].Recommend(ctx, req)
+		if err != nil {
+			t.Fatalf("case %d: %v", n, err)
+		}
+		// Expected permissions.
+		allowedPurpose := map[consent.Purpose]bool{}
+		allowedCat := map[consent.Category]bool{}
+		if req.Subject != "" {
+			for _, s := range personalSources {
+				if p := s.Purpose(); dec.allowed[p] && !dec.failing[p] {
+					allowedPurpose[p] = true
+					for _, c := range s.Categories() {
+						allowedCat[c] = true
+					}
+				}
+			}
+		}
+		fail := func(format string, args ...any) {
+			t.Helper()
+			t.Fatalf("case %d (req %+v, allowed %v, failing %v): "+format, append([]any{n, req, dec.allowed, dec.failing}, args...)...)
+		}
+		for p, c := range dec.calls {
+			if c > 1 {
+				fail("consent asked %d times for %s", c, p)
+			}
+		}
+		for _, c := range resp.Used {
+			if !allowedCat[c] {
+				fail("used category %s without consent", c)
+			}
+		}
+		for _, p := range resp.Purposes {
+			if !allowedPurpose[p] {
+				fail("relied on purpose %s without consent", p)
+			}
+		}
+		wantWarm := req.VisitStart.IsZero() || req.At.Sub(req.VisitStart) < cfgWarm
+		if resp.WarmUp != wantWarm {
+			fail("WarmUp = %v, want %v", resp.WarmUp, wantWarm)
+		}
+		if req.Subject == "" && len(resp.Used) > 0 {
+			fail("no subject but used %v", resp.Used)
+		}
+		if len(resp.Items) > req.K {
+			fail("%d items for K=%d", len(resp.Items), req.K)
+		}
+		seen := map[string]bool{}
+		for _, it := range resp.Items {
+			if seen[it.Item.ID] {
+				fail("duplicate item %s", it.Item.ID)
+			}
+			seen[it.Item.ID] = true
+			if math.IsNaN(it.Score) || it.Score <= 0 || it.Score > 1 {
+				fail("score %v", it.Score)
+			}
+			if len(it.Reasons) == 0 {
+				fail("item %s without reasons", it.Item.ID)
+			}
+			if resp.WarmUp && it.Item.Promotional {
+				fail("promotional item %s during warm-up", it.Item.ID)
+			}
+			if it.Item.Promotional {
+				promoShown++
+			}
+			if it.Item.Sensitive {
+				sensitiveShown++
+			}
+			if it.Item.ID == req.Context.Item && slices.Contains(resp.Purposes, consent.PurposePersonalizeContext) {
+				fail("recommended the item in view")
+			}
+			for _, why := range it.Reasons {
+				if it.Item.Sensitive && why.Source != recommend.SourceDeclared {
+					fail("sensitive item %s from %s", it.Item.ID, why.Source)
+				}
+				if !resp.Tier.Allows(why.Source) {
+					fail("source %s at tier %s", why.Source, resp.Tier)
+				}
+				if resp.WarmUp && why.Source != recommend.SourceContext && why.Source != recommend.SourcePopularity {
+					fail("source %s during warm-up", why.Source)
+				}
+				if why.Purpose != "" && !slices.Contains(resp.Purposes, why.Purpose) {
+					fail("reason purpose %s not in response purposes %v", why.Purpose, resp.Purposes)
+				}
+				for _, c := range why.Data {
+					if !slices.Contains(resp.Used, c) {
+						fail("reason data %s not in response Used %v", c, resp.Used)
+					}
+				}
+				if why.Source == recommend.SourceHistory {
+					historyUsed++
+				}
+			}
+		}
+	}
+	// The generator must exercise the interesting paths, or the property
+	// proves little.
+	if sensitiveShown == 0 || promoShown == 0 || historyUsed == 0 {
+		t.Fatalf("weak generator: sensitive %d, promotional %d, history reasons %d", sensitiveShown, promoShown, historyUsed)
+	}
+	t.Logf("%d cases: %d sensitive items (declared), %d promotional items, %d history reasons", cases, sensitiveShown, promoShown, historyUsed)
+}

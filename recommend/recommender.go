@@ -1,0 +1,331 @@
+package recommend
+
+import (
+	"errors"
+	"log/slog"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tact-go/tact/consent"
+)
+
+// MaxK is the largest number of items one request may ask for.
+const MaxK = 100
+
+// Defaults of the guards in [Config].
+const (
+	DefaultWarmUp          = 2 * time.Minute
+	DefaultFrequencyCap    = 3
+	DefaultConfidenceFloor = 0.05
+)
+
+// ErrNoProfiles is reported in [Withheld].Err when a personal source could
+// not be read because the [Recommender] has no [Profiles].
+var ErrNoProfiles = errors.New("recommend: no profile store")
+
+// Weights are the blend weights of the sources for one tier. A
+// recommendation's score is the weighted mean of the per-source scores
+// (each in [0, 1]) over the sources that produced candidates for the
+// request, so weights are relative. Weights of sources the tier does not
+// allow are ignored.
+type Weights struct {
+	Context, Declared, Feedback, History, Popularity float64
+}
+
+func (w Weights) of(s int) float64 {
+	switch s {
+	case srcContext:
+		return w.Context
+	case srcDeclared:
+		return w.Declared
+	case srcFeedback:
+		return w.Feedback
+	case srcHistory:
+		return w.History
+	}
+	return w.Popularity
+}
+
+// DefaultWeights returns the default blend of a tier:
+//
+//	             context declared feedback history popularity
+//	anonymous      0.60     -        -        -       0.40
+//	recognized     0.35   0.30     0.20       -       0.15
+//	established    0.20   0.20     0.10     0.40      0.10
+func DefaultWeights(t Tier) Weights {
+	switch t {
+	case Recognized:
+		return Weights{Context: 0.35, Declared: 0.30, Feedback: 0.20, Popularity: 0.15}
+	case Established:
+		return Weights{Context: 0.20, Declared: 0.20, Feedback: 0.10, History: 0.40, Popularity: 0.10}
+	}
+	return Weights{Context: 0.60, Popularity: 0.40}
+}
+
+// Config configures a [Recommender]. The zero value means: [DefaultTrust],
+// [DefaultWeights], every guard on with its default, no time decay, no
+// logging.
+type Config struct {
+	// Trust derives the tier of each request; nil means [DefaultTrust]{}.
+	Trust TrustPolicy
+	// Weights overrides the blend of the tiers it has an entry for.
+	Weights map[Tier]Weights
+	// WarmUp is how long after the start of a visit only context and
+	// popularity are used and promotional items are held back. 0 means
+	// [DefaultWarmUp]; negative disables the guard.
+	WarmUp time.Duration
+	// FrequencyCap is how many times an item may have been shown
+	// ([Request].Shown) before it is no longer recommended. 0 means
+	// [DefaultFrequencyCap]; negative disables the guard.
+	FrequencyCap int
+	// ConfidenceFloor is the least blended score (in [0, 1]) an item needs
+	// to be recommended: below it, fewer items are returned rather than
+	// weak guesses. 0 means [DefaultConfidenceFloor]; negative disables the
+	// guard.
+	ConfidenceFloor float64
+	// SuppressCategory makes "not interested" in an item suppress its whole
+	// catalog category too.
+	SuppressCategory bool
+	// HistoryHalfLife, when positive, halves the weight of a history event
+	// every HistoryHalfLife of age, so that recent events count more.
+	HistoryHalfLife time.Duration
+	// Logger, when set, receives one "recommend.serve" audit event per
+	// request (see the package documentation).
+	Logger *slog.Logger
+}
+
+// Recommender serves recommendations: it derives the trust tier, asks
+// consent for each source's purpose, reads only the sources both allow,
+// scores with the current [Model], applies the guards and explains the
+// result. It is safe for simultaneous use by multiple goroutines; the model
+// can be swapped while serving.
+type Recommender struct {
+	model    atomic.Pointer[Model]
+	decider  Decider
+	profiles Profiles
+	trust    TrustPolicy
+	weights  [numTiers]Weights
+	warmUp   time.Duration // <= 0: off
+	cap      int           // <= 0: off
+	floor    float64       // <= 0: off
+	suppress bool
+	halfLife time.Duration
+	log      *slog.Logger
+	pool     sync.Pool
+}
+
+// New returns a Recommender serving model m, asking d for consent and
+// reading profile data from p (nil p: no personal source can be read). A
+// nil m or d is [ErrNilModel] / [ErrInvalidConfig]; an out-of-range Config
+// field is a [*FieldError] wrapping [ErrInvalidConfig].
+func New(m *Model, d Decider, p Profiles, cfg Config) (*Recommender, error) {
+	if m == nil {
+		return nil, ErrNilModel
+	}
+	if d == nil {
+		return nil, configError("Decider", "nil")
+	}
+	r := &Recommender{decider: d, profiles: p, trust: cfg.Trust, suppress: cfg.SuppressCategory, log: cfg.Logger}
+	if r.trust == nil {
+		r.trust = DefaultTrust{}
+	}
+	for t := Tier(0); t < numTiers; t++ {
+		w, ok := cfg.Weights[t]
+		if !ok {
+			w = DefaultWeights(t)
+		}
+		for _, v := range [...]float64{w.Context, w.Declared, w.Feedback, w.History, w.Popularity} {
+			if !(v >= 0) || math.IsInf(v, 0) {
+				return nil, configError("Weights["+t.String()+"]", "weights must be finite and non-negative")
+			}
+		}
+		r.weights[t] = w
+	}
+	for t := range cfg.Weights {
+		if t >= numTiers {
+			return nil, configError("Weights", "unknown tier")
+		}
+	}
+	r.warmUp = cfg.WarmUp
+	if r.warmUp == 0 {
+		r.warmUp = DefaultWarmUp
+	}
+	r.cap = cfg.FrequencyCap
+	if r.cap == 0 {
+		r.cap = DefaultFrequencyCap
+	}
+	r.floor = cfg.ConfidenceFloor
+	switch {
+	case math.IsNaN(r.floor) || r.floor > 1:
+		return nil, configError("ConfidenceFloor", "must be at most 1")
+	case r.floor == 0:
+		r.floor = DefaultConfidenceFloor
+	}
+	if cfg.HistoryHalfLife < 0 {
+		return nil, configError("HistoryHalfLife", "must not be negative")
+	}
+	r.halfLife = cfg.HistoryHalfLife
+	r.model.Store(m)
+	return r, nil
+}
+
+// SetModel atomically replaces the model; requests in flight finish with
+// the model they started with. A nil m is [ErrNilModel] and keeps the
+// current model.
+func (r *Recommender) SetModel(m *Model) error {
+	if m == nil {
+		return ErrNilModel
+	}
+	r.model.Store(m)
+	return nil
+}
+
+// Model returns the model currently served.
+func (r *Recommender) Model() *Model { return r.model.Load() }
+
+// Context is what the request itself says about the visit: no profile.
+type Context struct {
+	// Item is the id of the item in view, "" for none.
+	Item string
+	// Category is the catalog category being browsed, "" for none.
+	Category string
+	// Query is the search query, "" for none.
+	Query string
+	// Segment is a coarse audience segment (storefront, country) that
+	// selects segment popularity; "" for global popularity.
+	Segment string
+}
+
+// Request asks for recommendations for one person at one moment.
+type Request struct {
+	// Subject identifies the person (or, for anonymous visitors, the
+	// session pseudonym) to ask consent for. Empty means nobody to ask: only
+	// popularity is used. It never appears in logs.
+	Subject string
+	// At is the time of the request, required (the Recommender never reads
+	// the clock).
+	At time.Time
+	// K is how many items to return at most, in [1, MaxK].
+	K int
+	// Signals of the request (Global Privacy Control, age), passed to
+	// consent.
+	Signals consent.Signals
+	// Relationship with the person, for the [TrustPolicy].
+	Relationship Relationship
+	// VisitStart is when the current visit began. Zero means the visit
+	// starts now, so the warm-up guard applies.
+	VisitStart time.Time
+	// Context of the request.
+	Context Context
+	// Shown counts how often each item id was already shown to the person
+	// (within the host's capping window), for the frequency cap.
+	Shown map[string]int
+}
+
+// Recommendation is one recommended item with the reasons it was chosen.
+type Recommendation struct {
+	// Item is the catalog item. Its Tags and Sizes are shared with the
+	// catalog: do not modify them.
+	Item Item
+	// Score is the blended confidence, in [0, 1].
+	Score float64
+	// Reasons, strongest first; never empty.
+	Reasons []Reason
+}
+
+// Reason explains one source's contribution to a recommendation.
+type Reason struct {
+	Source Source
+	// Text is a sentence for the person: "Because you told us you're
+	// training for a marathon".
+	Text string
+	// Data are the data categories this reason used; empty for popularity.
+	Data []consent.Category
+	// Purpose is the consent purpose relied on; "" for popularity.
+	Purpose consent.Purpose
+	// Related is the id of the item that led here (the item in view, the
+	// item bought or liked), "" when none.
+	Related string
+	// Weight is this source's share of the score.
+	Weight float64
+}
+
+// WithheldReason says why a source was not used.
+type WithheldReason uint8
+
+// Withheld reasons.
+const (
+	// WithheldTier: the request's tier does not reach the source.
+	WithheldTier WithheldReason = iota + 1
+	// WithheldConsent: consent does not allow the source's purpose; see
+	// Decision.
+	WithheldConsent
+	// WithheldWarmUp: the visit is in its warm-up.
+	WithheldWarmUp
+	// WithheldNoSubject: the request has no subject to ask consent for.
+	WithheldNoSubject
+	// WithheldUnavailable: the consent check or the profile store failed;
+	// see Err.
+	WithheldUnavailable
+)
+
+var withheldNames = [...]string{
+	WithheldTier:        "tier",
+	WithheldConsent:     "consent",
+	WithheldWarmUp:      "warm_up",
+	WithheldNoSubject:   "no_subject",
+	WithheldUnavailable: "unavailable",
+}
+
+// String returns a stable snake_case code ("warm_up").
+func (w WithheldReason) String() string {
+	if w >= WithheldTier && w <= WithheldUnavailable {
+		return withheldNames[w]
+	}
+	return "unknown"
+}
+
+// Withheld records a source that was not used, and why.
+type Withheld struct {
+	Source  Source
+	Purpose consent.Purpose
+	Reason  WithheldReason
+	// Decision is the consent decision when Reason is WithheldConsent.
+	Decision consent.Decision
+	// Err is the failure when Reason is WithheldUnavailable.
+	Err error
+	// Text is a sentence for the person: "purchase history not used:
+	// personalize.history is not allowed: you withdrew your consent".
+	Text string
+}
+
+// Filtered counts the candidates each guard removed from one response.
+type Filtered struct {
+	WarmUp          int // promotional items during warm-up
+	Sensitive       int // sensitive items not backed by a declared interest
+	FrequencyCap    int // shown too often already
+	NotInterested   int // the person said "not interested" (item or category)
+	AlreadyBought   int // bought before and not replenishable
+	Declared        int // outside the person's declared avoid tags, budget or sizes
+	ConfidenceFloor int // too weak a guess
+}
+
+// Response is the answer to one [Request].
+type Response struct {
+	// Tier of the request.
+	Tier Tier
+	// Items, best first; possibly fewer than K (never weak guesses).
+	Items []Recommendation
+	// Used are the data categories read for this response, sorted.
+	Used []consent.Category
+	// Purposes relied on, sorted.
+	Purposes []consent.Purpose
+	// Withheld lists the sources not used and why.
+	Withheld []Withheld
+	// WarmUp is true when the visit was in its warm-up.
+	WarmUp bool
+	// Filtered counts what the guards removed.
+	Filtered Filtered
+}

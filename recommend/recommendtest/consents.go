@@ -1,0 +1,113 @@
+package recommendtest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tact-go/tact/consent"
+	"github.com/tact-go/tact/recommend"
+)
+
+// Consents is an in-memory fake of a consent gate for tests: a table of
+// granted and refused purposes per subject. A grant of a purpose covers its
+// descendants ("personalize" covers "personalize.history"); a refusal of a
+// purpose or an ancestor wins over a grant. Anything not granted is denied
+// with [consent.ReasonNoConsent]. The zero value denies everything. It is
+// safe for simultaneous use by multiple goroutines.
+type Consents struct {
+	mu      sync.RWMutex
+	grants  map[string][]consent.Purpose
+	refusal map[string]map[consent.Purpose]consent.Reason
+	err     error
+	calls   atomic.Int64
+}
+
+var _ recommend.Decider = (*Consents)(nil)
+
+// ErrUnavailable is the error [Consents.Fail] makes Decide return by
+// default.
+var ErrUnavailable = errors.New("recommendtest: consent store unavailable")
+
+// NewConsents returns an empty Consents.
+func NewConsents() *Consents { return &Consents{} }
+
+// Allow grants purposes to subject and lifts refusals of exactly those
+// purposes.
+func (c *Consents) Allow(subject string, purposes ...consent.Purpose) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.grants == nil {
+		c.grants = make(map[string][]consent.Purpose)
+	}
+	c.grants[subject] = append(c.grants[subject], purposes...)
+	for _, p := range purposes {
+		delete(c.refusal[subject], p)
+	}
+}
+
+// Refuse records that subject refused purpose for reason (such as
+// [consent.ReasonWithdrawn] or [consent.ReasonDenied]).
+func (c *Consents) Refuse(subject string, purpose consent.Purpose, reason consent.Reason) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.refusal == nil {
+		c.refusal = make(map[string]map[consent.Purpose]consent.Reason)
+	}
+	if c.refusal[subject] == nil {
+		c.refusal[subject] = make(map[consent.Purpose]consent.Reason)
+	}
+	c.refusal[subject][purpose] = reason
+}
+
+// Withdraw is Refuse with [consent.ReasonWithdrawn].
+func (c *Consents) Withdraw(subject string, purpose consent.Purpose) {
+	c.Refuse(subject, purpose, consent.ReasonWithdrawn)
+}
+
+// Fail makes every later Decide return err ([ErrUnavailable] when nil)
+// until [Consents.Recover].
+func (c *Consents) Fail(err error) {
+	if err == nil {
+		err = ErrUnavailable
+	}
+	c.mu.Lock()
+	c.err = err
+	c.mu.Unlock()
+}
+
+// Recover undoes [Consents.Fail].
+func (c *Consents) Recover() {
+	c.mu.Lock()
+	c.err = nil
+	c.mu.Unlock()
+}
+
+// Calls returns how many times Decide was called.
+func (c *Consents) Calls() int { return int(c.calls.Load()) }
+
+// Decide implements [recommend.Decider].
+func (c *Consents) Decide(_ context.Context, subject string, purpose consent.Purpose, at time.Time, _ consent.Signals) (consent.Decision, error) {
+	c.calls.Add(1)
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.err != nil {
+		return consent.Decision{}, c.err
+	}
+	d := consent.Decision{Subject: subject, Purpose: purpose, At: at, Basis: consent.BasisConsent, Reason: consent.ReasonNoConsent}
+	for p := purpose; p != ""; p = p.Parent() {
+		if why, ok := c.refusal[subject][p]; ok {
+			d.Reason = why
+			return d, nil
+		}
+	}
+	for _, p := range c.grants[subject] {
+		if p.Covers(purpose) {
+			d.Allowed, d.Reason = true, consent.ReasonGranted
+			return d, nil
+		}
+	}
+	return d, nil
+}

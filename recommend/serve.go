@@ -1,0 +1,899 @@
+package recommend
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tact-go/tact/consent"
+)
+
+// Internal source slots, in the order sources are read.
+const (
+	srcContext = iota
+	srcDeclared
+	srcFeedback
+	srcHistory
+	srcPopularity
+	nSrc
+)
+
+var sourceOfSlot = [nSrc]Source{SourceContext, SourceDeclared, SourceFeedback, SourceHistory, SourcePopularity}
+
+// Context sub-signals recorded in cand.from[srcContext] (>= 0: the item in view).
+const (
+	fromCategory = -2
+	fromQuery    = -3
+)
+
+// Why an item was blocked before scoring.
+const (
+	blockInView uint8 = iota + 1
+	blockBought
+	blockNotInterested
+	blockCap
+)
+
+// Data categories as bits, for the response's Used set.
+const (
+	useSession = 1 << iota
+	useSearch
+	useDeclared
+	useFeedback
+	usePurchase
+	useBrowsing
+	numUse = iota
+)
+
+var useCategory = [numUse]consent.Category{
+	consent.CategoryBehaviorSession,
+	consent.CategoryBehaviorSearch,
+	consent.CategoryPreferenceDeclared,
+	consent.CategoryPreferenceFeedback,
+	consent.CategoryBehaviorPurchaseHistory,
+	consent.CategoryBehaviorBrowsingHistory,
+}
+
+// Candidate limits per signal, to bound the work of one request.
+const (
+	maxPostings  = 200 // items per tag, token or category considered
+	maxInterests = 32
+	maxQueryToks = 8
+	viewWeight   = 0.5 // a view counts half a purchase
+	// Neighbour visits per request across all seeds, and the least any
+	// seed gets: a 50-item history uses each item's 10 nearest neighbours.
+	maxNeighbourVisits = 512
+	minPerSeed         = 5
+)
+
+type cand struct {
+	item    int32
+	blocked uint8  // blocked after it became a candidate: why
+	q       uint16 // matches of the current query or interest
+	qgen    uint16
+	x       [nSrc]float32 // per-source score, in [0, 1] once finished
+	best    [nSrc]float32 // strongest single contribution, for the reason
+	from    [nSrc]int32   // what led here, for the reason
+}
+
+type seed struct {
+	item int32
+	w    float32
+	kind EventKind
+}
+
+// slot is the per-catalog-item state of one request, generation-stamped
+// so that it never needs clearing, and 8 bytes so that the random accesses
+// of a request stay in cache. pos >= 0 is the item's candidate index;
+// pos < 0 marks an item blocked before it became a candidate, -why.
+type slot struct {
+	stamp uint32
+	pos   int32
+}
+
+type scratch struct {
+	gen    uint32
+	slots  []slot
+	cands  []cand
+	sink   cand // stands in for blocked items, which are never candidates
+	seeds  []seed
+	tmp    []int32
+	top    []int32
+	scores []float64
+	// blockedSeen counts blocked items that sources proposed, per reason.
+	blockedSeen [blockCap + 1]int
+}
+
+func (r *Recommender) scratch(n int) *scratch {
+	s, _ := r.pool.Get().(*scratch)
+	if s == nil || len(s.slots) < n {
+		s = &scratch{slots: make([]slot, n)}
+	}
+	s.gen++
+	if s.gen == 0 { // wrapped: forget every stamp
+		clear(s.slots)
+		s.gen = 1
+	}
+	s.cands, s.seeds, s.tmp, s.top, s.scores = s.cands[:0], s.seeds[:0], s.tmp[:0], s.top[:0], s.scores[:0]
+	s.blockedSeen = [blockCap + 1]int{}
+	return s
+}
+
+// touch returns the candidate for item i, creating it; for a blocked item
+// it returns a scratch value that is discarded.
+func (s *scratch) touch(i int32) *cand {
+	sl := &s.slots[i]
+	if sl.stamp == s.gen {
+		if sl.pos >= 0 {
+			return &s.cands[sl.pos]
+		}
+		if sl.pos > -16 { // first proposal of a blocked item: count it once
+			s.blockedSeen[-sl.pos]++
+			sl.pos -= 16
+		}
+		s.sink = cand{}
+		return &s.sink
+	}
+	sl.stamp = s.gen
+	sl.pos = int32(len(s.cands))
+	s.cands = append(s.cands, cand{item: i, from: [nSrc]int32{-1, -1, -1, -1, -1}})
+	return &s.cands[len(s.cands)-1]
+}
+
+func (s *scratch) cand(i int32) *cand { return &s.cands[s.slots[i].pos] }
+
+func (s *scratch) block(i int32, why uint8) {
+	sl := &s.slots[i]
+	switch {
+	case sl.stamp != s.gen:
+		sl.stamp, sl.pos = s.gen, -int32(why)
+	case sl.pos >= 0:
+		if c := &s.cands[sl.pos]; c.blocked == 0 {
+			c.blocked = why
+		}
+	}
+}
+
+func (s *scratch) blocked(i int32) bool {
+	sl := &s.slots[i]
+	return sl.stamp == s.gen && (sl.pos < 0 || s.cands[sl.pos].blocked != 0)
+}
+
+type decision struct {
+	p   consent.Purpose
+	d   consent.Decision
+	err error
+}
+
+// request is the state of one Recommend call.
+type request struct {
+	r      *Recommender
+	ctx    context.Context
+	req    *Request
+	m      *Model
+	s      *scratch
+	memo   [6]decision
+	nmemo  int
+	extra  []decision
+	resp   *Response
+	used   uint32
+	purp   [nSrc]bool
+	active [nSrc]bool
+	prefs  Preferences
+	liked  []seed
+	cats   []string // categories the person is not interested in
+	popl   *popList
+	seg    string
+}
+
+func (q *request) decide(p consent.Purpose) (consent.Decision, error) {
+	for i := 0; i < q.nmemo; i++ {
+		if q.memo[i].p == p {
+			return q.memo[i].d, q.memo[i].err
+		}
+	}
+	for _, x := range q.extra {
+		if x.p == p {
+			return x.d, x.err
+		}
+	}
+	d, err := q.r.decider.Decide(q.ctx, q.req.Subject, p, q.req.At, q.req.Signals)
+	x := decision{p, d, err}
+	if q.nmemo < len(q.memo) {
+		q.memo[q.nmemo] = x
+		q.nmemo++
+	} else {
+		q.extra = append(q.extra, x)
+	}
+	return d, err
+}
+
+func (q *request) allowed(p consent.Purpose) bool {
+	if q.req.Subject == "" {
+		return false
+	}
+	d, err := q.decide(p)
+	return err == nil && d.Allowed
+}
+
+func (q *request) withhold(s Source, why WithheldReason, d consent.Decision, err error, text string) {
+	q.resp.Withheld = append(q.resp.Withheld, Withheld{
+		Source: s, Purpose: s.Purpose(), Reason: why, Decision: d, Err: err,
+		Text: s.noun() + " not used: " + text,
+	})
+}
+
+// gate reports whether source s may be read, recording why not. Consent
+// is asked first (once per purpose per request, memoized), so that a source
+// withheld for several reasons is explained by the most fundamental one.
+func (q *request) gate(s Source, tierOK, warm bool) bool {
+	if q.req.Subject == "" {
+		q.withhold(s, WithheldNoSubject, consent.Decision{}, nil, "no person or session to ask consent for")
+		return false
+	}
+	d, err := q.decide(s.Purpose())
+	switch {
+	case err != nil:
+		q.withhold(s, WithheldUnavailable, d, err, "consent could not be checked")
+		return false
+	case !d.Allowed:
+		q.withhold(s, WithheldConsent, d, nil, d.Explain())
+		return false
+	case !tierOK:
+		text := "used only once you're a recognized customer"
+		if s == SourceHistory {
+			text = "used only once you're an established customer"
+		}
+		q.withhold(s, WithheldTier, consent.Decision{}, nil, text)
+		return false
+	case warm:
+		q.withhold(s, WithheldWarmUp, consent.Decision{}, nil, "warm-up: first "+minutes(q.r.warmUp)+" of your visit")
+		return false
+	case s != SourceContext && q.r.profiles == nil:
+		q.withhold(s, WithheldUnavailable, d, ErrNoProfiles, "not available")
+		return false
+	}
+	return true
+}
+
+func minutes(d time.Duration) string {
+	if d%time.Minute == 0 {
+		n := int(d / time.Minute)
+		if n == 1 {
+			return "minute"
+		}
+		return strconv.Itoa(n) + " minutes"
+	}
+	return d.String()
+}
+
+// Recommend returns up to req.K recommendations for req, with reasons, the
+// data categories used and the sources withheld. A request without At or
+// with K outside [1, MaxK] is a [*FieldError] wrapping [ErrInvalidRequest].
+// Unknown item ids in the request or the profile are ignored. A failing
+// consent check or profile store does not fail the request: the source is
+// withheld with the error in [Withheld].Err, so the person gets less
+// personal results rather than none.
+func (r *Recommender) Recommend(ctx context.Context, req Request) (Response, error) {
+	var resp Response
+	switch {
+	case req.At.IsZero():
+		return resp, requestError("At", "required")
+	case req.K < 1 || req.K > MaxK:
+		return resp, requestError("K", "must be in [1, "+strconv.Itoa(MaxK)+"]")
+	}
+	m := r.model.Load()
+	s := r.scratch(m.cat.Len())
+	defer r.pool.Put(s)
+	q := &request{r: r, ctx: ctx, req: &req, m: m, s: s, resp: &resp}
+
+	tier := Anonymous
+	if req.Subject != "" {
+		tier = r.trust.Tier(req.Relationship, req.At, q.allowed)
+		if tier >= numTiers {
+			tier = Anonymous
+		}
+	}
+	resp.Tier = tier
+	warm := r.warmUp > 0 && (req.VisitStart.IsZero() || req.At.Sub(req.VisitStart) < r.warmUp)
+	resp.WarmUp = warm
+
+	if q.gate(SourceContext, true, false) {
+		q.readContext()
+	}
+	declared := q.gate(SourceDeclared, tier.Allows(SourceDeclared), warm)
+	if q.gate(SourceFeedback, true, false) {
+		q.readFeedback(tier.Allows(SourceFeedback) && !warm)
+	}
+	if declared {
+		q.readDeclared()
+	}
+	if q.gate(SourceHistory, tier.Allows(SourceHistory), warm) {
+		q.readHistory()
+	}
+	q.seedNeighbours(srcFeedback, q.liked)
+	q.readPopularity()
+	q.finish(tier, warm)
+	return resp, nil
+}
+
+func (q *request) use(bits uint32, slot int) {
+	q.used |= bits
+	q.purp[slot] = true
+}
+
+func (q *request) readContext() {
+	m, s, c := q.m, q.s, q.req.Context
+	if c.Segment != "" && m.pop != nil {
+		if l, ok := m.pop.segments[c.Segment]; ok {
+			q.popl, q.seg = l, c.Segment
+			q.use(useSession, srcContext)
+		}
+	}
+	if i, ok := m.cat.lookup(c.Item); ok {
+		s.block(i, blockInView)
+		if m.meta[i].flags&flagSensitive == 0 {
+			q.use(useSession, srcContext)
+			if m.ii != nil {
+				for k := m.ii.start[i]; k < m.ii.start[i+1]; k++ {
+					cd := s.touch(m.ii.nbr[k])
+					cd.x[srcContext] = float32(m.ii.conf(float64(m.ii.sim[k])))
+					cd.best[srcContext] = cd.x[srcContext]
+					cd.from[srcContext] = i
+					q.active[srcContext] = true
+				}
+			}
+		}
+	}
+	if l := m.byCategory[c.Category]; c.Category != "" && len(l) > 0 {
+		q.use(useSession, srcContext)
+		for _, i := range l[:min(len(l), maxPostings)] {
+			v := float32(0.5 + 0.5*m.pop01(i))
+			if cd := s.touch(i); v > cd.x[srcContext] {
+				cd.x[srcContext], cd.best[srcContext], cd.from[srcContext] = v, v, fromCategory
+			}
+			q.active[srcContext] = true
+		}
+	}
+	if c.Query != "" {
+		toks := appendTokens(make([]string, 0, maxQueryToks), c.Query)
+		slices.Sort(toks)
+		toks = slices.Compact(toks)
+		toks = toks[:min(len(toks), maxQueryToks)]
+		if len(toks) > 0 {
+			q.use(useSearch, srcContext)
+		}
+		s.tmp = s.tmp[:0]
+		for _, t := range toks {
+			l := m.byToken[t]
+			for _, i := range l[:min(len(l), maxPostings)] {
+				cd := s.touch(i)
+				if cd == &s.sink {
+					continue
+				}
+				if cd.qgen != 1 {
+					cd.qgen, cd.q = 1, 0
+					s.tmp = append(s.tmp, i)
+				}
+				cd.q++
+			}
+		}
+		for _, i := range s.tmp {
+			cd := s.cand(i)
+			v := float32(float64(cd.q) / float64(len(toks)) * (0.5 + 0.5*m.pop01(i)))
+			if v > cd.x[srcContext] {
+				cd.x[srcContext], cd.best[srcContext], cd.from[srcContext] = v, v, fromQuery
+			}
+			cd.qgen = 0
+			q.active[srcContext] = true
+		}
+	}
+}
+
+func (q *request) readFeedback(positives bool) {
+	fb, err := q.r.profiles.Feedback(q.ctx, q.req.Subject)
+	if err != nil {
+		q.withhold(SourceFeedback, WithheldUnavailable, consent.Decision{}, err, "could not be read")
+		return
+	}
+	m, s := q.m, q.s
+	for _, f := range fb {
+		i, ok := m.cat.lookup(f.Item)
+		if !ok {
+			continue
+		}
+		switch f.Kind {
+		case NotInterested:
+			q.use(useFeedback, srcFeedback)
+			s.block(i, blockNotInterested)
+			if c := m.cat.items[i].Category; q.r.suppress && c != "" && !slices.Contains(q.cats, c) {
+				q.cats = append(q.cats, c)
+			}
+		case Liked:
+			if positives && m.meta[i].flags&flagSensitive == 0 {
+				q.use(useFeedback, srcFeedback)
+				q.liked = append(q.liked, seed{item: i, w: 1})
+			}
+		}
+	}
+}
+
+func (q *request) readDeclared() {
+	p, err := q.r.profiles.Preferences(q.ctx, q.req.Subject)
+	if err != nil {
+		q.withhold(SourceDeclared, WithheldUnavailable, consent.Decision{}, err, "could not be read")
+		return
+	}
+	if p.empty() {
+		return
+	}
+	q.prefs = p
+	q.use(useDeclared, srcDeclared)
+	m, s := q.m, q.s
+	for k, in := range p.Interests[:min(len(p.Interests), maxInterests)] {
+		tags := in.Tags
+		if len(tags) == 0 {
+			continue
+		}
+		gen := uint16(k + 1)
+		s.tmp = s.tmp[:0]
+		for t, tag := range tags {
+			if slices.Contains(tags[:t], tag) {
+				continue
+			}
+			l := m.byTag[tag]
+			for _, i := range l[:min(len(l), maxPostings)] {
+				cd := s.touch(i)
+				if cd == &s.sink {
+					continue
+				}
+				if cd.qgen != gen {
+					cd.qgen, cd.q = gen, 0
+					s.tmp = append(s.tmp, i)
+				}
+				cd.q++
+			}
+		}
+		for _, i := range s.tmp {
+			cd := s.cand(i)
+			v := float32(float64(cd.q) / float64(len(tags)) * (0.6 + 0.4*m.pop01(i)))
+			if v > cd.x[srcDeclared] {
+				cd.x[srcDeclared], cd.best[srcDeclared], cd.from[srcDeclared] = v, v, int32(k)
+			}
+			q.active[srcDeclared] = true
+		}
+	}
+	for i := range s.cands {
+		s.cands[i].qgen = 0
+	}
+}
+
+func (q *request) readHistory() {
+	ev, err := q.r.profiles.History(q.ctx, q.req.Subject)
+	if err != nil {
+		q.withhold(SourceHistory, WithheldUnavailable, consent.Decision{}, err, "could not be read")
+		return
+	}
+	m, s := q.m, q.s
+	hl := float64(q.r.halfLife)
+	for _, e := range ev {
+		i, ok := m.cat.lookup(e.Item)
+		if !ok {
+			continue
+		}
+		fl := m.meta[i].flags
+		if e.Kind == Purchase {
+			q.use(usePurchase, srcHistory)
+			if fl&flagReplenishable == 0 {
+				s.block(i, blockBought)
+			}
+		} else {
+			q.use(useBrowsing, srcHistory)
+		}
+		if fl&flagSensitive != 0 { // never infer from a sensitive item
+			continue
+		}
+		w := 1.0
+		if e.Kind == View {
+			w = viewWeight
+		}
+		if hl > 0 {
+			if age := q.req.At.Sub(e.At); age > 0 {
+				w *= math.Exp2(-float64(age) / hl)
+			}
+		}
+		s.seeds = append(s.seeds, seed{item: i, w: float32(w), kind: e.Kind})
+	}
+	// One seed per item: the strongest event.
+	slices.SortFunc(s.seeds, func(a, b seed) int {
+		if a.item != b.item {
+			return int(a.item - b.item)
+		}
+		switch {
+		case a.w > b.w:
+			return -1
+		case a.w < b.w:
+			return 1
+		}
+		return 0
+	})
+	s.seeds = slices.CompactFunc(s.seeds, func(a, b seed) bool { return a.item == b.item })
+	q.seedNeighbours(srcHistory, s.seeds)
+}
+
+// seedNeighbours adds the item-item neighbours of seeds to slot.
+func (q *request) seedNeighbours(slot int, seeds []seed) {
+	ii := q.m.ii
+	if ii == nil || len(seeds) == 0 {
+		return
+	}
+	s := q.s
+	// Bound the work of long histories: each seed contributes its
+	// strongest neighbours, at most maxNeighbourVisits in all.
+	per := int32(max(minPerSeed, maxNeighbourVisits/len(seeds)))
+	for k, sd := range seeds {
+		lo, hi := ii.start[sd.item], ii.start[sd.item+1]
+		for j := lo; j < min(hi, lo+per); j++ {
+			cd := s.touch(ii.nbr[j])
+			v := sd.w * ii.sim[j]
+			cd.x[slot] += v
+			if v > cd.best[slot] {
+				cd.best[slot], cd.from[slot] = v, int32(k)
+			}
+			q.active[slot] = true
+		}
+	}
+	for i := range s.cands {
+		cd := &s.cands[i]
+		if cd.x[slot] > 0 {
+			cd.x[slot] = float32(ii.conf(float64(cd.x[slot])))
+		}
+	}
+}
+
+// conf maps a summed similarity to a confidence in [0, 1): one half at
+// the model's typical nearest-neighbour similarity, approaching 1 as
+// evidence accumulates.
+func (m *ItemItem) conf(sum float64) float64 { return sum / (sum + m.scale) }
+
+func (q *request) readPopularity() {
+	m, s := q.m, q.s
+	if m.pop == nil {
+		return
+	}
+	if q.popl == nil {
+		q.popl = &m.pop.global
+	}
+	l := q.popl
+	if l.max <= 0 {
+		q.popl, q.seg = nil, ""
+		return
+	}
+	want := 4*q.req.K + 40
+	for _, i := range l.order {
+		if s.blocked(i) {
+			continue
+		}
+		s.touch(i)
+		q.active[srcPopularity] = true
+		if want--; want == 0 {
+			break
+		}
+	}
+}
+
+// allowedByDeclared checks avoid tags, budget and sizes.
+func (q *request) allowedByDeclared(it *Item) bool {
+	p := &q.prefs
+	if p.MaxPrice > 0 && it.Price > p.MaxPrice {
+		return false
+	}
+	for _, t := range it.Tags {
+		if slices.Contains(p.Avoid, t) {
+			return false
+		}
+	}
+	if len(p.Sizes) == 0 || len(it.Sizes) == 0 {
+		return true
+	}
+	for _, sz := range it.Sizes {
+		dim := sizeDim(sz)
+		declaredDim, match := false, false
+		for _, d := range p.Sizes {
+			if sizeDim(d) == dim {
+				declaredDim = true
+				if slices.Contains(it.Sizes, d) {
+					match = true
+					break
+				}
+			}
+		}
+		if declaredDim && !match {
+			return false
+		}
+	}
+	return true
+}
+
+func sizeDim(s string) string {
+	if i := strings.IndexByte(s, ':'); i >= 0 {
+		return s[:i]
+	}
+	return ""
+}
+
+func (q *request) finish(tier Tier, warm bool) {
+	r, m, s, resp := q.r, q.m, q.s, q.resp
+	w := r.weights[tier]
+	var ws [nSrc]float64
+	var wsum float64
+	for slot := 0; slot < nSrc; slot++ {
+		if q.active[slot] && tier.Allows(sourceOfSlot[slot]) {
+			ws[slot] = w.of(slot)
+			wsum += ws[slot]
+		}
+	}
+	if wsum > 0 {
+		for slot := range ws {
+			ws[slot] /= wsum
+		}
+	}
+	f := &resp.Filtered
+	k := q.req.K
+	top := s.top[:0]
+	score := func(c int32) float64 {
+		cd := &s.cands[c]
+		var v float64
+		for slot := 0; slot < nSrc; slot++ {
+			v += ws[slot] * float64(cd.x[slot])
+		}
+		return v
+	}
+	// Frequency cap: block items shown too often.
+	if r.cap > 0 {
+		for id, n := range q.req.Shown {
+			if n >= r.cap {
+				if i, ok := m.cat.lookup(id); ok {
+					s.block(i, blockCap)
+				}
+			}
+		}
+	}
+	scores := s.scores[:0]
+	f.AlreadyBought += s.blockedSeen[blockBought]
+	f.NotInterested += s.blockedSeen[blockNotInterested]
+	declaredConstraints := q.purp[srcDeclared] && (q.prefs.MaxPrice > 0 || len(q.prefs.Avoid) > 0 || len(q.prefs.Sizes) > 0)
+	for c := range s.cands {
+		cd := &s.cands[c]
+		mt := m.meta[cd.item]
+		fl := mt.flags
+		// Popularity scores every candidate (it breaks ties between
+		// personal signals); the segment's counts when one is in use.
+		if q.popl != nil {
+			if q.seg == "" {
+				cd.x[srcPopularity] = mt.pop
+			} else {
+				cd.x[srcPopularity] = float32(float64(q.popl.count[cd.item]) / q.popl.max)
+			}
+		}
+		switch cd.blocked {
+		case 0:
+		case blockBought:
+			f.AlreadyBought++
+			continue
+		case blockNotInterested:
+			f.NotInterested++
+			continue
+		case blockCap:
+			f.FrequencyCap++
+			continue
+		default: // in view
+			continue
+		}
+		if fl&flagSensitive != 0 {
+			if cd.x[srcDeclared] == 0 || ws[srcDeclared] == 0 {
+				f.Sensitive++
+				continue
+			}
+			// Only what the person declared may lead to a sensitive item.
+			cd.x = [nSrc]float32{srcDeclared: cd.x[srcDeclared]}
+		}
+		if warm && fl&flagPromotional != 0 {
+			f.WarmUp++
+			continue
+		}
+		if len(q.cats) > 0 && slices.Contains(q.cats, m.cat.items[cd.item].Category) {
+			f.NotInterested++
+			continue
+		}
+		if declaredConstraints && !q.allowedByDeclared(&m.cat.items[cd.item]) {
+			f.Declared++
+			continue
+		}
+		v := score(int32(c))
+		if !(v > 0) || (r.floor > 0 && v < r.floor) {
+			if v > 0 {
+				f.ConfidenceFloor++
+			}
+			continue
+		}
+		// Insert into the top k (score desc, catalog order on ties).
+		n := len(top)
+		if n == k && !better(v, cd.item, scores[n-1], s.cands[top[n-1]].item) {
+			continue
+		}
+		if n < k {
+			top = append(top, 0)
+			scores = append(scores, 0)
+		} else {
+			n--
+		}
+		for n > 0 && better(v, cd.item, scores[n-1], s.cands[top[n-1]].item) {
+			top[n], scores[n] = top[n-1], scores[n-1]
+			n--
+		}
+		top[n], scores[n] = int32(c), v
+	}
+	s.top, s.scores = top, scores
+	if len(top) > 0 {
+		resp.Items = make([]Recommendation, len(top))
+		for n, c := range top {
+			resp.Items[n] = q.explain(&s.cands[c], scores[n], ws)
+		}
+	}
+	for b := 0; b < numUse; b++ {
+		if q.used&(1<<b) != 0 {
+			resp.Used = append(resp.Used, useCategory[b])
+		}
+	}
+	slices.Sort(resp.Used)
+	for slot := 0; slot < nSrc; slot++ {
+		if q.purp[slot] {
+			resp.Purposes = append(resp.Purposes, sourceOfSlot[slot].Purpose())
+		}
+	}
+	slices.Sort(resp.Purposes)
+	if r.log != nil {
+		q.audit()
+	}
+}
+
+func better(v float64, i int32, w float64, j int32) bool {
+	return v > w || (v == w && i < j)
+}
+
+// explain builds the recommendation and its reasons.
+func (q *request) explain(cd *cand, score float64, ws [nSrc]float64) Recommendation {
+	m := q.m
+	rec := Recommendation{Item: m.cat.items[cd.item], Score: score}
+	var order [nSrc]int
+	n := 0
+	for slot := 0; slot < nSrc; slot++ {
+		if c := ws[slot] * float64(cd.x[slot]); c > 0 {
+			order[n] = slot
+			n++
+		}
+	}
+	contrib := func(slot int) float64 { return ws[slot] * float64(cd.x[slot]) }
+	slices.SortStableFunc(order[:n], func(a, b int) int {
+		ca, cb := contrib(a), contrib(b)
+		switch {
+		case ca > cb:
+			return -1
+		case ca < cb:
+			return 1
+		}
+		return 0
+	})
+	rec.Reasons = make([]Reason, 0, n)
+	for k, slot := range order[:n] {
+		c := contrib(slot)
+		if k > 0 && c < 0.2*score {
+			break
+		}
+		rec.Reasons = append(rec.Reasons, q.reason(cd, slot, c/score))
+	}
+	return rec
+}
+
+func (q *request) reason(cd *cand, slot int, share float64) Reason {
+	m := q.m
+	src := sourceOfSlot[slot]
+	rs := Reason{Source: src, Purpose: src.Purpose(), Weight: share}
+	from := cd.from[slot]
+	switch slot {
+	case srcContext:
+		switch {
+		case from >= 0:
+			rs.Text = "Because you're looking at " + m.cat.items[from].Title
+			rs.Related = m.cat.items[from].ID
+			rs.Data = []consent.Category{consent.CategoryBehaviorSession}
+		case from == fromCategory:
+			rs.Text = "From " + q.req.Context.Category + ", which you're browsing"
+			rs.Data = []consent.Category{consent.CategoryBehaviorSession}
+		default:
+			rs.Text = "Matches your search for " + strconv.Quote(q.req.Context.Query)
+			rs.Data = []consent.Category{consent.CategoryBehaviorSearch}
+		}
+	case srcDeclared:
+		in := q.prefs.Interests[from]
+		text := in.Text
+		if text == "" {
+			text = "you're interested in " + strings.Join(in.Tags, ", ")
+		}
+		rs.Text = "Because you told us " + text
+		rs.Data = []consent.Category{consent.CategoryPreferenceDeclared}
+	case srcFeedback:
+		it := m.cat.items[q.liked[from].item]
+		rs.Text, rs.Related = "Because you liked "+it.Title, it.ID
+		rs.Data = []consent.Category{consent.CategoryPreferenceFeedback}
+	case srcHistory:
+		sd := q.s.seeds[from]
+		it := m.cat.items[sd.item]
+		rs.Related = it.ID
+		if sd.kind == View {
+			rs.Text = "Because you viewed " + it.Title
+			rs.Data = []consent.Category{consent.CategoryBehaviorBrowsingHistory}
+		} else {
+			rs.Text = "Because you bought " + it.Title
+			rs.Data = []consent.Category{consent.CategoryBehaviorPurchaseHistory}
+		}
+	case srcPopularity:
+		rs.Text = "Popular with shoppers"
+		if q.seg != "" {
+			rs.Text = "Popular in " + q.seg
+			rs.Purpose = consent.PurposePersonalizeContext
+			rs.Data = []consent.Category{consent.CategoryBehaviorSession}
+		}
+	}
+	return rs
+}
+
+// Audit attribute keys of the "recommend.serve" event.
+const (
+	AuditTier       = "tier"
+	AuditItems      = "items"
+	AuditCategories = "categories"
+	AuditPurposes   = "purposes"
+	AuditWithheld   = "withheld"
+	AuditWarmUp     = "warm_up"
+	AuditFiltered   = "filtered"
+)
+
+func (q *request) audit() {
+	if !q.r.log.Enabled(q.ctx, slog.LevelInfo) {
+		return
+	}
+	resp := q.resp
+	cats := make([]string, len(resp.Used))
+	for i, c := range resp.Used {
+		cats[i] = string(c)
+	}
+	purps := make([]string, len(resp.Purposes))
+	for i, p := range resp.Purposes {
+		purps[i] = string(p)
+	}
+	wh := make([]string, len(resp.Withheld))
+	for i, w := range resp.Withheld {
+		wh[i] = string(w.Purpose) + ":" + w.Reason.String()
+	}
+	f := resp.Filtered
+	q.r.log.LogAttrs(q.ctx, slog.LevelInfo, "recommend.serve",
+		slog.String("event", "recommend.serve"),
+		slog.String(AuditTier, resp.Tier.String()),
+		slog.Int(AuditItems, len(resp.Items)),
+		slog.String(AuditCategories, strings.Join(cats, ",")),
+		slog.String(AuditPurposes, strings.Join(purps, ",")),
+		slog.String(AuditWithheld, strings.Join(wh, ",")),
+		slog.Bool(AuditWarmUp, resp.WarmUp),
+		slog.Group(AuditFiltered,
+			slog.Int("warm_up", f.WarmUp), slog.Int("sensitive", f.Sensitive),
+			slog.Int("frequency_cap", f.FrequencyCap), slog.Int("not_interested", f.NotInterested),
+			slog.Int("already_bought", f.AlreadyBought), slog.Int("declared", f.Declared),
+			slog.Int("confidence_floor", f.ConfidenceFloor)),
+	)
+}
