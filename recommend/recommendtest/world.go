@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/tact-go/tact/recommend"
@@ -42,7 +43,51 @@ var Departments = []Department{
 	{Name: "baby", Categories: []string{"nursery", "baby-care"}, Tags: []string{"baby", "children", "nursery"}, Sensitive: true},
 }
 
-var adjectives = []string{"Classic", "Light", "Pro", "Everyday", "Trail", "Urban", "Eco", "Premium", "Compact", "Essential", "Bold", "Swift"}
+// brands of the synthetic store (fictional), one drawn per item.
+var brands = []string{"Stride", "Summit", "Aero", "Kinetic", "Nordic", "Terra", "Pulse", "Harbor", "Ember", "Willow", "Cobalt", "Juniper"}
+
+// products names what the items of each catalog category are.
+var products = map[string][]string{
+	"running-shoes":   {"road running shoes", "trail running shoes", "racing flats", "cushioned trainers"},
+	"running-apparel": {"running tee", "running tights", "running jacket", "running socks"},
+	"hiking-boots":    {"hiking boots", "approach shoes", "trekking sandals"},
+	"backpacks":       {"daypack", "trekking pack", "hydration pack"},
+	"yoga-mats":       {"yoga mat", "travel yoga mat", "yoga block"},
+	"yoga-apparel":    {"yoga leggings", "yoga top", "yoga hoodie"},
+	"bikes":           {"road bike", "gravel bike", "city bike"},
+	"cycling-gear":    {"bike helmet", "bike lights", "cycling gloves"},
+	"swimwear":        {"swimsuit", "swim shorts", "rash guard"},
+	"swim-gear":       {"swim goggles", "swim cap", "kickboard"},
+	"cookware":        {"frying pan", "stock pot", "dutch oven"},
+	"utensils":        {"chef's knife", "whisk", "spatula set"},
+	"coffee-beans":    {"espresso beans", "filter roast", "decaf beans"},
+	"brewing":         {"pour-over kettle", "french press", "coffee grinder"},
+	"fiction":         {"novel", "thriller", "short stories"},
+	"non-fiction":     {"marathon training plan", "trail guide", "cookbook"},
+	"plants":          {"herb kit", "tomato seedlings", "olive tree"},
+	"tools":           {"pruning shears", "garden trowel", "watering can"},
+	"energy-gels":     {"energy gels", "electrolyte tabs", "energy bars"},
+	"protein":         {"whey protein", "recovery shake", "protein bars"},
+	"supplements":     {"multivitamins", "prenatal vitamins", "iron supplement"},
+	"first-aid":       {"blister plasters", "knee support", "first-aid kit"},
+	"nursery":         {"baby monitor", "cot mobile", "changing mat"},
+	"baby-care":       {"baby lotion", "nappies", "baby carrier"},
+}
+
+// title names item i of category cat: a brand and a product, with a model
+// number when the pair was already taken.
+func title(brand, cat string, i int, taken map[string]int) string {
+	names := products[cat]
+	t := brand + " " + cat
+	if len(names) > 0 {
+		t = brand + " " + names[(i/len(Departments))%len(names)]
+	}
+	taken[t]++
+	if n := taken[t]; n > 1 {
+		t += " " + strconv.Itoa(n)
+	}
+	return t
+}
 
 // Options configure [Generate]. Zero fields take the documented defaults.
 type Options struct {
@@ -97,6 +142,7 @@ func Generate(o Options) *World {
 	w := &World{ByDepartment: make(map[string][]string)}
 	w.Items = make([]recommend.Item, o.Items)
 	deptItems := make([][]int, len(Departments))
+	taken := make(map[string]int)
 	for i := range w.Items {
 		di := i % len(Departments)
 		d := Departments[di]
@@ -107,7 +153,7 @@ func Generate(o Options) *World {
 		}
 		it := recommend.Item{
 			ID:            fmt.Sprintf("item-%06d", i),
-			Title:         adjectives[r.IntN(len(adjectives))] + " " + d.Name + " " + cat + " " + fmt.Sprint(i),
+			Title:         title(brands[r.IntN(len(brands))], cat, i, taken),
 			Category:      cat,
 			Tags:          tags,
 			Price:         float64(5 + r.IntN(200)),

@@ -1,0 +1,423 @@
+// Package demo builds the synthetic shop the example programs run on: a
+// catalog with a few sensitive and promotional items, shoppers with consent
+// states, declared preferences and purchase histories, and the whole tact
+// pipeline wired over them — a consent Gate, an order log minimized for
+// analytics, differentially private trending lists and item-item statistics,
+// and a Recommender that reads only what consent and trust allow.
+//
+// Everything is deterministic for a seed except the DP noise, which comes
+// from a secure source on purpose.
+package demo
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/tact-go/tact/consent"
+	"github.com/tact-go/tact/dp"
+	"github.com/tact-go/tact/minimize"
+	"github.com/tact-go/tact/recommend"
+	"github.com/tact-go/tact/recommend/recommendtest"
+)
+
+// Options size the shop. Zero fields take the defaults in their docs.
+type Options struct {
+	Seed     uint64 // default 1
+	Items    int    // catalog size, default 300
+	Shoppers int    // default 3000
+	// Logger receives the audit events of every package; nil logs nothing.
+	Logger *slog.Logger
+}
+
+// Shop is the wired pipeline over the synthetic data. Its fields are the
+// pieces a host service would hold.
+type Shop struct {
+	Now    time.Time
+	Policy *consent.Policy
+	Gate   *consent.Gate
+	// Consents is the consent store behind Gate.
+	Consents *consent.MemoryStore
+	// Profiles hold declared preferences, feedback and history.
+	Profiles *recommend.MemoryStore
+	World    *recommendtest.World
+	// Country is each shopper's coarse location, the DP segment.
+	Country map[string]string
+	// Analytics minimizes order events for analytics.aggregate.
+	Analytics *minimize.Minimizer
+	// Minimized is the tally of minimizing the whole order log.
+	Minimized *minimize.Tally
+	// Orders and Kept count the order log before and after dropping the
+	// shoppers who objected to analytics.
+	Orders, Kept int
+	minimized    []Order
+
+	Budget      *dp.Budget
+	Trending    *dp.Trending
+	Cooc        *dp.Cooccurrences
+	Model       *recommend.Model
+	Recommender *recommend.Recommender
+}
+
+// Countries are the DP segments of the shop.
+var Countries = []string{"GB", "DE", "FR"}
+
+// countryShare is the share of shoppers per country, cumulative.
+var countryShare = []float64{0.40, 0.75, 1}
+
+// Privacy parameters of the shop's cross-shopper statistics.
+const (
+	TrendingEpsilon = 1.0
+	CoocEpsilon     = 1.0
+	Delta           = 1e-5
+	TrendingK       = 10
+)
+
+// New builds the shop.
+func New(ctx context.Context, o Options) (*Shop, error) {
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	if o.Items <= 0 {
+		o.Items = 300
+	}
+	if o.Shoppers <= 0 {
+		o.Shoppers = 3000
+	}
+	s := &Shop{
+		Now:     recommendtest.Epoch.AddDate(1, 0, 14).Add(10 * time.Hour), // 2026-01-15 10:00 UTC
+		Policy:  Policy(),
+		World:   recommendtest.Generate(recommendtest.Options{Seed: o.Seed, Items: o.Items, Shoppers: o.Shoppers}),
+		Country: make(map[string]string, o.Shoppers),
+	}
+	s.Consents = consent.NewMemoryStore()
+	var err error
+	s.Gate, err = consent.NewGate(s.Policy, s.Consents, consent.GateConfig{Regime: consent.GDPR, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	s.Profiles = s.World.Store()
+	r := rand.New(rand.NewPCG(o.Seed, 0x7ac7))
+	for _, sh := range s.World.Shoppers {
+		x := r.Float64()
+		s.Country[sh.ID] = Countries[slices.IndexFunc(countryShare, func(c float64) bool { return x < c })]
+		if err := s.seedConsent(ctx, r, sh); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.minimizeOrders(ctx, o); err != nil {
+		return nil, err
+	}
+	if s.Budget, err = dp.NewBudget(TrendingEpsilon+CoocEpsilon, 2*Delta, &dp.BudgetOptions{
+		Now: func() time.Time { return s.Now }, Logger: o.Logger,
+	}); err != nil {
+		return nil, err
+	}
+	if err := s.trending(ctx, o); err != nil {
+		return nil, err
+	}
+	if err := s.train(ctx, o); err != nil {
+		return nil, err
+	}
+	s.Recommender, err = recommend.New(s.Model, s.Gate, s.Profiles, recommend.Config{Logger: o.Logger})
+	return s, err
+}
+
+// Policy is the shop's consent policy, over the default taxonomy.
+func Policy() *consent.Policy {
+	const year = 365 * 24 * time.Hour
+	return &consent.Policy{
+		Version:    1,
+		Controller: "Acme Outfitters",
+		Contact:    "privacy@acme.example",
+		Withdraw:   "Your data > Preferences on acme.example, or reply STOP to any email",
+		NoticeURL:  "https://acme.example/privacy",
+		Purposes: []consent.PurposeSpec{
+			{Purpose: consent.PurposeService, Version: 1, Basis: consent.BasisContract,
+				Description: "Running your account and your orders"},
+			{Purpose: consent.PurposeServiceCheckout, Version: 1, Basis: consent.BasisContract,
+				Description: "Taking payment and delivering your order",
+				Benefit:     "faster checkout",
+				Categories:  []consent.Category{consent.CategoryContactEmail, consent.CategoryContactAddress, consent.CategoryPayment},
+				Retention:   2 * year},
+			{Purpose: consent.PurposePersonalize, Version: 1, Basis: consent.BasisConsent,
+				Description: "Tailoring the shop to you",
+				Benefit:     "a shop that shows what fits you first", Lifetime: year},
+			{Purpose: consent.PurposePersonalizeContext, Version: 1, Basis: consent.BasisLegitimateInterest,
+				Description: "Suggestions from the page you are on, with no profile",
+				Benefit:     "related items while you browse",
+				Categories:  []consent.Category{consent.CategoryBehaviorSession}, Retention: 24 * time.Hour},
+			{Purpose: consent.PurposePersonalizeDeclared, Version: 1, Basis: consent.BasisConsent,
+				Description: "Recommendations from the goals and sizes you tell us",
+				Benefit:     "recommendations that fit your training",
+				Categories:  []consent.Category{consent.CategoryPreferenceDeclared}, Lifetime: year, Retention: 2 * year},
+			{Purpose: consent.PurposePersonalizeFeedback, Version: 1, Basis: consent.BasisConsent,
+				Description: "Learning from your likes and \"not interested\"",
+				Benefit:     "fewer suggestions you do not want",
+				Categories:  []consent.Category{consent.CategoryPreferenceFeedback}, Lifetime: year, Retention: year},
+			{Purpose: consent.PurposePersonalizeHistory, Version: 1, Basis: consent.BasisConsent,
+				Description: "Recommendations from what you bought",
+				Benefit:     "ideas that go with what you own, without repeats",
+				Categories:  []consent.Category{consent.CategoryBehaviorPurchaseHistory, consent.CategoryBehaviorBrowsingHistory},
+				Lifetime:    year, Retention: 2 * year},
+			{Purpose: consent.PurposeAnalytics, Version: 1, Basis: consent.BasisLegitimateInterest,
+				Description: "Understanding how the shop is used"},
+			{Purpose: consent.PurposeAnalyticsAggregate, Version: 1, Basis: consent.BasisLegitimateInterest,
+				Description: "Statistics across all shoppers, made differentially private",
+				Benefit:     "a better range and trending lists, without singling you out",
+				Categories: []consent.Category{consent.CategoryUniqueID, consent.CategoryLocationApp,
+					consent.CategoryDemographicBirthDate, consent.CategoryBehaviorPurchaseHistory, consent.CategoryPayment},
+				Retention: 400 * 24 * time.Hour},
+			{Purpose: consent.PurposeMarketing, Version: 1, Basis: consent.BasisConsent, DirectMarketing: true,
+				Description: "Offers and news we send you",
+				Benefit:     "early access to sales", Lifetime: 2 * year},
+			{Purpose: consent.PurposeMarketingEmail, Version: 1, Basis: consent.BasisConsent, DirectMarketing: true,
+				Description: "Offers by email",
+				Benefit:     "early access to sales, by email",
+				Categories:  []consent.Category{consent.CategoryContactEmail}, Lifetime: 2 * year, Retention: 2 * year},
+			{Purpose: consent.PurposeAdvertising, Version: 1, Basis: consent.BasisConsent, SaleOrShare: true,
+				Description: "Advertising on other sites and apps",
+				Benefit:     "ads for things you might like instead of random ones", Lifetime: year},
+			{Purpose: consent.PurposeAdvertisingTargeted, Version: 1, Basis: consent.BasisConsent, SaleOrShare: true,
+				Description: "Ads elsewhere based on what you did here",
+				Benefit:     "ads for things you might like instead of random ones",
+				Categories:  []consent.Category{consent.CategoryDeviceID, consent.CategoryBehaviorBrowsingHistory}, Lifetime: year, Retention: 90 * 24 * time.Hour},
+			{Purpose: consent.PurposeLegal, Version: 1, Basis: consent.BasisLegalObligation,
+				Description: "What the law makes us do"},
+			{Purpose: consent.PurposeLegalObligation, Version: 1, Basis: consent.BasisLegalObligation,
+				Description: "Keeping tax and accounting records",
+				Categories:  []consent.Category{consent.CategoryPayment, consent.CategoryContactAddress}, Retention: 10 * 365 * 24 * time.Hour},
+		},
+	}
+}
+
+// seedConsent gives a shopper a typical consent history: most known
+// shoppers let the shop personalize, some only from what they declare,
+// some withdrew history later, some said no; a few objected to analytics.
+func (s *Shop) seedConsent(ctx context.Context, r *rand.Rand, sh recommendtest.Shopper) error {
+	if !sh.Relationship.Known {
+		return nil
+	}
+	at := sh.Relationship.FirstSeen
+	ch := []consent.Channel{consent.ChannelWeb, consent.ChannelApp, consent.ChannelStore}[r.IntN(3)]
+	rec := func(a consent.Action, p consent.Purpose, at time.Time) error {
+		_, err := s.Gate.Record(ctx, consent.Event{Action: a, Subject: sh.ID, Purpose: p, At: at, Channel: ch,
+			Evidence: NoticeHash})
+		return err
+	}
+	var err error
+	switch x := r.IntN(100); {
+	case x < 55:
+		err = rec(consent.Grant, consent.PurposePersonalize, at)
+	case x < 70:
+		err = cmp.Or(rec(consent.Grant, consent.PurposePersonalizeDeclared, at),
+			rec(consent.Grant, consent.PurposePersonalizeFeedback, at))
+	case x < 80:
+		err = cmp.Or(rec(consent.Grant, consent.PurposePersonalize, at),
+			rec(consent.Withdraw, consent.PurposePersonalizeHistory, at.Add(60*24*time.Hour)))
+	case x < 90:
+		err = rec(consent.Deny, consent.PurposePersonalize, at)
+	}
+	if err == nil && r.IntN(10) < 3 {
+		err = rec(consent.Grant, consent.PurposeMarketingEmail, at)
+	}
+	if err == nil && r.IntN(20) == 0 {
+		err = rec(consent.Deny, consent.PurposeAnalyticsAggregate, at.Add(24*time.Hour))
+	}
+	return err
+}
+
+// NoticeHash is the evidence recorded with every consent event: the hash of
+// the privacy notice the shopper was shown.
+var NoticeHash = fmt.Sprintf("sha256:%x", sha256.Sum256([]byte("Acme Outfitters privacy notice, version 1")))
+
+// Order is an order line as the shop's checkout records it: more than
+// analytics needs.
+type Order struct {
+	Customer  string    `tact:"user.unique_id"`
+	Email     string    `tact:"user.contact.email"`
+	Country   string    `tact:"user.location.approximate"`
+	BirthDate time.Time `tact:"user.demographic.birth_date"`
+	Item      string    `tact:"user.behavior.purchase_history"`
+	Price     float64   `tact:"user.payment"`
+	PlacedAt  time.Time `tact:"user.behavior.purchase_history"`
+}
+
+// AnalyticsPolicy is what analytics.aggregate keeps of an Order: a keyed
+// pseudonym instead of the customer, the country, a ten-year age band, the
+// item, the price to the nearest 10 and the week; the e-mail is dropped.
+func AnalyticsPolicy() (*minimize.Policy, error) {
+	return minimize.NewPolicy(consent.PurposeAnalyticsAggregate,
+		minimize.ForCategory(consent.CategoryUniqueID, minimize.Pseudonymize()),
+		minimize.ForCategory(consent.CategoryLocationApp, minimize.Keep()),
+		minimize.ForCategory(consent.CategoryDemographicBirthDate, minimize.AgeBand(10)),
+		minimize.ForField("Item", minimize.Keep()),
+		minimize.ForField("PlacedAt", minimize.Truncate(minimize.Week)),
+		minimize.ForCategory(consent.CategoryPayment, minimize.Bucket(10)),
+	)
+}
+
+// DemoKey stands in for the pseudonym key a host loads from its secret
+// store; here it is derived from the seed so that runs are reproducible.
+func DemoKey(seed uint64) minimize.Key {
+	k := sha256.Sum256(fmt.Appendf(nil, "tact demo pseudonym key %d", seed))
+	return minimize.Key{ID: "demo-1", Secret: k[:]}
+}
+
+// OrderOf builds the raw order line of one interaction.
+func (s *Shop) OrderOf(x recommend.Interaction) Order {
+	it, _ := s.World.Catalog.Lookup(x.Item)
+	h := sha256.Sum256([]byte(x.Person))
+	born := time.Date(1950+int(h[0])%55, time.Month(1+int(h[1])%12), 1+int(h[2])%28, 0, 0, 0, 0, time.UTC)
+	return Order{Customer: x.Person, Email: x.Person + "@mail.example", Country: s.Country[x.Person],
+		BirthDate: born, Item: x.Item, Price: it.Price, PlacedAt: x.At}
+}
+
+// minimizeOrders minimizes the order log for analytics, leaving out the
+// orders of shoppers who objected, and narrowing each record to the
+// categories the policy told shoppers analytics uses.
+func (s *Shop) minimizeOrders(ctx context.Context, o Options) error {
+	pol, err := AnalyticsPolicy()
+	if err != nil {
+		return err
+	}
+	keys, err := minimize.NewKeyring(DemoKey(o.Seed))
+	if err != nil {
+		return err
+	}
+	m, err := minimize.New(pol, minimize.Config{Keyring: keys, Now: func() time.Time { return s.Now }, Logger: o.Logger})
+	if err != nil {
+		return err
+	}
+	spec, _ := s.Policy.Spec(consent.PurposeAnalyticsAggregate)
+	s.Analytics = m.Narrow(minimize.AllowFunc(func(c consent.Category) bool {
+		return slices.ContainsFunc(spec.Categories, func(d consent.Category) bool { return d.Covers(c) })
+	}))
+	allowed := make(map[string]bool)
+	var orders []Order
+	for _, x := range s.World.Interactions {
+		if x.Kind != recommend.Purchase {
+			continue
+		}
+		s.Orders++
+		ok, seen := allowed[x.Person]
+		if !seen {
+			d, err := s.Gate.Decide(ctx, x.Person, consent.PurposeAnalyticsAggregate, s.Now, consent.Signals{})
+			if err != nil {
+				return err
+			}
+			ok = d.Allowed
+			allowed[x.Person] = ok
+		}
+		if ok {
+			orders = append(orders, s.OrderOf(x))
+		}
+	}
+	out, tally, err := minimize.StructBatch(s.Analytics, orders)
+	if err != nil {
+		return err
+	}
+	s.Kept, s.Minimized, s.minimized = len(out), tally, out
+	return nil
+}
+
+// trending releases, with differential privacy, the items most shoppers
+// bought per country and overall, from the minimized order log: the
+// person is the pseudonym, never the customer id.
+func (s *Shop) trending(_ context.Context, o Options) error {
+	top, err := dp.NewTopK(TrendingK, dp.Params{
+		Epsilon: TrendingEpsilon, Delta: Delta, MaxPartitions: 16, MaxContributions: 1, Noise: dp.Gaussian,
+		Label: "trending per country", Logger: o.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	for _, m := range s.minimized {
+		top.Add(m.Customer, m.Country, m.Item)
+		top.Add(m.Customer, AllSegments, m.Item)
+	}
+	s.Trending, err = top.Release(s.Budget)
+	return err
+}
+
+// AllSegments is the trending segment of every country together.
+const AllSegments = "all"
+
+// train builds the models: popularity from the DP trending lists, item-item
+// from DP co-occurrence counts of the shoppers' bounded item sets.
+func (s *Shop) train(_ context.Context, o Options) error {
+	cat := s.World.Catalog
+	ranked := func(rs []dp.Ranked) []recommend.ItemCount {
+		out := make([]recommend.ItemCount, 0, len(rs))
+		for _, r := range rs {
+			out = append(out, recommend.ItemCount{Item: r.Item, Count: float64(r.Count)})
+		}
+		return out
+	}
+	segments := make(map[string][]recommend.ItemCount)
+	for _, c := range Countries {
+		segments[c] = ranked(s.Trending.Top(c))
+	}
+	pop, err := recommend.NewPopularity(cat, ranked(s.Trending.Top(AllSegments)), segments)
+	if err != nil {
+		return err
+	}
+
+	// Item-item statistics cross people: count them with DP over the
+	// pseudonymized order log, each shopper contributing a bounded,
+	// uniformly sampled set of items.
+	items := make([]string, 0, cat.Len())
+	for it := range cat.All() {
+		items = append(items, it.ID)
+	}
+	co, err := dp.NewCooccurrence(dp.CooccurrenceParams{
+		Epsilon: CoocEpsilon, Delta: Delta, MaxItems: 10, MaxPairs: 20, Noise: dp.Gaussian,
+		Items: items, Label: "item-item co-occurrence", Logger: o.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	log := make([]recommend.Interaction, len(s.minimized))
+	for i, m := range s.minimized {
+		log[i] = recommend.Interaction{Person: m.Customer, Item: m.Item}
+	}
+	for person, its := range recommend.PersonItems(log, recommend.CountOptions{MaxItemsPerPerson: 10, Seed: o.Seed}) {
+		for _, it := range its {
+			co.Add(person, it)
+		}
+	}
+	if s.Cooc, err = co.Release(s.Budget); err != nil {
+		return err
+	}
+	var b recommend.CountsBuilder
+	err = b.SetPersons(float64(s.Cooc.Persons))
+	for _, c := range s.Cooc.Items {
+		err = cmp.Or(err, b.AddItem(c.Item, float64(c.Count)))
+	}
+	for _, p := range s.Cooc.Pairs {
+		err = cmp.Or(err, b.AddPair(p.A, p.B, float64(p.Count)))
+	}
+	if err != nil {
+		return err
+	}
+	ii, err := recommend.NewItemItem(cat, b.Build(), recommend.ItemItemConfig{Similarity: recommend.Cosine, Shrink: 5})
+	if err != nil {
+		return err
+	}
+	s.Model, err = recommend.NewModel(cat, pop, ii)
+	return err
+}
+
+// Shopper returns the synthetic shopper with the given id.
+func (s *Shop) Shopper(id string) (recommendtest.Shopper, bool) {
+	i := slices.IndexFunc(s.World.Shoppers, func(sh recommendtest.Shopper) bool { return sh.ID == id })
+	if i < 0 {
+		return recommendtest.Shopper{}, false
+	}
+	return s.World.Shoppers[i], true
+}
