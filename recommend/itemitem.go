@@ -221,11 +221,14 @@ func NewItemItem(cat *Catalog, c *Counts, cfg ItemItemConfig) (*ItemItem, error)
 			if cfg.Shrink > 0 {
 				s *= v / (v + cfg.Shrink)
 			}
-			if !(s > 0) {
+			// Similarities are stored as float32: one that is positive in
+			// float64 can still underflow to zero (a huge noisy item count).
+			s32 := float32(s)
+			if !(s32 > 0) {
 				continue
 			}
-			push(ca, cb, float32(s))
-			push(cb, ca, float32(s))
+			push(ca, cb, s32)
+			push(cb, ca, s32)
 		}
 	}
 	// Compact into rows sorted by decreasing similarity.
