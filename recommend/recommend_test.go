@@ -489,3 +489,33 @@ func TestRecommendAllocations(t *testing.T) {
 	assert.LessOrEqual(t, allocs, 40.0)
 	t.Logf("%.0f allocations per request", allocs)
 }
+
+// An item in view relates to the other items of its catalog category even
+// when the item-item model knows nothing about it (a new item, or pairs a
+// DP release did not clear), below any co-occurrence neighbour.
+func TestItemInViewFallsBackToItsCategory(t *testing.T) {
+	cat, err := recommend.NewCatalog([]recommend.Item{
+		{ID: "road", Title: "Road shoes", Category: "shoes"},
+		{ID: "trail", Title: "Trail shoes", Category: "shoes"},
+		{ID: "flats", Title: "Racing flats", Category: "shoes"},
+		{ID: "pills", Title: "Vitamins", Category: "pharmacy", Sensitive: true},
+		{ID: "beans", Title: "Espresso beans", Category: "coffee"},
+	})
+	require.NoError(t, err)
+	m, err := recommend.NewModel(cat, nil, nil)
+	require.NoError(t, err)
+	c := recommendtest.NewConsents()
+	c.Allow("s", consent.PurposePersonalizeContext)
+	r, err := recommend.New(m, c, nil, recommend.Config{})
+	require.NoError(t, err)
+	resp, err := r.Recommend(ctx, recommend.Request{Subject: "s", At: now, VisitStart: visit, K: 5, Context: recommend.Context{Item: "road"}})
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"trail", "flats"}, titles(resp), "same category, not the item in view, nothing else")
+	for _, it := range resp.Items {
+		assert.Equal(t, "Because you're looking at Road shoes", it.Reasons[0].Text)
+		assert.Equal(t, "road", it.Reasons[0].Related)
+	}
+	resp, err = r.Recommend(ctx, recommend.Request{Subject: "s", At: now, VisitStart: visit, K: 5, Context: recommend.Context{Item: "pills"}})
+	require.NoError(t, err)
+	assert.Empty(t, resp.Items, "a sensitive item in view infers nothing")
+}
