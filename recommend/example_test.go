@@ -83,8 +83,8 @@ func Example_anonymous() {
 	// Output:
 	// tier: anonymous
 	//   Energy gels: Popular with shoppers
+	//   Trail running shoes: Because you're looking at Road running shoes
 	//   Running socks: Popular with shoppers
-	//   GPS watch: Popular with shoppers
 	// used: [user.behavior.session]
 	//   withheld: your stated preferences not used: personalize.declared is not allowed: you have not given consent
 	//   withheld: your feedback not used: personalize.feedback is not allowed: you have not given consent
@@ -162,10 +162,10 @@ func Example_explanations() {
 	fmt.Println("promotions held back:", resp.Filtered.WarmUp)
 	// Output:
 	// tier: recognized warm-up: true
-	// Energy gels (0.66)
+	// Trail running shoes (0.67)
 	//   Because you're looking at Road running shoes [source context, purpose "personalize.context", data [user.behavior.session]]
 	//   Popular with shoppers [source popularity, purpose "", data []]
-	// Running socks (0.54)
+	// Energy gels (0.66)
 	//   Because you're looking at Road running shoes [source context, purpose "personalize.context", data [user.behavior.session]]
 	//   Popular with shoppers [source popularity, purpose "", data []]
 	// data used: [user.behavior.session]

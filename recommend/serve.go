@@ -348,12 +348,14 @@ func (q *request) readContext() {
 				}
 			}
 			// Items of the same catalog category are related to the item in
-			// view without any cross-person statistic: they fill in, below
-			// the co-occurrence neighbours, when those are few (a new item, a
-			// model trained on too few people to release its pairs).
+			// view without any cross-person statistic: they fill in when the
+			// co-occurrence neighbours are few (a new item, or a model
+			// trained on too few people for a DP release to clear its
+			// pairs), the popular ones first; a stronger neighbour keeps
+			// its own score.
 			l := m.byCategory[m.cat.items[i].Category]
 			for _, j := range l[:min(len(l), maxPostings)] {
-				v := float32(0.25 + 0.25*m.pop01(j))
+				v := float32(0.6 + 0.3*m.pop01(j))
 				if cd := s.touch(j); cd != &s.sink && v > cd.x[srcContext] {
 					cd.x[srcContext], cd.best[srcContext], cd.from[srcContext] = v, v, i
 					q.active[srcContext] = true
