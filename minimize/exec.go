@@ -44,6 +44,26 @@ func (x *exec) allows(i int32) bool {
 	return x.allow.Allows(x.cats[i])
 }
 
+// passes reports whether consent lets op o through: its field's category
+// is allowed or, for a container of structs, the category of at least one
+// field in it (or one of its fields has none). A container none of whose
+// fields would be copied stays nil, so that the output does not show that
+// the input had one, or how many.
+func (x *exec) passes(o *planOp) bool {
+	switch {
+	case o.cat >= 0:
+		return x.allows(o.cat)
+	case o.field >= 0 || o.n.free:
+		return true
+	}
+	for _, c := range o.n.cats {
+		if x.allows(c) {
+			return true
+		}
+	}
+	return false
+}
+
 // runStruct minimizes one struct of the plan's type from src into dst,
 // which must point to zeroed memory of that type.
 func (x *exec) runStruct(p *structPlan, dst, src unsafe.Pointer) error {
@@ -58,7 +78,7 @@ func (x *exec) runStruct(p *structPlan, dst, src unsafe.Pointer) error {
 func (x *exec) ops(p *structPlan, ops []planOp, dst, src unsafe.Pointer) error {
 	for i := range ops {
 		o := &ops[i]
-		if x.allow != nil && o.cat >= 0 && !x.allows(o.cat) {
+		if x.allow != nil && !x.passes(o) {
 			continue
 		}
 		d, s := unsafe.Add(dst, o.off), unsafe.Add(src, o.off)

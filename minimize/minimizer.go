@@ -129,9 +129,12 @@ func (m *Minimizer) Pseudonymizer() *Pseudonymizer {
 
 // Narrow returns a minimizer that also drops every field whose category a
 // does not allow: a category the policy would keep but consent no longer
-// allows is dropped. Narrowing a narrowed minimizer requires both. It is
-// cheap (one small allocation; plans are shared), so narrowing per request
-// with the person's current consent is the intended use. A nil a returns m.
+// allows is dropped, and a pointer or slice of structs none of whose
+// fields consent allows is left nil (an empty copy would tell that the
+// person had one, and how many). Narrowing a narrowed minimizer requires
+// both. It is cheap (one small allocation; plans are shared), so narrowing
+// per request with the person's current consent is the intended use. A
+// nil a returns m.
 func (m *Minimizer) Narrow(a Allower) *Minimizer {
 	if a == nil || m == nil {
 		return m

@@ -2,6 +2,7 @@ package minimize
 
 import (
 	"reflect"
+	"slices"
 	"unsafe"
 
 	"github.com/tact-go/tact/consent"
@@ -32,6 +33,14 @@ type node struct {
 	elem  *node        // nPtr, nSlice
 	esize uintptr      // nSlice: element size
 	ops   []planOp     // nStruct
+
+	// Nodes holding structs (nStruct, and nPtr and nSlice around one)
+	// know what their fields need, so that a container whose every field
+	// consent withdraws is left nil rather than copied empty: cats are the
+	// categories (indexes into plan.cats) of the fields below, and free is
+	// true when a field below has no category, which consent never drops.
+	cats []int32
+	free bool
 }
 
 type planOp struct {
@@ -165,6 +174,21 @@ func (b *builder) structNode(t reflect.Type, path string) (*node, error) {
 	if len(n.ops) == 0 {
 		return nil, nil
 	}
+	for _, o := range n.ops {
+		switch {
+		case o.field < 0: // a container of structs
+			n.free = n.free || o.n.free
+			for _, c := range o.n.cats {
+				if !slices.Contains(n.cats, c) {
+					n.cats = append(n.cats, c)
+				}
+			}
+		case o.cat < 0:
+			n.free = true
+		case !slices.Contains(n.cats, o.cat):
+			n.cats = append(n.cats, o.cat)
+		}
+	}
 	return n, nil
 }
 
@@ -242,13 +266,13 @@ func (b *builder) container(t reflect.Type, path string) (*node, error) {
 		if e == nil || err != nil {
 			return nil, err
 		}
-		return &node{code: nPtr, typ: t.Elem(), elem: e}, nil
+		return &node{code: nPtr, typ: t.Elem(), elem: e, cats: e.cats, free: e.free}, nil
 	default: // slice
 		e, err := b.container(t.Elem(), path)
 		if e == nil || err != nil {
 			return nil, err
 		}
-		return &node{code: nSlice, typ: t, elem: e, esize: t.Elem().Size()}, nil
+		return &node{code: nSlice, typ: t, elem: e, esize: t.Elem().Size(), cats: e.cats, free: e.free}, nil
 	}
 }
 

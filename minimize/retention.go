@@ -96,7 +96,8 @@ type Swept[T any] struct {
 // is past retention, trimmed when some are, kept when none is. Trimmed
 // copies keep the record's untagged fields (such as ids and timestamps),
 // except those of types the package cannot copy (maps, interfaces, ...),
-// which are zeroed. A type with no tagged field is always kept.
+// which are zeroed, and pointers and slices of structs whose every field
+// expired, which are nil. A type with no tagged field is always kept.
 //
 // The errors are [ErrNoMinimizer] for a nil or zero r and plan errors as
 // for [Struct] (malformed tags, tagged fields of unsupported types).

@@ -463,3 +463,61 @@ func mustSchema(t *testing.T, f map[string]consent.Category) *minimize.Schema {
 	require.NoError(t, err)
 	return s
 }
+
+// A container of structs whose every field consent withdraws stays nil:
+// copied empty, it would tell that the person had one, and how many.
+func TestStructNarrowedLeavesEmptyContainersNil(t *testing.T) {
+	type Place struct {
+		City string `tact:"user.location.approximate"`
+	}
+	type Stop struct {
+		Place Place
+		Note  *string `tact:"user.preference.declared"`
+	}
+	type Trip struct {
+		Home   *Place
+		Stops  []Stop
+		Legs   []*Stop
+		Labels []struct {
+			Name string // no category: consent never drops it
+			At   Place
+		}
+	}
+	p, err := minimize.NewPolicy("analytics",
+		minimize.ForCategory(consent.CategoryLocation, minimize.Keep()),
+		minimize.ForCategory(consent.CategoryPreference, minimize.Keep()),
+		minimize.ForField("Labels.Name", minimize.Keep()),
+	)
+	require.NoError(t, err)
+	m, err := minimize.New(p, minimize.Config{})
+	require.NoError(t, err)
+	note := "window seat"
+	in := Trip{
+		Home:  &Place{"Lisbon"},
+		Stops: []Stop{{Place{"Porto"}, &note}, {Place{"Faro"}, nil}},
+		Legs:  []*Stop{{Place{"Braga"}, nil}},
+	}
+	in.Labels = append(in.Labels, struct {
+		Name string
+		At   Place
+	}{"x", Place{"Evora"}})
+
+	noLocation := minimize.AllowFunc(func(c consent.Category) bool { return !consent.CategoryLocation.Covers(c) })
+	out, err := minimize.Struct(m.Narrow(noLocation), in)
+	require.NoError(t, err)
+	assert.Nil(t, out.Home, "every field of Home is location: no Home at all")
+	require.Len(t, out.Stops, 2, "Stops still carry a preference")
+	assert.Equal(t, "window seat", *out.Stops[0].Note)
+	assert.Equal(t, Place{}, out.Stops[0].Place)
+	require.Len(t, out.Labels, 1, "a field without a category keeps its container")
+	assert.Equal(t, "x", out.Labels[0].Name)
+
+	nothing := minimize.AllowFunc(func(consent.Category) bool { return false })
+	out, err = minimize.Struct(m.Narrow(nothing), in)
+	require.NoError(t, err)
+	assert.Nil(t, out.Home)
+	assert.Nil(t, out.Stops, "no slice of empty stops: its length would tell how many")
+	assert.Nil(t, out.Legs)
+	require.Len(t, out.Labels, 1)
+	assert.Equal(t, "x", out.Labels[0].Name)
+}
