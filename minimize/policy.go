@@ -66,13 +66,12 @@ func quote(s string) string { return `"` + s + `"` }
 // goroutines. The zero value is an empty policy with no purpose; [New]
 // rejects it.
 type Policy struct {
-	purpose  consent.Purpose
-	rules    []Rule
-	xforms   []*xform
-	byField  map[string]int
-	byCat    map[consent.Category]int
-	pseudo   bool
-	needsNow bool
+	purpose consent.Purpose
+	rules   []Rule
+	xforms  []*xform
+	byField map[string]int
+	byCat   map[consent.Category]int
+	pseudo  bool
 }
 
 // maxFieldLen bounds field names in rules and schemas.
@@ -129,11 +128,8 @@ func NewPolicy(p consent.Purpose, rules ...Rule) (*Policy, error) {
 		}
 		pol.rules[i] = r
 		pol.xforms[i] = compileTransform(r.Transform)
-		switch r.Transform.op {
-		case opPseudonymize:
+		if r.Transform.op == opPseudonymize {
 			pol.pseudo = true
-		case opAgeBand:
-			pol.needsNow = true
 		}
 	}
 	return pol, nil
