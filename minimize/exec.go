@@ -64,6 +64,24 @@ func (x *exec) passes(o *planOp) bool {
 	return false
 }
 
+// outcome returns what happened to field f of the record: the plan's
+// outcome, or Dropped with noConsent when consent withdrew the field.
+func (x *exec) outcome(f *fieldInfo) (o Outcome, noConsent bool) {
+	if f.Outcome != Dropped && !x.allows(f.cat) {
+		return Dropped, true
+	}
+	return f.Outcome, false
+}
+
+// report returns the report of field f of the record.
+func (x *exec) report(f *fieldInfo) FieldReport {
+	fr := f.FieldReport
+	if _, noConsent := x.outcome(f); noConsent {
+		fr.Outcome, fr.Transform, fr.Reason = Dropped, Drop(), ReasonNoConsent
+	}
+	return fr
+}
+
 // runStruct minimizes one struct of the plan's type from src into dst,
 // which must point to zeroed memory of that type.
 func (x *exec) runStruct(p *structPlan, dst, src unsafe.Pointer) error {

@@ -3,6 +3,7 @@ package minimize
 import (
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tact-go/tact/consent"
@@ -166,16 +167,8 @@ func (m *Minimizer) MapReport(s *Schema, rec map[string]any) (map[string]any, *R
 		return nil, nil, err
 	}
 	r := &Report{Purpose: m.c.pol.purpose, Fields: make([]FieldReport, 0, len(rec))}
-	p.each(&x, rec, func(fr FieldReport, _ int32) { r.Fields = append(r.Fields, fr) })
-	slices.SortFunc(r.Fields, func(a, b FieldReport) int {
-		if a.Field < b.Field {
-			return -1
-		}
-		if a.Field > b.Field {
-			return 1
-		}
-		return 0
-	})
+	p.each(&x, rec, func(fr FieldReport) { r.Fields = append(r.Fields, fr) })
+	slices.SortFunc(r.Fields, func(a, b FieldReport) int { return strings.Compare(a.Field, b.Field) })
 	if m.c.log != nil {
 		m.c.audit("map", 1, 0, p.totals(&x, rec))
 	}
@@ -195,7 +188,6 @@ func (m *Minimizer) MapBatch(s *Schema, recs []map[string]any) ([]map[string]any
 	tally := &Tally{Purpose: m.c.pol.purpose}
 	index := make(map[string]int)
 	var failed []*RecordError
-	var sum totals
 	for i, rec := range recs {
 		var x exec
 		o, err := m.runMap(&x, p, rec)
@@ -205,44 +197,20 @@ func (m *Minimizer) MapBatch(s *Schema, recs []map[string]any) ([]map[string]any
 		}
 		out[i] = o
 		tally.Records++
-		p.each(&x, rec, func(fr FieldReport, _ int32) {
+		p.each(&x, rec, func(fr FieldReport) {
 			j, ok := index[fr.Field]
 			if !ok {
 				j = len(tally.Fields)
 				index[fr.Field] = j
-				ft := FieldTally{Field: fr.Field, Category: fr.Category}
-				if fr.Reason != ReasonNoRule {
-					ft.Rule = fr.Rule
-				}
-				tally.Fields = append(tally.Fields, ft)
+				tally.Fields = append(tally.Fields, FieldTally{Field: fr.Field, Category: fr.Category, Rule: fr.Rule})
 			}
-			ft := &tally.Fields[j]
-			switch fr.Outcome {
-			case Kept:
-				ft.Kept++
-			case Transformed:
-				ft.Transformed++
-			default:
-				ft.Dropped++
-				if fr.Reason == ReasonNoConsent {
-					ft.NoConsent++
-				}
-			}
-			sum.add(fr.Outcome, fr.Reason == ReasonNoConsent)
+			tally.Fields[j].add(fr.Outcome, fr.Reason == ReasonNoConsent)
 		})
 	}
-	slices.SortFunc(tally.Fields, func(a, b FieldTally) int {
-		if a.Field < b.Field {
-			return -1
-		}
-		if a.Field > b.Field {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(tally.Fields, func(a, b FieldTally) int { return strings.Compare(a.Field, b.Field) })
 	tally.Failed = len(failed)
 	if m.c.log != nil {
-		m.c.audit("map", tally.Records, tally.Failed, sum)
+		m.c.audit("map", tally.Records, tally.Failed, tally.sum())
 	}
 	if failed != nil {
 		return out, tally, &BatchError{Failed: failed}
@@ -251,24 +219,20 @@ func (m *Minimizer) MapBatch(s *Schema, recs []map[string]any) ([]map[string]any
 }
 
 // each calls f with the report of every key of rec.
-func (p *mapPlan) each(x *exec, rec map[string]any, f func(FieldReport, int32)) {
+func (p *mapPlan) each(x *exec, rec map[string]any, f func(FieldReport)) {
 	for k := range rec {
-		i, ok := p.byKey[k]
-		if !ok {
-			f(FieldReport{Field: k, Transform: Drop(), Reason: ReasonNoRule}, -1)
-			continue
+		if i, ok := p.byKey[k]; ok {
+			f(x.report(&p.fields[i]))
+		} else {
+			f(FieldReport{Field: k, Transform: Drop(), Reason: ReasonNoRule})
 		}
-		fr := p.fields[i].FieldReport
-		if fr.Outcome != Dropped && !x.allows(p.fields[i].cat) {
-			fr.Outcome, fr.Transform, fr.Reason = Dropped, Drop(), ReasonNoConsent
-		}
-		f(fr, i)
 	}
 }
 
-func (p *mapPlan) totals(x *exec, rec map[string]any) totals {
-	var t totals
-	p.each(x, rec, func(fr FieldReport, _ int32) { t.add(fr.Outcome, fr.Reason == ReasonNoConsent) })
+// totals counts the outcomes for one record, consent included.
+func (p *mapPlan) totals(x *exec, rec map[string]any) FieldTally {
+	var t FieldTally
+	p.each(x, rec, func(fr FieldReport) { t.add(fr.Outcome, fr.Reason == ReasonNoConsent) })
 	return t
 }
 
@@ -276,15 +240,7 @@ func (m *Minimizer) runMap(x *exec, p *mapPlan, rec map[string]any) (map[string]
 	if rec == nil {
 		return nil, ErrNilRecord
 	}
-	if p.needsNow {
-		x.now = m.c.now()
-	}
-	if m.c.ps != nil {
-		x.ps = m.c.ps.cur
-	}
-	if m.allow != nil {
-		x.setAllow(m.allow, p.cats)
-	}
+	m.start(x, p.needsNow, p.cats)
 	out := make(map[string]any, len(p.entries))
 	for i := range p.entries {
 		e := &p.entries[i]

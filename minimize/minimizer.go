@@ -147,8 +147,20 @@ func (m *Minimizer) Narrow(a Allower) *Minimizer {
 
 func (m *Minimizer) ok() bool { return m != nil && m.c != nil }
 
+// start prepares x for one record of a plan: the time when the plan needs
+// it, the pseudonym key, and what consent allows of the plan's categories.
+func (m *Minimizer) start(x *exec, needsNow bool, cats []consent.Category) {
+	if needsNow {
+		x.now = m.c.now()
+	}
+	if m.c.ps != nil {
+		x.ps = m.c.ps.cur
+	}
+	x.setAllow(m.allow, cats)
+}
+
 // audit emits one "minimize.report" event.
-func (c *core) audit(shape string, records, failed int, t totals) {
+func (c *core) audit(shape string, records, failed int, t FieldTally) {
 	ctx := context.Background()
 	if !c.log.Enabled(ctx, slog.LevelInfo) {
 		return
@@ -159,10 +171,10 @@ func (c *core) audit(shape string, records, failed int, t totals) {
 		slog.String("record", shape),
 		slog.Int("records", records),
 		slog.Int("failed", failed),
-		slog.Int("fields_kept", t.kept),
-		slog.Int("fields_transformed", t.transformed),
-		slog.Int("fields_dropped", t.dropped),
-		slog.Int("fields_no_consent", t.noConsent),
+		slog.Int("fields_kept", t.Kept),
+		slog.Int("fields_transformed", t.Transformed),
+		slog.Int("fields_dropped", t.Dropped),
+		slog.Int("fields_no_consent", t.NoConsent),
 	)
 }
 

@@ -99,7 +99,7 @@ type structPlan struct {
 	fields   []fieldInfo
 	cats     []consent.Category
 	needsNow bool
-	static   totals // outcome counts per record, before consent
+	static   FieldTally // outcome counts of the fields of a record, before consent
 }
 
 type planEntry struct {
