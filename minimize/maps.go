@@ -315,69 +315,64 @@ func (ex *exec) value(x *xform, v any) (out any, keep bool, verr *valueError) {
 		return nil, false, &valueError{ErrTypeMismatch, why + ", have " + reflect.TypeOf(v).String()}
 	}
 	var err error
-	switch k {
-	case kString:
-		s := v.(string)
+	switch v := v.(type) {
+	case string:
 		if x.op == opPseudonymize {
-			s, err = ex.ps.token(s)
+			out, err = ex.ps.token(v)
 		} else {
-			s = x.str(s)
+			out = x.str(v)
 		}
-		out = s
-	case kTime:
-		out, keep, err = x.timeValue(v.(time.Time), ex.now)
+	case time.Time:
+		out, keep, err = x.timeValue(v, ex.now)
 		if err == nil {
 			return out, keep, nil
 		}
-	case kInt:
-		var r int64
-		r, err = x.int(int64(v.(int)), k)
-		out = int(r)
-	case kInt8:
-		var r int64
-		r, err = x.int(int64(v.(int8)), k)
-		out = int8(r)
-	case kInt16:
-		var r int64
-		r, err = x.int(int64(v.(int16)), k)
-		out = int16(r)
-	case kInt32:
-		var r int64
-		r, err = x.int(int64(v.(int32)), k)
-		out = int32(r)
-	case kInt64:
-		out, err = x.int(v.(int64), k)
-	case kUint:
-		var r uint64
-		r, err = x.uint(uint64(v.(uint)), k)
-		out = uint(r)
-	case kUint8:
-		var r uint64
-		r, err = x.uint(uint64(v.(uint8)), k)
-		out = uint8(r)
-	case kUint16:
-		var r uint64
-		r, err = x.uint(uint64(v.(uint16)), k)
-		out = uint16(r)
-	case kUint32:
-		var r uint64
-		r, err = x.uint(uint64(v.(uint32)), k)
-		out = uint32(r)
-	case kUint64:
-		out, err = x.uint(v.(uint64), k)
-	case kUintptr:
-		var r uint64
-		r, err = x.uint(uint64(v.(uintptr)), k)
-		out = uintptr(r)
-	case kFloat32:
-		var r float64
-		r, err = x.float(float64(v.(float32)), k)
-		out = float32(r)
-	case kFloat64:
-		out, err = x.float(v.(float64), k)
+	case int:
+		out, err = signed(x, v, k)
+	case int8:
+		out, err = signed(x, v, k)
+	case int16:
+		out, err = signed(x, v, k)
+	case int32:
+		out, err = signed(x, v, k)
+	case int64:
+		out, err = signed(x, v, k)
+	case uint:
+		out, err = unsigned(x, v, k)
+	case uint8:
+		out, err = unsigned(x, v, k)
+	case uint16:
+		out, err = unsigned(x, v, k)
+	case uint32:
+		out, err = unsigned(x, v, k)
+	case uint64:
+		out, err = unsigned(x, v, k)
+	case uintptr:
+		out, err = unsigned(x, v, k)
+	case float32:
+		out, err = floating(x, v, k)
+	case float64:
+		out, err = floating(x, v, k)
 	}
 	if err != nil {
 		return nil, false, &valueError{err: err}
 	}
 	return out, true, nil
+}
+
+// signed, unsigned and floating apply a numeric transform to a map value
+// of kind k, keeping its Go type.
+func signed[T int | int8 | int16 | int32 | int64](x *xform, v T, k kind) (any, error) {
+	r, err := x.int(int64(v), k)
+	return T(r), err
+}
+
+func unsigned[T uint | uint8 | uint16 | uint32 | uint64 | uintptr](x *xform, v T, k kind) (any, error) {
+	r, err := x.uint(uint64(v), k)
+	return T(r), err
+}
+
+func floating[T float32 | float64](x *xform, v T, k kind) (any, error) {
+	r, err := x.float(float64(v), k)
+	return T(r), err
 }
