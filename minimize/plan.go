@@ -348,7 +348,10 @@ func leafNode(t reflect.Type, k kind, x *xform) *node {
 	}
 }
 
-// sliceHeader is the layout of a slice value.
+// sliceHeader is the layout of a slice value (as reflect.SliceHeader, but
+// with the data pointer typed so that the collector sees it), checked by
+// TestSliceHeaderLayout. The engine reads a slice field through it and
+// writes a new one with a typed store, so the write barrier is emitted.
 type sliceHeader struct {
 	data     unsafe.Pointer
 	len, cap int
