@@ -106,25 +106,17 @@ func Sweep[T any](r *Retention, recs []T, collected func(T) time.Time, at time.T
 	if r == nil || r.purpose == "" || collected == nil {
 		return s, ErrNoMinimizer
 	}
-	t := reflect.TypeFor[T]()
-	var p *structPlan
-	var err error
-	if e, ok := r.plans.Load(t); ok {
-		pe := e.(*planEntry)
-		p, err = pe.p, pe.err
-	} else {
-		p, err = buildPlan(t, nil, true)
-		e, _ := r.plans.LoadOrStore(t, &planEntry{typ: t, p: p, err: err})
-		pe := e.(*planEntry)
-		p, err = pe.p, pe.err
+	pe := loadPlan(&r.plans, reflect.TypeFor[T](), nil, true)
+	if pe.err != nil {
+		return s, pe.err
 	}
-	if err != nil {
-		return s, err
-	}
+	p := pe.p
+	live := make(map[consent.Category]bool, len(p.cats))
+	allowLive := AllowFunc(func(c consent.Category) bool { return live[c] })
 	for i := range recs {
 		when := collected(recs[i])
 		expired := 0
-		live := make(map[consent.Category]bool, len(p.cats))
+		clear(live)
 		for _, c := range p.cats {
 			if r.Past(c, when, at) {
 				expired++
@@ -140,7 +132,7 @@ func Sweep[T any](r *Retention, recs []T, collected func(T) time.Time, at time.T
 		default:
 			var out T
 			var x exec
-			x.setAllow(AllowFunc(func(c consent.Category) bool { return live[c] }), p.cats)
+			x.setAllow(allowLive, p.cats)
 			if p.root.code == nPtr && *(*unsafe.Pointer)(unsafe.Pointer(&recs[i])) == nil {
 				return Swept[T]{}, ErrNilRecord
 			}

@@ -2,6 +2,7 @@ package minimize
 
 import (
 	"reflect"
+	"sync"
 	"unsafe"
 )
 
@@ -11,16 +12,19 @@ func (c *core) plan(t reflect.Type) (*structPlan, error) {
 	if pe := c.last.Load(); pe != nil && pe.typ == t {
 		return pe.p, pe.err
 	}
-	var pe *planEntry
-	if e, ok := c.structs.Load(t); ok {
-		pe = e.(*planEntry)
-	} else {
-		p, err := buildPlan(t, c.pol, false)
-		e, _ := c.structs.LoadOrStore(t, &planEntry{typ: t, p: p, err: err})
-		pe = e.(*planEntry)
-	}
+	pe := loadPlan(&c.structs, t, c.pol, false)
 	c.last.Store(pe)
 	return pe.p, pe.err
+}
+
+// loadPlan returns the plan for t from cache, building it on first use.
+func loadPlan(cache *sync.Map, t reflect.Type, pol *Policy, keepAll bool) *planEntry {
+	if e, ok := cache.Load(t); ok {
+		return e.(*planEntry)
+	}
+	p, err := buildPlan(t, pol, keepAll)
+	e, _ := cache.LoadOrStore(t, &planEntry{typ: t, p: p, err: err})
+	return e.(*planEntry)
 }
 
 // Struct returns a minimized copy of the record in, a struct or a pointer
