@@ -135,7 +135,7 @@ func buildMapPlan(s *Schema, pol *Policy) *mapPlan {
 // [Transform]); a numeric generalization keeps the value's Go type.
 //
 // The error is [ErrNilRecord] for a nil map, [ErrNoMinimizer] for a nil or
-// zero m, or a [*FieldError] naming the key and wrapping [ErrTypeMismatch]
+// zero m or a nil s, or a [*FieldError] naming the key and wrapping [ErrTypeMismatch]
 // (a value of the wrong or an unsupported type), [ErrNotFinite],
 // [ErrOutOfRange] or [ErrPseudonym]. On error the result is nil.
 func (m *Minimizer) Map(s *Schema, rec map[string]any) (map[string]any, error) {

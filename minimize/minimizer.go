@@ -36,8 +36,8 @@ type bothAllow struct{ a, b Allower }
 func (x bothAllow) Allows(c consent.Category) bool { return x.a.Allows(c) && x.b.Allows(c) }
 
 // Config holds the optional parts of a [Minimizer]. The zero value is
-// valid for a policy that neither pseudonymizes nor computes age bands from
-// the current time (it then uses time.Now).
+// valid for any policy that does not pseudonymize: no logging, and age
+// bands computed at time.Now.
 type Config struct {
 	// Keyring supplies the pseudonym keys. Required when the policy has a
 	// [Pseudonymize] rule; the minimizer derives the policy purpose's keys
