@@ -133,6 +133,8 @@ func randTransform(r *rand.Rand, f family) Transform {
 	return Drop()
 }
 
+var uncopyable = []reflect.Type{reflect.TypeFor[map[string]int](), reflect.TypeFor[any](), reflect.TypeFor[[2]string]()}
+
 // genType builds a random struct type; leaves records the leaf paths and
 // families so that field rules can be drawn.
 type leafInfo struct {
@@ -162,6 +164,11 @@ func genType(r *rand.Rand, depth int, prefix string, leaves *[]leafInfo) reflect
 			default:
 				f.Type = reflect.SliceOf(reflect.PointerTo(st))
 			}
+			fields = append(fields, f)
+			continue
+		}
+		if r.IntN(20) == 0 { // untagged, of a type the engine cannot copy: zeroed
+			f.Type = uncopyable[r.IntN(len(uncopyable))]
 			fields = append(fields, f)
 			continue
 		}
@@ -381,6 +388,16 @@ func fillValue(r *rand.Rand, v reflect.Value) {
 		for i := 0; i < t.NumField(); i++ {
 			fillValue(r, v.Field(i))
 		}
+	case reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			fillValue(r, v.Index(i))
+		}
+	case reflect.Map:
+		m := reflect.MakeMap(t)
+		m.SetMapIndex(reflect.ValueOf(randString(r)), reflect.ValueOf(r.IntN(9)))
+		v.Set(m)
+	case reflect.Interface:
+		v.Set(reflect.ValueOf(randString(r)))
 	}
 }
 
@@ -773,6 +790,9 @@ func TestPropertyMaps(t *testing.T) {
 				continue
 			}
 			for k, v := range out {
+				if _, had := rec[k]; !had {
+					t.Fatalf("key %q not in the input but in the output", k)
+				}
 				tr, pass := o.passes(k, fields[k])
 				if !pass {
 					t.Fatalf("key %q (%q) not allowed but present", k, fields[k])
