@@ -44,19 +44,15 @@ func (x *exec) allows(i int32) bool {
 	return x.allow.Allows(x.cats[i])
 }
 
-// passes reports whether consent lets op o through: its field's category
-// is allowed or, for a container of structs, the category of at least one
-// field in it (or one of its fields has none). A container none of whose
-// fields would be copied stays nil, so that the output does not show that
-// the input had one, or how many.
-func (x *exec) passes(o *planOp) bool {
-	switch {
-	case o.cat >= 0:
-		return x.allows(o.cat)
-	case o.field >= 0 || o.n.free:
+// anyAllowed reports whether consent allows a field of the container of
+// structs n: one of its fields' categories, or a field without one. A
+// container none of whose fields would be copied stays nil, so that the
+// output does not show that the input had one, or how many.
+func (x *exec) anyAllowed(n *node) bool {
+	if n.free {
 		return true
 	}
-	for _, c := range o.n.cats {
+	for _, c := range n.cats {
 		if x.allows(c) {
 			return true
 		}
@@ -96,7 +92,7 @@ func (x *exec) runStruct(p *structPlan, dst, src unsafe.Pointer) error {
 func (x *exec) ops(p *structPlan, ops []planOp, dst, src unsafe.Pointer) error {
 	for i := range ops {
 		o := &ops[i]
-		if x.allow != nil && !x.passes(o) {
+		if x.allow != nil && o.cat >= 0 && !x.allows(o.cat) {
 			continue
 		}
 		d, s := unsafe.Add(dst, o.off), unsafe.Add(src, o.off)
@@ -117,6 +113,9 @@ func (x *exec) ops(p *structPlan, ops []planOp, dst, src unsafe.Pointer) error {
 		case fastLeaf:
 			err = x.leaf(p, o.n, d, s, o.field)
 		default:
+			if o.field < 0 && x.allow != nil && !x.anyAllowed(o.n) {
+				continue // a container of structs
+			}
 			err = x.node(p, o.n, d, s, o.field)
 		}
 		if err != nil {
