@@ -48,7 +48,7 @@ var (
 	// (for Retire) or [Pseudonymizer] was used, or a required argument was
 	// nil (the [Schema] of a map call, the collected func of a sweep);
 	// build values with their constructors.
-	ErrNoMinimizer = errors.New("minimize: not initialized")
+	ErrNoMinimizer = errors.New("minimize: nil or zero value (use its constructor) or nil argument")
 	// ErrNoKeyring: the policy pseudonymizes but [Config.Keyring] is nil.
 	ErrNoKeyring = errors.New("minimize: policy pseudonymizes but no keyring was given")
 	// ErrShortKey: a pseudonym key is shorter than [MinKeyLen] bytes.

@@ -18,8 +18,9 @@ import (
 // Allows is called with the exact category a field is tagged with (or
 // mapped to by a [Schema]); deciding whether a grant for a parent covers it
 // is the implementation's business. It is called at most once per category
-// per record, must not block, and must be safe to call from the goroutines
-// that minimize records. Fields without a category (kept by a field rule)
+// per record (for a record type with more than 256 categories, once per
+// field for the categories beyond), must not block, and must be safe to
+// call from the goroutines that minimize records. Fields without a category (kept by a field rule)
 // are not subject to it.
 type Allower interface {
 	Allows(c consent.Category) bool
