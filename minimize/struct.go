@@ -39,12 +39,13 @@ func loadPlan(cache *sync.Map, t reflect.Type, pol *Policy, keepAll bool) *planE
 // Tags go on leaf fields: strings, bools, integers, floats and time.Time,
 // also behind pointers and in slices (each element is transformed). Nested
 // structs, pointers to structs and slices of structs are walked, and their
-// fields are named by dotted paths ("Address.Postal"). The tag "-" makes
-// the package ignore a field. Unexported fields are never copied, but the
+// fields are named by dotted paths ("Address.Postal"); a pointer or slice
+// of structs none of whose fields passes stays nil. The tag "-" makes the
+// package ignore a field. Unexported fields are never copied, but the
 // exported fields of an embedded struct are walked even when the embedded
-// type is unexported (as encoding/json does). A field
-// of another type (map, interface, channel, function, array) is zeroed; if
-// tagged or named by a rule, the plan fails with [ErrUnsupported].
+// type is unexported (as encoding/json does). A field of another type
+// (map, interface, channel, function, array) is zeroed; if tagged or named
+// by a rule, the plan fails with [ErrUnsupported].
 //
 // # Plans
 //
