@@ -92,33 +92,23 @@ func buildMapPlan(s *Schema, pol *Policy) *mapPlan {
 	}
 	slices.Sort(keys)
 	p := &mapPlan{byKey: make(map[string]int32, len(keys))}
-	catIdx := make(map[consent.Category]int32)
+	var cats catSet
 	for _, k := range keys {
 		cat := s.fields[k]
 		fi := fieldInfo{FieldReport: FieldReport{Field: k, Category: cat, Transform: Drop()}, cat: -1}
+		p.byKey[k] = int32(len(p.fields))
 		if ri := pol.decide(k, cat); ri >= 0 {
 			x := pol.xforms[ri]
-			fi.Reason, fi.Rule = ReasonRule, pol.rules[ri]
-			fi.Transform, fi.Outcome = x.Transform, x.outcome()
+			fi.Reason, fi.Rule, fi.Transform, fi.Outcome = ReasonRule, pol.rules[ri], x.Transform, x.outcome()
 			if x.op != opDrop {
-				if cat != "" {
-					idx, ok := catIdx[cat]
-					if !ok {
-						idx = int32(len(p.cats))
-						catIdx[cat] = idx
-						p.cats = append(p.cats, cat)
-					}
-					fi.cat = idx
-				}
-				if x.op == opAgeBand {
-					p.needsNow = true
-				}
+				fi.cat = cats.index(cat)
+				p.needsNow = p.needsNow || x.op == opAgeBand
 				p.entries = append(p.entries, mapEntry{key: k, cat: fi.cat, field: int32(len(p.fields)), x: x})
 			}
 		}
-		p.byKey[k] = int32(len(p.fields))
 		p.fields = append(p.fields, fi)
 	}
+	p.cats = cats.list
 	return p
 }
 

@@ -116,7 +116,7 @@ type builder struct {
 	pol      *Policy
 	keepAll  bool
 	plan     *structPlan
-	catIdx   map[consent.Category]int32
+	cats     catSet
 	visiting map[reflect.Type]bool
 }
 
@@ -125,7 +125,6 @@ func buildPlan(t reflect.Type, pol *Policy, keepAll bool) (*structPlan, error) {
 		pol:      pol,
 		keepAll:  keepAll,
 		plan:     &structPlan{typ: t},
-		catIdx:   make(map[consent.Category]int32),
 		visiting: make(map[reflect.Type]bool),
 	}
 	var root *node
@@ -150,7 +149,32 @@ func buildPlan(t reflect.Type, pol *Policy, keepAll bool) (*structPlan, error) {
 		return nil, err
 	}
 	b.plan.root = root
+	b.plan.cats = b.cats.list
 	return b.plan, nil
+}
+
+// catSet numbers the categories of a plan's fields in the order first met;
+// exec keeps what consent allows as a bit mask over these numbers.
+type catSet struct {
+	list []consent.Category
+	idx  map[consent.Category]int32
+}
+
+// index returns the number of c, -1 for no category.
+func (s *catSet) index(c consent.Category) int32 {
+	if c == "" {
+		return -1
+	}
+	i, ok := s.idx[c]
+	if !ok {
+		if s.idx == nil {
+			s.idx = make(map[consent.Category]int32)
+		}
+		i = int32(len(s.list))
+		s.idx[c] = i
+		s.list = append(s.list, c)
+	}
+	return i
 }
 
 func join(prefix, name string) string {
@@ -314,18 +338,8 @@ func (b *builder) leafField(t reflect.Type, off uintptr, path string, cat consen
 	}
 	fi.Transform = x.Transform
 	fi.Outcome = x.outcome()
-	if cat != "" {
-		idx, ok := b.catIdx[cat]
-		if !ok {
-			idx = int32(len(b.plan.cats))
-			b.catIdx[cat] = idx
-			b.plan.cats = append(b.plan.cats, cat)
-		}
-		fi.cat = idx
-	}
-	if x.op == opAgeBand {
-		b.plan.needsNow = true
-	}
+	fi.cat = b.cats.index(cat)
+	b.plan.needsNow = b.plan.needsNow || x.op == opAgeBand
 	ln := leafNode(t, k, x)
 	*ops = append(*ops, planOp{off: off, cat: fi.cat, field: int32(len(b.plan.fields)), fast: fastFor(ln), n: ln})
 	b.plan.add(fi)
