@@ -1,6 +1,7 @@
 package minimize
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -93,7 +94,6 @@ func NewPolicy(p consent.Purpose, rules ...Rule) (*Policy, error) {
 		byCat:   make(map[consent.Category]int),
 	}
 	for i, r := range rules {
-		r.Transform.edges = append([]float64(nil), r.Transform.edges...)
 		target := r.Field
 		if target == "" {
 			target = string(r.Category)
@@ -166,12 +166,7 @@ func (p *Policy) Rules() []Rule {
 	if p == nil {
 		return nil
 	}
-	out := make([]Rule, len(p.rules))
-	for i, r := range p.rules {
-		r.Transform.edges = append([]float64(nil), r.Transform.edges...)
-		out[i] = r
-	}
-	return out
+	return slices.Clone(p.rules)
 }
 
 // Decide returns the rule that applies to a field with the given name and

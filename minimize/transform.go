@@ -32,6 +32,8 @@ import (
 // zero [time.Time] passes every time transform unchanged (in a map record,
 // [Part] and [AgeBand] of a zero time leave the key out).
 type Transform struct {
+	// Unexported, so a Transform cannot change once made: copies may share
+	// edges, which BucketEdges cloned from its argument.
 	op     op
 	n, m   int // mask first/last; postal prefix n; geo decimals n; age band width n
 	unit   TimeUnit
