@@ -100,8 +100,9 @@ type Swept[T any] struct {
 // expired, which are nil. A type with no tagged field is always kept.
 //
 // The errors are [ErrNoMinimizer] for a nil or zero r or a nil collected,
-// [ErrNilRecord] for a nil pointer record that needs trimming, and plan errors as
-// for [Struct] (malformed tags, tagged fields of unsupported types).
+// [ErrNilRecord] for a nil pointer record that needs trimming, and plan
+// errors as for [Struct] (malformed tags, tagged fields of unsupported
+// types).
 func Sweep[T any](r *Retention, recs []T, collected func(T) time.Time, at time.Time) (Swept[T], error) {
 	var s Swept[T]
 	if r == nil || r.purpose == "" || collected == nil {
