@@ -93,13 +93,16 @@
 // # Errors
 //
 // Constructors validate everything once: [NewPolicy] and [NewRetention]
-// return a [*RuleError], [NewKeyring] a [*KeyError], [NewSchema] a
-// [*FieldError]. Building a struct plan reports malformed tags, transforms
-// that do not fit a field's type and unsupported types as a [*FieldError]
-// naming the field. Minimizing reports values a transform cannot take (NaN,
-// an out-of-range bucket bound, a map value of the wrong type) as a
-// [*FieldError] naming the field, never its value. Batches return a
-// [*BatchError] listing the failed records and keep the others. Every
+// return a [*RuleError], [NewKeyring] and [Keyring.Rotate] a [*KeyError],
+// [NewSchema] a [*FieldError], and [Keyring.Pseudonymizer] a [*RuleError]
+// for a malformed purpose. Building a struct plan reports malformed tags,
+// transforms that do not fit a field's type and unsupported types as a
+// [*FieldError] naming the field. Minimizing reports values a transform
+// cannot take (NaN, an out-of-range bucket bound, a map value of the wrong
+// type) as a [*FieldError] naming the field, never its value. Batches
+// return a [*BatchError] listing the failed records and keep the others.
+// [CheckK] wraps [ErrInvalidK] for a malformed check. A nil or zero
+// [Minimizer], [Retention] or [Pseudonymizer] gives [ErrNoMinimizer]. Every
 // error wraps a sentinel (ErrTag, ErrTypeMismatch, ErrNotFinite,
 // ErrShortKey, ...) for [errors.Is]. Nothing in the package panics on bad
 // input.

@@ -44,9 +44,11 @@ var (
 	ErrOutOfRange = errors.New("minimize: value out of range")
 	// ErrNilRecord: a nil map or nil pointer was given as a record.
 	ErrNilRecord = errors.New("minimize: nil record")
-	// ErrNoMinimizer: a nil or zero [Minimizer], [Retention] or
-	// [Pseudonymizer] was used; build them with their constructors.
-	ErrNoMinimizer = errors.New("minimize: not initialized")
+	// ErrNoMinimizer: a nil or zero [Minimizer], [Retention], [Keyring]
+	// (for Retire) or [Pseudonymizer] was used, or a required argument was
+	// nil (the [Schema] of a map call, the collected func of a sweep);
+	// build values with their constructors.
+	ErrNoMinimizer = errors.New("minimize: nil or zero value (use its constructor) or nil argument")
 	// ErrNoKeyring: the policy pseudonymizes but [Config.Keyring] is nil.
 	ErrNoKeyring = errors.New("minimize: policy pseudonymizes but no keyring was given")
 	// ErrShortKey: a pseudonym key is shorter than [MinKeyLen] bytes.

@@ -44,6 +44,40 @@ func (x *exec) allows(i int32) bool {
 	return x.allow.Allows(x.cats[i])
 }
 
+// anyAllowed reports whether consent allows a field of the container of
+// structs n: one of its fields' categories, or a field without one. A
+// container none of whose fields would be copied stays nil, so that the
+// output does not show that the input had one, or how many.
+func (x *exec) anyAllowed(n *node) bool {
+	if n.free {
+		return true
+	}
+	for _, c := range n.cats {
+		if x.allows(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// outcome returns what happened to field f of the record: the plan's
+// outcome, or Dropped with noConsent when consent withdrew the field.
+func (x *exec) outcome(f *fieldInfo) (o Outcome, noConsent bool) {
+	if f.Outcome != Dropped && !x.allows(f.cat) {
+		return Dropped, true
+	}
+	return f.Outcome, false
+}
+
+// report returns the report of field f of the record.
+func (x *exec) report(f *fieldInfo) FieldReport {
+	fr := f.FieldReport
+	if _, noConsent := x.outcome(f); noConsent {
+		fr.Outcome, fr.Transform, fr.Reason = Dropped, Drop(), ReasonNoConsent
+	}
+	return fr
+}
+
 // runStruct minimizes one struct of the plan's type from src into dst,
 // which must point to zeroed memory of that type.
 func (x *exec) runStruct(p *structPlan, dst, src unsafe.Pointer) error {
@@ -79,6 +113,9 @@ func (x *exec) ops(p *structPlan, ops []planOp, dst, src unsafe.Pointer) error {
 		case fastLeaf:
 			err = x.leaf(p, o.n, d, s, o.field)
 		default:
+			if o.field < 0 && x.allow != nil && !x.anyAllowed(o.n) {
+				continue // a container of structs
+			}
 			err = x.node(p, o.n, d, s, o.field)
 		}
 		if err != nil {

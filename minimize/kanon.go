@@ -46,7 +46,9 @@ type Class struct {
 // KResult is the outcome of [CheckK].
 type KResult[T any] struct {
 	// K is the k the batch achieves: the size of its smallest class, 0
-	// for an empty batch.
+	// for an empty batch. K, L, Classes and Small describe the batch as
+	// given, before any suppression; the records that remain after it form
+	// classes of at least [KAnonymity.K] records.
 	K int
 	// L is the smallest number of distinct sensitive values in a class (the
 	// batch is L-diverse), 0 without [KAnonymity.Sensitive].

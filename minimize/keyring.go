@@ -146,8 +146,9 @@ func (r *Keyring) Rotate(next Key) (*Keyring, error) {
 
 // Retire returns a keyring without the key id, whose tokens are then no
 // longer recognised (which, once its tokens are re-keyed or deleted, is the
-// point). Retiring the current key or an id not in the ring is an error
-// wrapping [ErrKeyID] or [ErrUnknownKey].
+// point). Retiring the current key or an id not in the ring is a
+// [*KeyError] wrapping [ErrKeyID] or [ErrUnknownKey]; retiring from a nil
+// or zero keyring is [ErrNoMinimizer].
 func (r *Keyring) Retire(id string) (*Keyring, error) {
 	if r == nil || len(r.keys) == 0 {
 		return nil, ErrNoMinimizer
@@ -169,13 +170,15 @@ func (r *Keyring) Retire(id string) (*Keyring, error) {
 
 // Pseudonymizer returns the pseudonymizer of the keyring for purpose p:
 // every key is first derived for p, so tokens made for one purpose cannot
-// be joined with tokens made for another.
+// be joined with tokens made for another. The error is [ErrNoKeyring] for
+// a nil or zero keyring, or a [*RuleError] wrapping [ErrInvalidPolicy]
+// (and the [*consent.KeyError]) for a malformed purpose.
 func (r *Keyring) Pseudonymizer(p consent.Purpose) (*Pseudonymizer, error) {
 	if r == nil || len(r.keys) == 0 {
 		return nil, ErrNoKeyring
 	}
 	if err := p.Validate(); err != nil {
-		return nil, err
+		return nil, &RuleError{Index: -1, Target: string(p), Err: ErrInvalidPolicy, Why: "malformed purpose", Cause: err}
 	}
 	ps := &Pseudonymizer{purpose: p, byID: make(map[string]*pkey, len(r.keys))}
 	for i, k := range r.keys {

@@ -163,7 +163,9 @@ func TestRotateAndRetire(t *testing.T) {
 	_, err = zero.Pseudonymizer(consent.PurposeAnalytics)
 	assert.ErrorIs(t, err, minimize.ErrNoKeyring)
 	_, err = kr.Pseudonymizer("Bad")
-	assert.Error(t, err)
+	assert.ErrorIs(t, err, minimize.ErrInvalidPolicy, "a malformed purpose: an error of this package, like NewPolicy's")
+	var ke *consent.KeyError
+	assert.ErrorAs(t, err, &ke, "the cause stays reachable")
 	var zp *minimize.Pseudonymizer
 	_, err = zp.Token("x")
 	assert.ErrorIs(t, err, minimize.ErrNoMinimizer)

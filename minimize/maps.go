@@ -3,6 +3,7 @@ package minimize
 import (
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tact-go/tact/consent"
@@ -91,33 +92,23 @@ func buildMapPlan(s *Schema, pol *Policy) *mapPlan {
 	}
 	slices.Sort(keys)
 	p := &mapPlan{byKey: make(map[string]int32, len(keys))}
-	catIdx := make(map[consent.Category]int32)
+	var cats catSet
 	for _, k := range keys {
 		cat := s.fields[k]
 		fi := fieldInfo{FieldReport: FieldReport{Field: k, Category: cat, Transform: Drop()}, cat: -1}
+		p.byKey[k] = int32(len(p.fields))
 		if ri := pol.decide(k, cat); ri >= 0 {
 			x := pol.xforms[ri]
-			fi.Reason, fi.Rule = ReasonRule, pol.rules[ri]
-			fi.Transform, fi.Outcome = x.Transform, x.outcome()
+			fi.Reason, fi.Rule, fi.Transform, fi.Outcome = ReasonRule, pol.rules[ri], x.Transform, x.outcome()
 			if x.op != opDrop {
-				if cat != "" {
-					idx, ok := catIdx[cat]
-					if !ok {
-						idx = int32(len(p.cats))
-						catIdx[cat] = idx
-						p.cats = append(p.cats, cat)
-					}
-					fi.cat = idx
-				}
-				if x.op == opAgeBand {
-					p.needsNow = true
-				}
+				fi.cat = cats.index(cat)
+				p.needsNow = p.needsNow || x.op == opAgeBand
 				p.entries = append(p.entries, mapEntry{key: k, cat: fi.cat, field: int32(len(p.fields)), x: x})
 			}
 		}
-		p.byKey[k] = int32(len(p.fields))
 		p.fields = append(p.fields, fi)
 	}
+	p.cats = cats.list
 	return p
 }
 
@@ -134,7 +125,7 @@ func buildMapPlan(s *Schema, pol *Policy) *mapPlan {
 // [Transform]); a numeric generalization keeps the value's Go type.
 //
 // The error is [ErrNilRecord] for a nil map, [ErrNoMinimizer] for a nil or
-// zero m, or a [*FieldError] naming the key and wrapping [ErrTypeMismatch]
+// zero m or a nil s, or a [*FieldError] naming the key and wrapping [ErrTypeMismatch]
 // (a value of the wrong or an unsupported type), [ErrNotFinite],
 // [ErrOutOfRange] or [ErrPseudonym]. On error the result is nil.
 func (m *Minimizer) Map(s *Schema, rec map[string]any) (map[string]any, error) {
@@ -166,16 +157,8 @@ func (m *Minimizer) MapReport(s *Schema, rec map[string]any) (map[string]any, *R
 		return nil, nil, err
 	}
 	r := &Report{Purpose: m.c.pol.purpose, Fields: make([]FieldReport, 0, len(rec))}
-	p.each(&x, rec, func(fr FieldReport, _ int32) { r.Fields = append(r.Fields, fr) })
-	slices.SortFunc(r.Fields, func(a, b FieldReport) int {
-		if a.Field < b.Field {
-			return -1
-		}
-		if a.Field > b.Field {
-			return 1
-		}
-		return 0
-	})
+	p.each(&x, rec, func(fr FieldReport) { r.Fields = append(r.Fields, fr) })
+	slices.SortFunc(r.Fields, func(a, b FieldReport) int { return strings.Compare(a.Field, b.Field) })
 	if m.c.log != nil {
 		m.c.audit("map", 1, 0, p.totals(&x, rec))
 	}
@@ -195,7 +178,6 @@ func (m *Minimizer) MapBatch(s *Schema, recs []map[string]any) ([]map[string]any
 	tally := &Tally{Purpose: m.c.pol.purpose}
 	index := make(map[string]int)
 	var failed []*RecordError
-	var sum totals
 	for i, rec := range recs {
 		var x exec
 		o, err := m.runMap(&x, p, rec)
@@ -205,44 +187,20 @@ func (m *Minimizer) MapBatch(s *Schema, recs []map[string]any) ([]map[string]any
 		}
 		out[i] = o
 		tally.Records++
-		p.each(&x, rec, func(fr FieldReport, _ int32) {
+		p.each(&x, rec, func(fr FieldReport) {
 			j, ok := index[fr.Field]
 			if !ok {
 				j = len(tally.Fields)
 				index[fr.Field] = j
-				ft := FieldTally{Field: fr.Field, Category: fr.Category}
-				if fr.Reason != ReasonNoRule {
-					ft.Rule = fr.Rule
-				}
-				tally.Fields = append(tally.Fields, ft)
+				tally.Fields = append(tally.Fields, FieldTally{Field: fr.Field, Category: fr.Category, Rule: fr.Rule})
 			}
-			ft := &tally.Fields[j]
-			switch fr.Outcome {
-			case Kept:
-				ft.Kept++
-			case Transformed:
-				ft.Transformed++
-			default:
-				ft.Dropped++
-				if fr.Reason == ReasonNoConsent {
-					ft.NoConsent++
-				}
-			}
-			sum.add(fr.Outcome, fr.Reason == ReasonNoConsent)
+			tally.Fields[j].add(fr.Outcome, fr.Reason == ReasonNoConsent)
 		})
 	}
-	slices.SortFunc(tally.Fields, func(a, b FieldTally) int {
-		if a.Field < b.Field {
-			return -1
-		}
-		if a.Field > b.Field {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(tally.Fields, func(a, b FieldTally) int { return strings.Compare(a.Field, b.Field) })
 	tally.Failed = len(failed)
 	if m.c.log != nil {
-		m.c.audit("map", tally.Records, tally.Failed, sum)
+		m.c.audit("map", tally.Records, tally.Failed, tally.sum())
 	}
 	if failed != nil {
 		return out, tally, &BatchError{Failed: failed}
@@ -251,24 +209,20 @@ func (m *Minimizer) MapBatch(s *Schema, recs []map[string]any) ([]map[string]any
 }
 
 // each calls f with the report of every key of rec.
-func (p *mapPlan) each(x *exec, rec map[string]any, f func(FieldReport, int32)) {
+func (p *mapPlan) each(x *exec, rec map[string]any, f func(FieldReport)) {
 	for k := range rec {
-		i, ok := p.byKey[k]
-		if !ok {
-			f(FieldReport{Field: k, Transform: Drop(), Reason: ReasonNoRule}, -1)
-			continue
+		if i, ok := p.byKey[k]; ok {
+			f(x.report(&p.fields[i]))
+		} else {
+			f(FieldReport{Field: k, Transform: Drop(), Reason: ReasonNoRule})
 		}
-		fr := p.fields[i].FieldReport
-		if fr.Outcome != Dropped && !x.allows(p.fields[i].cat) {
-			fr.Outcome, fr.Transform, fr.Reason = Dropped, Drop(), ReasonNoConsent
-		}
-		f(fr, i)
 	}
 }
 
-func (p *mapPlan) totals(x *exec, rec map[string]any) totals {
-	var t totals
-	p.each(x, rec, func(fr FieldReport, _ int32) { t.add(fr.Outcome, fr.Reason == ReasonNoConsent) })
+// totals counts the outcomes for one record, consent included.
+func (p *mapPlan) totals(x *exec, rec map[string]any) FieldTally {
+	var t FieldTally
+	p.each(x, rec, func(fr FieldReport) { t.add(fr.Outcome, fr.Reason == ReasonNoConsent) })
 	return t
 }
 
@@ -276,15 +230,7 @@ func (m *Minimizer) runMap(x *exec, p *mapPlan, rec map[string]any) (map[string]
 	if rec == nil {
 		return nil, ErrNilRecord
 	}
-	if p.needsNow {
-		x.now = m.c.now()
-	}
-	if m.c.ps != nil {
-		x.ps = m.c.ps.cur
-	}
-	if m.allow != nil {
-		x.setAllow(m.allow, p.cats)
-	}
+	m.start(x, p.needsNow, p.cats)
 	out := make(map[string]any, len(p.entries))
 	for i := range p.entries {
 		e := &p.entries[i]
@@ -359,69 +305,64 @@ func (ex *exec) value(x *xform, v any) (out any, keep bool, verr *valueError) {
 		return nil, false, &valueError{ErrTypeMismatch, why + ", have " + reflect.TypeOf(v).String()}
 	}
 	var err error
-	switch k {
-	case kString:
-		s := v.(string)
+	switch v := v.(type) {
+	case string:
 		if x.op == opPseudonymize {
-			s, err = ex.ps.token(s)
+			out, err = ex.ps.token(v)
 		} else {
-			s = x.str(s)
+			out = x.str(v)
 		}
-		out = s
-	case kTime:
-		out, keep, err = x.timeValue(v.(time.Time), ex.now)
+	case time.Time:
+		out, keep, err = x.timeValue(v, ex.now)
 		if err == nil {
 			return out, keep, nil
 		}
-	case kInt:
-		var r int64
-		r, err = x.int(int64(v.(int)), k)
-		out = int(r)
-	case kInt8:
-		var r int64
-		r, err = x.int(int64(v.(int8)), k)
-		out = int8(r)
-	case kInt16:
-		var r int64
-		r, err = x.int(int64(v.(int16)), k)
-		out = int16(r)
-	case kInt32:
-		var r int64
-		r, err = x.int(int64(v.(int32)), k)
-		out = int32(r)
-	case kInt64:
-		out, err = x.int(v.(int64), k)
-	case kUint:
-		var r uint64
-		r, err = x.uint(uint64(v.(uint)), k)
-		out = uint(r)
-	case kUint8:
-		var r uint64
-		r, err = x.uint(uint64(v.(uint8)), k)
-		out = uint8(r)
-	case kUint16:
-		var r uint64
-		r, err = x.uint(uint64(v.(uint16)), k)
-		out = uint16(r)
-	case kUint32:
-		var r uint64
-		r, err = x.uint(uint64(v.(uint32)), k)
-		out = uint32(r)
-	case kUint64:
-		out, err = x.uint(v.(uint64), k)
-	case kUintptr:
-		var r uint64
-		r, err = x.uint(uint64(v.(uintptr)), k)
-		out = uintptr(r)
-	case kFloat32:
-		var r float64
-		r, err = x.float(float64(v.(float32)), k)
-		out = float32(r)
-	case kFloat64:
-		out, err = x.float(v.(float64), k)
+	case int:
+		out, err = signed(x, v, k)
+	case int8:
+		out, err = signed(x, v, k)
+	case int16:
+		out, err = signed(x, v, k)
+	case int32:
+		out, err = signed(x, v, k)
+	case int64:
+		out, err = signed(x, v, k)
+	case uint:
+		out, err = unsigned(x, v, k)
+	case uint8:
+		out, err = unsigned(x, v, k)
+	case uint16:
+		out, err = unsigned(x, v, k)
+	case uint32:
+		out, err = unsigned(x, v, k)
+	case uint64:
+		out, err = unsigned(x, v, k)
+	case uintptr:
+		out, err = unsigned(x, v, k)
+	case float32:
+		out, err = floating(x, v, k)
+	case float64:
+		out, err = floating(x, v, k)
 	}
 	if err != nil {
 		return nil, false, &valueError{err: err}
 	}
 	return out, true, nil
+}
+
+// signed, unsigned and floating apply a numeric transform to a map value
+// of kind k, keeping its Go type.
+func signed[T int | int8 | int16 | int32 | int64](x *xform, v T, k kind) (any, error) {
+	r, err := x.int(int64(v), k)
+	return T(r), err
+}
+
+func unsigned[T uint | uint8 | uint16 | uint32 | uint64 | uintptr](x *xform, v T, k kind) (any, error) {
+	r, err := x.uint(uint64(v), k)
+	return T(r), err
+}
+
+func floating[T float32 | float64](x *xform, v T, k kind) (any, error) {
+	r, err := x.float(float64(v), k)
+	return T(r), err
 }

@@ -18,8 +18,9 @@ import (
 // Allows is called with the exact category a field is tagged with (or
 // mapped to by a [Schema]); deciding whether a grant for a parent covers it
 // is the implementation's business. It is called at most once per category
-// per record, must not block, and must be safe to call from the goroutines
-// that minimize records. Fields without a category (kept by a field rule)
+// per record (for a record type with more than 256 categories, once per
+// field for the categories beyond), must not block, and must be safe to
+// call from the goroutines that minimize records. Fields without a category (kept by a field rule)
 // are not subject to it.
 type Allower interface {
 	Allows(c consent.Category) bool
@@ -36,8 +37,8 @@ type bothAllow struct{ a, b Allower }
 func (x bothAllow) Allows(c consent.Category) bool { return x.a.Allows(c) && x.b.Allows(c) }
 
 // Config holds the optional parts of a [Minimizer]. The zero value is
-// valid for a policy that neither pseudonymizes nor computes age bands from
-// the current time (it then uses time.Now).
+// valid for any policy that does not pseudonymize: no logging, and age
+// bands computed at time.Now.
 type Config struct {
 	// Keyring supplies the pseudonym keys. Required when the policy has a
 	// [Pseudonymize] rule; the minimizer derives the policy purpose's keys
@@ -129,9 +130,12 @@ func (m *Minimizer) Pseudonymizer() *Pseudonymizer {
 
 // Narrow returns a minimizer that also drops every field whose category a
 // does not allow: a category the policy would keep but consent no longer
-// allows is dropped. Narrowing a narrowed minimizer requires both. It is
-// cheap (one small allocation; plans are shared), so narrowing per request
-// with the person's current consent is the intended use. A nil a returns m.
+// allows is dropped, and a pointer or slice of structs none of whose
+// fields consent allows is left nil (an empty copy would tell that the
+// person had one, and how many). Narrowing a narrowed minimizer requires
+// both. It is cheap (one small allocation; plans are shared), so narrowing
+// per request with the person's current consent is the intended use. A
+// nil a returns m.
 func (m *Minimizer) Narrow(a Allower) *Minimizer {
 	if a == nil || m == nil {
 		return m
@@ -144,8 +148,20 @@ func (m *Minimizer) Narrow(a Allower) *Minimizer {
 
 func (m *Minimizer) ok() bool { return m != nil && m.c != nil }
 
+// start prepares x for one record of a plan: the time when the plan needs
+// it, the pseudonym key, and what consent allows of the plan's categories.
+func (m *Minimizer) start(x *exec, needsNow bool, cats []consent.Category) {
+	if needsNow {
+		x.now = m.c.now()
+	}
+	if m.c.ps != nil {
+		x.ps = m.c.ps.cur
+	}
+	x.setAllow(m.allow, cats)
+}
+
 // audit emits one "minimize.report" event.
-func (c *core) audit(shape string, records, failed int, t totals) {
+func (c *core) audit(shape string, records, failed int, t FieldTally) {
 	ctx := context.Background()
 	if !c.log.Enabled(ctx, slog.LevelInfo) {
 		return
@@ -156,10 +172,10 @@ func (c *core) audit(shape string, records, failed int, t totals) {
 		slog.String("record", shape),
 		slog.Int("records", records),
 		slog.Int("failed", failed),
-		slog.Int("fields_kept", t.kept),
-		slog.Int("fields_transformed", t.transformed),
-		slog.Int("fields_dropped", t.dropped),
-		slog.Int("fields_no_consent", t.noConsent),
+		slog.Int("fields_kept", t.Kept),
+		slog.Int("fields_transformed", t.Transformed),
+		slog.Int("fields_dropped", t.Dropped),
+		slog.Int("fields_no_consent", t.NoConsent),
 	)
 }
 

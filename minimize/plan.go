@@ -2,6 +2,7 @@ package minimize
 
 import (
 	"reflect"
+	"slices"
 	"unsafe"
 
 	"github.com/tact-go/tact/consent"
@@ -32,6 +33,14 @@ type node struct {
 	elem  *node        // nPtr, nSlice
 	esize uintptr      // nSlice: element size
 	ops   []planOp     // nStruct
+
+	// Nodes holding structs (nStruct, and nPtr and nSlice around one)
+	// know what their fields need, so that a container whose every field
+	// consent withdraws is left nil rather than copied empty: cats are the
+	// categories (indexes into plan.cats) of the fields below, and free is
+	// true when a field below has no category, which consent never drops.
+	cats []int32
+	free bool
 }
 
 type planOp struct {
@@ -90,7 +99,7 @@ type structPlan struct {
 	fields   []fieldInfo
 	cats     []consent.Category
 	needsNow bool
-	static   totals // outcome counts per record, before consent
+	static   FieldTally // outcome counts of the fields of a record, before consent
 }
 
 type planEntry struct {
@@ -107,7 +116,7 @@ type builder struct {
 	pol      *Policy
 	keepAll  bool
 	plan     *structPlan
-	catIdx   map[consent.Category]int32
+	cats     catSet
 	visiting map[reflect.Type]bool
 }
 
@@ -116,7 +125,6 @@ func buildPlan(t reflect.Type, pol *Policy, keepAll bool) (*structPlan, error) {
 		pol:      pol,
 		keepAll:  keepAll,
 		plan:     &structPlan{typ: t},
-		catIdx:   make(map[consent.Category]int32),
 		visiting: make(map[reflect.Type]bool),
 	}
 	var root *node
@@ -141,7 +149,32 @@ func buildPlan(t reflect.Type, pol *Policy, keepAll bool) (*structPlan, error) {
 		return nil, err
 	}
 	b.plan.root = root
+	b.plan.cats = b.cats.list
 	return b.plan, nil
+}
+
+// catSet numbers the categories of a plan's fields in the order first met;
+// exec keeps what consent allows as a bit mask over these numbers.
+type catSet struct {
+	list []consent.Category
+	idx  map[consent.Category]int32
+}
+
+// index returns the number of c, -1 for no category.
+func (s *catSet) index(c consent.Category) int32 {
+	if c == "" {
+		return -1
+	}
+	i, ok := s.idx[c]
+	if !ok {
+		if s.idx == nil {
+			s.idx = make(map[consent.Category]int32)
+		}
+		i = int32(len(s.list))
+		s.idx[c] = i
+		s.list = append(s.list, c)
+	}
+	return i
 }
 
 func join(prefix, name string) string {
@@ -164,6 +197,21 @@ func (b *builder) structNode(t reflect.Type, path string) (*node, error) {
 	}
 	if len(n.ops) == 0 {
 		return nil, nil
+	}
+	for _, o := range n.ops {
+		switch {
+		case o.field < 0: // a container of structs
+			n.free = n.free || o.n.free
+			for _, c := range o.n.cats {
+				if !slices.Contains(n.cats, c) {
+					n.cats = append(n.cats, c)
+				}
+			}
+		case o.cat < 0:
+			n.free = true
+		case !slices.Contains(n.cats, o.cat):
+			n.cats = append(n.cats, o.cat)
+		}
 	}
 	return n, nil
 }
@@ -242,13 +290,13 @@ func (b *builder) container(t reflect.Type, path string) (*node, error) {
 		if e == nil || err != nil {
 			return nil, err
 		}
-		return &node{code: nPtr, typ: t.Elem(), elem: e}, nil
+		return &node{code: nPtr, typ: t.Elem(), elem: e, cats: e.cats, free: e.free}, nil
 	default: // slice
 		e, err := b.container(t.Elem(), path)
 		if e == nil || err != nil {
 			return nil, err
 		}
-		return &node{code: nSlice, typ: t, elem: e, esize: t.Elem().Size()}, nil
+		return &node{code: nSlice, typ: t, elem: e, esize: t.Elem().Size(), cats: e.cats, free: e.free}, nil
 	}
 }
 
@@ -290,18 +338,8 @@ func (b *builder) leafField(t reflect.Type, off uintptr, path string, cat consen
 	}
 	fi.Transform = x.Transform
 	fi.Outcome = x.outcome()
-	if cat != "" {
-		idx, ok := b.catIdx[cat]
-		if !ok {
-			idx = int32(len(b.plan.cats))
-			b.catIdx[cat] = idx
-			b.plan.cats = append(b.plan.cats, cat)
-		}
-		fi.cat = idx
-	}
-	if x.op == opAgeBand {
-		b.plan.needsNow = true
-	}
+	fi.cat = b.cats.index(cat)
+	b.plan.needsNow = b.plan.needsNow || x.op == opAgeBand
 	ln := leafNode(t, k, x)
 	*ops = append(*ops, planOp{off: off, cat: fi.cat, field: int32(len(b.plan.fields)), fast: fastFor(ln), n: ln})
 	b.plan.add(fi)
@@ -324,7 +362,10 @@ func leafNode(t reflect.Type, k kind, x *xform) *node {
 	}
 }
 
-// sliceHeader is the layout of a slice value.
+// sliceHeader is the layout of a slice value (as reflect.SliceHeader, but
+// with the data pointer typed so that the collector sees it), checked by
+// TestSliceHeaderLayout. The engine reads a slice field through it and
+// writes a new one with a typed store, so the write barrier is emitted.
 type sliceHeader struct {
 	data     unsafe.Pointer
 	len, cap int

@@ -1,6 +1,7 @@
 package minimize
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -66,13 +67,12 @@ func quote(s string) string { return `"` + s + `"` }
 // goroutines. The zero value is an empty policy with no purpose; [New]
 // rejects it.
 type Policy struct {
-	purpose  consent.Purpose
-	rules    []Rule
-	xforms   []*xform
-	byField  map[string]int
-	byCat    map[consent.Category]int
-	pseudo   bool
-	needsNow bool
+	purpose consent.Purpose
+	rules   []Rule
+	xforms  []*xform
+	byField map[string]int
+	byCat   map[consent.Category]int
+	pseudo  bool
 }
 
 // maxFieldLen bounds field names in rules and schemas.
@@ -94,7 +94,6 @@ func NewPolicy(p consent.Purpose, rules ...Rule) (*Policy, error) {
 		byCat:   make(map[consent.Category]int),
 	}
 	for i, r := range rules {
-		r.Transform.edges = append([]float64(nil), r.Transform.edges...)
 		target := r.Field
 		if target == "" {
 			target = string(r.Category)
@@ -129,11 +128,8 @@ func NewPolicy(p consent.Purpose, rules ...Rule) (*Policy, error) {
 		}
 		pol.rules[i] = r
 		pol.xforms[i] = compileTransform(r.Transform)
-		switch r.Transform.op {
-		case opPseudonymize:
+		if r.Transform.op == opPseudonymize {
 			pol.pseudo = true
-		case opAgeBand:
-			pol.needsNow = true
 		}
 	}
 	return pol, nil
@@ -170,12 +166,7 @@ func (p *Policy) Rules() []Rule {
 	if p == nil {
 		return nil
 	}
-	out := make([]Rule, len(p.rules))
-	for i, r := range p.rules {
-		r.Transform.edges = append([]float64(nil), r.Transform.edges...)
-		out[i] = r
-	}
-	return out
+	return slices.Clone(p.rules)
 }
 
 // Decide returns the rule that applies to a field with the given name and

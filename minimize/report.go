@@ -179,12 +179,35 @@ type FieldTally struct {
 
 // Totals sums the counts over all fields.
 func (t *Tally) Totals() (kept, transformed, dropped int) {
+	s := t.sum()
+	return s.Kept, s.Transformed, s.Dropped
+}
+
+// sum adds up the counts of all fields.
+func (t *Tally) sum() FieldTally {
+	var s FieldTally
 	for _, f := range t.Fields {
-		kept += f.Kept
-		transformed += f.Transformed
-		dropped += f.Dropped
+		s.Kept += f.Kept
+		s.Transformed += f.Transformed
+		s.Dropped += f.Dropped
+		s.NoConsent += f.NoConsent
 	}
-	return
+	return s
+}
+
+// add counts one outcome of the field.
+func (f *FieldTally) add(o Outcome, noConsent bool) {
+	switch o {
+	case Kept:
+		f.Kept++
+	case Transformed:
+		f.Transformed++
+	default:
+		f.Dropped++
+		if noConsent {
+			f.NoConsent++
+		}
+	}
 }
 
 // String renders the tally as an aligned table.
@@ -208,23 +231,4 @@ func (t *Tally) String() string {
 			"dropped " + strconv.Itoa(f.Dropped), "no consent " + strconv.Itoa(f.NoConsent), rule}
 	}
 	return head + table(rows)
-}
-
-// totals are the field counts an audit event carries.
-type totals struct {
-	kept, transformed, dropped, noConsent int
-}
-
-func (t *totals) add(o Outcome, noConsent bool) {
-	switch o {
-	case Kept:
-		t.kept++
-	case Transformed:
-		t.transformed++
-	default:
-		t.dropped++
-		if noConsent {
-			t.noConsent++
-		}
-	}
 }

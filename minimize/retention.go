@@ -96,34 +96,29 @@ type Swept[T any] struct {
 // is past retention, trimmed when some are, kept when none is. Trimmed
 // copies keep the record's untagged fields (such as ids and timestamps),
 // except those of types the package cannot copy (maps, interfaces, ...),
-// which are zeroed. A type with no tagged field is always kept.
+// which are zeroed, and pointers and slices of structs whose every field
+// expired, which are nil. A type with no tagged field is always kept.
 //
-// The errors are [ErrNoMinimizer] for a nil or zero r and plan errors as
-// for [Struct] (malformed tags, tagged fields of unsupported types).
+// The errors are [ErrNoMinimizer] for a nil or zero r or a nil collected,
+// [ErrNilRecord] for a nil pointer record that needs trimming, and plan
+// errors as for [Struct] (malformed tags, tagged fields of unsupported
+// types).
 func Sweep[T any](r *Retention, recs []T, collected func(T) time.Time, at time.Time) (Swept[T], error) {
 	var s Swept[T]
 	if r == nil || r.purpose == "" || collected == nil {
 		return s, ErrNoMinimizer
 	}
-	t := reflect.TypeFor[T]()
-	var p *structPlan
-	var err error
-	if e, ok := r.plans.Load(t); ok {
-		pe := e.(*planEntry)
-		p, err = pe.p, pe.err
-	} else {
-		p, err = buildPlan(t, nil, true)
-		e, _ := r.plans.LoadOrStore(t, &planEntry{typ: t, p: p, err: err})
-		pe := e.(*planEntry)
-		p, err = pe.p, pe.err
+	pe := loadPlan(&r.plans, reflect.TypeFor[T](), nil, true)
+	if pe.err != nil {
+		return s, pe.err
 	}
-	if err != nil {
-		return s, err
-	}
+	p := pe.p
+	live := make(map[consent.Category]bool, len(p.cats))
+	allowLive := AllowFunc(func(c consent.Category) bool { return live[c] })
 	for i := range recs {
 		when := collected(recs[i])
 		expired := 0
-		live := make(map[consent.Category]bool, len(p.cats))
+		clear(live)
 		for _, c := range p.cats {
 			if r.Past(c, when, at) {
 				expired++
@@ -139,7 +134,7 @@ func Sweep[T any](r *Retention, recs []T, collected func(T) time.Time, at time.T
 		default:
 			var out T
 			var x exec
-			x.setAllow(AllowFunc(func(c consent.Category) bool { return live[c] }), p.cats)
+			x.setAllow(allowLive, p.cats)
 			if p.root.code == nPtr && *(*unsafe.Pointer)(unsafe.Pointer(&recs[i])) == nil {
 				return Swept[T]{}, ErrNilRecord
 			}

@@ -130,3 +130,28 @@ func TestSweepMaps(t *testing.T) {
 	assert.Equal(t, map[string]any{"at": now.Add(-50 * day), "viewed": "y", "id": 2}, sw.Trim[0])
 	assert.Equal(t, "b", recs[1]["email"], "the original is untouched")
 }
+
+// A trimmed copy leaves nil a pointer or slice of structs whose every
+// field has expired, as if it had never been collected.
+func TestSweepTrimLeavesExpiredContainersNil(t *testing.T) {
+	type Contact struct {
+		Email string `tact:"user.contact.email"`
+		Phone string `tact:"user.contact.phone"`
+	}
+	type Rec struct {
+		ID       string `tact:"user.unique_id"`
+		Contact  *Contact
+		Contacts []Contact
+	}
+	r, err := minimize.NewRetention("analytics", map[consent.Category]time.Duration{
+		consent.CategoryUser:    365 * day,
+		consent.CategoryContact: 10 * day,
+	})
+	require.NoError(t, err)
+	now := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	in := []Rec{{ID: "c1", Contact: &Contact{"a@x", "1"}, Contacts: []Contact{{"b@x", "2"}}}}
+	s, err := minimize.Sweep(r, in, func(Rec) time.Time { return now.Add(-50 * day) }, now)
+	require.NoError(t, err)
+	require.Len(t, s.Trim, 1)
+	assert.Equal(t, Rec{ID: "c1"}, s.Trim[0])
+}

@@ -2,6 +2,7 @@ package minimize
 
 import (
 	"reflect"
+	"sync"
 	"unsafe"
 )
 
@@ -11,16 +12,19 @@ func (c *core) plan(t reflect.Type) (*structPlan, error) {
 	if pe := c.last.Load(); pe != nil && pe.typ == t {
 		return pe.p, pe.err
 	}
-	var pe *planEntry
-	if e, ok := c.structs.Load(t); ok {
-		pe = e.(*planEntry)
-	} else {
-		p, err := buildPlan(t, c.pol, false)
-		e, _ := c.structs.LoadOrStore(t, &planEntry{typ: t, p: p, err: err})
-		pe = e.(*planEntry)
-	}
+	pe := loadPlan(&c.structs, t, c.pol, false)
 	c.last.Store(pe)
 	return pe.p, pe.err
+}
+
+// loadPlan returns the plan for t from cache, building it on first use.
+func loadPlan(cache *sync.Map, t reflect.Type, pol *Policy, keepAll bool) *planEntry {
+	if e, ok := cache.Load(t); ok {
+		return e.(*planEntry)
+	}
+	p, err := buildPlan(t, pol, keepAll)
+	e, _ := cache.LoadOrStore(t, &planEntry{typ: t, p: p, err: err})
+	return e.(*planEntry)
 }
 
 // Struct returns a minimized copy of the record in, a struct or a pointer
@@ -35,12 +39,13 @@ func (c *core) plan(t reflect.Type) (*structPlan, error) {
 // Tags go on leaf fields: strings, bools, integers, floats and time.Time,
 // also behind pointers and in slices (each element is transformed). Nested
 // structs, pointers to structs and slices of structs are walked, and their
-// fields are named by dotted paths ("Address.Postal"). The tag "-" makes
-// the package ignore a field. Unexported fields are never copied, but the
+// fields are named by dotted paths ("Address.Postal"); a pointer or slice
+// of structs none of whose fields passes stays nil. The tag "-" makes the
+// package ignore a field. Unexported fields are never copied, but the
 // exported fields of an embedded struct are walked even when the embedded
-// type is unexported (as encoding/json does). A field
-// of another type (map, interface, channel, function, array) is zeroed; if
-// tagged or named by a rule, the plan fails with [ErrUnsupported].
+// type is unexported (as encoding/json does). A field of another type
+// (map, interface, channel, function, array) is zeroed; if tagged or named
+// by a rule, the plan fails with [ErrUnsupported].
 //
 // # Plans
 //
@@ -57,22 +62,31 @@ func (c *core) plan(t reflect.Type) (*structPlan, error) {
 // On error the zero T is returned.
 func Struct[T any](m *Minimizer, in T) (T, error) {
 	var out T
-	if !m.ok() {
-		return out, ErrNoMinimizer
-	}
-	p, err := m.c.plan(reflect.TypeFor[T]())
-	if err != nil {
-		return out, err
-	}
 	var x exec
-	if err := m.runStruct(&x, p, unsafe.Pointer(&out), unsafe.Pointer(&in)); err != nil {
+	if _, err := structOne(m, &x, &out, &in); err != nil {
 		var zero T
 		return zero, err
 	}
-	if m.c.log != nil {
-		m.c.audit(p.typ.String(), 1, 0, p.totals(&x))
-	}
 	return out, nil
+}
+
+// structOne minimizes *in into *out, which is zero, and emits the audit
+// event: the common part of [Struct] and [StructReport].
+func structOne[T any](m *Minimizer, x *exec, out, in *T) (*structPlan, error) {
+	if !m.ok() {
+		return nil, ErrNoMinimizer
+	}
+	p, err := m.c.plan(reflect.TypeFor[T]())
+	if err != nil {
+		return nil, err
+	}
+	if err := m.runStruct(x, p, unsafe.Pointer(out), unsafe.Pointer(in)); err != nil {
+		return nil, err
+	}
+	if m.c.log != nil {
+		m.c.audit(p.typ.String(), 1, 0, p.totals(x))
+	}
+	return p, nil
 }
 
 // runStruct sets up x for p and runs it.
@@ -80,31 +94,18 @@ func (m *Minimizer) runStruct(x *exec, p *structPlan, dst, src unsafe.Pointer) e
 	if p.root.code == nPtr && *(*unsafe.Pointer)(src) == nil {
 		return ErrNilRecord
 	}
-	if p.needsNow {
-		x.now = m.c.now()
-	}
-	if m.c.ps != nil {
-		x.ps = m.c.ps.cur
-	}
-	if m.allow != nil {
-		x.setAllow(m.allow, p.cats)
-	}
+	m.start(x, p.needsNow, p.cats)
 	return x.runStruct(p, dst, src)
 }
 
 // totals counts the outcomes for one record, consent included.
-func (p *structPlan) totals(x *exec) totals {
+func (p *structPlan) totals(x *exec) FieldTally {
 	if x.allow == nil {
 		return p.static
 	}
-	var t totals
+	var t FieldTally
 	for i := range p.fields {
-		f := &p.fields[i]
-		if f.Outcome != Dropped && !x.allows(f.cat) {
-			t.add(Dropped, true)
-		} else {
-			t.add(f.Outcome, false)
-		}
+		t.add(x.outcome(&p.fields[i]))
 	}
 	return t
 }
@@ -113,13 +114,7 @@ func (p *structPlan) totals(x *exec) totals {
 func (p *structPlan) report(m *Minimizer, x *exec) *Report {
 	r := &Report{Purpose: m.c.pol.purpose, Fields: make([]FieldReport, len(p.fields))}
 	for i := range p.fields {
-		f := &p.fields[i]
-		r.Fields[i] = f.FieldReport
-		if f.Outcome != Dropped && !x.allows(f.cat) {
-			r.Fields[i].Outcome = Dropped
-			r.Fields[i].Transform = Drop()
-			r.Fields[i].Reason = ReasonNoConsent
-		}
+		r.Fields[i] = x.report(&p.fields[i])
 	}
 	return r
 }
@@ -129,20 +124,11 @@ func (p *structPlan) report(m *Minimizer, x *exec) *Report {
 // [StructBatch] for aggregate counts. On error the report is nil.
 func StructReport[T any](m *Minimizer, in T) (T, *Report, error) {
 	var out T
-	if !m.ok() {
-		return out, nil, ErrNoMinimizer
-	}
-	p, err := m.c.plan(reflect.TypeFor[T]())
-	if err != nil {
-		return out, nil, err
-	}
 	var x exec
-	if err := m.runStruct(&x, p, unsafe.Pointer(&out), unsafe.Pointer(&in)); err != nil {
+	p, err := structOne(m, &x, &out, &in)
+	if err != nil {
 		var zero T
 		return zero, nil, err
-	}
-	if m.c.log != nil {
-		m.c.audit(p.typ.String(), 1, 0, p.totals(&x))
 	}
 	return out, p.report(m, &x), nil
 }
@@ -163,7 +149,6 @@ func StructBatch[T any](m *Minimizer, in []T) ([]T, *Tally, error) {
 	out := make([]T, len(in))
 	tally := p.newTally(m)
 	var failed []*RecordError
-	var sum totals
 	for i := range in {
 		var x exec
 		if err := m.runStruct(&x, p, unsafe.Pointer(&out[i]), unsafe.Pointer(&in[i])); err != nil {
@@ -174,28 +159,12 @@ func StructBatch[T any](m *Minimizer, in []T) ([]T, *Tally, error) {
 		}
 		tally.Records++
 		for j := range p.fields {
-			f := &p.fields[j]
-			ft := &tally.Fields[j]
-			switch {
-			case f.Outcome != Dropped && !x.allows(f.cat):
-				ft.Dropped++
-				ft.NoConsent++
-				sum.add(Dropped, true)
-			case f.Outcome == Kept:
-				ft.Kept++
-				sum.add(Kept, false)
-			case f.Outcome == Transformed:
-				ft.Transformed++
-				sum.add(Transformed, false)
-			default:
-				ft.Dropped++
-				sum.add(Dropped, false)
-			}
+			tally.Fields[j].add(x.outcome(&p.fields[j]))
 		}
 	}
 	tally.Failed = len(failed)
 	if m.c.log != nil {
-		m.c.audit(p.typ.String(), tally.Records, tally.Failed, sum)
+		m.c.audit(p.typ.String(), tally.Records, tally.Failed, tally.sum())
 	}
 	if failed != nil {
 		return out, tally, &BatchError{Failed: failed}

@@ -21,8 +21,8 @@ import (
 // generalized value in its own type (a bucket's lower bound, a truncated
 // time, a rounded coordinate). Map records have no declared types, so the
 // transforms that naturally change a value's type do so there: [Part] and
-// [AgeBand] give an int. The table at each constructor says what each
-// accepts and gives. Transforms that need a string (redact, mask, postal
+// [AgeBand] give an int. The documentation of each constructor says what
+// it accepts and gives. Transforms that need a string (redact, mask, postal
 // prefix, pseudonymize) are checked against struct field types when the
 // plan is built and against map values when the record is minimized.
 //
@@ -32,6 +32,8 @@ import (
 // zero [time.Time] passes every time transform unchanged (in a map record,
 // [Part] and [AgeBand] of a zero time leave the key out).
 type Transform struct {
+	// Unexported, so a Transform cannot change once made: copies may share
+	// edges, which BucketEdges cloned from its argument.
 	op     op
 	n, m   int // mask first/last; postal prefix n; geo decimals n; age band width n
 	unit   TimeUnit

@@ -122,7 +122,6 @@ type xform struct {
 	uwidth       uint64
 	uedges       []uint64
 	ulo, uhi     uint64
-	uhiNegative  bool
 	geoPow       float64
 	geoIdentical float64 // |x| at or above this is already at the precision
 }
@@ -173,7 +172,6 @@ func compileTransform(t Transform) *xform {
 			x.ulo = uint64(lo)
 		}
 		if hi < 0 {
-			x.uhiNegative = true
 			x.uintWhy = "top code below zero"
 		} else if !math.IsInf(t.hi, 1) {
 			x.uhi = uint64(hi)
@@ -344,9 +342,6 @@ func (x *xform) uint(v uint64, k kind) (uint64, error) {
 
 // float applies a numeric transform to a float of kind k.
 func (x *xform) float(v float64, k kind) (float64, error) {
-	if x.op == opKeep {
-		return v, nil
-	}
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, ErrNotFinite
 	}
