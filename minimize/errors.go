@@ -200,7 +200,10 @@ type BatchError struct {
 
 // Error counts the failures and shows the first.
 func (e *BatchError) Error() string {
-	if len(e.Failed) == 1 {
+	switch len(e.Failed) {
+	case 0:
+		return "minimize: batch error without failed records"
+	case 1:
 		return e.Failed[0].Error()
 	}
 	return "minimize: " + strconv.Itoa(len(e.Failed)) + " records failed; first: " +

@@ -214,7 +214,7 @@ func formatAny(v any) string {
 	if f, ok := v.(float32); ok {
 		return strconv.FormatUint(uint64(math.Float32bits(f)), 16)
 	}
-	return formatValue(reflect.ValueOf(v))
+	return formatText(reflect.ValueOf(v))
 }
 
 // FuzzToken checks tokens of arbitrary inputs and the decoding of

@@ -99,13 +99,17 @@ func CheckK[T any](recs []T, cfg KAnonymity) (*KResult[T], error) {
 	memberOf := make([]*class, len(recs))
 	var key strings.Builder
 	nq := len(cfg.QuasiIdentifiers)
+	absent := make([]bool, len(names))
 	for i := range recs {
-		vals, err := get(recs[i])
+		vals, err := get(recs[i], absent)
 		if err != nil {
 			return nil, err
 		}
 		key.Reset()
-		for _, v := range vals[:nq] {
+		for j, v := range vals[:nq] {
+			if absent[j] { // "<nil>" and "<missing>" never equal a value that reads the same
+				key.WriteByte('!')
+			}
 			key.WriteString(strconv.Itoa(len(v)))
 			key.WriteByte(':')
 			key.WriteString(v)
@@ -157,11 +161,12 @@ func CheckK[T any](recs []T, cfg KAnonymity) (*KResult[T], error) {
 	return res, nil
 }
 
-// accessor returns a function formatting the named fields of a T.
-func accessor[T any](names []string) (func(T) ([]string, error), error) {
+// accessor returns a function formatting the named fields of a T and
+// flagging in absent those that are nil or missing.
+func accessor[T any](names []string) (func(T, []bool) ([]string, error), error) {
 	t := reflect.TypeFor[T]()
 	if t == reflect.TypeFor[map[string]any]() {
-		return func(rec T) ([]string, error) {
+		return func(rec T, absent []bool) ([]string, error) {
 			m := any(rec).(map[string]any)
 			if m == nil {
 				return nil, ErrNilRecord
@@ -170,10 +175,10 @@ func accessor[T any](names []string) (func(T) ([]string, error), error) {
 			for i, n := range names {
 				v, ok := m[n]
 				if !ok {
-					out[i] = "<missing>"
+					out[i], absent[i] = "<missing>", true
 					continue
 				}
-				out[i] = formatValue(reflect.ValueOf(v))
+				out[i], absent[i] = formatValue(reflect.ValueOf(v))
 			}
 			return out, nil
 		}, nil
@@ -193,7 +198,7 @@ func accessor[T any](names []string) (func(T) ([]string, error), error) {
 		}
 		paths[i] = idx
 	}
-	return func(rec T) ([]string, error) {
+	return func(rec T, absent []bool) ([]string, error) {
 		v := reflect.ValueOf(&rec).Elem()
 		if v.Kind() == reflect.Pointer {
 			if v.IsNil() {
@@ -203,7 +208,7 @@ func accessor[T any](names []string) (func(T) ([]string, error), error) {
 		}
 		out := make([]string, len(paths))
 		for i, p := range paths {
-			out[i] = formatValue(walk(v, p))
+			out[i], absent[i] = formatValue(walk(v, p))
 		}
 		return out, nil
 	}, nil
@@ -259,10 +264,15 @@ func walk(v reflect.Value, idx []int) reflect.Value {
 	return v
 }
 
-func formatValue(v reflect.Value) string {
+// formatValue formats v as text, or reports it absent ("<nil>").
+func formatValue(v reflect.Value) (string, bool) {
 	if !v.IsValid() {
-		return "<nil>"
+		return "<nil>", true
 	}
+	return formatText(v), false
+}
+
+func formatText(v reflect.Value) string {
 	if v.Type() == timeType {
 		return v.Interface().(time.Time).Format(time.RFC3339Nano)
 	}

@@ -85,3 +85,24 @@ func TestCheckKNoKeyCollisions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, res.Classes)
 }
+
+// A value that reads like the marker of a nil or missing value is not in
+// the same class as one: that would overstate k.
+func TestCheckKMarkersDoNotCollide(t *testing.T) {
+	recs := []map[string]any{
+		{"zip": "<missing>"},
+		{"zip": "<nil>"},
+		{},
+		{"zip": nil},
+	}
+	res, err := minimize.CheckK(recs, minimize.KAnonymity{QuasiIdentifiers: []string{"zip"}, K: 2})
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.K, "four distinct situations, each alone")
+	assert.Equal(t, 4, res.Classes)
+}
+
+func TestZeroBatchErrorDoesNotPanic(t *testing.T) {
+	var e minimize.BatchError
+	assert.NotPanics(t, func() { _ = e.Error() })
+	assert.Contains(t, e.Error(), "minimize:")
+}
