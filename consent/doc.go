@@ -55,7 +55,8 @@
 //     [Regime] and is recorded, so its later absence is not an opt-in.
 //  3. Records: the latest record for the purpose and for each ancestor. A
 //     denial or withdrawal of the purpose or an ancestor denies; a grant
-//     allows unless an ancestor was denied after it, it has expired, it
+//     allows unless the purpose or an ancestor was refused after it (even if
+//     granted again since: only that later grant can allow), it has expired, it
 //     predates a material change (re-consent), or it is a child's own grant
 //     where a guardian's is needed. A grant of a parent covers its children,
 //     except explicit-consent (sensitive) children, which need their own.

@@ -186,8 +186,9 @@ func (g *Gate) Policy() *Policy {
 //  3. The subject's latest record for the purpose and for each of its
 //     ancestors decide, most specific first: a denial or withdrawal of the
 //     purpose or of an ancestor denies, and beats any grant of an ancestor;
-//     a grant allows, unless an ancestor was denied after it, the grant has
-//     outlived the shortest consent lifetime on the way ([ReasonExpired]),
+//     a grant allows, unless the purpose or an ancestor was denied or
+//     withdrawn after it (even if granted again since: then that later
+//     grant is the one that may allow), the grant has outlived the shortest consent lifetime on the way ([ReasonExpired]),
 //     it was made under a policy version older than a material change on
 //     the way ([ReasonReconsent]), or the person is a child and the grant
 //     was not made by a guardian ([ReasonMinor]). An explicit-consent
@@ -256,50 +257,91 @@ func badPurpose(p Purpose) error {
 	return unknownPurpose(p)
 }
 
-// decideGeneric is Decide's lookup through the Store interface.
+// decideGeneric is Decide's lookup through the Store interface. The latest
+// record per purpose hides a refusal that a later grant of the same purpose
+// replaced; that refusal matters only if it came after a grant of another
+// purpose on the path, so when two or more of the latest records are grants
+// it scans the subject's records after the oldest of them for a refusal on
+// the path.
 func (g *Gate) decideGeneric(ctx context.Context, cp *compiledPurpose, d *Decision, age int) error {
 	var buf [MaxKeyDepth]Record
 	var recs [MaxKeyDepth]*Record
+	var refused uint64
+	grants, oldest := 0, uint64(0)
 	for i, p := range cp.path {
 		r, ok, err := g.store.Latest(ctx, d.Subject, p)
 		if err != nil {
 			return err
 		}
-		if ok {
-			buf[i] = r
-			recs[i] = &buf[i]
+		if !ok {
+			continue
+		}
+		buf[i] = r
+		recs[i] = &buf[i]
+		if r.Action.refuses() {
+			refused = max(refused, r.Seq)
+		} else if grants++; grants == 1 || r.Seq < oldest {
+			oldest = r.Seq
 		}
 	}
-	evaluate(cp, recs[:len(cp.path)], d, age)
+	if grants > 1 {
+		r, err := g.lastRefusal(ctx, d.Subject, d.Purpose, oldest)
+		if err != nil {
+			return err
+		}
+		refused = max(refused, r)
+	}
+	evaluate(cp, recs[:len(cp.path)], refused, d, age)
 	return nil
 }
 
+// lastRefusal returns the Seq of the subject's latest denial or withdrawal
+// of purpose or a purpose above it, among the records after seq after; 0 if
+// there is none.
+func (g *Gate) lastRefusal(ctx context.Context, subject string, purpose Purpose, after uint64) (uint64, error) {
+	var last uint64
+	err := g.store.Scan(ctx, subject, after, func(r Record) error {
+		if r.Action.refuses() && r.Purpose.Covers(purpose) {
+			last = r.Seq
+		}
+		return nil
+	})
+	return last, err
+}
+
 // evaluate applies rules 3 and 4 of Decide to the latest records along the
-// purpose's path (nil where there is none). d has Subject, Purpose, At and
-// Regime set; evaluate sets the verdict, reason, record and expiry.
-func evaluate(cp *compiledPurpose, recs []*Record, d *Decision, age int) {
+// purpose's path (nil where there is none). refused is the Seq of the latest
+// denial or withdrawal of any purpose on the path, whether or not a later
+// record of its purpose replaced it (0 if none): a grant older than it no
+// longer counts. d has Subject, Purpose, At and Regime set; evaluate sets
+// the verdict, reason, record and expiry.
+func evaluate(cp *compiledPurpose, recs []*Record, refused uint64, d *Decision, age int) {
 	regime := d.Regime
 	minor := age > 0 && age < regime.guardianAge()
 	var stale *Record // the most specific grant that no longer holds
 	var staleWhy Reason
 	for i, r := range recs {
-		if r == nil {
+		switch {
+		case r == nil:
 			continue
-		}
-		if r.Action.refuses() {
+		case r.Action.refuses():
 			d.Reason = refusal(r, cp.spec.Basis)
 			d.Record = *r
 			return
-		}
-		if r.Action != Grant || (cp.explicit && i > 0) || cp.spec.Basis == BasisLegitimateInterest {
+		case r.Action != Grant || (cp.explicit && i > 0) || cp.spec.Basis == BasisLegitimateInterest:
 			continue // a legitimate interest rests on no grant; an explicit consent only on its own
-		}
-		for _, a := range recs[i+1:] {
-			if a != nil && a.Action.refuses() && a.Seq > r.Seq {
-				d.Reason = refusal(a, cp.spec.Basis)
-				d.Record = *a
-				return
+		case r.Seq < refused:
+			// Refused since. Name the refusal if it is still the latest
+			// record of a purpose above; otherwise a later grant replaced
+			// it, and that grant decides.
+			for _, a := range recs[i+1:] {
+				if a != nil && a.Action.refuses() && a.Seq > r.Seq {
+					d.Reason = refusal(a, cp.spec.Basis)
+					d.Record = *a
+					return
+				}
 			}
+			continue
 		}
 		why := ReasonGranted
 		var expires time.Time
