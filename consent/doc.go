@@ -52,7 +52,8 @@
 //     are allowed without consent, and say so; an unknown purpose is an
 //     error, never an allow.
 //  2. Signals: Global Privacy Control denies what it covers in the request's
-//     [Regime] and is recorded, so its later absence is not an opt-in.
+//     [Regime] and is recorded, whatever the request is for, so its later
+//     absence is not an opt-in.
 //  3. Records: the latest record for the purpose and for each ancestor. A
 //     denial or withdrawal of the purpose or an ancestor denies; a grant
 //     allows unless the purpose or an ancestor was refused after it (even if

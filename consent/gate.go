@@ -178,8 +178,8 @@ func (g *Gate) Policy() *Policy {
 //  1. A purpose whose basis is contract, legal obligation, vital interest or
 //     public task is allowed without consent ([ReasonNotConsent]).
 //  2. A Global Privacy Control signal denies the purposes it covers in the
-//     regime ([ReasonGPC]; see [Regime]) and, the first time it is seen, is
-//     recorded as denials (Source [SourceGPC], channel web, evidence
+//     regime ([ReasonGPC]; see [Regime]) and, the first time it is seen
+//     (whatever the purpose asked about), is recorded as denials (Source [SourceGPC], channel web, evidence
 //     "Sec-GPC: 1") of every purpose it covers that is not refused already,
 //     so that its later absence is not an opt-in. That is the only case in
 //     which Decide writes.
@@ -228,14 +228,18 @@ func (g *Gate) Decide(ctx context.Context, subject string, purpose Purpose, at t
 	if regime == RegimeDefault {
 		regime = g.regime
 	}
+	if sig.GPC {
+		// Whatever the purpose asked about: the signal is the person's
+		// opt-out, and must outlast the request that carried it.
+		if err := g.recordGPC(ctx, pol, subject, at, regime); err != nil {
+			return Decision{}, err
+		}
+	}
 	d := Decision{Subject: subject, Purpose: purpose, At: at, Basis: cp.spec.Basis, PolicyVersion: pol.version, Regime: regime}
 	switch {
 	case !cp.spec.Basis.NeedsConsent() && cp.spec.Basis != BasisLegitimateInterest:
 		d.Allowed, d.Reason = true, ReasonNotConsent
 	case sig.GPC && cp.gpc[regime]:
-		if err := g.recordGPC(ctx, pol, subject, at, regime); err != nil {
-			return Decision{}, err
-		}
 		d.Reason = ReasonGPC
 	case g.mem != nil:
 		g.mem.decide(subject, cp, &d, sig.Age)
@@ -401,58 +405,63 @@ func refusal(r *Record, b Basis) Reason {
 
 // recordGPC records, once, the opt-outs a GPC signal means in the regime:
 // a denial of each covered purpose the subject has not already refused.
+// When all of them are refused already, as on every request after the
+// first, it takes no lock and does not allocate.
 func (g *Gate) recordGPC(ctx context.Context, pol *compiledPolicy, subject string, at time.Time, regime Regime) error {
-	check := func(c *compiledPurpose) (bool, error) {
-		d := Decision{Subject: subject, Purpose: c.spec.Purpose, At: at, Regime: regime}
-		if g.mem != nil {
-			g.mem.decide(subject, c, &d, 0)
-		} else if err := g.decideGeneric(ctx, c, &d, 0); err != nil {
-			return false, err
-		}
-		return d.Record.Seq != 0 && d.Record.Action.refuses(), nil
-	}
-	// Fast path: everything already refused on record, nothing to write.
-	done := true
 	for _, c := range pol.gpc[regime] {
-		ok, err := check(c)
+		refused, err := g.refusedOnRecord(ctx, c, subject, at, regime)
 		if err != nil {
 			return err
 		}
-		if !ok {
-			done = false
-			break
+		if !refused {
+			g.mu.Lock()
+			recs, err := g.recordGPCLocked(ctx, pol, subject, at, regime)
+			g.mu.Unlock()
+			for i := range recs {
+				g.logChange(ctx, &recs[i])
+			}
+			return err
 		}
 	}
-	if done {
-		return nil
-	}
-	g.mu.Lock()
+	return nil
+}
+
+// recordGPCLocked appends the GPC denials still missing, parents first (a
+// parent's denial covers its children), and returns them. g.mu must be
+// held.
+func (g *Gate) recordGPCLocked(ctx context.Context, pol *compiledPolicy, subject string, at time.Time, regime Regime) ([]Record, error) {
 	var recs []Record
-	var err error
 	for _, c := range pol.gpc[regime] {
-		var ok bool
-		if ok, err = check(c); err != nil || ok {
-			if err != nil {
-				break
-			}
+		refused, err := g.refusedOnRecord(ctx, c, subject, at, regime)
+		if err != nil {
+			return recs, err
+		}
+		if refused {
 			continue
 		}
 		ev := Event{Action: Deny, Subject: subject, Purpose: c.spec.Purpose, At: at.Round(0).UTC(),
 			Channel: ChannelWeb, PolicyVersion: pol.version, Source: SourceGPC, Evidence: "Sec-GPC: 1"}
-		if err = ev.validate(); err != nil {
-			break
+		if err := ev.validate(); err != nil {
+			return recs, err
 		}
-		var rs []Record
-		if rs, err = g.appendLocked(ctx, []Event{ev}); err != nil {
-			break
+		rs, err := g.appendLocked(ctx, []Event{ev})
+		if err != nil {
+			return recs, err
 		}
 		recs = append(recs, rs...)
 	}
-	g.mu.Unlock()
-	for i := range recs {
-		g.logChange(ctx, &recs[i])
+	return recs, nil
+}
+
+// refusedOnRecord reports whether the subject's records deny purpose c.
+func (g *Gate) refusedOnRecord(ctx context.Context, c *compiledPurpose, subject string, at time.Time, regime Regime) (bool, error) {
+	d := Decision{Subject: subject, Purpose: c.spec.Purpose, At: at, Regime: regime}
+	if g.mem != nil {
+		g.mem.decide(subject, c, &d, 0)
+	} else if err := g.decideGeneric(ctx, c, &d, 0); err != nil {
+		return false, err
 	}
-	return err
+	return d.Record.Seq != 0 && d.Record.Action.refuses(), nil
 }
 
 // Record checks ev against the policy and appends it to the ledger. A grant,

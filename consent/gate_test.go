@@ -318,6 +318,23 @@ func TestGPCIsRemembered(t *testing.T) {
 	}
 }
 
+func TestGPCOnAnyRequestIsRemembered(t *testing.T) {
+	// The signal is about the person, not about the purpose a request asks
+	// for: seen once on any request, it opts out of sale and sharing for
+	// good.
+	for _, p := range []consent.Purpose{consent.PurposePersonalizeHistory, consent.PurposeServiceCheckout, consent.PurposeAnalyticsAggregate} {
+		t.Run(string(p), func(t *testing.T) {
+			g, s := newGate(t, consent.GateConfig{Regime: consent.CPRA})
+			decide(t, g, subj, p, now, consent.Signals{GPC: true})
+			assert.Positive(t, s.Len(), "the opt-out is recorded")
+			d := decide(t, g, subj, consent.PurposeSharingPartners, now.Add(time.Hour), consent.Signals{})
+			assert.False(t, d.Allowed, "a later request without the signal is not an opt-in: %s", d.Explain())
+			assert.Equal(t, consent.ReasonGPC, d.Reason)
+			assert.Equal(t, consent.SourceGPC, d.Record.Source)
+		})
+	}
+}
+
 func TestRecordRejects(t *testing.T) {
 	g, s := newGate(t, consent.GateConfig{})
 	good := ev(consent.Grant, subj, consent.PurposeMarketing, now)

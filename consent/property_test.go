@@ -243,6 +243,25 @@ func TestDecideProperties(t *testing.T) {
 				fail("a denial resting on a grant must say why the grant does not hold")
 			}
 		}
+
+		// A GPC signal, once seen on any request, opts out of everything it
+		// covers on later requests that do not carry it.
+		if sig.GPC {
+			var covered []consent.Purpose
+			for _, s := range pol.Purposes {
+				if gpcCovers(s.Purpose, regime) {
+					covered = append(covered, s.Purpose)
+				}
+			}
+			p := covered[rng.IntN(len(covered))]
+			for _, g := range []*consent.Gate{fast, slow} {
+				later, err := g.Decide(ctx, subj, p, now.Add(time.Minute), consent.Signals{Age: sig.Age})
+				require.NoError(t, err)
+				if later.Allowed {
+					fail("GPC was seen (deciding " + string(q.Purpose) + "), yet " + later.Explain() + " later without it")
+				}
+			}
+		}
 	}
 }
 
@@ -327,7 +346,11 @@ func TestDecideAllocs(t *testing.T) {
 		subject string
 		p       consent.Purpose
 		sig     consent.Signals
-	}{consenttest.SubjectGPC, consent.PurposeSharingPartners, consent.Signals{GPC: true}})
+	}{consenttest.SubjectGPC, consent.PurposeSharingPartners, consent.Signals{GPC: true}}, struct {
+		subject string
+		p       consent.Purpose
+		sig     consent.Signals
+	}{consenttest.SubjectGPC, consent.PurposePersonalizeHistory, consent.Signals{GPC: true}})
 	for _, c := range cases {
 		allocs := testing.AllocsPerRun(200, func() {
 			if _, err := g.Decide(ctx, c.subject, c.p, now, c.sig); err != nil {
