@@ -44,6 +44,35 @@ func TestAccess(t *testing.T) {
 	assert.Contains(t, string(b), `"records":[]`, "an empty list, not null")
 }
 
+func TestAccessJSONRoundTrip(t *testing.T) {
+	// What a host stores as JSON (an access export, a decision it logged)
+	// reads back as the value written.
+	g := consenttest.NewGate(t, consent.GateConfig{})
+	_, err := g.Decide(ctx, consenttest.SubjectGPC, consent.PurposeAdvertising, now, consent.Signals{GPC: true})
+	require.NoError(t, err)
+	for _, s := range consenttest.Shoppers() {
+		a, err := g.Access(ctx, s.ID, now)
+		require.NoError(t, err)
+		b, err := json.Marshal(a)
+		require.NoError(t, err)
+		var back consent.Access
+		require.NoError(t, json.Unmarshal(b, &back), "%s", b)
+		assert.Equal(t, a, back, s.ID)
+	}
+	for _, tt := range []struct {
+		name, doc string
+		want      error
+	}{
+		{"unknown reason", `{"reason":"because"}`, consent.ErrInvalidDecision},
+		{"unknown regime", `{"regime":"hipaa"}`, consent.ErrInvalidSignals},
+	} {
+		var d consent.Decision
+		err := json.Unmarshal([]byte(tt.doc), &d)
+		require.ErrorIs(t, err, tt.want, tt.name)
+		assert.ErrorContains(t, err, "consent: ")
+	}
+}
+
 func TestErase(t *testing.T) {
 	g, s := newGate(t, consent.GateConfig{})
 	const alice = "alice@example.com"

@@ -137,7 +137,7 @@
 //
 // Errors are sentinels callers branch on with [errors.Is] —
 // [ErrUnknownPurpose], [ErrMalformedKey], [ErrEmptySubject], [ErrZeroTime],
-// [ErrInvalidPolicy], [ErrInvalidEvent], [ErrInvalidSignals],
+// [ErrInvalidPolicy], [ErrInvalidEvent], [ErrInvalidSignals], [ErrInvalidDecision],
 // [ErrNotConsentBasis], [ErrMalformedRecord], [ErrTampered], [ErrConflict],
 // [ErrNoRecord], [ErrNilStore], [ErrNilArgument], [ErrUninitialized] — or
 // typed errors that unwrap to them and carry details: [*KeyError],

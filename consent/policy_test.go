@@ -165,6 +165,18 @@ func TestReasonText(t *testing.T) {
 		assert.NotEmpty(t, r.Text())
 		assert.False(t, seen[r.String()], "codes are distinct: %s", r)
 		seen[r.String()] = true
+		code, err := r.MarshalText()
+		require.NoError(t, err)
+		var back consent.Reason
+		require.NoError(t, back.UnmarshalText(code))
+		assert.Equal(t, r, back, "codes round-trip")
+	}
+	for r := consent.RegimeDefault; r <= consent.CPRA; r++ {
+		code, err := r.MarshalText()
+		require.NoError(t, err)
+		var back consent.Regime
+		require.NoError(t, back.UnmarshalText(code))
+		assert.Equal(t, r, back, "regime names round-trip")
 	}
 	assert.Equal(t, "unknown", consent.Reason(250).String())
 	d := consent.Decision{Purpose: consent.PurposePersonalizeHistory, Reason: consent.ReasonWithdrawn}

@@ -96,3 +96,16 @@ func (d Decision) Explain() string {
 
 // MarshalText encodes the reason as its [Reason.String] code.
 func (r Reason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText decodes a [Reason.String] code ("withdrawn"), so that a
+// [Decision] read back from JSON is the Decision written. An unknown code is
+// an error that unwraps to [ErrInvalidDecision].
+func (r *Reason) UnmarshalText(text []byte) error {
+	for i, n := range reasonNames {
+		if n == string(text) {
+			*r = Reason(i)
+			return nil
+		}
+	}
+	return &codeError{ErrInvalidDecision, "reason", string(text)}
+}

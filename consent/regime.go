@@ -57,6 +57,18 @@ func (r Regime) String() string {
 // MarshalText encodes the regime as its String.
 func (r Regime) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 
+// UnmarshalText decodes a regime's String ("gdpr"). An unknown name is an
+// error that unwraps to [ErrInvalidSignals].
+func (r *Regime) UnmarshalText(text []byte) error {
+	for i, n := range regimeNames {
+		if n == string(text) {
+			*r = Regime(i)
+			return nil
+		}
+	}
+	return &codeError{ErrInvalidSignals, "regime", string(text)}
+}
+
 func (r Regime) valid() bool { return r <= CPRA }
 
 // optIn reports whether consent-basis purposes need a grant by default.
