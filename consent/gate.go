@@ -236,22 +236,62 @@ func (g *Gate) Decide(ctx context.Context, subject string, purpose Purpose, at t
 		}
 	}
 	d := Decision{Subject: subject, Purpose: purpose, At: at, Basis: cp.spec.Basis, PolicyVersion: pol.version, Regime: regime}
-	switch {
-	case !cp.spec.Basis.NeedsConsent() && cp.spec.Basis != BasisLegitimateInterest:
-		d.Allowed, d.Reason = true, ReasonNotConsent
-	case sig.GPC && cp.gpc[regime]:
-		d.Reason = ReasonGPC
-	case g.mem != nil:
-		g.mem.decide(subject, cp, &d, sig.Age)
-	default:
-		if err := g.decideGeneric(ctx, cp, &d, sig.Age); err != nil {
-			return Decision{}, err
-		}
+	if err := g.decide(ctx, cp, &d, sig); err != nil {
+		return Decision{}, err
 	}
 	if g.logDec {
 		g.logDecision(ctx, &d)
 	}
 	return d, nil
+}
+
+// decide applies the rules of Decide but the first two checks and the
+// recording of a GPC signal. d has everything but the verdict set; decide
+// sets the verdict, reason, record and expiry.
+func (g *Gate) decide(ctx context.Context, cp *compiledPurpose, d *Decision, sig Signals) error {
+	switch {
+	case !cp.spec.Basis.NeedsConsent() && cp.spec.Basis != BasisLegitimateInterest:
+		d.Allowed, d.Reason = true, ReasonNotConsent
+	case sig.GPC && cp.gpc[d.Regime]:
+		d.Reason = ReasonGPC
+	case g.mem != nil:
+		g.mem.decide(d.Subject, cp, d, sig.Age)
+	default:
+		return g.decideGeneric(ctx, cp, d, sig.Age)
+	}
+	return nil
+}
+
+// decideAll returns the decisions for every purpose of pol, in policy
+// order, under the Gate's regime and no signals, for Access and Receipt.
+// They are not logged: they show a person their choices, they do not use
+// data.
+func (g *Gate) decideAll(ctx context.Context, pol *compiledPolicy, subject string, at time.Time) ([]Decision, error) {
+	ds := make([]Decision, len(pol.src.Purposes))
+	for i, s := range pol.src.Purposes {
+		cp := pol.purposes[s.Purpose]
+		ds[i] = Decision{Subject: subject, Purpose: s.Purpose, At: at, Basis: s.Basis, PolicyVersion: pol.version, Regime: g.regime}
+		if err := g.decide(ctx, cp, &ds[i], Signals{}); err != nil {
+			return nil, err
+		}
+	}
+	return ds, nil
+}
+
+// forSubject checks the arguments of a call about one subject and returns
+// the policy in force.
+func (g *Gate) forSubject(subject string, at time.Time) (*compiledPolicy, error) {
+	pol := g.policy.Load()
+	if pol == nil {
+		return nil, ErrUninitialized
+	}
+	if err := checkSubject(subject); err != nil {
+		return nil, err
+	}
+	if at.IsZero() {
+		return nil, ErrZeroTime
+	}
+	return pol, nil
 }
 
 func badPurpose(p Purpose) error {
