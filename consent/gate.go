@@ -1,10 +1,13 @@
 package consent
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -139,23 +142,49 @@ func NewGate(p *Policy, s Store, cfg GateConfig) (*Gate, error) {
 }
 
 // SetPolicy replaces the Gate's policy with a validated copy of p, for
-// decisions that start after it returns. p.Version must not be lower than
-// the current version. Grants made under older versions keep allowing the
-// purposes whose [PurposeSpec].Version did not move past them.
+// decisions that start after it returns. Grants made under older versions
+// keep allowing the purposes whose [PurposeSpec].Version did not move past
+// them. The error is a [*PolicyError] if p is not valid, or if it goes back
+// on the policy in force: a lower Version, a different policy under the
+// same Version (receipts cite it), or a purpose whose Version is lower than
+// before (that would revive grants its material change had ended). Setting
+// the policy in force again is a no-op.
 func (g *Gate) SetPolicy(p *Policy) error {
-	cur := g.policy.Load()
-	if cur == nil {
-		return ErrUninitialized
-	}
 	cp, err := compile(p)
-	if err != nil {
-		return err
+	for {
+		cur := g.policy.Load()
+		if cur == nil {
+			return ErrUninitialized
+		}
+		if err != nil {
+			return err
+		}
+		if err := cp.follows(cur); err != nil {
+			return err
+		}
+		if g.policy.CompareAndSwap(cur, cp) {
+			return nil
+		}
 	}
-	if cp.version < cur.version {
-		return &PolicyError{Field: "version", Why: "lower than the version in force"}
+}
+
+// follows reports whether cp may replace the policy in force, cur.
+func (cp *compiledPolicy) follows(cur *compiledPolicy) error {
+	switch {
+	case cp.version < cur.version:
+		return &PolicyError{Field: "version", Why: "lower than the version in force (" + strconv.Itoa(cur.version) + ")"}
+	case cp.version == cur.version:
+		a, errA := json.Marshal(cp.src)
+		b, errB := json.Marshal(cur.src)
+		if errA != nil || errB != nil || !bytes.Equal(a, b) {
+			return &PolicyError{Field: "version", Why: "the policy changed but its version did not"}
+		}
 	}
-	if !g.policy.CompareAndSwap(cur, cp) {
-		return g.SetPolicy(p)
+	for _, s := range cp.src.Purposes {
+		if old := cur.purposes[s.Purpose]; old != nil && s.Version < old.spec.Version {
+			return &PolicyError{Purpose: s.Purpose, Field: "version",
+				Why: "lower than in the policy in force (" + strconv.Itoa(old.spec.Version) + "): a material change cannot be taken back"}
+		}
 	}
 	return nil
 }

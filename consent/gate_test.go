@@ -283,6 +283,39 @@ func TestSetPolicyVersionBump(t *testing.T) {
 	require.ErrorIs(t, err, consent.ErrInvalidEvent, "an event cannot claim a policy version that does not exist yet")
 }
 
+func TestSetPolicyRejectsRollbacks(t *testing.T) {
+	g, _ := newGate(t, consent.GateConfig{})
+	e := ev(consent.Grant, subj, consent.PurposePersonalizeHistory, now)
+	e.PolicyVersion = 1 // shown the old notice: version 2 changed the purpose
+	record(t, g, e)
+	require.Equal(t, consent.ReasonReconsent, decide(t, g, subj, consent.PurposePersonalizeHistory, now, consent.Signals{}).Reason)
+
+	undo := consenttest.RetailPolicy()
+	undo.Version = 3
+	for i := range undo.Purposes {
+		if undo.Purposes[i].Purpose == consent.PurposePersonalizeHistory {
+			undo.Purposes[i].Version = 1
+		}
+	}
+	err := g.SetPolicy(undo)
+	require.ErrorIs(t, err, consent.ErrInvalidPolicy, "a material change cannot be taken back: it would revive grants that need re-consent")
+	var pe *consent.PolicyError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, consent.PurposePersonalizeHistory, pe.Purpose)
+	assert.Equal(t, consent.ReasonReconsent, decide(t, g, subj, consent.PurposePersonalizeHistory, now, consent.Signals{}).Reason)
+
+	same := consenttest.RetailPolicy()
+	same.Purposes[0].Description = "Something else entirely"
+	require.ErrorIs(t, g.SetPolicy(same), consent.ErrInvalidPolicy, "a changed policy needs a new version: receipts cite the version")
+	assert.Equal(t, consenttest.RetailPolicy(), g.Policy())
+
+	require.NoError(t, g.SetPolicy(consenttest.RetailPolicy()), "setting the policy in force again is harmless")
+	dropped := consenttest.RetailPolicy()
+	dropped.Version = 3
+	dropped.Purposes = dropped.Purposes[:len(dropped.Purposes)-2] // legal, legal.obligation
+	require.NoError(t, g.SetPolicy(dropped), "a new version may drop purposes")
+}
+
 func TestGPCIsRemembered(t *testing.T) {
 	for _, regime := range []consent.Regime{consent.GDPR, consent.LGPD, consent.CPRA} {
 		t.Run(regime.String(), func(t *testing.T) {
