@@ -107,31 +107,40 @@ func (g *Gate) ImportLedger(ctx context.Context, r io.Reader) (int, error) {
 		return 0, ErrNilArgument
 	}
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	if !g.headKnown {
-		if err := g.syncHead(ctx); err != nil {
-			return 0, err
-		}
-	}
-	var recs []Record
-	_, err := readLedger(r, g.head, func(rec Record) { recs = append(recs, rec) })
-	if err != nil {
+	n, head, err := g.importLocked(ctx, r)
+	g.mu.Unlock()
+	if err != nil || n == 0 {
 		return 0, err
 	}
+	g.logImport(ctx, n, head.Seq)
+	return n, nil
+}
+
+// importLocked does ImportLedger's work under g.mu and returns the number
+// of records imported and the new end of the ledger.
+func (g *Gate) importLocked(ctx context.Context, r io.Reader) (int, Checkpoint, error) {
+	// Ask the store where the ledger ends: another Gate may have appended
+	// since this one last did.
+	if err := g.syncHead(ctx); err != nil {
+		return 0, Checkpoint{}, err
+	}
+	var recs []Record
+	if _, err := readLedger(r, g.head, func(rec Record) { recs = append(recs, rec) }); err != nil {
+		return 0, Checkpoint{}, err
+	}
 	if len(recs) == 0 {
-		return 0, nil
+		return 0, g.head, nil
 	}
 	if err := g.store.Append(ctx, recs); err != nil {
 		var ce *ConflictError
 		if errors.As(err, &ce) {
 			g.head = Checkpoint{Seq: ce.Last.Seq, Hash: ce.Last.Hash}
 		}
-		return 0, err
+		return 0, Checkpoint{}, err
 	}
 	last := recs[len(recs)-1]
 	g.head = Checkpoint{Seq: last.Seq, Hash: last.Hash}
-	g.logImport(ctx, len(recs), g.head.Seq)
-	return len(recs), nil
+	return len(recs), g.head, nil
 }
 
 // VerifyJSONL reads a whole exported ledger (JSON Lines, from record 1) and

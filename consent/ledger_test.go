@@ -95,6 +95,39 @@ func TestImportContinuesStore(t *testing.T) {
 	assert.Equal(t, len(lines), s2.Len())
 }
 
+func TestImportAfterAnotherGateAppended(t *testing.T) {
+	// Two Gates share a store; the ledger to import continues the store,
+	// which the importing Gate did not append to last.
+	s := consent.NewMemoryStore()
+	g1, err := consent.NewGate(consenttest.RetailPolicy(), s, consent.GateConfig{})
+	require.NoError(t, err)
+	g2, err := consent.NewGate(consenttest.RetailPolicy(), s, consent.GateConfig{})
+	require.NoError(t, err)
+	record(t, g1, ev(consent.Grant, "a", consent.PurposeMarketing, now))
+	record(t, g2, ev(consent.Grant, "b", consent.PurposeMarketing, now))
+
+	// Elsewhere, the same ledger went on: records 3 and 4.
+	var shared bytes.Buffer
+	_, err = g2.ExportLedger(ctx, &shared)
+	require.NoError(t, err)
+	gx, _ := newGate(t, consent.GateConfig{})
+	_, err = gx.ImportLedger(ctx, &shared)
+	require.NoError(t, err)
+	record(t, gx, ev(consent.Withdraw, "a", consent.PurposeMarketing, now))
+	record(t, gx, ev(consent.Grant, "c", consent.PurposeSharing, now))
+	var all bytes.Buffer
+	_, err = gx.ExportLedger(ctx, &all)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSuffix(all.String(), "\n"), "\n")
+
+	n, err := g1.ImportLedger(ctx, strings.NewReader(join(lines[2:])))
+	require.NoError(t, err, "the import follows the store's last record, whichever Gate appended it")
+	assert.Equal(t, 2, n)
+	_, err = g1.Verify(ctx)
+	require.NoError(t, err)
+	assert.False(t, decide(t, g2, "a", consent.PurposeMarketingEmail, now, consent.Signals{}).Allowed, "the imported withdrawal holds")
+}
+
 // mutate returns lines with one change applied, by kind.
 func mutateLine(t *testing.T, line string, field string, value any) string {
 	t.Helper()
