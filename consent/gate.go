@@ -542,8 +542,11 @@ func (g *Gate) refusedOnRecord(ctx context.Context, c *compiledPurpose, subject 
 // [ErrInvalidEvent] and the cause: [ErrEmptySubject], [ErrZeroTime],
 // [ErrMalformedKey], [ErrUnknownPurpose], [ErrNotConsentBasis] (an event
 // for a purpose that does not rest on consent; legitimate-interest
-// purposes accept denials and withdrawals, as objections). Store errors are
-// returned as they are.
+// purposes accept denials and withdrawals, as objections). If the store's
+// ledger ends before, or differs at, the last record this Gate appended
+// (records were cut off or rewritten behind its back), Record appends
+// nothing and returns a [*ChainError] (unwrapping to [ErrTampered]). Other
+// store errors are returned as they are.
 func (g *Gate) Record(ctx context.Context, ev Event) (Record, error) {
 	pol := g.policy.Load()
 	if pol == nil {
@@ -633,7 +636,9 @@ func (g *Gate) appendInto(ctx context.Context, evs []Event, out []Record) error 
 		if !errors.As(err, &ce) {
 			break
 		}
-		g.head, g.headKnown = Checkpoint{Seq: ce.Last.Seq, Hash: ce.Last.Hash}, true
+		if err = g.learnHead(ce.Last); err != nil {
+			break
+		}
 	}
 	if err != nil {
 		return err
@@ -656,6 +661,24 @@ func (g *Gate) syncHead(ctx context.Context) error {
 		}
 		return err
 	}
-	g.head, g.headKnown = Checkpoint{Seq: ce.Last.Seq, Hash: ce.Last.Hash}, true
+	return g.learnHead(ce.Last)
+}
+
+// learnHead moves the Gate's idea of the end of the ledger to last, the
+// store's last record. A ledger only grows: if the store's ends before, or
+// differs at, the last record this Gate appended, records were cut off or
+// rewritten, and the Gate reports it instead of chaining over the loss
+// (after which Verify could no longer see it). g.mu must be held.
+func (g *Gate) learnHead(last Record) error {
+	if g.headKnown {
+		switch {
+		case last.Seq < g.head.Seq:
+			return &ChainError{Seq: last.Seq + 1, Why: "missing: the ledger ends at record " + strconv.FormatUint(last.Seq, 10) +
+				" but this Gate appended up to " + strconv.FormatUint(g.head.Seq, 10)}
+		case last.Seq == g.head.Seq && last.Hash != g.head.Hash:
+			return &ChainError{Seq: last.Seq, Why: "differs from the record this Gate appended"}
+		}
+	}
+	g.head, g.headKnown = Checkpoint{Seq: last.Seq, Hash: last.Hash}, true
 	return nil
 }

@@ -96,7 +96,9 @@ const MaxLedgerLine = 64 << 10
 // verifies every line first and appends the records only if all of them are
 // good, at once; so a malformed, truncated or tampered import changes
 // nothing. The error then is a [*LineError] naming the first bad line and
-// unwrapping to [ErrMalformedRecord] or [ErrTampered]. Imported records are
+// unwrapping to [ErrMalformedRecord] or [ErrTampered]; a [*ChainError] if
+// the store lost records this Gate appended (see [Gate.Record]). Imported
+// records are
 // checked for form and chain, not against the policy: they are history.
 // It returns the number of records imported.
 func (g *Gate) ImportLedger(ctx context.Context, r io.Reader) (int, error) {
@@ -134,7 +136,9 @@ func (g *Gate) importLocked(ctx context.Context, r io.Reader) (int, Checkpoint, 
 	if err := g.store.Append(ctx, recs); err != nil {
 		var ce *ConflictError
 		if errors.As(err, &ce) {
-			g.head = Checkpoint{Seq: ce.Last.Seq, Hash: ce.Last.Hash}
+			if lerr := g.learnHead(ce.Last); lerr != nil {
+				err = lerr
+			}
 		}
 		return 0, Checkpoint{}, err
 	}

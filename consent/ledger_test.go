@@ -291,6 +291,45 @@ func TestVerifyDetectsTampering(t *testing.T) {
 	}
 }
 
+// swapStore is a Store whose backing store can be replaced, as when a
+// database is restored from an older backup.
+type swapStore struct{ consent.Store }
+
+func TestTruncationStaysDetected(t *testing.T) {
+	for _, call := range []string{"Record", "Import", "Erase"} {
+		t.Run(call, func(t *testing.T) {
+			full := consent.NewMemoryStore()
+			s := &swapStore{full}
+			g, err := consent.NewGate(consenttest.RetailPolicy(), s, consent.GateConfig{})
+			require.NoError(t, err)
+			record(t, g, ev(consent.Grant, "a", consent.PurposeMarketing, now))
+			record(t, g, ev(consent.Grant, "b", consent.PurposeMarketing, now))
+			record(t, g, ev(consent.Withdraw, "a", consent.PurposeMarketing, now))
+			var recs []consent.Record
+			require.NoError(t, full.Scan(ctx, "", 0, func(r consent.Record) error { recs = append(recs, r); return nil }))
+
+			// The last record, a withdrawal, is cut off the store.
+			short := consent.NewMemoryStore()
+			require.NoError(t, short.Append(ctx, recs[:2]))
+			s.Store = short
+			switch call {
+			case "Record":
+				_, err = g.Record(ctx, ev(consent.Grant, "c", consent.PurposeMarketing, now))
+			case "Import":
+				_, err = g.ImportLedger(ctx, strings.NewReader(""))
+			case "Erase":
+				_, err = g.Erase(ctx, "b", now)
+			}
+			require.ErrorIs(t, err, consent.ErrTampered, "the Gate does not write over a ledger that lost records it appended")
+			assert.Equal(t, 2, short.Len(), "nothing appended")
+			_, err = g.Verify(ctx)
+			require.ErrorIs(t, err, consent.ErrTampered, "and Verify still says so")
+			assert.True(t, decide(t, g, "a", consent.PurposeMarketingEmail, now, consent.Signals{}).Allowed,
+				"(the store's state, which the Gate reports but cannot repair)")
+		})
+	}
+}
+
 // consentRechain re-chains records from the first, as a forger who knows the
 // scheme would: it records their events again through a scratch Gate, which
 // yields a self-consistent chain.
