@@ -124,6 +124,12 @@ func TestPolicyJSON(t *testing.T) {
 	assert.Equal(t, consent.CategoryHealth, again.Categories[0], "Spec returns a copy")
 	_, ok = q.Spec("nope")
 	assert.False(t, ok)
+	var none *consent.Policy
+	assert.NotPanics(t, func() {
+		_, ok = none.Spec(consent.PurposeMarketing)
+		assert.False(t, ok, "a nil policy declares nothing")
+		assert.Nil(t, none.Clone())
+	})
 
 	hand := `{"version":1,"controller":"Shop","contact":"a@b.example","withdraw":"Settings",
 	  "purposes":[{"purpose":"marketing","version":1,"description":"News","benefit":"Deals","basis":"consent","lifetime":"720h"}]}`
