@@ -233,8 +233,11 @@ func (g *Gate) Policy() *Policy {
 // the decision, against which consent lifetimes are measured, and Decide
 // never reads a clock. Errors: [ErrUnknownPurpose] for a purpose the policy
 // does not declare (never an allow), [ErrMalformedKey] for a malformed one,
-// [ErrEmptySubject], [ErrZeroTime], [ErrInvalidSignals], and the store's
-// errors. Decide does not allocate unless it records a GPC signal or logs.
+// [ErrEmptySubject], an [*EventError] for a subject id longer than
+// [MaxSubjectLen], [ErrZeroTime], [ErrInvalidSignals], the errors of
+// [Gate.Record] when it records a GPC signal, and the store's errors. With a
+// [MemoryStore], Decide does not allocate unless it records a GPC signal or
+// logs.
 func (g *Gate) Decide(ctx context.Context, subject string, purpose Purpose, at time.Time, sig Signals) (Decision, error) {
 	pol := g.policy.Load()
 	if pol == nil {
