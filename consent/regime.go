@@ -48,12 +48,7 @@ var regimeNames = [...]string{
 }
 
 // String returns the regime's lower-case name ("gdpr").
-func (r Regime) String() string {
-	if int(r) < len(regimeNames) {
-		return regimeNames[r]
-	}
-	return "unknown"
-}
+func (r Regime) String() string { return name(regimeNames[:], r) }
 
 // MarshalText encodes the regime as its String.
 func (r Regime) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
@@ -61,11 +56,9 @@ func (r Regime) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 // UnmarshalText decodes a regime's String ("gdpr"). An unknown name is an
 // error that unwraps to [ErrInvalidSignals].
 func (r *Regime) UnmarshalText(text []byte) error {
-	for i, n := range regimeNames {
-		if n == string(text) {
-			*r = Regime(i)
-			return nil
-		}
+	if v, ok := lookup(regimeNames[:], string(text), RegimeDefault); ok {
+		*r = v
+		return nil
 	}
 	return &codeError{ErrInvalidSignals, "regime", string(text)}
 }
