@@ -120,7 +120,9 @@ func compile(p *Policy) (*compiledPolicy, error) {
 }
 
 // NewGate returns a Gate that applies policy p to the records in s. It
-// validates p (a [*PolicyError] if it is not valid) and keeps a copy.
+// validates p and keeps a copy. Errors: [ErrNilStore], and a [*PolicyError]
+// ([ErrInvalidPolicy]) for a policy that is not valid or an unknown
+// [GateConfig].Regime.
 func NewGate(p *Policy, s Store, cfg GateConfig) (*Gate, error) {
 	if s == nil {
 		return nil, ErrNilStore

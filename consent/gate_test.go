@@ -317,6 +317,13 @@ func TestSetPolicyRejectsRollbacks(t *testing.T) {
 }
 
 func TestGPCIsRemembered(t *testing.T) {
+	// The denials the first signal records: the top-level purposes it
+	// covers (their children are covered by them).
+	recorded := map[consent.Regime][]consent.Purpose{
+		consent.GDPR: {consent.PurposeMarketing, consent.PurposeAdvertising, consent.PurposeSharing},
+		consent.LGPD: {consent.PurposeMarketing, consent.PurposeAdvertising, consent.PurposeSharing},
+		consent.CPRA: {consent.PurposeAdvertising, consent.PurposeSharing},
+	}
 	for _, regime := range []consent.Regime{consent.GDPR, consent.LGPD, consent.CPRA} {
 		t.Run(regime.String(), func(t *testing.T) {
 			g, s := newGate(t, consent.GateConfig{Regime: regime})
@@ -324,8 +331,14 @@ func TestGPCIsRemembered(t *testing.T) {
 			n := s.Len()
 			d := decide(t, g, subj, consent.PurposeAdvertisingTargeted, now, consent.Signals{GPC: true})
 			assert.Equal(t, consent.ReasonGPC, d.Reason)
-			added := s.Len() - n
-			assert.Positive(t, added, "the first GPC signal is recorded")
+			var added []consent.Purpose
+			require.NoError(t, s.Scan(ctx, subj, uint64(n), func(r consent.Record) error {
+				assert.Equal(t, consent.Deny, r.Action)
+				assert.Equal(t, consent.SourceGPC, r.Source)
+				added = append(added, r.Purpose)
+				return nil
+			}))
+			assert.ElementsMatch(t, recorded[regime], added, "the first GPC signal is recorded")
 
 			// Later requests without the signal: still opted out.
 			for _, p := range []consent.Purpose{consent.PurposeAdvertisingTargeted, consent.PurposeSharingPartners} {
