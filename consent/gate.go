@@ -358,7 +358,10 @@ func (g *Gate) decideGeneric(ctx context.Context, cp *compiledPurpose, d *Decisi
 		recs[i] = &buf[i]
 		if r.Action.refuses() {
 			refused = max(refused, r.Seq)
-		} else if grants++; grants == 1 || r.Seq < oldest {
+			continue
+		}
+		grants++
+		if grants == 1 || r.Seq < oldest {
 			oldest = r.Seq
 		}
 	}
