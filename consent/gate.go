@@ -210,20 +210,21 @@ func (g *Gate) Policy() *Policy {
 //     public task is allowed without consent ([ReasonNotConsent]).
 //  2. A Global Privacy Control signal denies the purposes it covers in the
 //     regime ([ReasonGPC]; see [Regime]) and, the first time it is seen
-//     (whatever the purpose asked about), is recorded as denials (Source [SourceGPC], channel web, evidence
-//     "Sec-GPC: 1") of every purpose it covers that is not refused already,
-//     so that its later absence is not an opt-in. That is the only case in
-//     which Decide writes.
+//     (whatever the purpose asked about), is recorded as denials (Source
+//     [SourceGPC], channel web, evidence "Sec-GPC: 1") of every purpose it
+//     covers that is not refused already, so that its later absence is not
+//     an opt-in. That is the only case in which Decide writes.
 //  3. The subject's latest record for the purpose and for each of its
 //     ancestors decide, most specific first: a denial or withdrawal of the
 //     purpose or of an ancestor denies, and beats any grant of an ancestor;
 //     a grant allows, unless the purpose or an ancestor was denied or
 //     withdrawn after it (even if granted again since: then that later
-//     grant is the one that may allow), the grant has outlived the shortest consent lifetime on the way ([ReasonExpired]),
-//     it was made under a policy version older than a material change on
-//     the way ([ReasonReconsent]), or the person is a child and the grant
-//     was not made by a guardian ([ReasonMinor]). An explicit-consent
-//     purpose is allowed only by a grant of that purpose itself.
+//     grant is the one that may allow), the grant has outlived the shortest
+//     consent lifetime on the way ([ReasonExpired]), it was made under a
+//     policy version older than a material change on the way
+//     ([ReasonReconsent]), or the person is a child and the grant was not
+//     made by a guardian ([ReasonMinor]). An explicit-consent purpose is
+//     allowed only by a grant of that purpose itself.
 //  4. With nothing decisive on record, the regime decides: consent is
 //     opt-in under GDPR and LGPD, and for sensitive purposes and under-16s
 //     under CPRA ([ReasonNoConsent], [ReasonMinor], or why an earlier grant
@@ -279,9 +280,9 @@ func (g *Gate) Decide(ctx context.Context, subject string, purpose Purpose, at t
 	return d, nil
 }
 
-// decide applies the rules of Decide but the first two checks and the
-// recording of a GPC signal. d has everything but the verdict set; decide
-// sets the verdict, reason, record and expiry.
+// decide is Decide after its argument checks and the recording of a GPC
+// signal: rules 1 to 4. d has everything but the verdict set; decide sets
+// the verdict, reason, record and expiry.
 func (g *Gate) decide(ctx context.Context, cp *compiledPurpose, d *Decision, sig Signals) error {
 	switch {
 	case !cp.spec.Basis.NeedsConsent() && cp.spec.Basis != BasisLegitimateInterest:
