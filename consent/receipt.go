@@ -51,8 +51,9 @@ type ReceiptItem struct {
 // default regime and without [Signals]: it shows what the person chose, so a
 // child's own grant is listed as agreed even where [Gate.Decide], told the
 // child's age, would not let it allow. A subject with nothing on record gets
-// a receipt with no items. Errors: [ErrEmptySubject], [ErrZeroTime], an [*EventError] for a
-// subject id that is too long or not UTF-8, and the store's.
+// a receipt with no items. Errors: [ErrEmptySubject], [ErrZeroTime], an
+// [*EventError] for a subject id that is too long or not UTF-8, and the
+// store's.
 func (g *Gate) Receipt(ctx context.Context, subject string, at time.Time) (Receipt, error) {
 	pol, err := g.forSubject(subject, at)
 	if err != nil {
