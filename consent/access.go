@@ -18,32 +18,24 @@ type Access struct {
 }
 
 // Access returns everything held about subject, with decisions made at time
-// at under the Gate's default regime and no signals. Errors:
-// [ErrEmptySubject], [ErrZeroTime], and the store's.
+// at under the Gate's default regime and no signals (they are not logged as
+// decisions). Errors: [ErrEmptySubject], [ErrZeroTime], an [*EventError]
+// for a subject id that is too long or not UTF-8, and the store's.
 func (g *Gate) Access(ctx context.Context, subject string, at time.Time) (Access, error) {
-	pol := g.policy.Load()
-	switch {
-	case pol == nil:
-		return Access{}, ErrUninitialized
-	case subject == "":
-		return Access{}, ErrEmptySubject
-	case at.IsZero():
-		return Access{}, ErrZeroTime
+	pol, err := g.forSubject(subject, at)
+	if err != nil {
+		return Access{}, err
 	}
 	a := Access{Subject: subject, At: at, PolicyVersion: pol.version, Records: []Record{}}
-	err := g.store.Scan(ctx, subject, 0, func(r Record) error {
+	err = g.store.Scan(ctx, subject, 0, func(r Record) error {
 		a.Records = append(a.Records, r)
 		return nil
 	})
 	if err != nil {
 		return Access{}, err
 	}
-	for _, s := range pol.src.Purposes {
-		d, err := g.Decide(ctx, subject, s.Purpose, at, Signals{})
-		if err != nil {
-			return Access{}, err
-		}
-		a.Decisions = append(a.Decisions, d)
+	if a.Decisions, err = g.decideAll(ctx, pol, subject, at); err != nil {
+		return Access{}, err
 	}
 	return a, nil
 }
@@ -75,16 +67,8 @@ type Erasure struct {
 // [ErrZeroTime], and the store's; on a store error some withdrawals may
 // have been recorded but no record is erased unless Redact succeeded.
 func (g *Gate) Erase(ctx context.Context, subject string, at time.Time) (Erasure, error) {
-	pol := g.policy.Load()
-	switch {
-	case pol == nil:
-		return Erasure{}, ErrUninitialized
-	case subject == "":
-		return Erasure{}, ErrEmptySubject
-	case at.IsZero():
-		return Erasure{}, ErrZeroTime
-	}
-	if err := checkSubject(subject); err != nil {
+	pol, err := g.forSubject(subject, at)
+	if err != nil {
 		return Erasure{}, err
 	}
 	if y := at.UTC().Year(); y < 1 || y > 9999 {

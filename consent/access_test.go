@@ -2,8 +2,11 @@ package consent_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,6 +45,35 @@ func TestAccess(t *testing.T) {
 	b, err = json.Marshal(a)
 	require.NoError(t, err)
 	assert.Contains(t, string(b), `"records":[]`, "an empty list, not null")
+}
+
+func TestAccessJSONRoundTrip(t *testing.T) {
+	// What a host stores as JSON (an access export, a decision it logged)
+	// reads back as the value written.
+	g := consenttest.NewGate(t, consent.GateConfig{})
+	_, err := g.Decide(ctx, consenttest.SubjectGPC, consent.PurposeAdvertising, now, consent.Signals{GPC: true})
+	require.NoError(t, err)
+	for _, s := range consenttest.Shoppers() {
+		a, err := g.Access(ctx, s.ID, now)
+		require.NoError(t, err)
+		b, err := json.Marshal(a)
+		require.NoError(t, err)
+		var back consent.Access
+		require.NoError(t, json.Unmarshal(b, &back), "%s", b)
+		assert.Equal(t, a, back, s.ID)
+	}
+	for _, tt := range []struct {
+		name, doc string
+		want      error
+	}{
+		{"unknown reason", `{"reason":"because"}`, consent.ErrInvalidDecision},
+		{"unknown regime", `{"regime":"hipaa"}`, consent.ErrInvalidSignals},
+	} {
+		var d consent.Decision
+		err := json.Unmarshal([]byte(tt.doc), &d)
+		require.ErrorIs(t, err, tt.want, tt.name)
+		assert.ErrorContains(t, err, "consent: ")
+	}
 }
 
 func TestErase(t *testing.T) {
@@ -142,4 +174,69 @@ func TestGPCAtOddTimes(t *testing.T) {
 	_, err := g.Decide(ctx, subj, consent.PurposeAdvertising, time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC), consent.Signals{GPC: true})
 	require.ErrorIs(t, err, consent.ErrInvalidEvent, "a GPC opt-out is recorded at the decision's time, which must fit the ledger")
 	assert.Zero(t, s.Len())
+}
+
+// hookStore runs hook once, the first time the Gate reads from the store.
+type hookStore struct {
+	*consent.MemoryStore
+	once sync.Once
+	hook func()
+}
+
+func (s *hookStore) Latest(ctx context.Context, subject string, p consent.Purpose) (consent.Record, bool, error) {
+	s.once.Do(s.hook)
+	return s.MemoryStore.Latest(ctx, subject, p)
+}
+
+func (s *hookStore) Scan(ctx context.Context, subject string, after uint64, fn func(consent.Record) error) error {
+	s.once.Do(s.hook)
+	return s.MemoryStore.Scan(ctx, subject, after, fn)
+}
+
+func TestAccessAndReceiptUseOnePolicy(t *testing.T) {
+	// A new policy that drops a purpose arrives while Access or Receipt
+	// runs: they answer under the policy they started with.
+	p3 := consenttest.RetailPolicy()
+	p3.Version = 3
+	for i, s := range p3.Purposes {
+		if s.Purpose == consent.PurposeMarketingDirect {
+			p3.Purposes = append(p3.Purposes[:i], p3.Purposes[i+1:]...)
+			break
+		}
+	}
+	for _, call := range []string{"Access", "Receipt"} {
+		t.Run(call, func(t *testing.T) {
+			s := &hookStore{MemoryStore: consent.NewMemoryStore()}
+			g, err := consent.NewGate(consenttest.RetailPolicy(), s, consent.GateConfig{})
+			require.NoError(t, err)
+			s.hook = func() { require.NoError(t, g.SetPolicy(p3)) }
+			if call == "Access" {
+				a, err := g.Access(ctx, subj, now)
+				require.NoError(t, err)
+				assert.Len(t, a.Decisions, 20)
+				assert.Equal(t, 2, a.PolicyVersion)
+			} else {
+				rc, err := g.Receipt(ctx, subj, now)
+				require.NoError(t, err)
+				assert.Equal(t, 2, rc.PolicyVersion)
+			}
+			assert.Equal(t, 3, g.Policy().Version, "the new policy is in force afterwards")
+		})
+	}
+}
+
+func TestAccessAndReceiptAreNotDecisions(t *testing.T) {
+	// Audit counts of consent.decision are counts of uses of data asked
+	// for; showing a person their own choices is not one.
+	var buf bytes.Buffer
+	g, _ := newGate(t, consent.GateConfig{Logger: slog.New(slog.NewJSONHandler(&buf, nil)), LogDecisions: true})
+	record(t, g, ev(consent.Grant, subj, consent.PurposeMarketing, now))
+	buf.Reset()
+	_, err := g.Access(ctx, subj, now)
+	require.NoError(t, err)
+	_, err = g.Receipt(ctx, subj, now)
+	require.NoError(t, err)
+	assert.Empty(t, buf.String())
+	decide(t, g, subj, consent.PurposeMarketingEmail, now, consent.Signals{})
+	assert.Equal(t, 1, strings.Count(buf.String(), `"msg":"`+consent.AuditDecision+`"`), "Decide itself still logs")
 }

@@ -49,12 +49,7 @@ var basisNames = [...]string{
 }
 
 // String returns the basis as a snake_case word ("explicit_consent").
-func (b Basis) String() string {
-	if int(b) < len(basisNames) {
-		return basisNames[b]
-	}
-	return "unknown"
-}
+func (b Basis) String() string { return name(basisNames[:], b) }
 
 // NeedsConsent reports whether the basis is consent or explicit consent.
 func (b Basis) NeedsConsent() bool { return b == BasisConsent || b == BasisExplicitConsent }
@@ -89,10 +84,8 @@ type Decision struct {
 // "vital_interest", "public_task", "legitimate_interest"). "unknown" and
 // anything else is an [ErrInvalidPolicy].
 func ParseBasis(s string) (Basis, error) {
-	for b := BasisConsent; int(b) < len(basisNames); b++ {
-		if basisNames[b] == s {
-			return b, nil
-		}
+	if b, ok := lookup(basisNames[:], s, BasisConsent); ok {
+		return b, nil
 	}
 	return BasisUnknown, &PolicyError{Field: "basis", Why: "unknown legal basis " + strconv.Quote(s)}
 }

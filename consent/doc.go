@@ -52,13 +52,16 @@
 //     are allowed without consent, and say so; an unknown purpose is an
 //     error, never an allow.
 //  2. Signals: Global Privacy Control denies what it covers in the request's
-//     [Regime] and is recorded, so its later absence is not an opt-in.
+//     [Regime] and is recorded, whatever the request is for, so its later
+//     absence is not an opt-in.
 //  3. Records: the latest record for the purpose and for each ancestor. A
 //     denial or withdrawal of the purpose or an ancestor denies; a grant
-//     allows unless an ancestor was denied after it, it has expired, it
-//     predates a material change (re-consent), or it is a child's own grant
-//     where a guardian's is needed. A grant of a parent covers its children,
-//     except explicit-consent (sensitive) children, which need their own.
+//     allows unless the purpose or an ancestor was refused after it (even
+//     if granted again since: only that later grant can allow), it has
+//     expired, it predates a material change (re-consent), or it is a
+//     child's own grant where a guardian's is needed. A grant of a parent
+//     covers its children, except explicit-consent (sensitive) children,
+//     which need their own.
 //  4. The regime's default when nothing on record decides: opt-in under GDPR
 //     and LGPD; opt-out under CPRA except for sensitive purposes and
 //     under-16s. Legitimate interests are allowed until the person objects.
@@ -124,24 +127,36 @@
 //
 // [Gate] and [MemoryStore] are safe for concurrent use by multiple
 // goroutines. Decisions run in parallel; records are appended one batch at a
-// time under the Gate's lock. Once [Gate.Record] returns, every decision
-// that starts afterwards, on any goroutine, sees the event: a withdrawal is
-// honoured at once. Policies, Events, Records, Decisions and Receipts are
-// plain values; the Gate copies the Policy it is given. No method starts a
-// goroutine, reads a clock (times are arguments) or does I/O except through
-// the Store, the io.Reader or io.Writer, and the *slog.Logger it is given.
+// time under the Gate's lock (a Decide that carries a GPC signal not yet on
+// record takes it too, to record the signal). Once [Gate.Record] returns,
+// every decision that starts afterwards, on any goroutine, sees the event: a
+// withdrawal is honoured at once. Several Gates may share one Store; each
+// learns where the ledger ends from the Store before it appends. Policies,
+// Events, Records, Decisions and Receipts are plain values; the Gate copies
+// the Policy it is given. No method starts a goroutine, reads a clock (times
+// are arguments) or does I/O except through the Store, the io.Reader or
+// io.Writer, and the *slog.Logger it is given, which it never calls while
+// holding its lock.
 //
 // # Errors
 //
 // Errors are sentinels callers branch on with [errors.Is] —
 // [ErrUnknownPurpose], [ErrMalformedKey], [ErrEmptySubject], [ErrZeroTime],
 // [ErrInvalidPolicy], [ErrInvalidEvent], [ErrInvalidSignals],
-// [ErrNotConsentBasis], [ErrMalformedRecord], [ErrTampered], [ErrConflict],
-// [ErrNoRecord], [ErrNilStore], [ErrNilArgument], [ErrUninitialized] — or
-// typed errors that unwrap to them and carry details: [*KeyError],
-// [*PolicyError], [*EventError], [*ChainError], [*LineError],
-// [*ConflictError]. A rejected call changes nothing. A decision that cannot
-// be made is an error, never an allow.
+// [ErrInvalidDecision], [ErrNotConsentBasis], [ErrMalformedRecord],
+// [ErrTampered], [ErrConflict], [ErrNoRecord], [ErrNilStore],
+// [ErrNilArgument], [ErrUninitialized] — or typed errors that unwrap to them
+// and carry details: [*KeyError], [*PolicyError], [*EventError],
+// [*ChainError], [*LineError], [*ConflictError]. Errors of the Store, the
+// io.Writer and the context are returned as they are.
+//
+// A call that returns an error changes nothing, with two exceptions, each of
+// which leaves only true records behind: [Gate.Erase] may have recorded its
+// withdrawals when the store then fails, and a Decide that records a GPC
+// signal may have recorded some of its denials. A decision that cannot be
+// made is an error, never an allow. A Gate that finds records it appended
+// missing from the Store's ledger reports [ErrTampered] and appends nothing
+// more.
 //
 // # Audit
 //

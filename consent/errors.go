@@ -24,8 +24,11 @@ var (
 	// the Gate cannot record.
 	ErrInvalidEvent = errors.New("consent: invalid event")
 	// ErrInvalidSignals is returned for [Signals] out of range (a negative
-	// age, an unknown regime).
+	// age, an unknown regime), and when decoding an unknown [Regime] name.
 	ErrInvalidSignals = errors.New("consent: invalid signals")
+	// ErrInvalidDecision is returned when decoding a [Decision] whose
+	// reason code is not one this package writes.
+	ErrInvalidDecision = errors.New("consent: invalid decision")
 	// ErrNotConsentBasis is returned when a consent event is recorded for a
 	// purpose whose legal basis is not consent (contract, legal obligation,
 	// ...), or a grant for a legitimate-interest purpose (which can only be
@@ -172,3 +175,14 @@ func (e *purposeError) Error() string {
 	return "consent: unknown purpose " + strconv.Quote(string(e.p))
 }
 func (e *purposeError) Unwrap() error { return ErrUnknownPurpose }
+
+// codeError is an unknown name given to an UnmarshalText method.
+type codeError struct {
+	sentinel   error
+	kind, code string
+}
+
+func (e *codeError) Error() string {
+	return e.sentinel.Error() + ": unknown " + e.kind + " " + strconv.Quote(e.code)
+}
+func (e *codeError) Unwrap() error { return e.sentinel }

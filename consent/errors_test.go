@@ -83,6 +83,8 @@ func TestBadInputIsATypedError(t *testing.T) {
 		{"Action.UnmarshalText", call(func() error { var a consent.Action; return a.UnmarshalText([]byte("")) }), consent.ErrInvalidEvent},
 		{"Source.UnmarshalText", call(func() error { var v consent.Source; return v.UnmarshalText([]byte("")) }), consent.ErrInvalidEvent},
 		{"Actor.UnmarshalText", call(func() error { var v consent.Actor; return v.UnmarshalText([]byte("")) }), consent.ErrInvalidEvent},
+		{"Reason.UnmarshalText", call(func() error { var v consent.Reason; return v.UnmarshalText([]byte("")) }), consent.ErrInvalidDecision},
+		{"Regime.UnmarshalText", call(func() error { var v consent.Regime; return v.UnmarshalText([]byte("")) }), consent.ErrInvalidSignals},
 		{"MemoryStore.Latest empty subject", call(func() error { _, _, err := s.Latest(ctx, "", consent.PurposeMarketing); return err }), consent.ErrEmptySubject},
 		{"MemoryStore.Latest malformed purpose", call(func() error { _, _, err := s.Latest(ctx, subj, "a..b"); return err }), consent.ErrMalformedKey},
 		{"MemoryStore.Append zero record", call(func() error { return s.Append(ctx, []consent.Record{{}}) }), consent.ErrConflict},

@@ -26,23 +26,16 @@ const (
 var actionNames = [...]string{ActionUnknown: "unknown", Grant: "grant", Deny: "deny", Withdraw: "withdraw"}
 
 // String returns "grant", "deny" or "withdraw".
-func (a Action) String() string {
-	if int(a) < len(actionNames) {
-		return actionNames[a]
-	}
-	return "unknown"
-}
+func (a Action) String() string { return name(actionNames[:], a) }
 
 // MarshalText encodes the action as its String.
 func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
 
 // UnmarshalText decodes "grant", "deny" or "withdraw".
 func (a *Action) UnmarshalText(b []byte) error {
-	for v := Grant; v <= Withdraw; v++ {
-		if actionNames[v] == string(b) {
-			*a = v
-			return nil
-		}
+	if v, ok := lookup(actionNames[:], string(b), Grant); ok {
+		*a = v
+		return nil
 	}
 	return &EventError{Field: "action", Why: "unknown action " + strconv.Quote(string(b))}
 }
@@ -91,23 +84,16 @@ const (
 var sourceNames = [...]string{SourceUser: "user", SourceGPC: "gpc", SourceImport: "import", SourceDefault: "default", SourceErasure: "erasure"}
 
 // String returns the source's name ("user", "gpc", ...).
-func (s Source) String() string {
-	if int(s) < len(sourceNames) {
-		return sourceNames[s]
-	}
-	return "unknown"
-}
+func (s Source) String() string { return name(sourceNames[:], s) }
 
 // MarshalText encodes the source as its String.
 func (s Source) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // UnmarshalText decodes a source name.
 func (s *Source) UnmarshalText(b []byte) error {
-	for i, n := range sourceNames {
-		if n == string(b) {
-			*s = Source(i)
-			return nil
-		}
+	if v, ok := lookup(sourceNames[:], string(b), SourceUser); ok {
+		*s = v
+		return nil
 	}
 	return &EventError{Field: "source", Why: "unknown source " + strconv.Quote(string(b))}
 }
@@ -129,23 +115,16 @@ const (
 var actorNames = [...]string{ActorSelf: "self", ActorGuardian: "guardian", ActorAgent: "agent"}
 
 // String returns the actor's name ("self", "guardian", "agent").
-func (a Actor) String() string {
-	if int(a) < len(actorNames) {
-		return actorNames[a]
-	}
-	return "unknown"
-}
+func (a Actor) String() string { return name(actorNames[:], a) }
 
 // MarshalText encodes the actor as its String.
 func (a Actor) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
 
 // UnmarshalText decodes an actor name.
 func (a *Actor) UnmarshalText(b []byte) error {
-	for i, n := range actorNames {
-		if n == string(b) {
-			*a = Actor(i)
-			return nil
-		}
+	if v, ok := lookup(actorNames[:], string(b), ActorSelf); ok {
+		*a = v
+		return nil
 	}
 	return &EventError{Field: "actor", Why: "unknown actor " + strconv.Quote(string(b))}
 }

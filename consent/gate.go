@@ -1,10 +1,13 @@
 package consent
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -117,7 +120,9 @@ func compile(p *Policy) (*compiledPolicy, error) {
 }
 
 // NewGate returns a Gate that applies policy p to the records in s. It
-// validates p (a [*PolicyError] if it is not valid) and keeps a copy.
+// validates p and keeps a copy. Errors: [ErrNilStore], and a [*PolicyError]
+// ([ErrInvalidPolicy]) for a policy that is not valid or an unknown
+// [GateConfig].Regime.
 func NewGate(p *Policy, s Store, cfg GateConfig) (*Gate, error) {
 	if s == nil {
 		return nil, ErrNilStore
@@ -139,23 +144,49 @@ func NewGate(p *Policy, s Store, cfg GateConfig) (*Gate, error) {
 }
 
 // SetPolicy replaces the Gate's policy with a validated copy of p, for
-// decisions that start after it returns. p.Version must not be lower than
-// the current version. Grants made under older versions keep allowing the
-// purposes whose [PurposeSpec].Version did not move past them.
+// decisions that start after it returns. Grants made under older versions
+// keep allowing the purposes whose [PurposeSpec].Version did not move past
+// them. The error is a [*PolicyError] if p is not valid, or if it goes back
+// on the policy in force: a lower Version, a different policy under the
+// same Version (receipts cite it), or a purpose whose Version is lower than
+// before (that would revive grants its material change had ended). Setting
+// the policy in force again is a no-op.
 func (g *Gate) SetPolicy(p *Policy) error {
-	cur := g.policy.Load()
-	if cur == nil {
-		return ErrUninitialized
-	}
 	cp, err := compile(p)
-	if err != nil {
-		return err
+	for {
+		cur := g.policy.Load()
+		if cur == nil {
+			return ErrUninitialized
+		}
+		if err != nil {
+			return err
+		}
+		if err := cp.follows(cur); err != nil {
+			return err
+		}
+		if g.policy.CompareAndSwap(cur, cp) {
+			return nil
+		}
 	}
-	if cp.version < cur.version {
-		return &PolicyError{Field: "version", Why: "lower than the version in force"}
+}
+
+// follows reports whether cp may replace the policy in force, cur.
+func (cp *compiledPolicy) follows(cur *compiledPolicy) error {
+	switch {
+	case cp.version < cur.version:
+		return &PolicyError{Field: "version", Why: "lower than the version in force (" + strconv.Itoa(cur.version) + ")"}
+	case cp.version == cur.version:
+		a, errA := json.Marshal(cp.src)
+		b, errB := json.Marshal(cur.src)
+		if errA != nil || errB != nil || !bytes.Equal(a, b) {
+			return &PolicyError{Field: "version", Why: "the policy changed but its version did not"}
+		}
 	}
-	if !g.policy.CompareAndSwap(cur, cp) {
-		return g.SetPolicy(p)
+	for _, s := range cp.src.Purposes {
+		if old := cur.purposes[s.Purpose]; old != nil && s.Version < old.spec.Version {
+			return &PolicyError{Purpose: s.Purpose, Field: "version",
+				Why: "lower than in the policy in force (" + strconv.Itoa(old.spec.Version) + "): a material change cannot be taken back"}
+		}
 	}
 	return nil
 }
@@ -178,20 +209,22 @@ func (g *Gate) Policy() *Policy {
 //  1. A purpose whose basis is contract, legal obligation, vital interest or
 //     public task is allowed without consent ([ReasonNotConsent]).
 //  2. A Global Privacy Control signal denies the purposes it covers in the
-//     regime ([ReasonGPC]; see [Regime]) and, the first time it is seen, is
-//     recorded as denials (Source [SourceGPC], channel web, evidence
-//     "Sec-GPC: 1") of every purpose it covers that is not refused already,
-//     so that its later absence is not an opt-in. That is the only case in
-//     which Decide writes.
+//     regime ([ReasonGPC]; see [Regime]) and, the first time it is seen
+//     (whatever the purpose asked about), is recorded as denials (Source
+//     [SourceGPC], channel web, evidence "Sec-GPC: 1") of every purpose it
+//     covers that is not refused already, so that its later absence is not
+//     an opt-in. That is the only case in which Decide writes.
 //  3. The subject's latest record for the purpose and for each of its
 //     ancestors decide, most specific first: a denial or withdrawal of the
 //     purpose or of an ancestor denies, and beats any grant of an ancestor;
-//     a grant allows, unless an ancestor was denied after it, the grant has
-//     outlived the shortest consent lifetime on the way ([ReasonExpired]),
-//     it was made under a policy version older than a material change on
-//     the way ([ReasonReconsent]), or the person is a child and the grant
-//     was not made by a guardian ([ReasonMinor]). An explicit-consent
-//     purpose is allowed only by a grant of that purpose itself.
+//     a grant allows, unless the purpose or an ancestor was denied or
+//     withdrawn after it (even if granted again since: then that later
+//     grant is the one that may allow), the grant has outlived the shortest
+//     consent lifetime on the way ([ReasonExpired]), it was made under a
+//     policy version older than a material change on the way
+//     ([ReasonReconsent]), or the person is a child and the grant was not
+//     made by a guardian ([ReasonMinor]). An explicit-consent purpose is
+//     allowed only by a grant of that purpose itself.
 //  4. With nothing decisive on record, the regime decides: consent is
 //     opt-in under GDPR and LGPD, and for sensitive purposes and under-16s
 //     under CPRA ([ReasonNoConsent], [ReasonMinor], or why an earlier grant
@@ -203,8 +236,11 @@ func (g *Gate) Policy() *Policy {
 // the decision, against which consent lifetimes are measured, and Decide
 // never reads a clock. Errors: [ErrUnknownPurpose] for a purpose the policy
 // does not declare (never an allow), [ErrMalformedKey] for a malformed one,
-// [ErrEmptySubject], [ErrZeroTime], [ErrInvalidSignals], and the store's
-// errors. Decide does not allocate unless it records a GPC signal or logs.
+// [ErrEmptySubject], an [*EventError] for a subject id longer than
+// [MaxSubjectLen], [ErrZeroTime], [ErrInvalidSignals], the errors of
+// [Gate.Record] when it records a GPC signal, and the store's errors. With a
+// [MemoryStore], Decide does not allocate unless it records a GPC signal or
+// logs.
 func (g *Gate) Decide(ctx context.Context, subject string, purpose Purpose, at time.Time, sig Signals) (Decision, error) {
 	pol := g.policy.Load()
 	if pol == nil {
@@ -227,26 +263,70 @@ func (g *Gate) Decide(ctx context.Context, subject string, purpose Purpose, at t
 	if regime == RegimeDefault {
 		regime = g.regime
 	}
-	d := Decision{Subject: subject, Purpose: purpose, At: at, Basis: cp.spec.Basis, PolicyVersion: pol.version, Regime: regime}
-	switch {
-	case !cp.spec.Basis.NeedsConsent() && cp.spec.Basis != BasisLegitimateInterest:
-		d.Allowed, d.Reason = true, ReasonNotConsent
-	case sig.GPC && cp.gpc[regime]:
+	if sig.GPC {
+		// Whatever the purpose asked about: the signal is the person's
+		// opt-out, and must outlast the request that carried it.
 		if err := g.recordGPC(ctx, pol, subject, at, regime); err != nil {
 			return Decision{}, err
 		}
-		d.Reason = ReasonGPC
-	case g.mem != nil:
-		g.mem.decide(subject, cp, &d, sig.Age)
-	default:
-		if err := g.decideGeneric(ctx, cp, &d, sig.Age); err != nil {
-			return Decision{}, err
-		}
+	}
+	d := Decision{Subject: subject, Purpose: purpose, At: at, Basis: cp.spec.Basis, PolicyVersion: pol.version, Regime: regime}
+	if err := g.decide(ctx, cp, &d, sig); err != nil {
+		return Decision{}, err
 	}
 	if g.logDec {
 		g.logDecision(ctx, &d)
 	}
 	return d, nil
+}
+
+// decide is Decide after its argument checks and the recording of a GPC
+// signal: rules 1 to 4. d has everything but the verdict set; decide sets
+// the verdict, reason, record and expiry.
+func (g *Gate) decide(ctx context.Context, cp *compiledPurpose, d *Decision, sig Signals) error {
+	switch {
+	case !cp.spec.Basis.NeedsConsent() && cp.spec.Basis != BasisLegitimateInterest:
+		d.Allowed, d.Reason = true, ReasonNotConsent
+	case sig.GPC && cp.gpc[d.Regime]:
+		d.Reason = ReasonGPC
+	case g.mem != nil:
+		g.mem.decide(d.Subject, cp, d, sig.Age)
+	default:
+		return g.decideGeneric(ctx, cp, d, sig.Age)
+	}
+	return nil
+}
+
+// decideAll returns the decisions for every purpose of pol, in policy
+// order, under the Gate's regime and no signals, for Access and Receipt.
+// They are not logged: they show a person their choices, they do not use
+// data.
+func (g *Gate) decideAll(ctx context.Context, pol *compiledPolicy, subject string, at time.Time) ([]Decision, error) {
+	ds := make([]Decision, len(pol.src.Purposes))
+	for i, s := range pol.src.Purposes {
+		cp := pol.purposes[s.Purpose]
+		ds[i] = Decision{Subject: subject, Purpose: s.Purpose, At: at, Basis: s.Basis, PolicyVersion: pol.version, Regime: g.regime}
+		if err := g.decide(ctx, cp, &ds[i], Signals{}); err != nil {
+			return nil, err
+		}
+	}
+	return ds, nil
+}
+
+// forSubject checks the arguments of a call about one subject and returns
+// the policy in force.
+func (g *Gate) forSubject(subject string, at time.Time) (*compiledPolicy, error) {
+	pol := g.policy.Load()
+	if pol == nil {
+		return nil, ErrUninitialized
+	}
+	if err := checkSubject(subject); err != nil {
+		return nil, err
+	}
+	if at.IsZero() {
+		return nil, ErrZeroTime
+	}
+	return pol, nil
 }
 
 func badPurpose(p Purpose) error {
@@ -256,50 +336,94 @@ func badPurpose(p Purpose) error {
 	return unknownPurpose(p)
 }
 
-// decideGeneric is Decide's lookup through the Store interface.
+// decideGeneric is Decide's lookup through the Store interface. The latest
+// record per purpose hides a refusal that a later grant of the same purpose
+// replaced; that refusal matters only if it came after a grant of another
+// purpose on the path, so when two or more of the latest records are grants
+// it scans the subject's records after the oldest of them for a refusal on
+// the path.
 func (g *Gate) decideGeneric(ctx context.Context, cp *compiledPurpose, d *Decision, age int) error {
 	var buf [MaxKeyDepth]Record
 	var recs [MaxKeyDepth]*Record
+	var refused uint64
+	grants, oldest := 0, uint64(0)
 	for i, p := range cp.path {
 		r, ok, err := g.store.Latest(ctx, d.Subject, p)
 		if err != nil {
 			return err
 		}
-		if ok {
-			buf[i] = r
-			recs[i] = &buf[i]
+		if !ok {
+			continue
+		}
+		buf[i] = r
+		recs[i] = &buf[i]
+		if r.Action.refuses() {
+			refused = max(refused, r.Seq)
+			continue
+		}
+		grants++
+		if grants == 1 || r.Seq < oldest {
+			oldest = r.Seq
 		}
 	}
-	evaluate(cp, recs[:len(cp.path)], d, age)
+	if grants > 1 {
+		r, err := g.lastRefusal(ctx, d.Subject, d.Purpose, oldest)
+		if err != nil {
+			return err
+		}
+		refused = max(refused, r)
+	}
+	evaluate(cp, recs[:len(cp.path)], refused, d, age)
 	return nil
 }
 
+// lastRefusal returns the Seq of the subject's latest denial or withdrawal
+// of purpose or a purpose above it, among the records after seq after; 0 if
+// there is none.
+func (g *Gate) lastRefusal(ctx context.Context, subject string, purpose Purpose, after uint64) (uint64, error) {
+	var last uint64
+	err := g.store.Scan(ctx, subject, after, func(r Record) error {
+		if r.Action.refuses() && r.Purpose.Covers(purpose) {
+			last = r.Seq
+		}
+		return nil
+	})
+	return last, err
+}
+
 // evaluate applies rules 3 and 4 of Decide to the latest records along the
-// purpose's path (nil where there is none). d has Subject, Purpose, At and
-// Regime set; evaluate sets the verdict, reason, record and expiry.
-func evaluate(cp *compiledPurpose, recs []*Record, d *Decision, age int) {
+// purpose's path (nil where there is none). refused is the Seq of the latest
+// denial or withdrawal of any purpose on the path, whether or not a later
+// record of its purpose replaced it (0 if none): a grant older than it no
+// longer counts. d has Subject, Purpose, At and Regime set; evaluate sets
+// the verdict, reason, record and expiry.
+func evaluate(cp *compiledPurpose, recs []*Record, refused uint64, d *Decision, age int) {
 	regime := d.Regime
 	minor := age > 0 && age < regime.guardianAge()
 	var stale *Record // the most specific grant that no longer holds
 	var staleWhy Reason
 	for i, r := range recs {
-		if r == nil {
+		switch {
+		case r == nil:
 			continue
-		}
-		if r.Action.refuses() {
+		case r.Action.refuses():
 			d.Reason = refusal(r, cp.spec.Basis)
 			d.Record = *r
 			return
-		}
-		if r.Action != Grant || (cp.explicit && i > 0) || cp.spec.Basis == BasisLegitimateInterest {
+		case r.Action != Grant || (cp.explicit && i > 0) || cp.spec.Basis == BasisLegitimateInterest:
 			continue // a legitimate interest rests on no grant; an explicit consent only on its own
-		}
-		for _, a := range recs[i+1:] {
-			if a != nil && a.Action.refuses() && a.Seq > r.Seq {
-				d.Reason = refusal(a, cp.spec.Basis)
-				d.Record = *a
-				return
+		case r.Seq < refused:
+			// Refused since. Name the refusal if it is still the latest
+			// record of a purpose above; otherwise a later grant replaced
+			// it, and that grant decides.
+			for _, a := range recs[i+1:] {
+				if a != nil && a.Action.refuses() && a.Seq > r.Seq {
+					d.Reason = refusal(a, cp.spec.Basis)
+					d.Record = *a
+					return
+				}
 			}
+			continue
 		}
 		why := ReasonGranted
 		var expires time.Time
@@ -359,58 +483,63 @@ func refusal(r *Record, b Basis) Reason {
 
 // recordGPC records, once, the opt-outs a GPC signal means in the regime:
 // a denial of each covered purpose the subject has not already refused.
+// When all of them are refused already, as on every request after the
+// first, it takes no lock and does not allocate.
 func (g *Gate) recordGPC(ctx context.Context, pol *compiledPolicy, subject string, at time.Time, regime Regime) error {
-	check := func(c *compiledPurpose) (bool, error) {
-		d := Decision{Subject: subject, Purpose: c.spec.Purpose, At: at, Regime: regime}
-		if g.mem != nil {
-			g.mem.decide(subject, c, &d, 0)
-		} else if err := g.decideGeneric(ctx, c, &d, 0); err != nil {
-			return false, err
-		}
-		return d.Record.Seq != 0 && d.Record.Action.refuses(), nil
-	}
-	// Fast path: everything already refused on record, nothing to write.
-	done := true
 	for _, c := range pol.gpc[regime] {
-		ok, err := check(c)
+		refused, err := g.refusedOnRecord(ctx, c, subject, at, regime)
 		if err != nil {
 			return err
 		}
-		if !ok {
-			done = false
-			break
+		if !refused {
+			g.mu.Lock()
+			recs, err := g.recordGPCLocked(ctx, pol, subject, at, regime)
+			g.mu.Unlock()
+			for i := range recs {
+				g.logChange(ctx, &recs[i])
+			}
+			return err
 		}
 	}
-	if done {
-		return nil
-	}
-	g.mu.Lock()
+	return nil
+}
+
+// recordGPCLocked appends the GPC denials still missing, parents first (a
+// parent's denial covers its children), and returns them. g.mu must be
+// held.
+func (g *Gate) recordGPCLocked(ctx context.Context, pol *compiledPolicy, subject string, at time.Time, regime Regime) ([]Record, error) {
 	var recs []Record
-	var err error
 	for _, c := range pol.gpc[regime] {
-		var ok bool
-		if ok, err = check(c); err != nil || ok {
-			if err != nil {
-				break
-			}
+		refused, err := g.refusedOnRecord(ctx, c, subject, at, regime)
+		if err != nil {
+			return recs, err
+		}
+		if refused {
 			continue
 		}
 		ev := Event{Action: Deny, Subject: subject, Purpose: c.spec.Purpose, At: at.Round(0).UTC(),
 			Channel: ChannelWeb, PolicyVersion: pol.version, Source: SourceGPC, Evidence: "Sec-GPC: 1"}
-		if err = ev.validate(); err != nil {
-			break
+		if err := ev.validate(); err != nil {
+			return recs, err
 		}
-		var rs []Record
-		if rs, err = g.appendLocked(ctx, []Event{ev}); err != nil {
-			break
+		rs, err := g.appendLocked(ctx, []Event{ev})
+		if err != nil {
+			return recs, err
 		}
 		recs = append(recs, rs...)
 	}
-	g.mu.Unlock()
-	for i := range recs {
-		g.logChange(ctx, &recs[i])
+	return recs, nil
+}
+
+// refusedOnRecord reports whether the subject's records deny purpose c.
+func (g *Gate) refusedOnRecord(ctx context.Context, c *compiledPurpose, subject string, at time.Time, regime Regime) (bool, error) {
+	d := Decision{Subject: subject, Purpose: c.spec.Purpose, At: at, Regime: regime}
+	if g.mem != nil {
+		g.mem.decide(subject, c, &d, 0)
+	} else if err := g.decideGeneric(ctx, c, &d, 0); err != nil {
+		return false, err
 	}
-	return err
+	return d.Record.Seq != 0 && d.Record.Action.refuses(), nil
 }
 
 // Record checks ev against the policy and appends it to the ledger. A grant,
@@ -422,8 +551,11 @@ func (g *Gate) recordGPC(ctx context.Context, pol *compiledPolicy, subject strin
 // [ErrInvalidEvent] and the cause: [ErrEmptySubject], [ErrZeroTime],
 // [ErrMalformedKey], [ErrUnknownPurpose], [ErrNotConsentBasis] (an event
 // for a purpose that does not rest on consent; legitimate-interest
-// purposes accept denials and withdrawals, as objections). Store errors are
-// returned as they are.
+// purposes accept denials and withdrawals, as objections). If the store's
+// ledger ends before, or differs at, the last record this Gate appended
+// (records were cut off or rewritten behind its back), Record appends
+// nothing and returns a [*ChainError] (unwrapping to [ErrTampered]). Other
+// store errors are returned as they are.
 func (g *Gate) Record(ctx context.Context, ev Event) (Record, error) {
 	pol := g.policy.Load()
 	if pol == nil {
@@ -513,7 +645,9 @@ func (g *Gate) appendInto(ctx context.Context, evs []Event, out []Record) error 
 		if !errors.As(err, &ce) {
 			break
 		}
-		g.head, g.headKnown = Checkpoint{Seq: ce.Last.Seq, Hash: ce.Last.Hash}, true
+		if err = g.learnHead(ce.Last); err != nil {
+			break
+		}
 	}
 	if err != nil {
 		return err
@@ -536,6 +670,24 @@ func (g *Gate) syncHead(ctx context.Context) error {
 		}
 		return err
 	}
-	g.head, g.headKnown = Checkpoint{Seq: ce.Last.Seq, Hash: ce.Last.Hash}, true
+	return g.learnHead(ce.Last)
+}
+
+// learnHead moves the Gate's idea of the end of the ledger to last, the
+// store's last record. A ledger only grows: if the store's ends before, or
+// differs at, the last record this Gate appended, records were cut off or
+// rewritten, and the Gate reports it instead of chaining over the loss
+// (after which Verify could no longer see it). g.mu must be held.
+func (g *Gate) learnHead(last Record) error {
+	if g.headKnown {
+		switch {
+		case last.Seq < g.head.Seq:
+			return &ChainError{Seq: last.Seq + 1, Why: "missing: the ledger ends at record " + strconv.FormatUint(last.Seq, 10) +
+				" but this Gate appended up to " + strconv.FormatUint(g.head.Seq, 10)}
+		case last.Seq == g.head.Seq && last.Hash != g.head.Hash:
+			return &ChainError{Seq: last.Seq, Why: "differs from the record this Gate appended"}
+		}
+	}
+	g.head, g.headKnown = Checkpoint{Seq: last.Seq, Hash: last.Hash}, true
 	return nil
 }

@@ -100,6 +100,20 @@ func TestDecideRules(t *testing.T) {
 			steps: []step{grant(W, day)}, p: W, allowed: true, why: consent.ReasonGranted, recPurpose: W},
 		{name: "explicit consent withdrawn by parent", reason: "a parent's denial still covers it",
 			steps: []step{grant(W, 2*day), withdraw(P, day)}, p: W, why: consent.ReasonWithdrawn, recPurpose: P},
+		{name: "explicit consent withdrawn by parent, parent granted again", reason: "the withdrawal ended the explicit grant; a new grant of the parent does not cover a sensitive child",
+			steps: []step{grant(W, 3*day), withdraw(P, 2*day), grant(P, day)}, p: W, why: consent.ReasonNoConsent},
+		{name: "child grant withdrawn by parent, parent granted again", reason: "the child is covered by the parent's new grant, not its own old one",
+			steps: []step{grant(H, 3*day), withdraw(P, 2*day), grant(P, day)}, p: H, allowed: true, why: consent.ReasonGranted, recPurpose: P},
+		{name: "guardian's grant withdrawn through the parent, a child's own grant after", reason: "the withdrawal holds: the child's own grant of the parent is not valid under 16",
+			steps: []step{{a: consent.Grant, p: H, ago: 3 * day, actor: consent.ActorGuardian}, withdraw(P, 2*day), grant(P, day)},
+			p:     H, sig: consent.Signals{Age: 15}, why: consent.ReasonMinor, recPurpose: P},
+		{name: "child withdrawal, then a child's own grant", reason: "an invalid grant of the child does not bring back the guardian's older grant of the parent",
+			steps: []step{{a: consent.Grant, p: P, ago: 3 * day, actor: consent.ActorGuardian}, withdraw(H, 2*day), grant(H, day)},
+			p:     H, sig: consent.Signals{Age: 15}, why: consent.ReasonMinor, recPurpose: H},
+		{name: "child withdrawal, then a grant outdated by a material change", reason: "the withdrawal cut the parent's older grant off the child",
+			steps: []step{grant(P, 3*day), withdraw(H, 2*day), {a: consent.Grant, p: H, ago: day, version: 1}}, p: H, why: consent.ReasonReconsent, recPurpose: H},
+		{name: "parent granted again after a child grant", reason: "no refusal in between: the child's own grant still holds",
+			steps: []step{grant(H, 3*day), {a: consent.Grant, p: P, ago: day, version: 1}}, p: H, allowed: true, why: consent.ReasonGranted, recPurpose: H},
 
 		// Expiry and versions.
 		{name: "expired", reason: "a grant older than the consent lifetime no longer holds",
@@ -269,7 +283,47 @@ func TestSetPolicyVersionBump(t *testing.T) {
 	require.ErrorIs(t, err, consent.ErrInvalidEvent, "an event cannot claim a policy version that does not exist yet")
 }
 
+func TestSetPolicyRejectsRollbacks(t *testing.T) {
+	g, _ := newGate(t, consent.GateConfig{})
+	e := ev(consent.Grant, subj, consent.PurposePersonalizeHistory, now)
+	e.PolicyVersion = 1 // shown the old notice: version 2 changed the purpose
+	record(t, g, e)
+	require.Equal(t, consent.ReasonReconsent, decide(t, g, subj, consent.PurposePersonalizeHistory, now, consent.Signals{}).Reason)
+
+	undo := consenttest.RetailPolicy()
+	undo.Version = 3
+	for i := range undo.Purposes {
+		if undo.Purposes[i].Purpose == consent.PurposePersonalizeHistory {
+			undo.Purposes[i].Version = 1
+		}
+	}
+	err := g.SetPolicy(undo)
+	require.ErrorIs(t, err, consent.ErrInvalidPolicy, "a material change cannot be taken back: it would revive grants that need re-consent")
+	var pe *consent.PolicyError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, consent.PurposePersonalizeHistory, pe.Purpose)
+	assert.Equal(t, consent.ReasonReconsent, decide(t, g, subj, consent.PurposePersonalizeHistory, now, consent.Signals{}).Reason)
+
+	same := consenttest.RetailPolicy()
+	same.Purposes[0].Description = "Something else entirely"
+	require.ErrorIs(t, g.SetPolicy(same), consent.ErrInvalidPolicy, "a changed policy needs a new version: receipts cite the version")
+	assert.Equal(t, consenttest.RetailPolicy(), g.Policy())
+
+	require.NoError(t, g.SetPolicy(consenttest.RetailPolicy()), "setting the policy in force again is harmless")
+	dropped := consenttest.RetailPolicy()
+	dropped.Version = 3
+	dropped.Purposes = dropped.Purposes[:len(dropped.Purposes)-2] // legal, legal.obligation
+	require.NoError(t, g.SetPolicy(dropped), "a new version may drop purposes")
+}
+
 func TestGPCIsRemembered(t *testing.T) {
+	// The denials the first signal records: the top-level purposes it
+	// covers (their children are covered by them).
+	recorded := map[consent.Regime][]consent.Purpose{
+		consent.GDPR: {consent.PurposeMarketing, consent.PurposeAdvertising, consent.PurposeSharing},
+		consent.LGPD: {consent.PurposeMarketing, consent.PurposeAdvertising, consent.PurposeSharing},
+		consent.CPRA: {consent.PurposeAdvertising, consent.PurposeSharing},
+	}
 	for _, regime := range []consent.Regime{consent.GDPR, consent.LGPD, consent.CPRA} {
 		t.Run(regime.String(), func(t *testing.T) {
 			g, s := newGate(t, consent.GateConfig{Regime: regime})
@@ -277,8 +331,14 @@ func TestGPCIsRemembered(t *testing.T) {
 			n := s.Len()
 			d := decide(t, g, subj, consent.PurposeAdvertisingTargeted, now, consent.Signals{GPC: true})
 			assert.Equal(t, consent.ReasonGPC, d.Reason)
-			added := s.Len() - n
-			assert.Positive(t, added, "the first GPC signal is recorded")
+			var added []consent.Purpose
+			require.NoError(t, s.Scan(ctx, subj, uint64(n), func(r consent.Record) error {
+				assert.Equal(t, consent.Deny, r.Action)
+				assert.Equal(t, consent.SourceGPC, r.Source)
+				added = append(added, r.Purpose)
+				return nil
+			}))
+			assert.ElementsMatch(t, recorded[regime], added, "the first GPC signal is recorded")
 
 			// Later requests without the signal: still opted out.
 			for _, p := range []consent.Purpose{consent.PurposeAdvertisingTargeted, consent.PurposeSharingPartners} {
@@ -300,6 +360,23 @@ func TestGPCIsRemembered(t *testing.T) {
 			assert.False(t, decide(t, g, subj, consent.PurposeAdvertisingTargeted, now.Add(6*time.Hour), consent.Signals{}).Allowed)
 			_, err := g.Verify(ctx)
 			require.NoError(t, err)
+		})
+	}
+}
+
+func TestGPCOnAnyRequestIsRemembered(t *testing.T) {
+	// The signal is about the person, not about the purpose a request asks
+	// for: seen once on any request, it opts out of sale and sharing for
+	// good.
+	for _, p := range []consent.Purpose{consent.PurposePersonalizeHistory, consent.PurposeServiceCheckout, consent.PurposeAnalyticsAggregate} {
+		t.Run(string(p), func(t *testing.T) {
+			g, s := newGate(t, consent.GateConfig{Regime: consent.CPRA})
+			decide(t, g, subj, p, now, consent.Signals{GPC: true})
+			assert.Positive(t, s.Len(), "the opt-out is recorded")
+			d := decide(t, g, subj, consent.PurposeSharingPartners, now.Add(time.Hour), consent.Signals{})
+			assert.False(t, d.Allowed, "a later request without the signal is not an opt-in: %s", d.Explain())
+			assert.Equal(t, consent.ReasonGPC, d.Reason)
+			assert.Equal(t, consent.SourceGPC, d.Record.Source)
 		})
 	}
 }

@@ -35,7 +35,7 @@ var ErrMalformedKey = errors.New("consent: malformed key")
 // KeyError describes a malformed [Purpose] or [Category] key. It unwraps to
 // [ErrMalformedKey].
 type KeyError struct {
-	Kind string // "purpose" or "category"
+	Kind string // "purpose", "category", or "channel" (an [Event]'s Channel)
 	Key  string // the key as given
 	Pos  int    // byte offset of the first offending byte, or -1
 	Why  string // what is wrong, in a few words

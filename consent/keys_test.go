@@ -90,3 +90,27 @@ func TestTaxonomyKeysAreValid(t *testing.T) {
 	s[0] = "user.contact"
 	assert.False(t, consent.CategoryContact.Sensitive(), "SensitiveCategories returns a copy")
 }
+
+func TestEnumNamesRoundTrip(t *testing.T) {
+	for a := consent.Grant; a <= consent.Withdraw; a++ {
+		var back consent.Action
+		require.NoError(t, back.UnmarshalText([]byte(a.String())))
+		assert.Equal(t, a, back)
+	}
+	var a consent.Action
+	require.ErrorIs(t, a.UnmarshalText([]byte("unknown")), consent.ErrInvalidEvent, "the zero action is never valid")
+	for s := consent.SourceUser; s <= consent.SourceErasure; s++ {
+		var back consent.Source
+		require.NoError(t, back.UnmarshalText([]byte(s.String())))
+		assert.Equal(t, s, back)
+	}
+	for v := consent.ActorSelf; v <= consent.ActorAgent; v++ {
+		var back consent.Actor
+		require.NoError(t, back.UnmarshalText([]byte(v.String())))
+		assert.Equal(t, v, back)
+	}
+	assert.Equal(t, "unknown", consent.Action(9).String())
+	assert.Equal(t, "unknown", consent.Source(9).String())
+	assert.Equal(t, "unknown", consent.Actor(9).String())
+	assert.Equal(t, "unknown", consent.Regime(9).String())
+}

@@ -96,7 +96,9 @@ const MaxLedgerLine = 64 << 10
 // verifies every line first and appends the records only if all of them are
 // good, at once; so a malformed, truncated or tampered import changes
 // nothing. The error then is a [*LineError] naming the first bad line and
-// unwrapping to [ErrMalformedRecord] or [ErrTampered]. Imported records are
+// unwrapping to [ErrMalformedRecord] or [ErrTampered]; a [*ChainError] if
+// the store lost records this Gate appended (see [Gate.Record]). Imported
+// records are
 // checked for form and chain, not against the policy: they are history.
 // It returns the number of records imported.
 func (g *Gate) ImportLedger(ctx context.Context, r io.Reader) (int, error) {
@@ -107,31 +109,42 @@ func (g *Gate) ImportLedger(ctx context.Context, r io.Reader) (int, error) {
 		return 0, ErrNilArgument
 	}
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	if !g.headKnown {
-		if err := g.syncHead(ctx); err != nil {
-			return 0, err
-		}
-	}
-	var recs []Record
-	_, err := readLedger(r, g.head, func(rec Record) { recs = append(recs, rec) })
-	if err != nil {
+	n, head, err := g.importLocked(ctx, r)
+	g.mu.Unlock()
+	if err != nil || n == 0 {
 		return 0, err
 	}
+	g.logImport(ctx, n, head.Seq)
+	return n, nil
+}
+
+// importLocked does ImportLedger's work under g.mu and returns the number
+// of records imported and the new end of the ledger.
+func (g *Gate) importLocked(ctx context.Context, r io.Reader) (int, Checkpoint, error) {
+	// Ask the store where the ledger ends: another Gate may have appended
+	// since this one last did.
+	if err := g.syncHead(ctx); err != nil {
+		return 0, Checkpoint{}, err
+	}
+	var recs []Record
+	if _, err := readLedger(r, g.head, func(rec Record) { recs = append(recs, rec) }); err != nil {
+		return 0, Checkpoint{}, err
+	}
 	if len(recs) == 0 {
-		return 0, nil
+		return 0, g.head, nil
 	}
 	if err := g.store.Append(ctx, recs); err != nil {
 		var ce *ConflictError
 		if errors.As(err, &ce) {
-			g.head = Checkpoint{Seq: ce.Last.Seq, Hash: ce.Last.Hash}
+			if lerr := g.learnHead(ce.Last); lerr != nil {
+				err = lerr
+			}
 		}
-		return 0, err
+		return 0, Checkpoint{}, err
 	}
 	last := recs[len(recs)-1]
 	g.head = Checkpoint{Seq: last.Seq, Hash: last.Hash}
-	g.logImport(ctx, len(recs), g.head.Seq)
-	return len(recs), nil
+	return len(recs), g.head, nil
 }
 
 // VerifyJSONL reads a whole exported ledger (JSON Lines, from record 1) and

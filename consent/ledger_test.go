@@ -95,6 +95,39 @@ func TestImportContinuesStore(t *testing.T) {
 	assert.Equal(t, len(lines), s2.Len())
 }
 
+func TestImportAfterAnotherGateAppended(t *testing.T) {
+	// Two Gates share a store; the ledger to import continues the store,
+	// which the importing Gate did not append to last.
+	s := consent.NewMemoryStore()
+	g1, err := consent.NewGate(consenttest.RetailPolicy(), s, consent.GateConfig{})
+	require.NoError(t, err)
+	g2, err := consent.NewGate(consenttest.RetailPolicy(), s, consent.GateConfig{})
+	require.NoError(t, err)
+	record(t, g1, ev(consent.Grant, "a", consent.PurposeMarketing, now))
+	record(t, g2, ev(consent.Grant, "b", consent.PurposeMarketing, now))
+
+	// Elsewhere, the same ledger went on: records 3 and 4.
+	var shared bytes.Buffer
+	_, err = g2.ExportLedger(ctx, &shared)
+	require.NoError(t, err)
+	gx, _ := newGate(t, consent.GateConfig{})
+	_, err = gx.ImportLedger(ctx, &shared)
+	require.NoError(t, err)
+	record(t, gx, ev(consent.Withdraw, "a", consent.PurposeMarketing, now))
+	record(t, gx, ev(consent.Grant, "c", consent.PurposeSharing, now))
+	var all bytes.Buffer
+	_, err = gx.ExportLedger(ctx, &all)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSuffix(all.String(), "\n"), "\n")
+
+	n, err := g1.ImportLedger(ctx, strings.NewReader(join(lines[2:])))
+	require.NoError(t, err, "the import follows the store's last record, whichever Gate appended it")
+	assert.Equal(t, 2, n)
+	_, err = g1.Verify(ctx)
+	require.NoError(t, err)
+	assert.False(t, decide(t, g2, "a", consent.PurposeMarketingEmail, now, consent.Signals{}).Allowed, "the imported withdrawal holds")
+}
+
 // mutate returns lines with one change applied, by kind.
 func mutateLine(t *testing.T, line string, field string, value any) string {
 	t.Helper()
@@ -258,6 +291,45 @@ func TestVerifyDetectsTampering(t *testing.T) {
 	}
 }
 
+// swapStore is a Store whose backing store can be replaced, as when a
+// database is restored from an older backup.
+type swapStore struct{ consent.Store }
+
+func TestTruncationStaysDetected(t *testing.T) {
+	for _, call := range []string{"Record", "Import", "Erase"} {
+		t.Run(call, func(t *testing.T) {
+			full := consent.NewMemoryStore()
+			s := &swapStore{full}
+			g, err := consent.NewGate(consenttest.RetailPolicy(), s, consent.GateConfig{})
+			require.NoError(t, err)
+			record(t, g, ev(consent.Grant, "a", consent.PurposeMarketing, now))
+			record(t, g, ev(consent.Grant, "b", consent.PurposeMarketing, now))
+			record(t, g, ev(consent.Withdraw, "a", consent.PurposeMarketing, now))
+			var recs []consent.Record
+			require.NoError(t, full.Scan(ctx, "", 0, func(r consent.Record) error { recs = append(recs, r); return nil }))
+
+			// The last record, a withdrawal, is cut off the store.
+			short := consent.NewMemoryStore()
+			require.NoError(t, short.Append(ctx, recs[:2]))
+			s.Store = short
+			switch call {
+			case "Record":
+				_, err = g.Record(ctx, ev(consent.Grant, "c", consent.PurposeMarketing, now))
+			case "Import":
+				_, err = g.ImportLedger(ctx, strings.NewReader(""))
+			case "Erase":
+				_, err = g.Erase(ctx, "b", now)
+			}
+			require.ErrorIs(t, err, consent.ErrTampered, "the Gate does not write over a ledger that lost records it appended")
+			assert.Equal(t, 2, short.Len(), "nothing appended")
+			_, err = g.Verify(ctx)
+			require.ErrorIs(t, err, consent.ErrTampered, "and Verify still says so")
+			assert.True(t, decide(t, g, "a", consent.PurposeMarketingEmail, now, consent.Signals{}).Allowed,
+				"(the store's state, which the Gate reports but cannot repair)")
+		})
+	}
+}
+
 // consentRechain re-chains records from the first, as a forger who knows the
 // scheme would: it records their events again through a scratch Gate, which
 // yields a self-consistent chain.
@@ -371,13 +443,13 @@ func TestExportErrors(t *testing.T) {
 	g, _ := newGate(t, consent.GateConfig{})
 	record(t, g, ev(consent.Grant, subj, consent.PurposeMarketing, now))
 	_, err := g.ExportLedger(ctx, nil)
-	require.Error(t, err)
+	require.ErrorIs(t, err, consent.ErrNilArgument)
 	_, err = g.ExportLedger(ctx, failWriter{})
 	require.ErrorIs(t, err, errWrite)
 	_, err = g.ImportLedger(ctx, nil)
-	require.Error(t, err)
+	require.ErrorIs(t, err, consent.ErrNilArgument)
 	_, err = consent.VerifyJSONL(nil)
-	require.Error(t, err)
+	require.ErrorIs(t, err, consent.ErrNilArgument)
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	_, err = g.ExportLedger(cctx, &bytes.Buffer{})

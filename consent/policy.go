@@ -97,8 +97,12 @@ func (s *PurposeSpec) Sensitive() bool {
 	return false
 }
 
-// Spec returns the declaration of purpose p and whether the policy has one.
+// Spec returns a copy of the declaration of purpose and whether the policy
+// has one (a nil policy has none).
 func (p *Policy) Spec(purpose Purpose) (PurposeSpec, bool) {
+	if p == nil {
+		return PurposeSpec{}, false
+	}
 	for _, s := range p.Purposes {
 		if s.Purpose == purpose {
 			return s.clone(), true
@@ -107,8 +111,11 @@ func (p *Policy) Spec(purpose Purpose) (PurposeSpec, bool) {
 	return PurposeSpec{}, false
 }
 
-// Clone returns a deep copy of p.
+// Clone returns a deep copy of p, or nil if p is nil.
 func (p *Policy) Clone() *Policy {
+	if p == nil {
+		return nil
+	}
 	q := *p
 	if p.Purposes != nil {
 		q.Purposes = make([]PurposeSpec, len(p.Purposes))

@@ -124,6 +124,12 @@ func TestPolicyJSON(t *testing.T) {
 	assert.Equal(t, consent.CategoryHealth, again.Categories[0], "Spec returns a copy")
 	_, ok = q.Spec("nope")
 	assert.False(t, ok)
+	var none *consent.Policy
+	assert.NotPanics(t, func() {
+		_, ok = none.Spec(consent.PurposeMarketing)
+		assert.False(t, ok, "a nil policy declares nothing")
+		assert.Nil(t, none.Clone())
+	})
 
 	hand := `{"version":1,"controller":"Shop","contact":"a@b.example","withdraw":"Settings",
 	  "purposes":[{"purpose":"marketing","version":1,"description":"News","benefit":"Deals","basis":"consent","lifetime":"720h"}]}`
@@ -165,6 +171,18 @@ func TestReasonText(t *testing.T) {
 		assert.NotEmpty(t, r.Text())
 		assert.False(t, seen[r.String()], "codes are distinct: %s", r)
 		seen[r.String()] = true
+		code, err := r.MarshalText()
+		require.NoError(t, err)
+		var back consent.Reason
+		require.NoError(t, back.UnmarshalText(code))
+		assert.Equal(t, r, back, "codes round-trip")
+	}
+	for r := consent.RegimeDefault; r <= consent.CPRA; r++ {
+		code, err := r.MarshalText()
+		require.NoError(t, err)
+		var back consent.Regime
+		require.NoError(t, back.UnmarshalText(code))
+		assert.Equal(t, r, back, "regime names round-trip")
 	}
 	assert.Equal(t, "unknown", consent.Reason(250).String())
 	d := consent.Decision{Purpose: consent.PurposePersonalizeHistory, Reason: consent.ReasonWithdrawn}

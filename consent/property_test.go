@@ -15,10 +15,21 @@ import (
 	"github.com/tact-go/tact/consent/consenttest"
 )
 
-// TestDecideProperties checks privacy invariants over many random histories:
-// whatever happened, a person's latest "no" holds, an allow under opt-in
-// rests on a valid grant the person made, GPC is never overridden in the
-// request that carries it, and the fast and generic store paths agree.
+// TestDecideProperties checks privacy invariants over many random histories.
+// The central one: no allowed decision without a basis. Every allow is one
+// of: a purpose that does not rest on consent; a legitimate interest nobody
+// objected to; CPRA's opt-out default for an adult who did not opt out; or
+// a grant the person made that still holds — valid for the person's age,
+// not expired, not older than a material change, and followed by no denial
+// or withdrawal of the purpose or any purpose above it, anywhere in the
+// history. Besides: a person's latest "no" holds, GPC is never overridden
+// in the request that carries it nor on later requests without it, and the
+// fast and generic store paths agree.
+//
+// Two thirds of the histories stay within one family of purposes (a
+// top-level purpose and its descendants) or one path (a purpose and those
+// above it), so that grants and refusals of a purpose and its parent
+// interleave often.
 func TestDecideProperties(t *testing.T) {
 	reasonCount := map[consent.Reason]int{}
 	defer func() {
@@ -32,19 +43,47 @@ func TestDecideProperties(t *testing.T) {
 		t.Logf("outcomes: %v", reasonCount)
 	}()
 	pol := consenttest.RetailPolicy()
+	for i, s := range pol.Purposes {
+		// More material changes in version 2 than the fixture has (only
+		// personalize.history): a parent, and a child of another family.
+		if s.Purpose == consent.PurposeMarketing || s.Purpose == consent.PurposeSharingPartners {
+			pol.Purposes[i].Version = 2
+		}
+	}
 	specs := map[consent.Purpose]consent.PurposeSpec{}
-	var refusable []consent.Purpose
+	families := map[consent.Purpose][]consent.Purpose{} // top-level purpose → refusable purposes under it
+	var refusable, roots []consent.Purpose
 	for _, s := range pol.Purposes {
 		specs[s.Purpose] = s
 		if s.Basis.NeedsConsent() || s.Basis == consent.BasisLegitimateInterest {
 			refusable = append(refusable, s.Purpose)
+			root := s.Purpose
+			for root.Parent() != "" {
+				root = root.Parent()
+			}
+			if families[root] == nil {
+				roots = append(roots, root)
+			}
+			families[root] = append(families[root], s.Purpose)
 		}
 	}
 	onPath := func(q, p consent.Purpose) bool { return q.Covers(p) }
+	// gpcCovers reports whether a GPC signal opts out of p in the regime.
+	gpcCovers := func(p consent.Purpose, regime consent.Regime) bool {
+		if b := specs[p].Basis; !b.NeedsConsent() && b != consent.BasisLegitimateInterest {
+			return false
+		}
+		for a := p; a != ""; a = a.Parent() {
+			if specs[a].SaleOrShare || (specs[a].DirectMarketing && regime != consent.CPRA) {
+				return true
+			}
+		}
+		return false
+	}
 	rng := rand.New(rand.NewPCG(3, 5))
-	iterations := 1000
+	iterations := 2000
 	if testing.Short() {
-		iterations = 300
+		iterations = 500
 	}
 	for it := 0; it < iterations; it++ {
 		regime := consent.Regime(1 + rng.IntN(3))
@@ -54,10 +93,22 @@ func TestDecideProperties(t *testing.T) {
 		slow, err := consent.NewGate(pol, opaqueStore{consent.NewMemoryStore()}, consent.GateConfig{Regime: regime})
 		require.NoError(t, err)
 
+		// The purposes events are about: any, one family, or one purpose
+		// and those above it.
+		pool := refusable
+		switch rng.IntN(3) {
+		case 1:
+			pool = families[roots[rng.IntN(len(roots))]]
+		case 2:
+			pool = nil
+			for p := refusable[rng.IntN(len(refusable))]; p != ""; p = p.Parent() {
+				pool = append(pool, p)
+			}
+		}
 		var history []consent.Record
-		n := rng.IntN(8)
+		n := rng.IntN(9)
 		for i := 0; i < n; i++ {
-			p := refusable[rng.IntN(len(refusable))]
+			p := pool[rng.IntN(len(pool))]
 			a := consent.Action(1 + rng.IntN(3))
 			if specs[p].Basis == consent.BasisLegitimateInterest && a == consent.Grant {
 				a = consent.Deny
@@ -80,16 +131,8 @@ func TestDecideProperties(t *testing.T) {
 			history = append(history, r1)
 		}
 		q := pol.Purposes[rng.IntN(len(pol.Purposes))]
-		if len(history) > 0 && rng.IntN(3) > 0 {
-			// Mostly ask about a purpose the history touches: the event's or a child's.
-			base := history[rng.IntN(len(history))].Purpose
-			var under []consent.PurposeSpec
-			for _, s := range pol.Purposes {
-				if base.Covers(s.Purpose) {
-					under = append(under, s)
-				}
-			}
-			q = under[rng.IntN(len(under))]
+		if rng.IntN(4) > 0 {
+			q = specs[pool[rng.IntN(len(pool))]]
 		}
 		sig := consent.Signals{Age: []int{0, 0, 0, 10, 12, 14, 15, 30}[rng.IntN(8)], GPC: rng.IntN(6) == 0}
 		d1, err := fast.Decide(ctx, subj, q.Purpose, now, sig)
@@ -110,12 +153,6 @@ func TestDecideProperties(t *testing.T) {
 		if d.Allowed != d.Reason.Allows() {
 			fail("Allowed and Reason disagree")
 		}
-		if !q.Basis.NeedsConsent() && q.Basis != consent.BasisLegitimateInterest {
-			if !d.Allowed || d.Reason != consent.ReasonNotConsent {
-				fail("contract and legal purposes are always allowed")
-			}
-			continue
-		}
 		// The person's latest choice on the path, in ledger order.
 		var last *consent.Record
 		for i := range history {
@@ -126,7 +163,7 @@ func TestDecideProperties(t *testing.T) {
 		if last != nil && last.Action != consent.Grant && d.Allowed {
 			fail("the latest choice on the path is a no, yet allowed")
 		}
-		if sig.GPC && (q.SaleOrShare || specs[q.Purpose.Parent()].SaleOrShare) && d.Allowed {
+		if sig.GPC && gpcCovers(q.Purpose, regime) && d.Allowed {
 			fail("allowed against a GPC signal")
 		}
 		if d.Record.Seq != 0 {
@@ -139,35 +176,90 @@ func TestDecideProperties(t *testing.T) {
 				fail("the decision rests on a record for another purpose")
 			}
 		}
-		optIn := regime != consent.CPRA || q.Basis == consent.BasisExplicitConsent || (sig.Age > 0 && sig.Age < 16)
-		if d.Allowed && q.Basis.NeedsConsent() && optIn {
+
+		// No allowed decision without a basis.
+		minorUnder := func(age int) bool { return sig.Age > 0 && sig.Age < age }
+		switch {
+		case !d.Allowed:
+		case d.Reason == consent.ReasonNotConsent:
+			if q.Basis.NeedsConsent() || q.Basis == consent.BasisLegitimateInterest {
+				fail("allowed as not resting on consent, but it does")
+			}
+		case d.Reason == consent.ReasonLegitimateInterest:
+			if q.Basis != consent.BasisLegitimateInterest {
+				fail("allowed as a legitimate interest, but that is not its basis")
+			}
+		case d.Reason == consent.ReasonNotOptedOut:
+			if regime != consent.CPRA || q.Basis != consent.BasisConsent || minorUnder(16) {
+				fail("allowed by an opt-out default where consent is opt-in")
+			}
+		case d.Reason == consent.ReasonGranted:
 			r := d.Record
-			switch {
-			case d.Reason != consent.ReasonGranted || r.Action != consent.Grant:
-				fail("opt-in purpose allowed without a grant")
-			case q.Basis == consent.BasisExplicitConsent && r.Purpose != q.Purpose:
+			if r.Seq == 0 || r.Action != consent.Grant || !q.Basis.NeedsConsent() {
+				fail("allowed as granted without a grant on record")
+			}
+			if q.Basis == consent.BasisExplicitConsent && r.Purpose != q.Purpose {
 				fail("explicit consent allowed by another purpose's grant")
-			case !now.Before(d.Expires) || d.Expires.IsZero():
-				fail("allowed by an expired grant")
-			case r.PolicyVersion < q.Version:
-				fail("allowed by a grant older than the purpose's last material change")
 			}
-			guardian := map[consent.Regime]int{consent.GDPR: 16, consent.LGPD: 12, consent.CPRA: 13}[regime]
-			if sig.Age > 0 && sig.Age < guardian && r.Actor != consent.ActorGuardian {
-				fail("a child's own grant allowed where a guardian must consent")
-			}
-			// No later refusal anywhere on the path.
-			for _, h := range history[r.Seq:] {
-				if onPath(h.Purpose, q.Purpose) && h.Action != consent.Grant {
-					fail("a later refusal on the path was ignored")
+			// The shortest lifetime and the latest material change between
+			// the purpose and the purpose granted.
+			var life time.Duration
+			version := 0
+			for a := q.Purpose; ; a = a.Parent() {
+				if l := specs[a].Lifetime; l > 0 && (life == 0 || l < life) {
+					life = l
+				}
+				version = max(version, specs[a].Version)
+				if a == r.Purpose {
+					break
 				}
 			}
+			if !now.Before(r.At.Add(life)) || !d.Expires.Equal(r.At.Add(life)) {
+				fail("allowed by an expired grant, or the expiry is wrong")
+			}
+			if r.PolicyVersion < version {
+				fail("allowed by a grant older than a material change")
+			}
+			guardian := map[consent.Regime]int{consent.GDPR: 16, consent.LGPD: 12, consent.CPRA: 13}[regime]
+			if minorUnder(guardian) && r.Actor != consent.ActorGuardian {
+				fail("a child's own grant allowed where a guardian must consent")
+			}
+			for _, h := range history[r.Seq:] {
+				if onPath(h.Purpose, q.Purpose) && h.Action != consent.Grant {
+					fail("a later denial or withdrawal on the path was ignored")
+				}
+			}
+		default:
+			fail("allowed for a reason that does not allow")
+		}
+		optIn := regime != consent.CPRA || q.Basis == consent.BasisExplicitConsent || minorUnder(16)
+		if d.Allowed && q.Basis.NeedsConsent() && optIn && d.Reason != consent.ReasonGranted {
+			fail("opt-in purpose allowed without a grant")
 		}
 		if !d.Allowed && d.Record.Seq != 0 && d.Record.Action == consent.Grant {
 			switch d.Reason {
 			case consent.ReasonExpired, consent.ReasonReconsent, consent.ReasonMinor:
 			default:
 				fail("a denial resting on a grant must say why the grant does not hold")
+			}
+		}
+
+		// A GPC signal, once seen on any request, opts out of everything it
+		// covers on later requests that do not carry it.
+		if sig.GPC {
+			var covered []consent.Purpose
+			for _, s := range pol.Purposes {
+				if gpcCovers(s.Purpose, regime) {
+					covered = append(covered, s.Purpose)
+				}
+			}
+			p := covered[rng.IntN(len(covered))]
+			for _, g := range []*consent.Gate{fast, slow} {
+				later, err := g.Decide(ctx, subj, p, now.Add(time.Minute), consent.Signals{Age: sig.Age})
+				require.NoError(t, err)
+				if later.Allowed {
+					fail("GPC was seen (deciding " + string(q.Purpose) + "), yet " + later.Explain() + " later without it")
+				}
 			}
 		}
 	}
@@ -254,7 +346,11 @@ func TestDecideAllocs(t *testing.T) {
 		subject string
 		p       consent.Purpose
 		sig     consent.Signals
-	}{consenttest.SubjectGPC, consent.PurposeSharingPartners, consent.Signals{GPC: true}})
+	}{consenttest.SubjectGPC, consent.PurposeSharingPartners, consent.Signals{GPC: true}}, struct {
+		subject string
+		p       consent.Purpose
+		sig     consent.Signals
+	}{consenttest.SubjectGPC, consent.PurposePersonalizeHistory, consent.Signals{GPC: true}})
 	for _, c := range cases {
 		allocs := testing.AllocsPerRun(200, func() {
 			if _, err := g.Decide(ctx, c.subject, c.p, now, c.sig); err != nil {

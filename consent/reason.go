@@ -68,12 +68,7 @@ func (r Reason) Allows() bool {
 }
 
 // String returns a stable snake_case code ("withdrawn") for logs and JSON.
-func (r Reason) String() string {
-	if int(r) < len(reasonNames) {
-		return reasonNames[r]
-	}
-	return "unknown"
-}
+func (r Reason) String() string { return name(reasonNames[:], r) }
 
 // Text returns a short plain-language sentence fragment for the reason,
 // written to the person ("you withdrew your consent").
@@ -96,3 +91,14 @@ func (d Decision) Explain() string {
 
 // MarshalText encodes the reason as its [Reason.String] code.
 func (r Reason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText decodes a [Reason.String] code ("withdrawn"), so that a
+// [Decision] read back from JSON is the Decision written. An unknown code is
+// an error that unwraps to [ErrInvalidDecision].
+func (r *Reason) UnmarshalText(text []byte) error {
+	if v, ok := lookup(reasonNames[:], string(text), ReasonUnknown); ok {
+		*r = v
+		return nil
+	}
+	return &codeError{ErrInvalidDecision, "reason", string(text)}
+}

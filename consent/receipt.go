@@ -48,17 +48,20 @@ type ReceiptItem struct {
 }
 
 // Receipt returns the receipt for subject at time at, under the Gate's
-// default regime. A subject with nothing on record gets a receipt with no
-// items. Errors: [ErrEmptySubject], [ErrZeroTime], and the store's.
+// default regime and without [Signals]: it shows what the person chose, so a
+// child's own grant is listed as agreed even where [Gate.Decide], told the
+// child's age, would not let it allow. A subject with nothing on record gets
+// a receipt with no items. Errors: [ErrEmptySubject], [ErrZeroTime], an
+// [*EventError] for a subject id that is too long or not UTF-8, and the
+// store's.
 func (g *Gate) Receipt(ctx context.Context, subject string, at time.Time) (Receipt, error) {
-	pol := g.policy.Load()
-	switch {
-	case pol == nil:
-		return Receipt{}, ErrUninitialized
-	case subject == "":
-		return Receipt{}, ErrEmptySubject
-	case at.IsZero():
-		return Receipt{}, ErrZeroTime
+	pol, err := g.forSubject(subject, at)
+	if err != nil {
+		return Receipt{}, err
+	}
+	ds, err := g.decideAll(ctx, pol, subject, at)
+	if err != nil {
+		return Receipt{}, err
 	}
 	src := pol.src
 	rc := Receipt{
@@ -69,11 +72,8 @@ func (g *Gate) Receipt(ctx context.Context, subject string, at time.Time) (Recei
 	h.Write([]byte("tact.consent.receipt.v1\x00"))
 	h.Write([]byte(subject))
 	h.Write([]byte(at.UTC().Format(time.RFC3339Nano)))
-	for _, s := range src.Purposes {
-		d, err := g.Decide(ctx, subject, s.Purpose, at, Signals{})
-		if err != nil {
-			return Receipt{}, err
-		}
+	for i, s := range src.Purposes {
+		d := ds[i]
 		if d.Record.Seq == 0 {
 			continue
 		}

@@ -16,10 +16,11 @@ package consent
 //     objection under Art. 18 §2), with a guardian needed under 12 (Art. 14).
 //   - [CPRA] (California): purposes on a consent basis are allowed until the
 //     person opts out, except explicit-consent (sensitive) purposes, which stay
-//     opt-in. For a person under 16, sale or sharing needs an opt-in grant,
-//     by a guardian under 13 (Cal. Civ. Code 1798.120(c)). GPC is an opt-out
-//     of sale, sharing and targeted advertising (purposes marked
-//     SaleOrShare).
+//     opt-in. For a person under 16 every consent-basis purpose is opt-in,
+//     with the grant made by a guardian under 13: the law asks this for sale
+//     and sharing (Cal. Civ. Code 1798.120(c)); the Gate applies it to all
+//     of them, the stricter reading. GPC is an opt-out of sale, sharing and
+//     targeted advertising (purposes marked SaleOrShare).
 //
 // In every regime: contract, legal-obligation, vital-interest and public-task
 // purposes are allowed without consent and the decision says so; a denial or
@@ -47,15 +48,20 @@ var regimeNames = [...]string{
 }
 
 // String returns the regime's lower-case name ("gdpr").
-func (r Regime) String() string {
-	if int(r) < len(regimeNames) {
-		return regimeNames[r]
-	}
-	return "unknown"
-}
+func (r Regime) String() string { return name(regimeNames[:], r) }
 
 // MarshalText encodes the regime as its String.
 func (r Regime) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText decodes a regime's String ("gdpr"). An unknown name is an
+// error that unwraps to [ErrInvalidSignals].
+func (r *Regime) UnmarshalText(text []byte) error {
+	if v, ok := lookup(regimeNames[:], string(text), RegimeDefault); ok {
+		*r = v
+		return nil
+	}
+	return &codeError{ErrInvalidSignals, "regime", string(text)}
+}
 
 func (r Regime) valid() bool { return r <= CPRA }
 

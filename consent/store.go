@@ -32,6 +32,9 @@ type Store interface {
 	// purpose (not a parent's or a child's), and ok false if there is none.
 	// Tombstones are never returned. The Gate calls Latest for the purpose
 	// and each of its ancestors on every decision, so it should be fast.
+	// (When two or more of those records are grants, the Gate also scans
+	// the subject's records after the older grant, for a denial or
+	// withdrawal that a later grant of the same purpose has replaced.)
 	Latest(ctx context.Context, subject string, purpose Purpose) (rec Record, ok bool, err error)
 
 	// Scan calls fn for each record whose Seq is greater than after, in
@@ -102,42 +105,41 @@ type latestSet struct {
 
 type latestEntry struct {
 	purpose Purpose
-	rec     *Record // points into a chunk
+	rec     *Record // the latest record; points into a chunk
+	refused uint64  // the Seq of the latest denial or withdrawal, 0 if none
 }
 
-func (l *latestSet) find(p Purpose) *Record {
-	for i := 0; i < l.n && i < len(l.inline); i++ {
+func (l *latestSet) entry(p Purpose) *latestEntry {
+	for i := range min(l.n, len(l.inline)) {
 		if l.inline[i].purpose == p {
-			return l.inline[i].rec
+			return &l.inline[i]
 		}
 	}
 	for i := range l.more {
 		if l.more[i].purpose == p {
-			return l.more[i].rec
+			return &l.more[i]
 		}
 	}
 	return nil
 }
 
-func (l *latestSet) set(p Purpose, r *Record) {
-	for i := 0; i < l.n && i < len(l.inline); i++ {
-		if l.inline[i].purpose == p {
-			l.inline[i].rec = r
-			return
+// set records r as the latest record of its purpose.
+func (l *latestSet) set(r *Record) {
+	e := l.entry(r.Purpose)
+	if e == nil {
+		if l.n < len(l.inline) {
+			e = &l.inline[l.n]
+		} else {
+			l.more = append(l.more, latestEntry{})
+			e = &l.more[len(l.more)-1]
 		}
+		l.n++
+		e.purpose = r.Purpose
 	}
-	for i := range l.more {
-		if l.more[i].purpose == p {
-			l.more[i].rec = r
-			return
-		}
+	e.rec = r
+	if r.Action.refuses() {
+		e.refused = r.Seq
 	}
-	if l.n < len(l.inline) {
-		l.inline[l.n] = latestEntry{p, r}
-	} else {
-		l.more = append(l.more, latestEntry{p, r})
-	}
-	l.n++
 }
 
 // NewMemoryStore returns an empty store. It is the same as new(MemoryStore).
@@ -210,7 +212,7 @@ func (s *MemoryStore) Append(ctx context.Context, recs []Record) error {
 			sh.subjects = make(map[string]subjectIndex)
 		}
 		idx := sh.subjects[slot.Subject]
-		idx.latest.set(slot.Purpose, slot)
+		idx.latest.set(slot)
 		idx.seqs = append(idx.seqs, seq)
 		sh.subjects[slot.Subject] = idx
 		sh.mu.Unlock()
@@ -231,8 +233,8 @@ func (s *MemoryStore) Latest(_ context.Context, subject string, purpose Purpose)
 	sh := s.shard(subject)
 	sh.mu.RLock()
 	idx := sh.subjects[subject]
-	if r := idx.latest.find(purpose); r != nil {
-		rec := *r
+	if e := idx.latest.entry(purpose); e != nil {
+		rec := *e.rec
 		sh.mu.RUnlock()
 		return rec, true, nil
 	}
@@ -246,12 +248,15 @@ func (s *MemoryStore) Latest(_ context.Context, subject string, purpose Purpose)
 func (s *MemoryStore) decide(subject string, cp *compiledPurpose, d *Decision, age int) {
 	sh := s.shard(subject)
 	var recs [MaxKeyDepth]*Record
+	var refused uint64
 	sh.mu.RLock()
 	idx := sh.subjects[subject]
 	for i, p := range cp.path {
-		recs[i] = idx.latest.find(p)
+		if e := idx.latest.entry(p); e != nil {
+			recs[i], refused = e.rec, max(refused, e.refused)
+		}
 	}
-	evaluate(cp, recs[:len(cp.path)], d, age)
+	evaluate(cp, recs[:len(cp.path)], refused, d, age)
 	sh.mu.RUnlock()
 }
 
@@ -347,8 +352,7 @@ func (s *MemoryStore) Redact(ctx context.Context, tombstones []Record) error {
 			// an older record of the purpose becomes the latest again.
 			idx := subjectIndex{seqs: seqs}
 			for _, q := range seqs {
-				r := s.at(q)
-				idx.latest.set(r.Purpose, r)
+				idx.latest.set(s.at(q))
 			}
 			sh.subjects[subject] = idx
 		}

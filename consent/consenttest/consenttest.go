@@ -453,6 +453,20 @@ func testWithGate(t testing.TB, s consent.Store) {
 			t.Errorf("Decide(%s, %s) = %v %v, %v; want %v %v", c.subject, c.p, d.Allowed, d.Reason, err, c.allowed, c.reason)
 		}
 	}
+	// A refusal that a later grant of the same purpose replaced still ends
+	// the grants before it: the Gate finds it with Scan(subject, after).
+	for _, e := range []consent.Event{
+		{Action: consent.Grant, Subject: "on-off", Purpose: PurposeWellness, At: now.Add(-3 * time.Hour), Channel: consent.ChannelApp},
+		{Action: consent.Withdraw, Subject: "on-off", Purpose: consent.PurposePersonalize, At: now.Add(-2 * time.Hour), Channel: consent.ChannelApp},
+		{Action: consent.Grant, Subject: "on-off", Purpose: consent.PurposePersonalize, At: now.Add(-time.Hour), Channel: consent.ChannelApp},
+	} {
+		if _, err := g.Record(ctx, e); err != nil {
+			t.Fatalf("Record: %v", err)
+		}
+	}
+	if d, err := g.Decide(ctx, "on-off", PurposeWellness, now, consent.Signals{}); err != nil || d.Allowed {
+		t.Errorf("Decide(wellness) after its grant, a withdrawal of personalize and a new grant of personalize = %v, %v; want not allowed (the withdrawal ended the explicit grant)", d.Reason, err)
+	}
 	if _, err := g.Verify(ctx); err != nil {
 		t.Errorf("Verify: %v", err)
 	}

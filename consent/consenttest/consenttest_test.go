@@ -60,7 +60,16 @@ type (
 	redactNothing struct{ *consent.MemoryStore }
 	// scanUnordered visits records newest first.
 	scanUnordered struct{ *consent.MemoryStore }
+	// scanIgnoresAfter visits a subject's records from the first, whatever
+	// after says. Wrapped in generic so that the Gate takes the Store path.
+	scanIgnoresAfter struct{ generic }
+	// generic hides a MemoryStore behind the Store interface.
+	generic struct{ consent.Store }
 )
+
+func (s scanIgnoresAfter) Scan(ctx context.Context, subject string, _ uint64, fn func(consent.Record) error) error {
+	return s.Store.Scan(ctx, subject, 0, fn)
+}
 
 func (s noConflict) Append(ctx context.Context, recs []consent.Record) error {
 	n := uint64(s.Len())
@@ -109,6 +118,7 @@ func TestSuiteCatchesBrokenStores(t *testing.T) {
 		{firstWins{consent.NewMemoryStore()}, "LatestIsLastAppended"},
 		{redactNothing{consent.NewMemoryStore()}, "Redact"},
 		{scanUnordered{consent.NewMemoryStore()}, "ScanOrderAndFilter"},
+		{scanIgnoresAfter{generic{consent.NewMemoryStore()}}, "ScanOrderAndFilter"},
 	} {
 		failed := runCase(tc.case_, tc.store)
 		if len(failed) == 0 {
@@ -123,6 +133,10 @@ func TestSuitePassesMemoryStore(t *testing.T) {
 	for _, c := range cases {
 		if failed := runCase(c.name, consent.NewMemoryStore()); len(failed) > 0 {
 			t.Errorf("%s: %v", c.name, failed)
+		}
+		// Behind the interface, the Gate takes the path other stores take.
+		if failed := runCase(c.name, generic{consent.NewMemoryStore()}); len(failed) > 0 {
+			t.Errorf("%s through the Store interface: %v", c.name, failed)
 		}
 	}
 }
