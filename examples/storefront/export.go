@@ -38,7 +38,7 @@ type exportVisitor struct {
 }
 
 func (v exportVisitor) facts() visitorFacts {
-	return visitorFacts{ID: v.ID, FirstSeen: v.FirstSeen, Visits: v.Visits, Orders: v.Orders}
+	return visitorFacts(v)
 }
 
 type exportPrefs struct {

@@ -108,7 +108,7 @@ func (s *server) home(x *visit) error {
 	if err != nil {
 		return err
 	}
-	p := homePage{chrome: s.chrome(x, s.shop.Policy.Controller, "shop"), Category: category,
+	p := homePage{chrome: s.chrome(x, "home", s.shop.Policy.Controller, "shop"), Category: category,
 		Departments: s.cat.departments, Recs: recs, Tiers: s.tierHint()}
 	p.Flash = s.flash(x)
 	if category == "" {
@@ -190,7 +190,7 @@ func (s *server) item(x *visit) error {
 	if err != nil {
 		return err
 	}
-	p := itemPage{chrome: s.chrome(x, it.Title+" · "+s.shop.Policy.Controller, "shop"), Item: it, Feedback: fb, Recs: recs}
+	p := itemPage{chrome: s.chrome(x, "item", it.Title+" · "+s.shop.Policy.Controller, "shop"), Item: it, Feedback: fb, Recs: recs}
 	p.Flash = s.flash(x)
 	return s.render(x, http.StatusOK, "item", p)
 }
@@ -300,7 +300,7 @@ func (s *server) preferences(x *visit) error {
 			return err
 		}
 	}
-	p := prefsPage{chrome: s.chrome(x, "Preferences · "+s.shop.Policy.Controller, "preferences"),
+	p := prefsPage{chrome: s.chrome(x, "preferences", "Preferences · "+s.shop.Policy.Controller, "preferences"),
 		Form: s.cat.formOf(saved), Saved: saved, Interests: s.cat.interests, Sizes: s.cat.sizes, Tags: s.cat.tags}
 	status := http.StatusOK
 	if x.r.Method == http.MethodPost {
@@ -414,7 +414,7 @@ func (s *server) yourData(x *visit) error {
 }
 
 func (s *server) renderData(x *visit, status int, problem string) error {
-	p := dataPage{chrome: s.chrome(x, "Your data · "+s.shop.Policy.Controller, "data"), Error: problem}
+	p := dataPage{chrome: s.chrome(x, "data", "Your data · "+s.shop.Policy.Controller, "data"), Error: problem}
 	if x.v == nil {
 		return s.render(x, status, "data", p)
 	}
@@ -427,10 +427,10 @@ func (s *server) renderData(x *visit, status int, problem string) error {
 	p.Records = len(ex.Consent.Records)
 	p.Prefs = ex.prefs
 	for _, f := range ex.Feedback {
-		p.Feedback = append(p.Feedback, feedbackView{Item: f.Item, Title: f.Title, Kind: f.Kind, At: f.At})
+		p.Feedback = append(p.Feedback, feedbackView(f))
 	}
 	for _, o := range ex.Orders {
-		p.Orders = append(p.Orders, orderView{Item: o.Item, Title: o.Title, Price: o.Price, At: o.At})
+		p.Orders = append(p.Orders, orderView(o))
 	}
 	return s.render(x, status, "data", p)
 }
@@ -490,7 +490,7 @@ func (s *server) erase(x *visit) error {
 		withdrawn = append(withdrawn, s.describe(p))
 	}
 	slices.Sort(withdrawn)
-	return s.render(x, http.StatusOK, "erased", erasedPage{chrome: s.chrome(x, "Erased · "+s.shop.Policy.Controller, "data"),
+	return s.render(x, http.StatusOK, "erased", erasedPage{chrome: s.chrome(x, "erased", "Erased · "+s.shop.Policy.Controller, "data"),
 		Tombstones: e.Records, Withdrawn: withdrawn})
 }
 

@@ -159,7 +159,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
 	s.mux.ServeHTTP(w, r)
 }
@@ -240,13 +240,17 @@ func (s *server) handle(h func(*visit) error, methods ...string) http.Handler {
 	})
 }
 
-// crossSite reports whether a POST comes from another site, by the
-// Sec-Fetch-Site header browsers send, or else by Origin. Requests with
-// neither (curl, tests) are same-site: they carry no browser's cookies
-// unless their sender has them.
+// crossSite reports whether a POST comes from another site. Browsers
+// say where a request comes from in Sec-Fetch-Site, which pages cannot
+// forge; only when it is absent (older browsers) is Origin compared with
+// the host. Requests with neither (curl, tests) are not refused: they
+// carry no browser's cookies unless their sender has them. This is the
+// algorithm of Go 1.25's http.CrossOriginProtection, which go 1.24 lacks.
 func crossSite(r *http.Request) bool {
 	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none":
+	case "same-origin", "none":
+		return false
+	case "":
 	default:
 		return true
 	}
@@ -263,7 +267,7 @@ func (s *server) fail(x *visit, err error) {
 	if !errors.As(err, &pe) {
 		pe = &pageError{http.StatusInternalServerError, "Something went wrong", "The storefront could not complete this request."}
 	}
-	data := errorPage{chrome: s.chrome(x, pe.Title, ""), Msg: pe.Msg, Status: pe.Status}
+	data := errorPage{chrome: s.chrome(x, "error", pe.Title, ""), Msg: pe.Msg, Status: pe.Status}
 	if rerr := s.render(x, pe.Status, "error", data); rerr != nil {
 		http.Error(x.w, pe.Title+": "+pe.Msg, pe.Status)
 	}

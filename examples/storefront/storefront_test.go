@@ -295,6 +295,10 @@ func TestLimitsAndCrossSiteRequests(t *testing.T) {
 		{"foreign origin", http.Header{"Origin": {"https://evil.example"}}, 403},
 		{"opaque origin", http.Header{"Origin": {"null"}}, 403},
 		{"same origin", http.Header{"Sec-Fetch-Site": {"same-origin"}, "Origin": {f.ts.URL}}, 303},
+		// With Referrer-Policy no-referrer, Chromium sends Origin: null on
+		// same-origin form posts: Sec-Fetch-Site decides.
+		{"same origin, opaque Origin", http.Header{"Sec-Fetch-Site": {"same-origin"}, "Origin": {"null"}}, 303},
+		{"typed in the address bar", http.Header{"Sec-Fetch-Site": {"none"}}, 303},
 		{"no browser headers", nil, 303},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

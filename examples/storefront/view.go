@@ -22,14 +22,15 @@ var templateFuncs = template.FuncMap{
 type chrome struct {
 	Title      string
 	Active     string // "shop", "preferences", "data": the current nav entry
+	Page       string // the page's template name, for tests to tell pages apart
 	Controller string
 	GPC        bool // the request carries Sec-GPC: 1
 	HasVisitor bool
 	Flash      string
 }
 
-func (s *server) chrome(x *visit, title, active string) chrome {
-	return chrome{Title: title, Active: active, Controller: s.shop.Policy.Controller, GPC: x.gpc, HasVisitor: x.v != nil}
+func (s *server) chrome(x *visit, page, title, active string) chrome {
+	return chrome{Page: page, Title: title, Active: active, Controller: s.shop.Policy.Controller, GPC: x.gpc, HasVisitor: x.v != nil}
 }
 
 type errorPage struct {
