@@ -31,9 +31,10 @@ func chromium() string {
 // withdrawal and non-personal items again, the JSON export and erasure.
 //
 // It skips when no Chromium is installed, unless TACT_REQUIRE_CHROMIUM=1
-// (as in CI), when it fails instead. The full-page screenshot it takes is
-// saved in the test's temporary directory and, when TACT_SCREENSHOT_DIR is
-// set, copied there.
+// (as in CI), when it fails instead. Its full-page screenshots (the
+// preference centre, the personalized listing with a disclosure open, the
+// "Your data" page) are saved in the test's temporary directory and, when
+// TACT_SCREENSHOT_DIR is set, copied there.
 func TestEndToEndInChromium(t *testing.T) {
 	exe := chromium()
 	if exe == "" {
@@ -43,6 +44,7 @@ func TestEndToEndInChromium(t *testing.T) {
 		t.Skip("no Chromium on PATH (install Debian's chromium package); set TACT_REQUIRE_CHROMIUM=1 to make this a failure")
 	}
 	start := time.Now()
+	shots := t.TempDir()
 	f := newFixture(t)
 	base := f.ts.URL
 
@@ -142,6 +144,10 @@ func TestEndToEndInChromium(t *testing.T) {
 		}
 	}
 
+	var shot []byte
+	step("screenshot of the preference centre", chromedp.FullScreenshot(&shot, 100))
+	saveScreenshot(t, shots, "preferences.png", shot)
+
 	// 4. Past the warm-up of the visit: personalized, explained items.
 	f.clock.Advance(3 * time.Minute)
 	step("personalized", chromedp.Click(`nav a[href="/"]`, chromedp.ByQuery), chromedp.WaitVisible(home, chromedp.ByQuery),
@@ -177,9 +183,8 @@ func TestEndToEndInChromium(t *testing.T) {
 	if !strings.Contains(used, "preferences you told us") || !strings.Contains(used, "what you bought") {
 		t.Errorf("data used: %q", used)
 	}
-	var shot []byte
 	step("screenshot", chromedp.FullScreenshot(&shot, 100))
-	saveScreenshot(t, "storefront.png", shot)
+	saveScreenshot(t, shots, "storefront.png", shot)
 
 	// 6. Withdraw both: non-personal items at once.
 	step("preferences", chromedp.Click(`nav a[href="/preferences"]`, chromedp.ByQuery),
@@ -242,6 +247,9 @@ func TestEndToEndInChromium(t *testing.T) {
 			ex.Visitor.ID, len(ex.Consent.Records), ex.Orders, first, ex.Preferences.Interests)
 	}
 
+	step("screenshot of your data", chromedp.FullScreenshot(&shot, 100))
+	saveScreenshot(t, shots, "your-data.png", shot)
+
 	// 8. Erase, after confirming.
 	step("erase",
 		chromedp.Click(`label[for="confirm"]`, chromedp.ByQuery),
@@ -263,14 +271,14 @@ func TestEndToEndInChromium(t *testing.T) {
 	t.Logf("end-to-end run in Chromium took %s", time.Since(start).Round(time.Millisecond))
 }
 
-// saveScreenshot writes a PNG into the test's temporary directory and,
-// when TACT_SCREENSHOT_DIR is set, there too.
-func saveScreenshot(t *testing.T, name string, png []byte) {
+// saveScreenshot writes a PNG into dir (the test's temporary directory)
+// and, when TACT_SCREENSHOT_DIR is set, there too.
+func saveScreenshot(t *testing.T, dir, name string, png []byte) {
 	t.Helper()
 	if len(png) < 8 || string(png[1:4]) != "PNG" {
 		t.Fatalf("screenshot %s is not a PNG (%d bytes)", name, len(png))
 	}
-	dirs := []string{t.TempDir()}
+	dirs := []string{dir}
 	if d := os.Getenv("TACT_SCREENSHOT_DIR"); d != "" {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)

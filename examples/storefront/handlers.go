@@ -181,7 +181,8 @@ func (s *server) item(x *visit) error {
 	if err != nil {
 		return err
 	}
-	recs, err := s.recommend(x, recommend.Context{Item: it.ID}, itemK)
+	// The page shows one item of one category: both are the context.
+	recs, err := s.recommend(x, recommend.Context{Item: it.ID, Category: it.Category}, itemK)
 	if err != nil {
 		return err
 	}

@@ -34,14 +34,28 @@
 // Gate records that, and every page says so.
 //
 // State changes are POST only. Cross-site requests are refused: the cookie
-// is SameSite=Strict, and a POST whose Sec-Fetch-Site or Origin header
-// shows another site gets 403. Request bodies are limited to 16 KiB.
+// is SameSite=Strict, and a POST whose Sec-Fetch-Site header (or, from
+// browsers without it, Origin) shows another site gets 403. Request bodies
+// are limited to 16 KiB; malformed forms, unknown ids and stale cookies get
+// a page saying what was wrong, with a 4xx status, and change nothing. At
+// most 10,000 visitors are held; past that the least recently seen one is
+// erased.
 //
 // Purchase history is used only at the "established" tier of the trust
 // policy. The default policy needs 2 orders, 3 visits and 30 days, which a
 // demo session never reaches, so by default the storefront uses a demo
 // policy: 1 order, 1 visit and 1 minute since the visitor id was set
-// (-trust default restores the library's default).
+// (-trust default restores the library's default). The warm-up is real
+// too: personal recommendations start two minutes into a visit (-warmup
+// 10s for a quicker demo).
+//
+// With -audit, the audit events of serving (consent changes, erasures,
+// recommendations with the data they used) are logged as JSON lines on
+// stderr; they never carry a visitor id.
+//
+// The tests (go test ./examples/storefront) cover every page and form with
+// net/http/httptest and click through the whole story in headless Chromium
+// when one is installed.
 package main
 
 import (

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -69,6 +70,7 @@ type server struct {
 	mux         *http.ServeMux
 	pages       map[string]*template.Template
 	cat         catalogInfo
+	gpcPurpose  consent.Purpose // a purpose GPC opts out of, "" for none
 
 	mu       sync.Mutex
 	visitors map[string]*visitor
@@ -129,6 +131,11 @@ func newServer(cfg config) (*server, error) {
 		return nil, err
 	}
 	s.cat = newCatalogInfo(cfg.Shop)
+	for _, spec := range cfg.Shop.Policy.Purposes {
+		if s.gpcPurpose == "" && s.gpcCovers(spec.Purpose) && spec.Basis.NeedsConsent() {
+			s.gpcPurpose = spec.Purpose
+		}
+	}
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
@@ -210,8 +217,9 @@ func (s *server) handle(h func(*visit) error, methods ...string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		x := &visit{w: w, r: r, now: s.now(), gpc: r.Header.Get("Sec-GPC") == "1"}
 		x.v = s.current(r, x.now)
-		var err error
+		err := s.honourGPC(x)
 		switch {
+		case err != nil:
 		case len(methods) > 0 && !slices.Contains(methods, r.Method):
 			w.Header().Set("Allow", allow)
 			err = &pageError{http.StatusMethodNotAllowed, "Method not allowed",
@@ -240,6 +248,18 @@ func (s *server) handle(h func(*visit) error, methods ...string) http.Handler {
 	})
 }
 
+// honourGPC records a Global Privacy Control signal of a visitor with an
+// id: the Gate records it, once, as an opt-out of every purpose it covers
+// when it first decides a covered purpose with the signal, so that the
+// opt-out holds even on requests without it.
+func (s *server) honourGPC(x *visit) error {
+	if !x.gpc || x.v == nil || s.gpcPurpose == "" {
+		return nil
+	}
+	_, err := s.shop.Gate.Decide(x.ctx(), x.v.id, s.gpcPurpose, x.now, x.signals())
+	return err
+}
+
 // crossSite reports whether a POST comes from another site. Browsers
 // say where a request comes from in Sec-Fetch-Site, which pages cannot
 // forge; only when it is absent (older browsers) is Origin compared with
@@ -265,6 +285,7 @@ func crossSite(r *http.Request) bool {
 func (s *server) fail(x *visit, err error) {
 	var pe *pageError
 	if !errors.As(err, &pe) {
+		log.Printf("storefront: %s %s: %v", x.r.Method, x.r.URL.Path, err)
 		pe = &pageError{http.StatusInternalServerError, "Something went wrong", "The storefront could not complete this request."}
 	}
 	data := errorPage{chrome: s.chrome(x, "error", pe.Title, ""), Msg: pe.Msg, Status: pe.Status}
@@ -362,6 +383,7 @@ func (s *server) ensure(x *visit) *visitor {
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: x.r.TLS != nil,
 	})
 	x.v = v
+	_ = s.honourGPC(x) // a failure here only delays the record to the next request
 	return v
 }
 

@@ -62,6 +62,7 @@ func TestCategoryAndItemPages(t *testing.T) {
 	}
 	p = b.get("/items/" + item.ID)
 	want(t, p, http.StatusOK, "<h1>"+item.Title+"</h1>", `action="/items/`+item.ID+`/buy"`, "You might also like",
+		"From running-shoes, which you're browsing",
 		"We keep likes and “not interested” only if you turn on")
 	wantNot(t, p, `data-item="`+item.ID+`"`) // the item in view is not recommended to itself
 	if r := b.do(http.MethodHead, "/items/"+item.ID, nil, nil); r.status != http.StatusOK || r.body != "" {
@@ -400,6 +401,17 @@ func TestGlobalPrivacyControl(t *testing.T) {
 	if gpc == 0 {
 		t.Error("the GPC signal was not recorded")
 	}
+	// A visitor who never opens the preference centre: the signal is
+	// recorded on the first request with an id, as the banner says.
+	nb := f.browser()
+	nb.header.Set("Sec-GPC", "1")
+	nb.post("/items/item-000002/buy", nil)
+	want(t, nb.get("/"), http.StatusOK, "It is recorded with your consent choices.")
+	a, err = f.srv.shop.Gate.Access(context.Background(), nb.cookie(), f.clock.Now())
+	if err != nil || len(a.Records) == 0 || a.Records[0].Source != consent.SourceGPC {
+		t.Errorf("GPC of a visitor who only bought: records %v, %v", a.Records, err)
+	}
+
 	b.header.Del("Sec-GPC")
 	p = b.get("/preferences")
 	wantNot(t, p, "Global Privacy Control is on.")
