@@ -101,7 +101,10 @@ type homePage struct {
 func (s *server) home(x *visit) error {
 	q := x.r.URL.Query()
 	category := q.Get("category")
-	if len(q["category"]) > 1 || category != "" && !s.cat.categories[category] {
+	if len(q["category"]) > 1 {
+		return badRequest("One category at a time", "The address names %d categories; the shop lists one at a time.", len(q["category"]))
+	}
+	if category != "" && !s.cat.categories[category] {
 		return notFound("No such category", "The shop has no category %q. Choose one from the list of departments.", clip(category))
 	}
 	recs, err := s.recommend(x, recommend.Context{Category: category}, homeK)

@@ -41,13 +41,16 @@
 // most 10,000 visitors are held; past that the least recently seen one is
 // erased.
 //
-// Purchase history is used only at the "established" tier of the trust
-// policy. The default policy needs 2 orders, 3 visits and 30 days, which a
-// demo session never reaches, so by default the storefront uses a demo
-// policy: 1 order, 1 visit and 1 minute since the visitor id was set
-// (-trust default restores the library's default). The warm-up is real
-// too: personal recommendations start two minutes into a visit (-warmup
-// 10s for a quicker demo).
+// A visitor with an id counts as known to the shop (they chose to act),
+// but each tier of the trust policy also needs consent: "recognized"
+// (declared preferences and feedback are read) once the visitor allows one
+// of those purposes, "established" (purchase history too) once they also
+// allow history and meet the policy's thresholds. The library's default
+// policy needs 2 orders, 3 visits and 30 days, which a demo session never
+// reaches, so by default the storefront uses a demo policy: 1 order, 1
+// visit and 1 minute since the visitor id was set (-trust default restores
+// the library's). The warm-up is real too: personal recommendations start
+// two minutes into a visit (-warmup 10s for a quicker demo).
 //
 // With -audit, the audit events of serving (consent changes, erasures,
 // recommendations with the data they used) are logged as JSON lines on

@@ -81,7 +81,7 @@ func TestUnknownPagesAndIDs(t *testing.T) {
 		{"unknown item", "GET", "/items/item-999999", 404, "The shop has no item \"item-999999\""},
 		{"unknown item, long id", "GET", "/items/" + strings.Repeat("x", 300), 404, "The shop has no item"},
 		{"unknown category", "GET", "/?category=spaceships", 404, "The shop has no category \"spaceships\""},
-		{"category twice", "GET", "/?category=bikes&category=fiction", 404, "The shop has no category"},
+		{"category twice", "GET", "/?category=bikes&category=fiction", 400, "The address names 2 categories"},
 		{"unknown page", "GET", "/admin", 404, "There is no page at this address."},
 		{"below an item", "GET", "/items/item-000001/reviews", 404, "There is no page at this address."},
 		{"buy an unknown item", "POST", "/items/nope/buy", 404, "The shop has no item"},
