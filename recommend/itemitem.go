@@ -221,11 +221,14 @@ func NewItemItem(cat *Catalog, c *Counts, cfg ItemItemConfig) (*ItemItem, error)
 			if cfg.Shrink > 0 {
 				s *= v / (v + cfg.Shrink)
 			}
-			if !(s > 0) {
+			// Similarities are kept as float32: a tiny positive one
+			// (huge noisy item counts) underflows to 0 and is no neighbour.
+			s32 := float32(s)
+			if !(s32 > 0) {
 				continue
 			}
-			push(ca, cb, float32(s))
-			push(cb, ca, float32(s))
+			push(ca, cb, s32)
+			push(cb, ca, s32)
 		}
 	}
 	// Compact into rows sorted by decreasing similarity.
