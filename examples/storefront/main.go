@@ -1,0 +1,208 @@
+// Command storefront serves a small web shop built on tact, where a shopper
+// can see and control what the shop knows about them:
+//
+//	go run ./examples/storefront                # http://localhost:8080
+//	go run ./examples/storefront -addr :9000 -audit
+//	go run ./examples/storefront -h             # every flag
+//
+// It runs on the synthetic shop of the quickstart (a smaller one by
+// default, so that it starts in well under a second) and keeps everything
+// in memory. Its pages:
+//
+//   - Shop (/, /?category=…, /items/{id}): a product listing with
+//     recommendations. Each item has a "Why am I seeing this?" disclosure
+//     (the reasons, the data each used, the purpose relied on) and each list
+//     says which data it used and which it held back, and why. A visitor the
+//     shop knows nothing about gets only what is popular (differentially
+//     private) and what is on the page, and the first two minutes of every
+//     visit hold back anything personal or promotional (the warm-up guard).
+//     On a product page a visitor can "buy" the item (nothing is charged),
+//     like it, or say "not interested".
+//   - Preferences (/preferences): declared preferences (interests such as
+//     "training for a marathon", sizes, a budget, tags to avoid) and one
+//     switch per purpose of the policy, with its description and benefit;
+//     turning a purpose off is the same single click as turning it on.
+//   - Your data (/data): everything held about the visitor — the consent
+//     receipt, declared preferences, feedback and orders — as a page, as a
+//     JSON download (/data/export) and erasable after a confirmation.
+//
+// Identity is a random 128-bit visitor id in a cookie (crypto/rand), set
+// only when the visitor first does something (saves a preference, makes a
+// consent choice, buys, gives feedback); nothing else identifies anyone.
+// A request carrying Sec-GPC: 1 (Global Privacy Control) is honoured: it
+// opts out of marketing and of sale, sharing and targeted advertising, the
+// Gate records that, and every page says so.
+//
+// State changes are POST only. Cross-site requests are refused: the cookie
+// is SameSite=Strict, and a POST whose Sec-Fetch-Site header (or, from
+// browsers without it, Origin) shows another site gets 403. Request bodies
+// are limited to 16 KiB; malformed forms, unknown ids and stale cookies get
+// a page saying what was wrong, with a 4xx status, and change nothing. At
+// most 10,000 visitors are held; past that the least recently seen one is
+// erased.
+//
+// A visitor with an id counts as known to the shop (they chose to act),
+// but each tier of the trust policy also needs consent: "recognized"
+// (declared preferences and feedback are read) once the visitor allows one
+// of those purposes, "established" (purchase history too) once they also
+// allow history and meet the policy's thresholds. The library's default
+// policy needs 2 orders, 3 visits and 30 days, which a demo session never
+// reaches, so by default the storefront uses a demo policy: 1 order, 1
+// visit and 1 minute since the visitor id was set (-trust default restores
+// the library's). The warm-up is real too: personal recommendations start
+// two minutes into a visit (-warmup 10s for a quicker demo).
+//
+// With -audit, the audit events of serving (consent changes, erasures,
+// recommendations with the data they used) are logged as JSON lines on
+// stderr; they never carry a visitor id.
+//
+// The tests (go test ./examples/storefront) cover every page and form with
+// net/http/httptest and click through the whole story in headless Chromium
+// when one is installed.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/tact-go/tact/examples/internal/demo"
+	"github.com/tact-go/tact/recommend"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "storefront:", err)
+		os.Exit(1)
+	}
+}
+
+// demoTrust is the trust policy of a demo session: history is used from
+// the first order, once the visitor id is a minute old. (A zero
+// EstablishedTenure would mean the library's default of 30 days.)
+var demoTrust = recommend.DefaultTrust{EstablishedOrders: 1, EstablishedVisits: 1, EstablishedTenure: time.Minute}
+
+// options are the parsed flags.
+type options struct {
+	addr     string
+	seed     uint64
+	items    int
+	shoppers int
+	trust    string
+	warmUp   time.Duration
+	audit    bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("storefront", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.addr, "addr", "localhost:8080", "address to listen on (host:port; port 0 picks a free one)")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the synthetic shop (catalog, shoppers, consent states)")
+	fs.IntVar(&o.items, "items", 300, "number of catalog items (at least 50)")
+	fs.IntVar(&o.shoppers, "shoppers", 2000, "number of synthetic shoppers behind the trending lists (at least 1000)")
+	fs.StringVar(&o.trust, "trust", "demo", `trust policy: "demo" uses purchase history from 1 order, 1 visit and 1 minute; "default" needs 2 orders, 3 visits and 30 days`)
+	fs.DurationVar(&o.warmUp, "warmup", recommend.DefaultWarmUp, "warm-up of each visit: nothing personal or promotional is shown this long into a visit (negative: off)")
+	fs.BoolVar(&o.audit, "audit", false, "log the audit events of serving (consent changes, recommendations) as JSON lines on stderr")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `usage: storefront [flags]
+
+Serves a demo shop built on tact: recommendations that explain themselves,
+a preference centre and a "your data" page (export, erase). State is kept in
+memory; nothing is written to disk.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return o, fmt.Errorf("unexpected arguments %q (see -h)", fs.Args())
+	case o.items < 50:
+		return o, fmt.Errorf("-items %d: need at least 50", o.items)
+	case o.shoppers < 1000:
+		return o, fmt.Errorf("-shoppers %d: need at least 1000, or no item is popular enough to clear the DP threshold", o.shoppers)
+	case o.trust != "demo" && o.trust != "default":
+		return o, fmt.Errorf(`-trust %q: want "demo" or "default"`, o.trust)
+	}
+	return o, nil
+}
+
+// run parses the flags, builds the shop and serves until ctx is done.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	// The audit log is switched on once the shop is built, so that it shows
+	// what serving does rather than the thousands of seeded consent events.
+	audit := &switchHandler{}
+	if o.audit {
+		audit.next = slog.NewJSONHandler(stderr, nil)
+	}
+	logger := slog.New(audit)
+	shop, err := demo.New(ctx, demo.Options{Seed: o.seed, Items: o.items, Shoppers: o.shoppers, Logger: logger})
+	if err != nil {
+		return err
+	}
+	cfg := config{Shop: shop, WarmUp: o.warmUp, Logger: logger, Trust: demoTrust}
+	if o.trust == "default" {
+		cfg.Trust = recommend.DefaultTrust{}
+	}
+	srv, err := newServer(cfg)
+	if err != nil {
+		return err
+	}
+	audit.on.Store(true)
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+	fmt.Fprintf(stdout, "tact storefront: %s, %d items, %d shoppers (seed %d), built in %s\n",
+		shop.Policy.Controller, shop.World.Catalog.Len(), len(shop.World.Shoppers), o.seed, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "serving on http://%s/ (Ctrl-C to stop)\n", ln.Addr())
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdown); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
