@@ -12,7 +12,7 @@ import (
 type CooccurrenceParams struct {
 	// Epsilon and Delta are spent once at release, split as: 10% of ε for
 	// the number of persons (Laplace), 30% for item counts, 60% for pair
-	// counts; δ a third to items and two thirds to pairs (all to pairs
+	// counts (or as Split says); δ a third to items and two thirds to pairs (all to pairs
 	// with a catalog and Laplace noise; a quarter to items and three
 	// quarters to pairs with a catalog and Gaussian noise). A thresholded
 	// count with Gaussian noise gives half of its δ to the noise, half to
@@ -22,6 +22,14 @@ type CooccurrenceParams struct {
 	// spends and reports δ = 0). Epsilon must be positive; Delta in [0, 1),
 	// positive unless PairItems is set and Noise is Laplace.
 	Epsilon, Delta float64
+
+	// Split, if not zero, divides Epsilon between the number of persons,
+	// the item counts and the pair counts, in this order, in proportion to
+	// its three weights, each positive and finite: {1, 3, 6} is the
+	// default. A model that does not use the number of persons (cosine or
+	// Jaccard similarity) can give it a small share, e.g. {0.01, 0.3,
+	// 0.69}.
+	Split [3]float64
 
 	// MaxItems is how many distinct items one person may contribute (a
 	// uniformly random subset of the person's items is kept). At least 2.
@@ -134,6 +142,20 @@ func NewCooccurrence(p CooccurrenceParams) (*Cooccurrence, error) {
 		return nil, paramErr("Delta", p.Delta, "pair selection by thresholding needs delta > 0")
 	case p.Delta == 0 && p.Noise == Gaussian:
 		return nil, paramErr("Delta", p.Delta, "Gaussian noise needs delta > 0")
+	}
+	if p.Split != [3]float64{} {
+		for _, w := range p.Split {
+			if !(w > 0) || math.IsInf(w, 0) {
+				return nil, paramErr("Split", p.Split, "weights must be positive and finite")
+			}
+		}
+		// Every share must still be a valid ε for the secure noise.
+		sum := p.Split[0] + p.Split[1] + p.Split[2]
+		for _, w := range p.Split {
+			if err := checkEpsilon("Split", p.Epsilon*(w/sum)); err != nil {
+				return nil, paramErr("Split", p.Split, "a share of Epsilon is too small for the secure noise")
+			}
+		}
 	}
 	if p.MaxItems < 2 || p.MaxItems > MaxL0 {
 		return nil, paramErr("MaxItems", p.MaxItems, "must be between 2 and "+itoa(MaxL0))
@@ -263,7 +285,11 @@ func (c *Cooccurrence) Release(budget *Budget) (*Cooccurrences, error) {
 		return nil, err
 	}
 	c.released = true
-	eps := splitDown(p.Epsilon, 0.1, 0.3, 0.6)
+	split := p.Split
+	if split == [3]float64{} {
+		split = [3]float64{0.1, 0.3, 0.6}
+	}
+	eps := splitDown(p.Epsilon, split[:]...)
 	// δ shares: [persons, items, pairs].
 	del := splitDown(delta, 0, 1, 2)
 	switch {

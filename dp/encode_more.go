@@ -150,6 +150,9 @@ func (c *Cooccurrence) MarshalBinary() ([]byte, error) {
 	}
 	w.b(flags)
 	w.u(uint64(p.PairItems))
+	for _, x := range p.Split {
+		w.f(x)
+	}
 	w.strs(c.keys)
 	w.i(c.rejected)
 	encodeBounder(w, c.b)
@@ -170,6 +173,9 @@ func (c *Cooccurrence) UnmarshalBinary(data []byte) error {
 	p.Label = r.s()
 	flags := r.b()
 	p.PairItems = int(min(r.u(), MaxPairItems+1))
+	for i := range p.Split {
+		p.Split[i] = r.f()
+	}
 	keys := r.strs()
 	rejected := r.i()
 	salt := r.u64()
@@ -219,7 +225,7 @@ func (c *Cooccurrence) Merge(o *Cooccurrence) error {
 	if c == o || c.salt != o.salt || p.Epsilon != q.Epsilon || p.Delta != q.Delta ||
 		p.MaxItems != q.MaxItems || p.MaxPairs != q.MaxPairs || p.Noise != q.Noise ||
 		p.MinPersons != q.MinPersons || (p.Items == nil) != (q.Items == nil) || !slices.Equal(p.Items, q.Items) ||
-		p.PairItems != q.PairItems || p.Weighted != q.Weighted {
+		p.PairItems != q.PairItems || p.Weighted != q.Weighted || p.Split != q.Split {
 		return ErrIncompatible
 	}
 	pidMap := make([]int32, len(o.keys))

@@ -453,3 +453,43 @@ func TestPublicPairsMerge(t *testing.T) {
 	require.NoError(t, err)
 	require.ErrorIs(t, a.Merge(other), dp.ErrIncompatible)
 }
+
+// Split divides ε as asked; the shares never sum above ε.
+func TestCooccurrenceSplit(t *testing.T) {
+	catalog := []string{"a", "b", "c"}
+	for _, split := range [][3]float64{{1, 3, 6}, {0.01, 0.3, 0.69}, {1, 1, 1}, {2, 5, 93}} {
+		budget, err := dp.NewBudget(2, 1e-5, nil)
+		require.NoError(t, err)
+		c, err := dp.NewCooccurrence(dp.CooccurrenceParams{Epsilon: 2, Delta: 1e-5, MaxItems: 3, MaxPairs: 3, Noise: dp.Gaussian,
+			Items: catalog, PairItems: 3, Weighted: true, Split: split, NoiseSource: dptest.Noise{}})
+		require.NoError(t, err)
+		c.Add("ann", "a")
+		res, err := c.Release(budget)
+		require.NoError(t, err)
+		sum := split[0] + split[1] + split[2]
+		assert.InDelta(t, 2*split[1]/sum, res.ItemNoise.Epsilon, 1e-12, "%v", split)
+		assert.InDelta(t, 2*split[2]/sum, res.PairNoise.Epsilon, 1e-12, "%v", split)
+		assert.LessOrEqual(t, res.ItemNoise.Epsilon+res.PairNoise.Epsilon, 2*(split[1]+split[2])/sum)
+		re, _ := budget.Remaining()
+		assert.Zero(t, re)
+	}
+	for _, bad := range [][3]float64{{0, 1, 1}, {-1, 1, 1}, {math.NaN(), 1, 1}, {1, math.Inf(1), 1}, {1e-300, 1, 1}} {
+		_, err := dp.NewCooccurrence(dp.CooccurrenceParams{Epsilon: 1, Delta: 1e-5, MaxItems: 3, MaxPairs: 3, Split: bad})
+		var pe *dp.ParamError
+		require.ErrorAs(t, err, &pe, "%v", bad)
+		assert.Equal(t, "Split", pe.Param)
+	}
+	p := dp.CooccurrenceParams{Epsilon: 1, Delta: 1e-5, MaxItems: 3, MaxPairs: 3, Rand: rand.New(rand.NewPCG(5, 5))}
+	a, err := dp.NewCooccurrence(p)
+	require.NoError(t, err)
+	p.Split = [3]float64{1, 1, 1}
+	p.Rand = rand.New(rand.NewPCG(5, 5))
+	b, err := dp.NewCooccurrence(p)
+	require.NoError(t, err)
+	require.ErrorIs(t, a.Merge(b), dp.ErrIncompatible)
+	data, err := b.MarshalBinary()
+	require.NoError(t, err)
+	var c dp.Cooccurrence
+	require.NoError(t, c.UnmarshalBinary(data))
+	require.NoError(t, c.Merge(b), "the split survives encoding")
+}
