@@ -53,6 +53,9 @@ func (o Options) check() error {
 	if !(o.ItemPrior >= 0) || math.IsInf(o.ItemPrior, 0) {
 		return fmt.Errorf("%w: item prior %v must be finite and non-negative", ErrInvalidOptions, o.ItemPrior)
 	}
+	if o.Rank < 0 {
+		return fmt.Errorf("%w: rank %d must not be negative", ErrInvalidOptions, o.Rank)
+	}
 	return nil
 }
 
@@ -66,6 +69,16 @@ type Options struct {
 	// pairs. The prior damps them, leaving popular items nearly unchanged.
 	// Must be finite and non-negative.
 	ItemPrior float64
+
+	// Rank, if positive, denoises the pair counts of a public-pairs release
+	// (dp.CooccurrenceParams.PairItems: every pair among the candidates is
+	// released): the counts form a symmetric matrix over the candidates,
+	// nearly low-rank before noise (tastes are few) while the noise is
+	// spread over every dimension, and they are replaced by its best
+	// approximation of that rank from its largest positive eigenvalues.
+	// Most of the noise goes, most of the signal stays. The work is about
+	// 250·Rank·K² for K candidates. Must not be negative.
+	Rank int
 }
 
 // Counts feeds histories (each person once, with their distinct items,
@@ -99,8 +112,9 @@ func Counts(budget *dp.Budget, p dp.CooccurrenceParams, histories iter.Seq2[stri
 
 // FromRelease converts a co-occurrence release to recommend's plain
 // counts: the noisy number of persons, every released item count (plus
-// the item prior) and every released pair count, as released: negative
-// and fractional values included (recommend.NewItemItem clamps them).
+// the item prior) and every released pair count, as released (or
+// denoised, with Rank): negative and fractional values included
+// (recommend.NewItemItem clamps them).
 // With a weighted release the counts are sums of weights rather than
 // numbers of persons; cosine and Jaccard similarities are meaningful on
 // them, lift is not (it compares them with the number of persons).
@@ -121,10 +135,57 @@ func FromRelease(res *dp.Cooccurrences, o Options) (*recommend.Counts, error) {
 			return nil, err
 		}
 	}
+	if o.Rank > 0 {
+		if err := addDenoised(&b, res.Pairs, o.Rank); err != nil {
+			return nil, err
+		}
+		return b.Build(), nil
+	}
 	for _, pc := range res.Pairs {
 		if err := b.AddPair(pc.A, pc.B, pc.Value); err != nil {
 			return nil, err
 		}
 	}
 	return b.Build(), nil
+}
+
+// addDenoised adds the rank-r approximation of the pair counts to b. The
+// pairs must be every pair among the items they name.
+func addDenoised(b *recommend.CountsBuilder, pairs []dp.PairCount, r int) error {
+	index := make(map[string]int)
+	var ids []string
+	for _, pc := range pairs {
+		for _, id := range [2]string{pc.A, pc.B} {
+			if _, ok := index[id]; !ok {
+				index[id] = len(ids)
+				ids = append(ids, id)
+			}
+		}
+	}
+	n := len(ids)
+	if n < 2 {
+		return nil
+	}
+	if len(pairs) != n*(n-1)/2 {
+		return fmt.Errorf("%w: rank needs every pair among the candidates (a PairItems release): %d pairs among %d items", ErrInvalidOptions, len(pairs), n)
+	}
+	a := make([]float64, n*n)
+	seen := make([]bool, n*n)
+	for _, pc := range pairs {
+		x, y := index[pc.A], index[pc.B]
+		if x == y || seen[x*n+y] {
+			return fmt.Errorf("%w: rank needs every pair among the candidates once", ErrInvalidOptions)
+		}
+		seen[x*n+y], seen[y*n+x] = true, true
+		a[x*n+y], a[y*n+x] = pc.Value, pc.Value
+	}
+	out := denoise(a, n, r)
+	for x := 0; x < n; x++ {
+		for y := x + 1; y < n; y++ {
+			if err := b.AddPair(ids[x], ids[y], out[x*n+y]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
