@@ -2,6 +2,7 @@ package dp
 
 import (
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"slices"
 )
@@ -11,19 +12,35 @@ import (
 type CooccurrenceParams struct {
 	// Epsilon and Delta are spent once at release, split as: 10% of ε for
 	// the number of persons (Laplace), 30% for item counts, 60% for pair
-	// counts; δ a third to items and two thirds to pairs (all to pairs
-	// with a catalog and Laplace noise). A thresholded count with Gaussian
-	// noise gives half of its δ to the noise, half to the threshold.
-	// Epsilon must be positive; Delta in (0, 1).
+	// counts (or as Split says); δ a third to items and two thirds to pairs (all to pairs
+	// with a catalog and Laplace noise; a quarter to items and three
+	// quarters to pairs with a catalog and Gaussian noise). A thresholded
+	// count with Gaussian noise gives half of its δ to the noise, half to
+	// the threshold. With PairItems nothing is thresholded: Gaussian noise
+	// takes δ a quarter for items and three quarters for pairs, Laplace
+	// noise spends no δ at all (Delta may then be 0, and the release
+	// spends and reports δ = 0). Epsilon must be positive; Delta in [0, 1),
+	// positive unless PairItems is set and Noise is Laplace.
 	Epsilon, Delta float64
+
+	// Split, if not zero, divides Epsilon between the number of persons,
+	// the item counts and the pair counts, in this order, in proportion to
+	// its three weights, each positive and finite: {1, 3, 6} is the
+	// default. A model that does not use the number of persons (cosine or
+	// Jaccard similarity) can give it a small share, e.g. {0.01, 0.3,
+	// 0.69}.
+	Split [3]float64
 
 	// MaxItems is how many distinct items one person may contribute (a
 	// uniformly random subset of the person's items is kept). At least 2.
+	// The noise of item counts is calibrated to it, unless Weighted.
 	MaxItems int
 
 	// MaxPairs is how many item pairs one person may contribute, sampled
-	// uniformly from the pairs of the person's kept items. At least 1.
-	// The noise is calibrated to min(MaxPairs, MaxItems·(MaxItems-1)/2).
+	// uniformly from the pairs of the person's kept items (of the kept
+	// items that are candidates, with PairItems). At least 1. The noise is
+	// calibrated to min(MaxPairs, MaxItems·(MaxItems-1)/2), unless
+	// Weighted.
 	MaxPairs int
 
 	// Noise is the noise of item and pair counts. Gaussian is usually much
@@ -35,12 +52,39 @@ type CooccurrenceParams struct {
 	// nil, item counts are thresholded like pairs.
 	Items []string
 
+	// PairItems, if positive, releases pairs as public partitions instead
+	// of selecting them by thresholding, which on small data sets keeps
+	// almost nothing. It needs the catalog Items. The release first counts
+	// every catalog item with noise, then takes the PairItems items with
+	// the largest noisy counts (all of them if the catalog is smaller; ties
+	// by id) as candidates, and releases every pair of candidates with a
+	// noisy count, even zero; pairs with other items are ignored. The
+	// candidates are a function of released counts only, so choosing them
+	// costs no privacy. The release draws noise for every candidate pair:
+	// PairItems·(PairItems-1)/2 of them, at most [MaxPairItems] items.
+	PairItems int
+
+	// Weighted replaces the person-level bounds by weights, after McSherry
+	// and Mironov: each kept item of a person with m kept items counts
+	// 1/√m (1/m with Laplace noise), and each counted pair of a person with
+	// n counted pairs counts 1/√n (1/n), so that every person's vector of
+	// item counts and of pair counts has norm 1 (L2 for Gaussian, L1 for
+	// Laplace noise), and the noise is calibrated to that norm instead of
+	// MaxItems and MaxPairs, which then only bound the work per person. A
+	// person with many items thus weighs less in each of their pairs than
+	// one with few, and the counts are sums of weights ([ItemCount].Value,
+	// [PairCount].Value), not numbers of persons. Weighted needs
+	// PairItems: a threshold would have to exceed the weight of a whole
+	// person, which drops nearly every pair.
+	Weighted bool
+
 	// MinPersons pre-thresholds pair (and private item) counts: counts
 	// below it are dropped without drawing noise, and the threshold rises
 	// by MinPersons-1 (Google's pre-thresholding, which keeps the
 	// guarantee). Zero means automatic: a tenth of the threshold, which
 	// skips the noise for the long tail of rare pairs at a cost of 10% in
-	// threshold (1 with a test NoiseSource).
+	// threshold (1 with a test NoiseSource). Not used by public pairs
+	// (PairItems), which have no threshold.
 	MinPersons int
 
 	// Label, Rand, NoiseSource and Logger are as in [Params].
@@ -56,9 +100,11 @@ type CooccurrenceParams struct {
 // person histories with Add and release once with Release, which returns
 // plain data.
 //
-// Pairs are many and mostly rare, so they are always selected by
+// Pairs are many and mostly rare, so by default they are selected by
 // thresholding: only pairs whose noisy count clears the noise floor are
-// released. Cooccurrence is not safe for concurrent use; its partial state
+// released. With [CooccurrenceParams].PairItems they are public partitions
+// among the most counted catalog items instead, released without
+// threshold. Cooccurrence is not safe for concurrent use; its partial state
 // can be encoded and merged for sharding like an Aggregation's.
 type Cooccurrence struct {
 	p        CooccurrenceParams
@@ -70,6 +116,8 @@ type Cooccurrence struct {
 	index    map[string]int32
 	released bool
 	rejected int64
+	taken    []bool // pair sampling scratch
+	picks    []int
 }
 
 // NewCooccurrence validates p once and returns an empty Cooccurrence.
@@ -80,8 +128,34 @@ func NewCooccurrence(p CooccurrenceParams) (*Cooccurrence, error) {
 	if err := checkDelta("Delta", p.Delta); err != nil {
 		return nil, err
 	}
-	if p.Delta == 0 {
+	if p.PairItems < 0 || p.PairItems > MaxPairItems {
+		return nil, paramErr("PairItems", p.PairItems, "must be between 0 and "+itoa(MaxPairItems))
+	}
+	if p.PairItems > 0 && p.Items == nil {
+		return nil, paramErr("PairItems", p.PairItems, "public pairs need the public catalog Items")
+	}
+	if p.Weighted && p.PairItems == 0 {
+		return nil, paramErr("Weighted", p.Weighted, "weighted counts need public pairs (PairItems > 0)")
+	}
+	switch {
+	case p.Delta == 0 && p.PairItems == 0:
 		return nil, paramErr("Delta", p.Delta, "pair selection by thresholding needs delta > 0")
+	case p.Delta == 0 && p.Noise == Gaussian:
+		return nil, paramErr("Delta", p.Delta, "Gaussian noise needs delta > 0")
+	}
+	if p.Split != [3]float64{} {
+		for _, w := range p.Split {
+			if !(w > 0) || math.IsInf(w, 0) {
+				return nil, paramErr("Split", p.Split, "weights must be positive and finite")
+			}
+		}
+		// Every share must still be a valid ε for the secure noise.
+		sum := p.Split[0] + p.Split[1] + p.Split[2]
+		for _, w := range p.Split {
+			if err := checkEpsilon("Split", p.Epsilon*(w/sum)); err != nil {
+				return nil, paramErr("Split", p.Split, "a share of Epsilon is too small for the secure noise")
+			}
+		}
 	}
 	if p.MaxItems < 2 || p.MaxItems > MaxL0 {
 		return nil, paramErr("MaxItems", p.MaxItems, "must be between 2 and "+itoa(MaxL0))
@@ -150,6 +224,9 @@ func (c *Cooccurrence) Rejected() int64 { return c.rejected }
 type ItemCount struct {
 	Item  string
 	Count int64
+	// Value is the released count as a float64: Count itself, or with
+	// Weighted the noisy sum of weights (Count is then Value rounded).
+	Value float64
 }
 
 // PairCount is a released pair count: the noisy number of persons with
@@ -157,6 +234,8 @@ type ItemCount struct {
 type PairCount struct {
 	A, B  string
 	Count int64
+	// Value is as in [ItemCount].
+	Value float64
 }
 
 // Cooccurrences is the plain result of a [Cooccurrence] release.
@@ -166,16 +245,29 @@ type Cooccurrences struct {
 	Persons int64       // noisy number of persons with at least one item
 
 	// ItemThreshold and PairThreshold are the noisy counts an item or a
-	// pair needed to be released (ItemThreshold is 0 with a catalog).
+	// pair needed to be released (ItemThreshold is 0 with a catalog,
+	// PairThreshold 0 with PairItems).
 	ItemThreshold, PairThreshold int64
 
+	// ItemNoise and PairNoise describe the noise added to each item and
+	// pair count: its kind, its share of (ε, δ) and the sensitivity it is
+	// calibrated to. Their StdDev is the typical error of a count, in the
+	// units of Value.
+	ItemNoise, PairNoise Mechanism
+
+	Weighted       bool    // counts are sums of weights (see CooccurrenceParams.Weighted)
 	Epsilon, Delta float64 // spent
 	Private        bool    // false when built with a test NoiseSource
 }
 
-// Release spends (Epsilon, Delta) from budget once and returns the counts.
-// If the budget refuses it returns the *[BudgetError] and stays
-// unreleased; a second release returns [ErrReleased].
+// MaxPairItems is the largest [CooccurrenceParams].PairItems: the release
+// then draws noise for about two million pairs.
+const MaxPairItems = 2048
+
+// Release spends (Epsilon, Delta) from budget once and returns the counts
+// (δ = 0 with PairItems and Laplace noise, which need none). If the budget
+// refuses it returns the *[BudgetError] and stays unreleased; a second
+// release returns [ErrReleased].
 func (c *Cooccurrence) Release(budget *Budget) (*Cooccurrences, error) {
 	if c.released {
 		return nil, ErrReleased
@@ -185,21 +277,29 @@ func (c *Cooccurrence) Release(budget *Budget) (*Cooccurrences, error) {
 	if label == "" {
 		label = "dp co-occurrence"
 	}
-	if err := budget.Spend(label, p.Epsilon, p.Delta); err != nil {
+	delta := p.Delta
+	if p.PairItems > 0 && p.Noise == Laplace {
+		delta = 0
+	}
+	if err := budget.Spend(label, p.Epsilon, delta); err != nil {
 		return nil, err
 	}
 	c.released = true
-	eps := splitDown(p.Epsilon, 0.1, 0.3, 0.6)
+	split := p.Split
+	if split == [3]float64{} {
+		split = [3]float64{0.1, 0.3, 0.6}
+	}
+	eps := splitDown(p.Epsilon, split[:]...)
 	// δ shares: [persons, items, pairs].
-	del := splitDown(p.Delta, 0, 1, 2)
+	del := splitDown(delta, 0, 1, 2)
 	switch {
 	case p.Items != nil && p.Noise == Gaussian:
-		del = splitDown(p.Delta, 0, 1, 3) // item noise needs no threshold
+		del = splitDown(delta, 0, 1, 3) // item noise needs no threshold
 	case p.Items != nil:
-		del = []float64{0, 0, p.Delta}
+		del = []float64{0, 0, delta}
 	}
 	src := p.NoiseSource
-	out := &Cooccurrences{Epsilon: p.Epsilon, Delta: p.Delta, Private: src == nil}
+	out := &Cooccurrences{Epsilon: p.Epsilon, Delta: delta, Private: src == nil, Weighted: p.Weighted}
 
 	// Persons: Laplace count, sensitivity 1.
 	persons := newMech(Laplace, eps[0], 0, 1, 1, 1)
@@ -209,41 +309,85 @@ func (c *Cooccurrence) Release(budget *Budget) (*Cooccurrences, error) {
 	}
 	out.Persons = n
 
-	// Items.
+	if err := c.releaseItems(out, eps[1], del[1]); err != nil {
+		return nil, err
+	}
+	if p.PairItems > 0 {
+		err = c.releasePublicPairs(out, eps[2], del[2])
+	} else {
+		err = c.releasePairs(out, eps[2], del[2])
+	}
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out.Items, func(a, b ItemCount) int { return cmpString(a.Item, b.Item) })
+	slices.SortFunc(out.Pairs, func(x, y PairCount) int {
+		if c := cmpString(x.A, y.A); c != 0 {
+			return c
+		}
+		return cmpString(x.B, y.B)
+	})
+	logRelease(p.Logger, "cooccurrence", label, out.Epsilon, out.Delta, len(out.Items)+len(out.Pairs), out.Private)
+	return out, nil
+}
+
+// releaseItems releases the item counts into out.Items, unsorted.
+func (c *Cooccurrence) releaseItems(out *Cooccurrences, eps, delta float64) error {
+	p := &c.p
+	src := p.NoiseSource
 	counts := c.b.personsPerPartition()
 	l0 := int64(p.MaxItems)
-	if p.Items != nil {
-		m := newMech(p.Noise, eps[1], del[1], l0, 1, 1)
+	switch {
+	case p.Weighted:
+		// Public catalog (Weighted needs PairItems, which needs Items).
+		m := newMech(p.Noise, eps, delta, 1, 1, 1)
+		out.ItemNoise = m.Mechanism
+		sums := c.itemWeights()
+		for pid, it := range c.keys {
+			x, err := m.addFloat64(src, sums[pid])
+			if err != nil {
+				return err
+			}
+			out.Items = append(out.Items, ItemCount{Item: it, Count: roundCount(x), Value: x})
+		}
+	case p.Items != nil:
+		m := newMech(p.Noise, eps, delta, l0, 1, 1)
+		out.ItemNoise = m.Mechanism
 		for pid, it := range c.keys {
 			x, err := m.addInt64(src, counts[pid])
 			if err != nil {
-				return nil, err
+				return err
 			}
-			out.Items = append(out.Items, ItemCount{Item: it, Count: x})
+			out.Items = append(out.Items, ItemCount{Item: it, Count: x, Value: float64(x)})
 		}
-	} else {
-		th, err := c.thresholder(eps[1], del[1], l0)
+	default:
+		th, err := c.thresholder(eps, delta, l0)
 		if err != nil {
-			return nil, err
+			return err
 		}
+		out.ItemNoise = th.m.Mechanism
 		out.ItemThreshold = th.threshold()
 		for pid, it := range c.keys {
 			x, keep, err := th.release(counts[pid])
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if keep {
-				out.Items = append(out.Items, ItemCount{Item: it, Count: x})
+				out.Items = append(out.Items, ItemCount{Item: it, Count: x, Value: float64(x)})
 			}
 		}
 	}
-	slices.SortFunc(out.Items, func(a, b ItemCount) int { return cmpString(a.Item, b.Item) })
+	return nil
+}
 
-	// Pairs.
-	th, err := c.thresholder(eps[2], del[2], int64(c.pairs))
+// releasePairs releases the pairs selected by thresholding into out.Pairs,
+// unsorted.
+func (c *Cooccurrence) releasePairs(out *Cooccurrences, eps, delta float64) error {
+	th, err := c.thresholder(eps, delta, int64(c.pairs))
 	if err != nil {
-		return nil, err
+		return err
 	}
+	out.PairNoise = th.m.Mechanism
 	out.PairThreshold = th.threshold()
 	keys := c.pairKeys(th.pre)
 	for i := 0; i < len(keys); {
@@ -254,26 +398,200 @@ func (c *Cooccurrence) Release(budget *Budget) (*Cooccurrences, error) {
 		if int64(j-i) >= th.pre {
 			x, keep, err := th.release(int64(j - i))
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if keep {
 				a, b := c.keys[keys[i]/uint64(len(c.keys))], c.keys[keys[i]%uint64(len(c.keys))]
 				if b < a {
 					a, b = b, a
 				}
-				out.Pairs = append(out.Pairs, PairCount{A: a, B: b, Count: x})
+				out.Pairs = append(out.Pairs, PairCount{A: a, B: b, Count: x, Value: float64(x)})
 			}
 		}
 		i = j
 	}
-	slices.SortFunc(out.Pairs, func(x, y PairCount) int {
-		if c := cmpString(x.A, y.A); c != 0 {
-			return c
+	return nil
+}
+
+// releasePublicPairs releases every pair among the PairItems catalog items
+// with the largest released counts (out.Items) into out.Pairs, unsorted.
+func (c *Cooccurrence) releasePublicPairs(out *Cooccurrences, eps, delta float64) error {
+	p := &c.p
+	src := p.NoiseSource
+	// Candidates: post-processing of the released item counts.
+	cands := slices.Clone(out.Items)
+	slices.SortFunc(cands, func(a, b ItemCount) int {
+		if a.Value != b.Value {
+			if a.Value > b.Value {
+				return -1
+			}
+			return 1
 		}
-		return cmpString(x.B, y.B)
+		return cmpString(a.Item, b.Item)
 	})
-	logRelease(p.Logger, "cooccurrence", label, out.Epsilon, out.Delta, len(out.Items)+len(out.Pairs), out.Private)
-	return out, nil
+	k := min(p.PairItems, len(cands))
+	cand := make([]int32, len(c.keys)) // pid → candidate index, or -1
+	for i := range cand {
+		cand[i] = -1
+	}
+	ids := make([]string, k)
+	for i, ic := range cands[:k] {
+		cand[c.index[ic.Item]] = int32(i)
+		ids[i] = ic.Item
+	}
+	// Sums over persons, in a triangular array: pair (x < y) of candidates
+	// is at tri(x, y).
+	tri := func(x, y int) int { return y*(y-1)/2 + x }
+	sums := make([]float64, k*(k-1)/2)
+	var items []int32
+	c.eachPerson(func(kept []int32) {
+		items = items[:0]
+		for _, pid := range kept {
+			if ci := cand[pid]; ci >= 0 {
+				items = append(items, ci)
+			}
+		}
+		m := len(items)
+		if m < 2 {
+			return
+		}
+		slices.Sort(items)
+		w := 1.0
+		if p.Weighted {
+			w = c.weight(min(m*(m-1)/2, c.pairs))
+		}
+		c.forPairs(len(items), func(x, y int) {
+			sums[tri(int(items[x]), int(items[y]))] += w
+		})
+	})
+	var m mech
+	if p.Weighted {
+		m = newMech(p.Noise, eps, delta, 1, 1, 1)
+	} else {
+		m = newMech(p.Noise, eps, delta, int64(c.pairs), 1, 1)
+	}
+	out.PairNoise = m.Mechanism
+	out.Pairs = slices.Grow(out.Pairs, len(sums))
+	for y := 1; y < k; y++ {
+		for x := 0; x < y; x++ {
+			a, b := ids[x], ids[y]
+			if b < a {
+				a, b = b, a
+			}
+			sum := sums[tri(x, y)]
+			pc := PairCount{A: a, B: b}
+			if p.Weighted {
+				v, err := m.addFloat64(src, sum)
+				if err != nil {
+					return err
+				}
+				pc.Count, pc.Value = roundCount(v), v
+			} else {
+				v, err := m.addInt64(src, int64(sum))
+				if err != nil {
+					return err
+				}
+				pc.Count, pc.Value = v, float64(v)
+			}
+			out.Pairs = append(out.Pairs, pc)
+		}
+	}
+	return nil
+}
+
+// itemWeights returns, per item, the sum over persons of the weights of
+// their kept items (Weighted).
+func (c *Cooccurrence) itemWeights() []float64 {
+	sums := make([]float64, len(c.keys))
+	c.eachPerson(func(kept []int32) {
+		w := c.weight(len(kept))
+		for _, pid := range kept {
+			sums[pid] += w
+		}
+	})
+	return sums
+}
+
+// weight returns the weight of each of n contributions of one person with
+// Weighted: 1/√n for Gaussian noise, 1/n for Laplace, so that their L2 or
+// L1 norm is at most 1, rounded down where floating point would exceed it.
+func (c *Cooccurrence) weight(n int) float64 {
+	if n <= 1 {
+		return 1
+	}
+	f := float64(n)
+	if c.p.Noise == Gaussian {
+		w := 1 / math.Sqrt(f)
+		for w*w*f > 1 {
+			w = math.Nextafter(w, 0)
+		}
+		return w
+	}
+	w := 1 / f
+	for w*f > 1 {
+		w = math.Nextafter(w, 0)
+	}
+	return w
+}
+
+// roundCount rounds a float count to the nearest int64, saturating.
+func roundCount(x float64) int64 {
+	switch {
+	case x >= math.MaxInt64:
+		return math.MaxInt64
+	case x <= math.MinInt64:
+		return math.MinInt64
+	}
+	return int64(math.Round(x))
+}
+
+// eachPerson calls f with the partition ids of every person's kept items,
+// in the bounder's table order. The slice is reused between calls.
+func (c *Cooccurrence) eachPerson(f func(kept []int32)) {
+	b := c.b
+	var items []int32
+	for i := range b.people {
+		p := &b.people[i]
+		if p.used == 0 {
+			continue
+		}
+		items = items[:0]
+		for j := 0; j < int(p.used); j++ {
+			items = append(items, b.at(p, j).pid)
+		}
+		f(items)
+	}
+}
+
+// forPairs calls f(x, y), x < y, for the pairs among m items that one
+// person contributes: all m(m-1)/2 of them if at most the pairs bound,
+// else a uniform sample of that many (Floyd's algorithm).
+func (c *Cooccurrence) forPairs(m int, f func(x, y int)) {
+	total := m * (m - 1) / 2
+	if total <= c.pairs {
+		for x := 0; x < m; x++ {
+			for y := x + 1; y < m; y++ {
+				f(x, y)
+			}
+		}
+		return
+	}
+	if len(c.taken) < total {
+		c.taken = make([]bool, total)
+	}
+	c.picks = c.picks[:0]
+	for j := total - c.pairs; j < total; j++ {
+		t := c.rng.IntN(j + 1)
+		if c.taken[t] {
+			t = j
+		}
+		c.taken[t] = true
+		c.picks = append(c.picks, t)
+	}
+	for _, t := range c.picks {
+		c.taken[t] = false
+		f(pairAt(t, m))
+	}
 }
 
 func cmpString(a, b string) int {
@@ -304,10 +622,10 @@ func (c *Cooccurrence) thresholder(eps, delta float64, l0 int64) (*thresholder, 
 }
 
 // pairKeys returns the sorted pair keys (a·n+b for item ids a < b, n the
-// number of items) of every
-// person's sampled pairs; a key repeats once per person. Pairs of items
-// held by fewer than pre persons can never be released, so they are not
-// formed.
+// number of items) of every person's sampled pairs; a key repeats once per
+// person. Pairs of items held by fewer than pre persons can never be
+// released, so they are not formed; they are dropped after sampling, so
+// that what a person contributes never depends on anyone else's data.
 func (c *Cooccurrence) pairKeys(pre int64) []uint64 {
 	b := c.b
 	counts := b.personsPerPartition()
@@ -317,53 +635,18 @@ func (c *Cooccurrence) pairKeys(pre int64) []uint64 {
 		size += min(m*(m-1)/2, c.pairs)
 	}
 	keys := make([]uint64, 0, size)
-	var items []int32
-	var picks []int
-	var taken []bool
 	n := uint64(len(c.keys))
-	for i := range b.people {
-		p := &b.people[i]
-		items = items[:0]
-		for j := 0; j < int(p.used); j++ {
-			items = append(items, b.at(p, j).pid)
-		}
-		m := len(items)
-		if m < 2 {
-			continue
+	c.eachPerson(func(items []int32) {
+		if len(items) < 2 {
+			return
 		}
 		slices.Sort(items)
-		total := m * (m - 1) / 2
-		if total <= c.pairs {
-			for x := 0; x < m; x++ {
-				for y := x + 1; y < m; y++ {
-					if counts[items[x]] >= pre && counts[items[y]] >= pre {
-						keys = append(keys, uint64(items[x])*n+uint64(items[y]))
-					}
-				}
-			}
-			continue
-		}
-		// Uniform sample of c.pairs of the total pairs (Floyd's algorithm).
-		if len(taken) < total {
-			taken = make([]bool, total)
-		}
-		picks = picks[:0]
-		for j := total - c.pairs; j < total; j++ {
-			t := c.rng.IntN(j + 1)
-			if taken[t] {
-				t = j
-			}
-			taken[t] = true
-			picks = append(picks, t)
-		}
-		for _, t := range picks {
-			taken[t] = false
-			x, y := pairAt(t, m)
+		c.forPairs(len(items), func(x, y int) {
 			if counts[items[x]] >= pre && counts[items[y]] >= pre {
 				keys = append(keys, uint64(items[x])*n+uint64(items[y]))
 			}
-		}
-	}
+		})
+	})
 	return radixSort(keys, n*n)
 }
 

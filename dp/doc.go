@@ -60,6 +60,14 @@
 // are selected privately with Google's partition selection, which spends
 // δ and drops partitions with too few people.
 //
+// For item co-occurrences on few people, where thresholds would drop every
+// pair, [CooccurrenceParams].PairItems makes the pairs among the most
+// counted catalog items public partitions (noise on each, no threshold),
+// and [CooccurrenceParams].Weighted scales each person's contribution to
+// norm 1, so that a person with many items counts less in each pair
+// (McSherry and Mironov's per-person weighting) and the noise no longer
+// grows with the bounds.
+//
 // Alpha sets the confidence intervals: each released [Estimate] holds the
 // true value of the bounded data with probability at least 1-Alpha (0.05 by
 // default). The intervals spend no budget.

@@ -119,6 +119,12 @@ func (t *TopK) Merge(o *TopK) error {
 	return nil
 }
 
+// Flags of an encoded Cooccurrence.
+const (
+	coocCatalog  = 1 << 0 // Items is set: the keys are the catalog
+	coocWeighted = 1 << 1 // Weighted
+)
+
 // MarshalBinary encodes the Cooccurrence's partial state for transport,
 // like [Aggregation.MarshalBinary].
 func (c *Cooccurrence) MarshalBinary() ([]byte, error) {
@@ -135,10 +141,17 @@ func (c *Cooccurrence) MarshalBinary() ([]byte, error) {
 	w.b(byte(p.Noise))
 	w.u(uint64(p.MinPersons))
 	w.s(p.Label)
+	var flags byte
 	if p.Items != nil {
-		w.b(1)
-	} else {
-		w.b(0)
+		flags |= coocCatalog
+	}
+	if p.Weighted {
+		flags |= coocWeighted
+	}
+	w.b(flags)
+	w.u(uint64(p.PairItems))
+	for _, x := range p.Split {
+		w.f(x)
 	}
 	w.strs(c.keys)
 	w.i(c.rejected)
@@ -158,16 +171,24 @@ func (c *Cooccurrence) UnmarshalBinary(data []byte) error {
 	p.Noise = NoiseKind(r.b())
 	p.MinPersons = int(min(r.u(), math.MaxInt32))
 	p.Label = r.s()
-	catalog := r.b() == 1
+	flags := r.b()
+	p.PairItems = int(min(r.u(), MaxPairItems+1))
+	for i := range p.Split {
+		p.Split[i] = r.f()
+	}
 	keys := r.strs()
 	rejected := r.i()
 	salt := r.u64()
 	if r.err != nil {
 		return r.err
 	}
-	if catalog {
+	if flags&^(coocCatalog|coocWeighted) != 0 {
+		return stateErr("unknown flags %#x", flags)
+	}
+	if flags&coocCatalog != 0 {
 		p.Items = keys
 	}
+	p.Weighted = flags&coocWeighted != 0
 	if len(dedupe(keys)) != len(keys) {
 		return stateErr("duplicate items")
 	}
@@ -203,7 +224,8 @@ func (c *Cooccurrence) Merge(o *Cooccurrence) error {
 	p, q := &c.p, &o.p
 	if c == o || c.salt != o.salt || p.Epsilon != q.Epsilon || p.Delta != q.Delta ||
 		p.MaxItems != q.MaxItems || p.MaxPairs != q.MaxPairs || p.Noise != q.Noise ||
-		p.MinPersons != q.MinPersons || (p.Items == nil) != (q.Items == nil) || !slices.Equal(p.Items, q.Items) {
+		p.MinPersons != q.MinPersons || (p.Items == nil) != (q.Items == nil) || !slices.Equal(p.Items, q.Items) ||
+		p.PairItems != q.PairItems || p.Weighted != q.Weighted || p.Split != q.Split {
 		return ErrIncompatible
 	}
 	pidMap := make([]int32, len(o.keys))

@@ -144,6 +144,7 @@ func FuzzUnmarshalState(f *testing.F) {
 	f.Add(e)
 	f.Add(topKState(f))
 	f.Add(coocState(f))
+	f.Add(weightedCoocState(f))
 	f.Add([]byte("tdp"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for name, mk := range decoders {
@@ -188,6 +189,19 @@ func coocState(t testing.TB) []byte {
 	return data
 }
 
+// weightedCoocState is the state of a weighted public-pairs Cooccurrence.
+func weightedCoocState(t testing.TB) []byte {
+	c, err := dp.NewCooccurrence(dp.CooccurrenceParams{Epsilon: 1, Delta: 1e-6, MaxItems: 3, MaxPairs: 2,
+		Items: []string{"i0", "i1", "i2", "i3"}, PairItems: 3, Weighted: true, Rand: rand.New(rand.NewPCG(1, 1))})
+	require.NoError(t, err)
+	for i := 0; i < 30; i++ {
+		c.Add("p"+strconv.Itoa(i%7), "i"+strconv.Itoa(i%5))
+	}
+	data, err := c.MarshalBinary()
+	require.NoError(t, err)
+	return data
+}
+
 func TestTopKAndCooccurrenceStates(t *testing.T) {
 	for name, data := range map[string][]byte{"topk": topKState(t), "cooccurrence": coocState(t)} {
 		a := decoders[name]()
@@ -198,6 +212,13 @@ func TestTopKAndCooccurrenceStates(t *testing.T) {
 			require.ErrorIs(t, decoders[name]().UnmarshalBinary(bad), dp.ErrInvalidState, "%s: flipped byte %d", name, i)
 		}
 		require.ErrorIs(t, decoders[name]().UnmarshalBinary(data[:len(data)-1]), dp.ErrInvalidState)
+	}
+	weighted := weightedCoocState(t)
+	require.NoError(t, new(dp.Cooccurrence).UnmarshalBinary(weighted))
+	for i := range weighted {
+		bad := append([]byte(nil), weighted...)
+		bad[i] ^= 0x10
+		require.ErrorIs(t, new(dp.Cooccurrence).UnmarshalBinary(bad), dp.ErrInvalidState, "weighted: flipped byte %d", i)
 	}
 	// Each kind refuses the others' state.
 	require.ErrorIs(t, new(dp.TopK).UnmarshalBinary(coocState(t)), dp.ErrInvalidState)

@@ -172,6 +172,43 @@ func ExampleCooccurrence() {
 	// filter+mug: about 1000
 }
 
+// On a small data set, thresholds would drop every pair: release the pairs
+// among the most counted catalog items as public partitions instead, and
+// weight each shopper so that one with many items counts less in each pair.
+func ExampleCooccurrence_publicPairs() {
+	budget, _ := dp.NewBudget(1, 1e-5, nil)
+	co, err := dp.NewCooccurrence(dp.CooccurrenceParams{
+		Epsilon: 1, Delta: 1e-5, MaxItems: 50, MaxPairs: 1000, Noise: dp.Gaussian,
+		Items:     []string{"coffee", "filter", "mug", "spoon"}, // public catalog
+		PairItems: 3,                                            // pairs among the 3 most counted items
+		Weighted:  true,
+	})
+	if err != nil {
+		panic(err)
+	}
+	for i := 0; i < 3732; i++ {
+		person := "shopper-" + strconv.Itoa(i)
+		co.Add(person, "coffee")
+		co.Add(person, "mug")
+		if i < 1732 {
+			co.Add(person, "filter") // 3 pairs: each weighs 1/√3
+		}
+	}
+	res, err := co.Release(budget) // spends (1, 1e-5)
+	if err != nil {
+		panic(err)
+	}
+	for _, p := range res.Pairs {
+		fmt.Printf("%s+%s: about %.0f\n", p.A, p.B, math.Round(p.Value/100)*100)
+	}
+	fmt.Printf("noise σ of a pair: %.0f\n", res.PairNoise.StdDev())
+	// Output:
+	// coffee+filter: about 1000
+	// coffee+mug: about 3000
+	// filter+mug: about 1000
+	// noise σ of a pair: 6
+}
+
 // Unit tests of code that consumes releases use a deterministic noise
 // source: values are exact, and the result says it is not private.
 func Example_dptest() {

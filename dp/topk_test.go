@@ -117,8 +117,8 @@ func TestCooccurrenceExactWithTestNoise(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, res.Private)
 	assert.EqualValues(t, 3, res.Persons)
-	assert.Equal(t, []dp.ItemCount{{"a", 2}, {"b", 2}, {"c", 2}}, res.Items)
-	assert.Equal(t, []dp.PairCount{{"a", "b", 2}, {"a", "c", 1}, {"b", "c", 1}}, res.Pairs)
+	assert.Equal(t, []dp.ItemCount{{"a", 2, 2}, {"b", 2, 2}, {"c", 2, 2}}, res.Items)
+	assert.Equal(t, []dp.PairCount{{"a", "b", 2, 2}, {"a", "c", 1, 1}, {"b", "c", 1, 1}}, res.Pairs)
 	_, err = c.Release(bigBudget(t))
 	require.ErrorIs(t, err, dp.ErrReleased)
 }
@@ -214,7 +214,7 @@ func TestCooccurrenceWithRealNoise(t *testing.T) {
 	require.Len(t, res.Items, 4, "a catalog releases every item")
 	assert.InDelta(t, 5000, res.Persons, 100)
 	require.NotEmpty(t, res.Pairs)
-	assert.Equal(t, dp.PairCount{A: "x", B: "y", Count: res.Pairs[0].Count}, res.Pairs[0])
+	assert.Equal(t, dp.PairCount{A: "x", B: "y", Count: res.Pairs[0].Count, Value: float64(res.Pairs[0].Count)}, res.Pairs[0])
 	assert.InDelta(t, 5000, res.Pairs[0].Count, 300)
 	for _, pc := range res.Pairs {
 		assert.GreaterOrEqual(t, pc.Count, res.PairThreshold)

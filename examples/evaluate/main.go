@@ -1,9 +1,11 @@
 // Command evaluate measures the recommend models offline on public data
-// sets and prints a table per data set.
+// sets and prints a table per data set: popularity, item-item on exact
+// co-occurrence counts, and item-item on differentially private counts at
+// several ε.
 //
 //	go run ./examples/evaluate \
-//	    -movielens ../shared/data/ml-latest-small/ratings.csv \
-//	    -retail ../shared/data/online-retail/online_retail.csv.gz
+//	    -movielens /work/shared/data/ml-latest-small/ratings.csv \
+//	    -retail /work/shared/data/online-retail/online_retail.csv.gz
 //
 // MovieLens (ml-latest-small): a random 75/25 split per person (seed
 // -seed), every rating counts as an interaction, top-k excluding seen.
@@ -11,11 +13,57 @@
 // and testing after, for customers known before the cutoff; cancellations,
 // guest checkouts and non-product codes (postage, fees) are skipped.
 //
-// Each row is a model. The item-item rows differ only in where their
-// co-occurrence counts come from (a countsSource), so a differentially
-// private row is one more countsSource. With -tune, the item-item
-// configuration is chosen on a validation split carved out of the training
-// part only (no test data is looked at), then evaluated on the test part.
+// Each row is a model; the columns are Precision, Recall, nDCG and MAP at
+// k, catalog coverage, nDCG relative to popularity and the training time
+// (counting and building the model, wall clock). The item-item rows
+// differ only in where their co-occurrence counts come from (a
+// countsSource), both counting each person's distinct items under the same
+// per-person bound (-max-items, recommend.PersonItems).
+//
+// # The DP rows
+//
+// Each row "item-item DP ε=x" (-epsilons, default 0.5, 1, 2, 4, 8) trains
+// the model on counts released by dp.Cooccurrence through
+// examples/internal/dptrain, and recommend builds the model from those
+// plain counts without importing dp. One release spends exactly (ε, δ) =
+// (x, 1e-5) from its own dp.Budget of (x, 1e-5), leaving nothing, split
+// inside the release by sequential composition:
+//
+//   - 1% of ε: the number of persons (Laplace, sensitivity 1), which
+//     cosine and Jaccard similarities do not use;
+//   - 30% of ε and δ/4: a noisy count for every item of the public catalog
+//     (Gaussian), each person weighted to norm 1 (a person with m items
+//     counts 1/√m in each);
+//   - 69% of ε and 3δ/4: a noisy count for every pair among the most
+//     counted catalog items (a function of the released item counts, so
+//     free), released as public partitions without threshold (Gaussian),
+//     each person weighted to norm 1 (a person with n such pairs counts
+//     1/√n in each, after McSherry and Mironov).
+//
+// The guarantee is person-level (ε, δ)-DP for the release; what follows is
+// post-processing and costs nothing: an optional low-rank denoising of the
+// pair counts, a prior added to item counts, the model (with a shrinkage
+// in units of the pair noise) and the evaluation. The catalog (every
+// item id in the file) is treated as public, as a store's catalog is.
+// Noise is Google's secure Gaussian and Laplace noise, so the rows are
+// random: each DP row is the mean of -dp-runs independent releases (each
+// from its own budget; a deployment makes one), with the standard
+// deviation of their nDCG in the "± nDCG" column; a line under the table
+// says what the last release of each row spent and the noise σ of its
+// counts.
+//
+// # Choosing the settings
+//
+// With -tune, the item-item configuration, and for each ε the DP settings
+// (how many items the pairs are among, the rank of the denoising, an item
+// prior and a shrinkage in units of the pair noise σ, the number of
+// neighbours), are chosen on a
+// validation split carved out of the training part only (no test data is
+// looked at), then evaluated on the test part. Without -tune the program
+// uses the settings such a run chose, written in the source. The privacy
+// cost of that tuning on the training data is not counted in ε, as usual in
+// offline evaluations; a deployment would fix them in advance.
+//
 // A data set whose path is empty or missing is skipped with a message.
 package main
 
@@ -26,6 +74,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -56,8 +105,17 @@ func evaluate(args []string, w io.Writer) error {
 	seed := fs.Uint64("seed", 42, "seed of the random split")
 	tune := fs.Bool("tune", false, "choose the item-item configuration on a validation split of the training data")
 	maxItems := fs.Int("max-items", 0, "per-person bound on distinct items counted (0: the library default; negative: none)")
+	epsList := fs.String("epsilons", "0.5,1,2,4,8", "comma-separated ε of the DP item-item rows (empty: no DP rows)")
+	runs := fs.Int("dp-runs", 5, "independent DP releases averaged per DP row")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	epsilons, err := parseEpsilons(*epsList)
+	if err != nil {
+		return err
+	}
+	if *runs < 1 {
+		return fmt.Errorf("%w: -dp-runs %d must be at least 1", errUsage, *runs)
 	}
 	if *movielens == "" && *retail == "" {
 		return errUsage
@@ -70,10 +128,11 @@ func evaluate(args []string, w io.Writer) error {
 		load       func(string) ([]recommend.Interaction, []recommend.Item, error)
 		split      func([]recommend.Interaction) (eval.Split, eval.Split, error)
 		itemItem   recommend.ItemItemConfig
+		dp         map[float64]dpConfig
 		counting   recommend.CountOptions
 	}{
-		{"MovieLens ml-latest-small", *movielens, loadMovieLens, movieLensSplits(*seed), movieLensConfig, counting},
-		{"UCI Online Retail", *retail, loadRetail, retailSplits, retailConfig, counting},
+		{"MovieLens ml-latest-small", *movielens, loadMovieLens, movieLensSplits(*seed), movieLensConfig, movieLensDP, counting},
+		{"UCI Online Retail", *retail, loadRetail, retailSplits, retailConfig, retailDP, counting},
 	} {
 		if ds.path == "" {
 			continue
@@ -90,11 +149,18 @@ func evaluate(args []string, w io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", ds.name, err)
 		}
-		cfg := ds.itemItem
+		cfg, dpCfg := ds.itemItem, ds.dp
 		if *tune {
 			cfg = tuneItemItem(w, items, validation, *k, ds.counting)
+			if dpCfg, err = tuneDP(w, items, validation, *k, cfg, ds.counting, epsilons, min(*runs, 2)); err != nil {
+				return fmt.Errorf("%s: %w", ds.name, err)
+			}
 		}
-		if err := run(w, ds.name, items, test, *k, cfg, ds.counting); err != nil {
+		sources := []countsSource{exactSource}
+		for _, eps := range epsilons {
+			sources = append(sources, dpSource(eps, configFor(dpCfg, eps), items, *runs))
+		}
+		if err := run(w, ds.name, items, test, *k, cfg, ds.counting, sources); err != nil {
 			return fmt.Errorf("%s: %w", ds.name, err)
 		}
 		ran = true
@@ -114,25 +180,73 @@ var (
 )
 
 // countsSource produces the co-occurrence counts an item-item model is
-// built from. The exact source counts with recommend.CountCooccurrence; a
-// differentially private source would count the same bounded person item
-// sets (recommend.PersonItems) with noise and hand the result over through
-// a recommend.CountsBuilder.
+// built from, and the configuration to build it with (given the data
+// set's exact configuration). The exact source counts with
+// recommend.CountCooccurrence; a differentially private source counts the
+// same bounded person item sets (recommend.PersonItems) through package
+// dp and hands the release over as plain recommend.Counts
+// (examples/internal/dptrain). A random source is trained runs times,
+// independently, and its row averages the runs.
 type countsSource struct {
 	name   string
-	counts func(train []recommend.Interaction, o recommend.CountOptions) (*recommend.Counts, error)
+	runs   int
+	counts func(train []recommend.Interaction, o recommend.CountOptions, cfg recommend.ItemItemConfig) (*recommend.Counts, recommend.ItemItemConfig, error)
+	// spent, if not nil, describes what the last run spent (DP rows).
+	spent func() string
 }
 
-func exactCounts(train []recommend.Interaction, o recommend.CountOptions) (*recommend.Counts, error) {
-	return recommend.CountCooccurrence(train, o), nil
+var exactSource = countsSource{name: "item-item (exact counts)", runs: 1, counts: exactCounts}
+
+func exactCounts(train []recommend.Interaction, o recommend.CountOptions, cfg recommend.ItemItemConfig) (*recommend.Counts, recommend.ItemItemConfig, error) {
+	return recommend.CountCooccurrence(train, o), cfg, nil
 }
 
-// countsSources are the item-item rows of the table.
-var countsSources = []countsSource{
-	{"item-item (exact counts)", exactCounts},
+// row is the evaluation of one countsSource: metrics averaged over its
+// runs, the spread of nDCG and the mean training time (counts and model).
+type row struct {
+	m      eval.Metrics
+	ndcgSD float64
+	train  time.Duration
 }
 
-func run(w io.Writer, name string, items []recommend.Item, s eval.Split, k int, cfg recommend.ItemItemConfig, o recommend.CountOptions) error {
+func evalSource(src countsSource, cat *recommend.Catalog, s eval.Split, k, catalogSize int, cfg recommend.ItemItemConfig, o recommend.CountOptions) (row, error) {
+	var r row
+	var sum, sq float64
+	n := max(src.runs, 1)
+	for i := 0; i < n; i++ {
+		start := time.Now()
+		c, mcfg, err := src.counts(s.Train, o, cfg)
+		if err != nil {
+			return row{}, err
+		}
+		ii, err := recommend.NewItemItem(cat, c, mcfg)
+		if err != nil {
+			return row{}, err
+		}
+		r.train += time.Since(start)
+		m := eval.Evaluate(s, k, catalogSize, itemItemRanker(ii))
+		r.m.Precision += m.Precision
+		r.m.Recall += m.Recall
+		r.m.NDCG += m.NDCG
+		r.m.MAP += m.MAP
+		r.m.Coverage += m.Coverage
+		sum += m.NDCG
+		sq += m.NDCG * m.NDCG
+	}
+	f := float64(n)
+	r.m.Precision /= f
+	r.m.Recall /= f
+	r.m.NDCG /= f
+	r.m.MAP /= f
+	r.m.Coverage /= f
+	r.train /= time.Duration(n)
+	if n > 1 {
+		r.ndcgSD = math.Sqrt(max(0, (sq-sum*sum/f)/(f-1)))
+	}
+	return r, nil
+}
+
+func run(w io.Writer, name string, items []recommend.Item, s eval.Split, k int, cfg recommend.ItemItemConfig, o recommend.CountOptions, sources []countsSource) error {
 	cat, err := recommend.NewCatalog(items)
 	if err != nil {
 		return err
@@ -144,27 +258,34 @@ func run(w io.Writer, name string, items []recommend.Item, s eval.Split, k int, 
 	fmt.Fprintf(w, "%s: %d training interactions, %d items in training, %d test persons; k=%d\n",
 		name, len(s.Train), len(trainItems), len(s.Test), k)
 	fmt.Fprintf(w, "item-item: %s, %d neighbours, shrink %g, at most %s items per person\n\n", cfg.Similarity, cfg.Neighbors, cfg.Shrink, maxItems(o))
-	fmt.Fprintf(w, "| %-34s | %9s | %9s | %9s | %9s | %9s | %8s |\n", "model", "P@k", "R@k", "nDCG@k", "MAP@k", "coverage", "vs pop")
-	fmt.Fprintf(w, "|%s|%s|%s|%s|%s|%s|%s|\n", dashes(36), dashes(11), dashes(11), dashes(11), dashes(11), dashes(11), dashes(10))
+	fmt.Fprintf(w, "| %-28s | %7s | %7s | %7s | %7s | %8s | %8s | %6s | %8s |\n", "model", "P@k", "R@k", "nDCG@k", "± nDCG", "MAP@k", "coverage", "vs pop", "train")
+	fmt.Fprintf(w, "|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", dashes(30), dashes(9), dashes(9), dashes(9), dashes(9), dashes(10), dashes(10), dashes(8), dashes(10))
+	start := time.Now()
 	pop, err := popularityRanker(cat, s.Train, o)
 	if err != nil {
 		return err
 	}
+	popTime := time.Since(start)
 	base := eval.Evaluate(s, k, len(trainItems), pop)
-	printRow(w, "popularity", base, base)
-	for _, src := range countsSources {
-		c, err := src.counts(s.Train, o)
+	printRow(w, "popularity", row{m: base, train: popTime}, base, 1)
+	var notes []string
+	for _, src := range sources {
+		r, err := evalSource(src, cat, s, k, len(trainItems), cfg, o)
 		if err != nil {
 			return fmt.Errorf("%s: %w", src.name, err)
 		}
-		ii, err := recommend.NewItemItem(cat, c, cfg)
-		if err != nil {
-			return fmt.Errorf("%s: %w", src.name, err)
+		printRow(w, src.name, r, base, src.runs)
+		if src.spent != nil {
+			notes = append(notes, src.spent())
 		}
-		m := eval.Evaluate(s, k, len(trainItems), itemItemRanker(ii))
-		printRow(w, src.name, m, base)
 	}
 	fmt.Fprintln(w)
+	for _, n := range notes {
+		fmt.Fprintln(w, n)
+	}
+	if len(notes) > 0 {
+		fmt.Fprintln(w)
+	}
 	return nil
 }
 
@@ -180,12 +301,27 @@ func maxItems(o recommend.CountOptions) string {
 
 func dashes(n int) string { return strings.Repeat("-", n) }
 
-func printRow(w io.Writer, name string, m, base eval.Metrics) {
+func printRow(w io.Writer, name string, r row, base eval.Metrics, runs int) {
 	ratio := "-"
 	if base.NDCG > 0 {
-		ratio = fmt.Sprintf("%.2fx", m.NDCG/base.NDCG)
+		ratio = fmt.Sprintf("%.2fx", r.m.NDCG/base.NDCG)
 	}
-	fmt.Fprintf(w, "| %-34s | %9.4f | %9.4f | %9.4f | %9.4f | %9.4f | %8s |\n", name, m.Precision, m.Recall, m.NDCG, m.MAP, m.Coverage, ratio)
+	sd := "-"
+	if runs > 1 {
+		sd = fmt.Sprintf("%.4f", r.ndcgSD)
+	}
+	m := r.m
+	fmt.Fprintf(w, "| %-28s | %7.4f | %7.4f | %7.4f | %7s | %8.4f | %8.4f | %6s | %8s |\n", name, m.Precision, m.Recall, m.NDCG, sd, m.MAP, m.Coverage, ratio, fmtDuration(r.train))
+}
+
+func fmtDuration(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	}
+	return fmt.Sprintf("%d µs", d.Microseconds())
 }
 
 func popularityRanker(cat *recommend.Catalog, train []recommend.Interaction, o recommend.CountOptions) (eval.Ranker, error) {

@@ -52,11 +52,13 @@ func writeFixtures(t *testing.T) (ratings, retail string) {
 func TestEvaluateBothDataSets(t *testing.T) {
 	ratings, retail := writeFixtures(t)
 	var out bytes.Buffer
-	if err := evaluate([]string{"-movielens", ratings, "-retail", retail, "-k", "5"}, &out); err != nil {
+	if err := evaluate([]string{"-movielens", ratings, "-retail", retail, "-k", "5", "-dp-runs", "2"}, &out); err != nil {
 		t.Fatal(err)
 	}
 	s := out.String()
-	for _, want := range []string{"MovieLens ml-latest-small: ", "UCI Online Retail: ", "| popularity ", "| item-item (exact counts) "} {
+	for _, want := range []string{"MovieLens ml-latest-small: ", "UCI Online Retail: ", "| popularity ", "| item-item (exact counts) ",
+		"| item-item DP ε=0.5 ", "| item-item DP ε=8 ",
+		"ε=1: each release spends (ε, δ) = (1, 1e-05) from its own dp.Budget(1, 1e-05), leaving (0, 0)"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
 		}
@@ -98,10 +100,31 @@ func TestLoadRetailFilters(t *testing.T) {
 func TestTune(t *testing.T) {
 	ratings, _ := writeFixtures(t)
 	var out bytes.Buffer
-	if err := evaluate([]string{"-movielens", ratings, "-tune", "-k", "3"}, &out); err != nil {
+	if err := evaluate([]string{"-movielens", ratings, "-tune", "-k", "3", "-dp-runs", "1", "-epsilons", "8"}, &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "chosen: ") {
+	if !strings.Contains(out.String(), "chosen: ") || !strings.Contains(out.String(), "chosen for ε=8: ") {
 		t.Errorf("no tuning result:\n%s", out.String())
+	}
+}
+
+func TestEvaluateDPFlags(t *testing.T) {
+	ratings, _ := writeFixtures(t)
+	var out bytes.Buffer
+	if err := evaluate([]string{"-movielens", ratings, "-epsilons", ""}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "DP") {
+		t.Errorf("no ε, no DP rows:\n%s", out.String())
+	}
+	for _, args := range [][]string{
+		{"-movielens", ratings, "-epsilons", "1,-2"},
+		{"-movielens", ratings, "-epsilons", "NaN"},
+		{"-movielens", ratings, "-epsilons", "x"},
+		{"-movielens", ratings, "-dp-runs", "0"},
+	} {
+		if err := evaluate(args, &out); !errors.Is(err, errUsage) {
+			t.Errorf("%v: %v; want errUsage", args, err)
+		}
 	}
 }

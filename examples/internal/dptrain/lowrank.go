@@ -1,0 +1,139 @@
+package dptrain
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// Low-rank denoising of released pair counts.
+//
+// The pair counts among K candidate items form a symmetric K×K matrix. With
+// weighted persons it is, before noise, Σ_p w_p x_p x_pᵀ over persons p
+// (x_p the indicator of p's candidate items): positive semi-definite and,
+// since tastes are few, close to low-rank. The noise is independent on
+// every entry and spreads over all K dimensions. Keeping the best rank-r
+// approximation from the largest positive eigenvalues keeps most of the
+// signal and drops most of the noise. The diagonal was not released (item
+// counts carry other weights), so it is imputed: started at the largest
+// entry of each row (a lower bound of the true diagonal) and replaced by
+// the approximation's own diagonal a few times.
+
+const (
+	imputeRounds   = 5
+	subspaceRounds = 50
+)
+
+// denoise returns the rank-r approximation of the symmetric n×n matrix a
+// (row-major; the diagonal is ignored and imputed).
+func denoise(a []float64, n, r int) []float64 {
+	r = min(r, n)
+	if n == 0 || r <= 0 {
+		return make([]float64, n*n)
+	}
+	m := make([]float64, len(a))
+	copy(m, a)
+	for x := 0; x < n; x++ {
+		d := 0.0
+		for y := 0; y < n; y++ {
+			if y != x {
+				d = max(d, m[x*n+y])
+			}
+		}
+		m[x*n+x] = d
+	}
+	out := make([]float64, n*n)
+	q := startVectors(n, r)
+	for round := 0; round < imputeRounds; round++ {
+		vals := topEigen(m, n, q)
+		clear(out)
+		for i, v := range vals {
+			if !(v > 0) {
+				continue
+			}
+			qi := q[i*n : (i+1)*n]
+			for x := 0; x < n; x++ {
+				vx := v * qi[x]
+				row := out[x*n : (x+1)*n]
+				for y := 0; y < n; y++ {
+					row[y] += vx * qi[y]
+				}
+			}
+		}
+		for x := 0; x < n; x++ {
+			m[x*n+x] = out[x*n+x]
+		}
+	}
+	return out
+}
+
+// startVectors returns r fixed pseudo-random vectors of length n, one
+// after the other: the denoising is deterministic.
+func startVectors(n, r int) []float64 {
+	rng := rand.New(rand.NewPCG(1, 2))
+	q := make([]float64, r*n)
+	for i := range q {
+		q[i] = rng.NormFloat64()
+	}
+	orthonormalize(q, n)
+	return q
+}
+
+// topEigen refines the r orthonormal vectors q (r·n values) towards the
+// eigenvectors of the largest-magnitude eigenvalues of the symmetric
+// matrix m by subspace iteration, and returns their Rayleigh quotients.
+func topEigen(m []float64, n int, q []float64) []float64 {
+	r := len(q) / n
+	z := make([]float64, len(q))
+	for it := 0; it < subspaceRounds; it++ {
+		mulVectors(z, m, q, n)
+		copy(q, z)
+		orthonormalize(q, n)
+	}
+	mulVectors(z, m, q, n)
+	vals := make([]float64, r)
+	for i := range vals {
+		vals[i] = dot(q[i*n:(i+1)*n], z[i*n:(i+1)*n])
+	}
+	return vals
+}
+
+// mulVectors sets each vector of dst to m times the vector of q.
+func mulVectors(dst, m, q []float64, n int) {
+	for i := 0; i < len(q)/n; i++ {
+		qi, di := q[i*n:(i+1)*n], dst[i*n:(i+1)*n]
+		for x := 0; x < n; x++ {
+			di[x] = dot(m[x*n:(x+1)*n], qi)
+		}
+	}
+}
+
+// orthonormalize applies modified Gram-Schmidt to the vectors of q; a
+// vector that is (numerically) in the span of the previous ones becomes 0.
+func orthonormalize(q []float64, n int) {
+	for i := 0; i < len(q)/n; i++ {
+		qi := q[i*n : (i+1)*n]
+		for j := 0; j < i; j++ {
+			qj := q[j*n : (j+1)*n]
+			d := dot(qi, qj)
+			for k := range qi {
+				qi[k] -= d * qj[k]
+			}
+		}
+		norm := math.Sqrt(dot(qi, qi))
+		if !(norm > 1e-300) || math.IsInf(norm, 0) {
+			clear(qi)
+			continue
+		}
+		for k := range qi {
+			qi[k] /= norm
+		}
+	}
+}
+
+func dot(a, b []float64) float64 {
+	var s float64
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}
