@@ -82,8 +82,8 @@ func Example_anonymous() {
 	}))
 	// Output:
 	// tier: anonymous
-	//   Energy gels: Popular with shoppers
 	//   Trail running shoes: Because you're looking at Road running shoes
+	//   Energy gels: Popular with shoppers
 	//   Running socks: Popular with shoppers
 	// used: [user.behavior.session]
 	//   withheld: your stated preferences not used: personalize.declared is not allowed: you have not given consent
@@ -162,7 +162,7 @@ func Example_explanations() {
 	fmt.Println("promotions held back:", resp.Filtered.WarmUp)
 	// Output:
 	// tier: recognized warm-up: true
-	// Trail running shoes (0.67)
+	// Trail running shoes (0.75)
 	//   Because you're looking at Road running shoes [source context, purpose "personalize.context", data [user.behavior.session]]
 	//   Popular with shoppers [source popularity, purpose "", data []]
 	// Energy gels (0.66)

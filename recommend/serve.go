@@ -355,7 +355,7 @@ func (q *request) readContext() {
 			// its own score.
 			l := m.byCategory[m.cat.items[i].Category]
 			for _, j := range l[:min(len(l), maxPostings)] {
-				v := float32(0.6 + 0.3*m.pop01(j))
+				v := float32(0.7 + 0.3*m.pop01(j))
 				if cd := s.touch(j); cd != &s.sink && v > cd.x[srcContext] {
 					cd.x[srcContext], cd.best[srcContext], cd.from[srcContext] = v, v, i
 					q.active[srcContext] = true

@@ -200,8 +200,8 @@ func dpSection(p *printer, shop *demo.Shop) {
 		p.line("%-4s %s", seg, cmpOr(strings.Join(parts, "; "), "(nothing clears the noise threshold)"))
 	}
 	p.line("a list shows only items bought by enough shoppers to clear the noise (threshold %d persons)", shop.Trending.Threshold())
-	p.line("item-item statistics: %d items, %d pairs released (threshold %d persons)",
-		len(shop.Cooc.Items), len(shop.Cooc.Pairs), shop.Cooc.PairThreshold)
+	p.line("item-item statistics: %d item counts and %d pairs among the %d most bought items, noise σ=%.2f per pair",
+		len(shop.Cooc.Items), len(shop.Cooc.Pairs), demo.CoocPairItems, shop.Cooc.PairNoise.StdDev())
 	te, td := shop.Budget.Total()
 	se, sd := shop.Budget.Spent()
 	p.line("budget: spent ε=%g of %g, δ=%g of %g", se, te, sd, td)
@@ -386,10 +386,34 @@ func (p *printer) persona(who string, resp recommend.Response) {
 	for i, c := range resp.Used {
 		used[i] = string(c)
 	}
-	p.line("   data used: %s", cmpOr(strings.Join(used, ", "), "none personal"))
+	if len(used) == 0 {
+		used = []string{"none personal"}
+	}
+	p.wrap("   data used: ", used)
 	for _, w := range resp.Withheld {
 		p.line("   withheld: %s", w.Text)
 	}
+}
+
+// wrap prints words after prefix, separated by commas, on lines of at most
+// 100 columns; continuation lines are indented under the first word.
+func (p *printer) wrap(prefix string, words []string) {
+	indent := strings.Repeat(" ", len(prefix))
+	line, fresh := prefix, true
+	for i, w := range words {
+		if i < len(words)-1 {
+			w += ","
+		}
+		if !fresh && len(line)+1+len(w) > 100 {
+			p.line("%s", line)
+			line, fresh = indent, true
+		}
+		if !fresh {
+			line += " "
+		}
+		line, fresh = line+w, false
+	}
+	p.line("%s", line)
 }
 
 func cmpOr(s, alt string) string {

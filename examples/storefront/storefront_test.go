@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"html/template"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -62,7 +63,7 @@ func TestCategoryAndItemPages(t *testing.T) {
 	}
 	p = b.get("/items/" + item.ID)
 	want(t, p, http.StatusOK, "<h1>"+item.Title+"</h1>", `action="/items/`+item.ID+`/buy"`, "You might also like",
-		"From running-shoes, which you're browsing",
+		"Because you&#39;re looking at "+template.HTMLEscapeString(item.Title),
 		"We keep likes and “not interested” only if you turn on")
 	wantNot(t, p, `data-item="`+item.ID+`"`) // the item in view is not recommended to itself
 	if r := b.do(http.MethodHead, "/items/"+item.ID, nil, nil); r.status != http.StatusOK || r.body != "" {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/tact-go/tact/consent"
 	"github.com/tact-go/tact/dp"
+	"github.com/tact-go/tact/examples/internal/dptrain"
 	"github.com/tact-go/tact/minimize"
 	"github.com/tact-go/tact/recommend"
 	"github.com/tact-go/tact/recommend/recommendtest"
@@ -76,6 +77,9 @@ const (
 	CoocEpsilon     = 1.0
 	Delta           = 1e-5
 	TrendingK       = 10
+	// CoocPairItems is how many of the most bought items the item-item
+	// pairs are released among.
+	CoocPairItems = 150
 )
 
 // New builds the shop.
@@ -369,43 +373,30 @@ func (s *Shop) train(_ context.Context, o Options) error {
 	}
 
 	// Item-item statistics cross people: count them with DP over the
-	// pseudonymized order log, each shopper contributing a bounded,
-	// uniformly sampled set of items.
+	// pseudonymized order log. Each shopper weighs 1 in total (spread over
+	// their items and pairs), pairs are released among the most bought
+	// catalog items, and the noise then sets the shrinkage.
 	items := make([]string, 0, cat.Len())
 	for it := range cat.All() {
 		items = append(items, it.ID)
-	}
-	co, err := dp.NewCooccurrence(dp.CooccurrenceParams{
-		Epsilon: CoocEpsilon, Delta: Delta, MaxItems: 10, MaxPairs: 20, Noise: dp.Gaussian,
-		Items: items, Label: "item-item co-occurrence", Logger: o.Logger,
-	})
-	if err != nil {
-		return err
 	}
 	log := make([]recommend.Interaction, len(s.minimized))
 	for i, m := range s.minimized {
 		log[i] = recommend.Interaction{Person: m.Customer, Item: m.Item}
 	}
-	for person, its := range recommend.PersonItems(log, recommend.CountOptions{MaxItemsPerPerson: 10, Seed: o.Seed}) {
-		for _, it := range its {
-			co.Add(person, it)
-		}
-	}
-	if s.Cooc, err = co.Release(s.Budget); err != nil {
-		return err
-	}
-	var b recommend.CountsBuilder
-	err = b.SetPersons(float64(s.Cooc.Persons))
-	for _, c := range s.Cooc.Items {
-		err = cmp.Or(err, b.AddItem(c.Item, float64(c.Count)))
-	}
-	for _, p := range s.Cooc.Pairs {
-		err = cmp.Or(err, b.AddPair(p.A, p.B, float64(p.Count)))
-	}
+	bound := recommend.CountOptions{MaxItemsPerPerson: 50, Seed: o.Seed}
+	counts, res, err := dptrain.Counts(s.Budget, dp.CooccurrenceParams{
+		Epsilon: CoocEpsilon, Delta: Delta, Noise: dp.Gaussian, Items: items,
+		MaxItems: bound.MaxItemsPerPerson, MaxPairs: CoocPairItems * (CoocPairItems - 1) / 2,
+		PairItems: CoocPairItems, Weighted: true,
+		Label: "item-item co-occurrence", Logger: o.Logger,
+	}, recommend.PersonItems(log, bound), dptrain.Options{ItemPrior: 30})
 	if err != nil {
 		return err
 	}
-	ii, err := recommend.NewItemItem(cat, b.Build(), recommend.ItemItemConfig{Similarity: recommend.Cosine, Shrink: 5})
+	s.Cooc = res
+	ii, err := recommend.NewItemItem(cat, counts, recommend.ItemItemConfig{
+		Similarity: recommend.Cosine, Shrink: 3 * res.PairNoise.StdDev()})
 	if err != nil {
 		return err
 	}
