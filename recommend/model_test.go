@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tact-go/tact/recommend"
+	"github.com/tact-go/tact/recommend/recommendtest"
 )
 
 func items(ids ...string) []recommend.Item {
@@ -348,4 +349,34 @@ func TestNewModel(t *testing.T) {
 	m, err := recommend.NewModel(cat1, nil, nil)
 	require.NoError(t, err, "models are optional")
 	assert.Nil(t, m.Popularity())
+}
+
+// Counts beyond the float32 range (a wild noisy release) are clamped, not
+// turned into +Inf: popularity used to answer +Inf scores from Top and an
+// empty response from Recommend (every relative popularity NaN or 0).
+func TestPopularityHugeCounts(t *testing.T) {
+	cat, _ := recommend.NewCatalog(items("a", "b", "c"))
+	p, err := recommend.NewPopularity(cat, []recommend.ItemCount{{"a", 1e300}, {"b", 1}, {"c", math.MaxFloat64}, {"c", math.MaxFloat64}}, nil)
+	require.NoError(t, err)
+	top := p.Top(3, "", nil)
+	require.Len(t, top, 3)
+	for _, s := range top {
+		assert.False(t, math.IsInf(s.Score, 0) || math.IsNaN(s.Score), "%v", s)
+	}
+	assert.Equal(t, "b", top[2].Item)
+	m, err := recommend.NewModel(cat, p, nil)
+	require.NoError(t, err)
+	r, err := recommend.New(m, recommendtest.NewConsents(), nil, recommend.Config{})
+	require.NoError(t, err)
+	resp, err := r.Recommend(ctx, recommend.Request{At: now, VisitStart: visit, K: 3})
+	require.NoError(t, err)
+	require.Len(t, resp.Items, 2, "a and c at the top; b is a weak guess next to them")
+	for _, it := range resp.Items {
+		assert.True(t, it.Score > 0 && it.Score <= 1, "score %v", it.Score)
+	}
+
+	var b recommend.CountsBuilder
+	require.NoError(t, b.AddItem("a", math.MaxFloat64))
+	require.NoError(t, b.AddItem("a", math.MaxFloat64))
+	assert.Equal(t, math.MaxFloat64, b.Build().Item("a"), "a sum that overflows is clamped, not +Inf")
 }
