@@ -32,7 +32,9 @@
 // # Guards
 //
 // On by default ([Config]): warm-up (in the first 2 minutes of a visit only
-// context and popularity, no promotional items); sensitive items only from
+// context and popularity suggest items, no promotional items; what the
+// person asked to leave out or already bought stays out); sensitive items
+// only from
 // what the person declared, and sensitive items in a history or in view
 // never used to infer anything; a per-item frequency cap; "not interested"
 // removes the item (and optionally its category); items already bought are

@@ -80,10 +80,6 @@ type Preferences struct {
 	Sizes []string
 }
 
-func (p Preferences) empty() bool {
-	return len(p.Interests) == 0 && len(p.Avoid) == 0 && p.MaxPrice == 0 && len(p.Sizes) == 0
-}
-
 func (p Preferences) clone() Preferences {
 	p.Interests = slices.Clone(p.Interests)
 	for i := range p.Interests {

@@ -188,7 +188,7 @@ func TestWarmUp(t *testing.T) {
 		w, ok := withheld(resp, recommend.SourceHistory)
 		require.True(t, ok)
 		assert.Equal(t, recommend.WithheldWarmUp, w.Reason)
-		assert.Equal(t, "purchase history not used: warm-up: first 2 minutes of your visit", w.Text)
+		assert.Equal(t, "purchase history not used for suggestions: warm-up: first 2 minutes of your visit", w.Text)
 	}
 	resp, err := r.Recommend(ctx, recommend.Request{Subject: "eve", At: now, VisitStart: now.Add(-2 * time.Minute), K: 10, Relationship: established})
 	require.NoError(t, err)
@@ -200,6 +200,59 @@ func TestWarmUp(t *testing.T) {
 	resp, err = r2.Recommend(ctx, recommend.Request{Subject: "eve", At: now, K: 10})
 	require.NoError(t, err)
 	assert.False(t, resp.WarmUp, "negative WarmUp disables the guard")
+}
+
+// During the warm-up nothing personal suggests items, but what the person
+// asked to leave out, and what they already bought, stays out: the guards
+// that only remove items must not switch off in the first minutes of a
+// visit (they used to: an avoided tag and a bought pair of shoes came back
+// from popularity).
+func TestWarmUpStillLeavesOut(t *testing.T) {
+	r, consents, store := shop()
+	consents.Allow("uma", consent.PurposePersonalize)
+	require.NoError(t, store.SetPreferences(ctx, "uma", recommend.Preferences{
+		Interests: []recommend.Interest{{Text: "you're training for a marathon", Tags: []string{"marathon"}}},
+		Avoid:     []string{"energy"}, // the gels
+	}))
+	require.NoError(t, store.AddEvents(ctx, "uma",
+		recommend.Event{Item: "road-shoes", At: now.AddDate(0, -1, 0)},
+		recommend.Event{Item: "trail-shoes", Kind: recommend.View, At: now.AddDate(0, -1, 0)}))
+	require.NoError(t, store.AddFeedback(ctx, "uma",
+		recommend.Feedback{Item: "socks", Kind: recommend.NotInterested, At: now},
+		recommend.Feedback{Item: "vest", Kind: recommend.Liked, At: now}))
+	resp, err := r.Recommend(ctx, recommend.Request{Subject: "uma", At: now, VisitStart: now.Add(-time.Minute), K: 10, Relationship: established})
+	require.NoError(t, err)
+	require.True(t, resp.WarmUp)
+	got := titles(resp)
+	require.NotEmpty(t, got)
+	assert.NotContains(t, got, "gels", "declared avoid tag")
+	assert.NotContains(t, got, "road-shoes", "already bought")
+	assert.NotContains(t, got, "socks", "not interested")
+	assert.Contains(t, got, "trail-shoes", "a view does not exclude")
+	for _, it := range resp.Items {
+		for _, why := range it.Reasons {
+			assert.Contains(t, []recommend.Source{recommend.SourceContext, recommend.SourcePopularity}, why.Source, "nothing personal suggests during warm-up")
+		}
+	}
+	assert.Equal(t, []consent.Category{consent.CategoryBehaviorPurchaseHistory, consent.CategoryPreferenceDeclared, consent.CategoryPreferenceFeedback}, resp.Used,
+		"purchases, declared constraints and feedback were read, to leave items out; views were not")
+	for _, s := range []recommend.Source{recommend.SourceDeclared, recommend.SourceFeedback, recommend.SourceHistory} {
+		w, ok := withheld(resp, s)
+		require.True(t, ok, "%s", s)
+		assert.Equal(t, recommend.WithheldWarmUp, w.Reason)
+		assert.True(t, strings.HasSuffix(w.Text, " not used for suggestions: warm-up: first 2 minutes of your visit"), w.Text)
+	}
+
+	// Below the recognized tier, feedback only removes, and says so.
+	resp, err = r.Recommend(ctx, recommend.Request{Subject: "uma", At: now, VisitStart: visit, K: 10})
+	require.NoError(t, err)
+	assert.Equal(t, recommend.Anonymous, resp.Tier)
+	assert.NotContains(t, titles(resp), "socks")
+	assert.False(t, hasSource(resp, recommend.SourceFeedback))
+	w, ok := withheld(resp, recommend.SourceFeedback)
+	require.True(t, ok)
+	assert.Equal(t, recommend.WithheldTier, w.Reason)
+	assert.Equal(t, "your feedback not used for suggestions: used only once you're a recognized customer", w.Text)
 }
 
 func TestSensitiveOnlyFromDeclared(t *testing.T) {

@@ -73,8 +73,11 @@ type Config struct {
 	// Weights overrides the blend of the tiers it has an entry for.
 	Weights map[Tier]Weights
 	// WarmUp is how long after the start of a visit only context and
-	// popularity are used and promotional items are held back. 0 means
-	// [DefaultWarmUp]; negative disables the guard.
+	// popularity suggest items and promotional items are held back;
+	// declared preferences, feedback and history the tier reaches still
+	// leave items out (avoided tags, budget, sizes, "not interested",
+	// already bought). 0 means [DefaultWarmUp]; negative disables the
+	// guard.
 	WarmUp time.Duration
 	// FrequencyCap is how many times an item may have been shown
 	// ([Request].Shown) before it is no longer recommended. 0 means
@@ -257,12 +260,14 @@ type WithheldReason uint8
 
 // Withheld reasons.
 const (
-	// WithheldTier: the request's tier does not reach the source.
+	// WithheldTier: the request's tier does not reach the source. Feedback
+	// still leaves out what the person is not interested in.
 	WithheldTier WithheldReason = iota + 1
 	// WithheldConsent: consent does not allow the source's purpose; see
 	// Decision.
 	WithheldConsent
-	// WithheldWarmUp: the visit is in its warm-up.
+	// WithheldWarmUp: the visit is in its warm-up; the source suggested
+	// nothing but still left items out (see [Config].WarmUp).
 	WithheldWarmUp
 	// WithheldNoSubject: the request has no subject to ask consent for.
 	WithheldNoSubject
@@ -287,7 +292,8 @@ func (w WithheldReason) String() string {
 	return "unknown"
 }
 
-// Withheld records a source that was not used, and why.
+// Withheld records a source that was not used, or used only to leave items
+// out, and why.
 type Withheld struct {
 	Source  Source
 	Purpose consent.Purpose
@@ -297,7 +303,9 @@ type Withheld struct {
 	// Err is the failure when Reason is WithheldUnavailable.
 	Err error
 	// Text is a sentence for the person: "purchase history not used:
-	// personalize.history is not allowed: you withdrew your consent".
+	// personalize.history is not allowed: you withdrew your consent",
+	// "your stated preferences not used for suggestions: warm-up: first 2
+	// minutes of your visit".
 	Text string
 }
 
@@ -322,7 +330,8 @@ type Response struct {
 	Used []consent.Category
 	// Purposes relied on, sorted.
 	Purposes []consent.Purpose
-	// Withheld lists the sources not used and why.
+	// Withheld lists the sources not used, or used only to leave items
+	// out, and why.
 	Withheld []Withheld
 	// WarmUp is true when the visit was in its warm-up.
 	WarmUp bool

@@ -184,10 +184,12 @@ type request struct {
 	purp   [nSrc]bool
 	active [nSrc]bool
 	prefs  Preferences
-	liked  []seed
-	cats   []string // categories the person is not interested in
-	popl   *popList
-	seg    string
+	// constrained: the declared avoided tags, budget or sizes apply.
+	constrained bool
+	liked       []seed
+	cats        []string // categories the person is not interested in
+	popl        *popList
+	seg         string
 }
 
 func (q *request) decide(p consent.Purpose) (consent.Decision, error) {
@@ -223,41 +225,59 @@ func (q *request) allowed(p consent.Purpose) bool {
 func (q *request) withhold(s Source, why WithheldReason, d consent.Decision, err error, text string) {
 	q.resp.Withheld = append(q.resp.Withheld, Withheld{
 		Source: s, Purpose: s.Purpose(), Reason: why, Decision: d, Err: err,
-		Text: s.noun() + " not used: " + text,
+		Text: s.noun() + " " + text,
 	})
 }
 
-// gate reports whether source s may be read, recording why not. Consent
-// is asked first (once per purpose per request, memoized), so that a source
-// withheld for several reasons is explained by the most fundamental one.
-func (q *request) gate(s Source, tierOK, warm bool) bool {
+// access is how far one request may read a source.
+type access uint8
+
+const (
+	noAccess access = iota
+	// excludeOnly: the source only leaves items out ("not interested",
+	// avoided tags, budget, sizes, already bought); it suggests nothing.
+	excludeOnly
+	fullAccess
+)
+
+// gate decides how far source s may be read, recording why not fully.
+// Consent is asked first (once per purpose per request, memoized), so that
+// a source withheld for several reasons is explained by the most
+// fundamental one. Below its tier a source is not read, except feedback,
+// whose "not interested" is honoured at every tier; during the warm-up a
+// source is read only for what it leaves out.
+func (q *request) gate(s Source, tierOK, warm bool) access {
 	if q.req.Subject == "" {
-		q.withhold(s, WithheldNoSubject, consent.Decision{}, nil, "no person or session to ask consent for")
-		return false
+		q.withhold(s, WithheldNoSubject, consent.Decision{}, nil, "not used: no person or session to ask consent for")
+		return noAccess
 	}
 	d, err := q.decide(s.Purpose())
 	switch {
 	case err != nil:
-		q.withhold(s, WithheldUnavailable, d, err, "consent could not be checked")
-		return false
+		q.withhold(s, WithheldUnavailable, d, err, "not used: consent could not be checked")
+		return noAccess
 	case !d.Allowed:
-		q.withhold(s, WithheldConsent, d, nil, d.Explain())
-		return false
+		q.withhold(s, WithheldConsent, d, nil, "not used: "+d.Explain())
+		return noAccess
+	case s != SourceContext && q.r.profiles == nil:
+		q.withhold(s, WithheldUnavailable, d, ErrNoProfiles, "not used: not available")
+		return noAccess
 	case !tierOK:
 		text := "used only once you're a recognized customer"
 		if s == SourceHistory {
 			text = "used only once you're an established customer"
 		}
-		q.withhold(s, WithheldTier, consent.Decision{}, nil, text)
-		return false
+		if s != SourceFeedback {
+			q.withhold(s, WithheldTier, consent.Decision{}, nil, "not used: "+text)
+			return noAccess
+		}
+		q.withhold(s, WithheldTier, consent.Decision{}, nil, "not used for suggestions: "+text)
+		return excludeOnly
 	case warm:
-		q.withhold(s, WithheldWarmUp, consent.Decision{}, nil, "warm-up: first "+minutes(q.r.warmUp)+" of your visit")
-		return false
-	case s != SourceContext && q.r.profiles == nil:
-		q.withhold(s, WithheldUnavailable, d, ErrNoProfiles, "not available")
-		return false
+		q.withhold(s, WithheldWarmUp, consent.Decision{}, nil, "not used for suggestions: warm-up: first "+minutes(q.r.warmUp)+" of your visit")
+		return excludeOnly
 	}
-	return true
+	return fullAccess
 }
 
 func minutes(d time.Duration) string {
@@ -302,18 +322,18 @@ func (r *Recommender) Recommend(ctx context.Context, req Request) (Response, err
 	warm := r.warmUp > 0 && (req.VisitStart.IsZero() || req.At.Sub(req.VisitStart) < r.warmUp)
 	resp.WarmUp = warm
 
-	if q.gate(SourceContext, true, false) {
+	if q.gate(SourceContext, true, false) == fullAccess {
 		q.readContext()
 	}
 	declared := q.gate(SourceDeclared, tier.Allows(SourceDeclared), warm)
-	if q.gate(SourceFeedback, true, false) {
-		q.readFeedback(tier.Allows(SourceFeedback) && !warm)
+	if a := q.gate(SourceFeedback, tier.Allows(SourceFeedback), warm); a != noAccess {
+		q.readFeedback(a == fullAccess)
 	}
-	if declared {
-		q.readDeclared()
+	if declared != noAccess {
+		q.readDeclared(declared == fullAccess)
 	}
-	if q.gate(SourceHistory, tier.Allows(SourceHistory), warm) {
-		q.readHistory()
+	if a := q.gate(SourceHistory, tier.Allows(SourceHistory), warm); a != noAccess {
+		q.readHistory(a == fullAccess)
 	}
 	q.seedNeighbours(srcFeedback, q.liked)
 	q.readPopularity()
@@ -411,7 +431,7 @@ func (q *request) readContext() {
 func (q *request) readFeedback(positives bool) {
 	fb, err := q.r.profiles.Feedback(q.ctx, q.req.Subject)
 	if err != nil {
-		q.withhold(SourceFeedback, WithheldUnavailable, consent.Decision{}, err, "could not be read")
+		q.withhold(SourceFeedback, WithheldUnavailable, consent.Decision{}, err, "not used: could not be read")
 		return
 	}
 	m, s := q.m, q.s
@@ -436,13 +456,19 @@ func (q *request) readFeedback(positives bool) {
 	}
 }
 
-func (q *request) readDeclared() {
+// readDeclared reads the declared preferences: their avoided tags, budget
+// and sizes always, their interests when suggest is set.
+func (q *request) readDeclared(suggest bool) {
 	p, err := q.r.profiles.Preferences(q.ctx, q.req.Subject)
 	if err != nil {
-		q.withhold(SourceDeclared, WithheldUnavailable, consent.Decision{}, err, "could not be read")
+		q.withhold(SourceDeclared, WithheldUnavailable, consent.Decision{}, err, "not used: could not be read")
 		return
 	}
-	if p.empty() {
+	q.constrained = p.MaxPrice > 0 || len(p.Avoid) > 0 || len(p.Sizes) > 0
+	if !suggest {
+		p.Interests = nil
+	}
+	if !q.constrained && len(p.Interests) == 0 {
 		return
 	}
 	q.prefs = p
@@ -486,10 +512,13 @@ func (q *request) readDeclared() {
 	}
 }
 
-func (q *request) readHistory() {
+// readHistory reads the purchase and view history: purchases always, to
+// leave out what was bought, and with suggest set every event as a seed of
+// the item-item model.
+func (q *request) readHistory(suggest bool) {
 	ev, err := q.r.profiles.History(q.ctx, q.req.Subject)
 	if err != nil {
-		q.withhold(SourceHistory, WithheldUnavailable, consent.Decision{}, err, "could not be read")
+		q.withhold(SourceHistory, WithheldUnavailable, consent.Decision{}, err, "not used: could not be read")
 		return
 	}
 	m, s := q.m, q.s
@@ -505,10 +534,10 @@ func (q *request) readHistory() {
 			if fl&flagReplenishable == 0 {
 				s.block(i, blockBought)
 			}
-		} else {
+		} else if suggest {
 			q.use(useBrowsing, srcHistory)
 		}
-		if fl&flagSensitive != 0 { // never infer from a sensitive item
+		if !suggest || fl&flagSensitive != 0 { // never infer from a sensitive item
 			continue
 		}
 		w := 1.0
@@ -680,7 +709,6 @@ func (q *request) finish(tier Tier, warm bool) {
 	scores := s.scores[:0]
 	f.AlreadyBought += s.blockedSeen[blockBought]
 	f.NotInterested += s.blockedSeen[blockNotInterested]
-	declaredConstraints := q.purp[srcDeclared] && (q.prefs.MaxPrice > 0 || len(q.prefs.Avoid) > 0 || len(q.prefs.Sizes) > 0)
 	for c := range s.cands {
 		cd := &s.cands[c]
 		mt := m.meta[cd.item]
@@ -724,7 +752,7 @@ func (q *request) finish(tier Tier, warm bool) {
 			f.NotInterested++
 			continue
 		}
-		if declaredConstraints && !q.allowedByDeclared(&m.cat.items[cd.item]) {
+		if q.constrained && !q.allowedByDeclared(&m.cat.items[cd.item]) {
 			f.Declared++
 			continue
 		}
