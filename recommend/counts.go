@@ -401,7 +401,7 @@ func (b *CountsBuilder) AddItem(id string, n float64) error {
 // item with itself is an [ErrInvalidCount].
 func (b *CountsBuilder) AddPair(x, y string, n float64) error {
 	if x == "" || y == "" {
-		return &ItemError{Index: -1, ID: x + "|" + y, Err: ErrEmptyID}
+		return &ItemError{Index: -1, Err: ErrEmptyID}
 	}
 	if x == y || math.IsNaN(n) || math.IsInf(n, 0) {
 		return &CountError{Item: x, Other: y, Value: n}

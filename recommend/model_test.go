@@ -160,6 +160,14 @@ func TestCountsBuilder(t *testing.T) {
 	for _, tt := range bad {
 		assert.ErrorIs(t, tt.f(), tt.err, tt.name)
 	}
+	// Messages a Go developer reads at first sight: no "index -1" for a
+	// single id, and a self-pair is not blamed on its (valid) count.
+	assert.EqualError(t, b.AddPair("a", "a", 1), `recommend: invalid count: pair of "a" with itself`)
+	assert.EqualError(t, b.AddPair("a", "", 1), `recommend: empty id ""`)
+	assert.EqualError(t, b.AddItem("a", math.Inf(-1)), `recommend: invalid count -Inf for "a"`)
+	assert.EqualError(t, b.AddPair("a", "b", math.NaN()), `recommend: invalid count NaN for "a" and "b"`)
+	_, err := recommend.NewCatalog(items("a", "a"))
+	assert.EqualError(t, err, `recommend: duplicate item id "a" at index 1`)
 	c := b.Build()
 	assert.Equal(t, 10.0, c.Persons(), "rejected values lose nothing already added")
 	assert.Equal(t, 4.0, c.Item("a"))
