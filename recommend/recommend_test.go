@@ -255,6 +255,30 @@ func TestWarmUpStillLeavesOut(t *testing.T) {
 	assert.Equal(t, "your feedback not used for suggestions: used only once you're a recognized customer", w.Text)
 }
 
+// Saying the same thing twice does not make it count double: a tag
+// repeated in an interest, an item liked twice.
+func TestRepeatsCountOnce(t *testing.T) {
+	scores := func(p recommend.Preferences, fb ...recommend.Feedback) map[string]float64 {
+		r, consents, store := shop()
+		consents.Allow("rex", consent.PurposePersonalize)
+		require.NoError(t, store.SetPreferences(ctx, "rex", p))
+		require.NoError(t, store.AddFeedback(ctx, "rex", fb...))
+		resp, err := r.Recommend(ctx, recommend.Request{Subject: "rex", At: now, VisitStart: visit, K: 10, Relationship: recommend.Relationship{Known: true}})
+		require.NoError(t, err)
+		out := map[string]float64{}
+		for _, it := range resp.Items {
+			out[it.Item.ID] = it.Score
+		}
+		require.NotEmpty(t, out)
+		return out
+	}
+	once := recommend.Preferences{Interests: []recommend.Interest{{Tags: []string{"marathon", "trail"}}}}
+	twice := recommend.Preferences{Interests: []recommend.Interest{{Tags: []string{"marathon", "trail", "marathon"}}}}
+	assert.Equal(t, scores(once), scores(twice), "a repeated tag")
+	liked := recommend.Feedback{Item: "road-shoes", Kind: recommend.Liked, At: now}
+	assert.Equal(t, scores(recommend.Preferences{}, liked), scores(recommend.Preferences{}, liked, liked), "an item liked twice")
+}
+
 func TestSensitiveOnlyFromDeclared(t *testing.T) {
 	r, consents, store := shop()
 	consents.Allow("fay", consent.PurposePersonalize)

@@ -1,6 +1,7 @@
 package recommend
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"math"
@@ -60,10 +61,11 @@ var useCategory = [numUse]consent.Category{
 
 // Candidate limits per signal, to bound the work of one request.
 const (
-	maxPostings  = 200 // items per tag, token or category considered
-	maxInterests = 32
-	maxQueryToks = 8
-	viewWeight   = 0.5 // a view counts half a purchase
+	maxPostings     = 200 // items per tag, token or category considered
+	maxInterests    = 32
+	maxInterestTags = 16
+	maxQueryToks    = 8
+	viewWeight      = 0.5 // a view counts half a purchase
 	// Neighbour visits per request across all seeds, and the least any
 	// seed gets: a 50-item history uses each item's 10 nearest neighbours.
 	maxNeighbourVisits = 512
@@ -72,9 +74,9 @@ const (
 
 type cand struct {
 	item    int32
-	blocked uint8  // blocked after it became a candidate: why
-	q       uint16 // matches of the current query or interest
-	qgen    uint16
+	blocked uint8         // blocked after it became a candidate: why
+	q       uint16        // keys of the current match that reach this item
+	qgen    uint16        // the match q counts for (scratch.mgen)
 	x       [nSrc]float32 // per-source score, in [0, 1] once finished
 	best    [nSrc]float32 // strongest single contribution, for the reason
 	from    [nSrc]int32   // what led here, for the reason
@@ -101,7 +103,9 @@ type scratch struct {
 	cands  []cand
 	sink   cand // stands in for blocked items, which are never candidates
 	seeds  []seed
-	tmp    []int32
+	liked  []seed
+	tmp    []int32 // the items the current match reached
+	mgen   uint16  // the current match, counted from 1 in each request
 	top    []int32
 	scores []float64
 	// blockedSeen counts blocked items that sources proposed, per reason.
@@ -118,7 +122,8 @@ func (r *Recommender) scratch(n int) *scratch {
 		clear(s.slots)
 		s.gen = 1
 	}
-	s.cands, s.seeds, s.tmp, s.top, s.scores = s.cands[:0], s.seeds[:0], s.tmp[:0], s.top[:0], s.scores[:0]
+	s.cands, s.seeds, s.liked, s.tmp, s.top, s.scores = s.cands[:0], s.seeds[:0], s.liked[:0], s.tmp[:0], s.top[:0], s.scores[:0]
+	s.mgen = 0
 	s.blockedSeen = [blockCap + 1]int{}
 	return s
 }
@@ -145,6 +150,35 @@ func (s *scratch) touch(i int32) *cand {
 }
 
 func (s *scratch) cand(i int32) *cand { return &s.cands[s.slots[i].pos] }
+
+// match makes a candidate of every unblocked item in the postings of keys
+// (at most maxPostings per key), counts in its q how many distinct keys
+// reach it, lists the items reached in s.tmp and returns the number of
+// distinct keys.
+func (s *scratch) match(index map[string][]int32, keys []string) int {
+	s.mgen++
+	s.tmp = s.tmp[:0]
+	n := 0
+	for k, key := range keys {
+		if slices.Contains(keys[:k], key) {
+			continue
+		}
+		n++
+		l := index[key]
+		for _, i := range l[:min(len(l), maxPostings)] {
+			cd := s.touch(i)
+			if cd == &s.sink {
+				continue
+			}
+			if cd.qgen != s.mgen {
+				cd.qgen, cd.q = s.mgen, 0
+				s.tmp = append(s.tmp, i)
+			}
+			cd.q++
+		}
+	}
+	return n
+}
 
 func (s *scratch) block(i int32, why uint8) {
 	sl := &s.slots[i]
@@ -186,7 +220,6 @@ type request struct {
 	prefs  Preferences
 	// constrained: the declared avoided tags, budget or sizes apply.
 	constrained bool
-	liked       []seed
 	cats        []string // categories the person is not interested in
 	popl        *popList
 	seg         string
@@ -335,7 +368,7 @@ func (r *Recommender) Recommend(ctx context.Context, req Request) (Response, err
 	if a := q.gate(SourceHistory, tier.Allows(SourceHistory), warm); a != noAccess {
 		q.readHistory(a == fullAccess)
 	}
-	q.seedNeighbours(srcFeedback, q.liked)
+	q.seedNeighbours(srcFeedback, q.s.liked)
 	q.readPopularity()
 	q.finish(tier, warm)
 	return resp, nil
@@ -401,28 +434,13 @@ func (q *request) readContext() {
 		if len(toks) > 0 {
 			q.use(useSearch, srcContext)
 		}
-		s.tmp = s.tmp[:0]
-		for _, t := range toks {
-			l := m.byToken[t]
-			for _, i := range l[:min(len(l), maxPostings)] {
-				cd := s.touch(i)
-				if cd == &s.sink {
-					continue
-				}
-				if cd.qgen != 1 {
-					cd.qgen, cd.q = 1, 0
-					s.tmp = append(s.tmp, i)
-				}
-				cd.q++
-			}
-		}
+		s.match(m.byToken, toks)
 		for _, i := range s.tmp {
 			cd := s.cand(i)
 			v := float32(float64(cd.q) / float64(len(toks)) * (0.5 + 0.5*m.pop01(i)))
 			if v > cd.x[srcContext] {
 				cd.x[srcContext], cd.best[srcContext], cd.from[srcContext] = v, v, fromQuery
 			}
-			cd.qgen = 0
 			q.active[srcContext] = true
 		}
 	}
@@ -450,10 +468,13 @@ func (q *request) readFeedback(positives bool) {
 		case Liked:
 			if positives && m.meta[i].flags&flagSensitive == 0 {
 				q.use(useFeedback, srcFeedback)
-				q.liked = append(q.liked, seed{item: i, w: 1})
+				s.liked = append(s.liked, seed{item: i, w: 1})
 			}
 		}
 	}
+	// An item liked twice counts once.
+	slices.SortFunc(s.liked, func(a, b seed) int { return cmp.Compare(a.item, b.item) })
+	s.liked = slices.CompactFunc(s.liked, func(a, b seed) bool { return a.item == b.item })
 }
 
 // readDeclared reads the declared preferences: their avoided tags, budget
@@ -479,36 +500,15 @@ func (q *request) readDeclared(suggest bool) {
 		if len(tags) == 0 {
 			continue
 		}
-		gen := uint16(k + 1)
-		s.tmp = s.tmp[:0]
-		for t, tag := range tags {
-			if slices.Contains(tags[:t], tag) {
-				continue
-			}
-			l := m.byTag[tag]
-			for _, i := range l[:min(len(l), maxPostings)] {
-				cd := s.touch(i)
-				if cd == &s.sink {
-					continue
-				}
-				if cd.qgen != gen {
-					cd.qgen, cd.q = gen, 0
-					s.tmp = append(s.tmp, i)
-				}
-				cd.q++
-			}
-		}
+		n := s.match(m.byTag, tags[:min(len(tags), maxInterestTags)])
 		for _, i := range s.tmp {
 			cd := s.cand(i)
-			v := float32(float64(cd.q) / float64(len(tags)) * (0.6 + 0.4*m.pop01(i)))
+			v := float32(float64(cd.q) / float64(n) * (0.6 + 0.4*m.pop01(i)))
 			if v > cd.x[srcDeclared] {
 				cd.x[srcDeclared], cd.best[srcDeclared], cd.from[srcDeclared] = v, v, int32(k)
 			}
 			q.active[srcDeclared] = true
 		}
-	}
-	for i := range s.cands {
-		s.cands[i].qgen = 0
 	}
 }
 
@@ -553,16 +553,10 @@ func (q *request) readHistory(suggest bool) {
 	}
 	// One seed per item: the strongest event.
 	slices.SortFunc(s.seeds, func(a, b seed) int {
-		if a.item != b.item {
-			return int(a.item - b.item)
+		if c := cmp.Compare(a.item, b.item); c != 0 {
+			return c
 		}
-		switch {
-		case a.w > b.w:
-			return -1
-		case a.w < b.w:
-			return 1
-		}
-		return 0
+		return cmp.Compare(b.w, a.w)
 	})
 	s.seeds = slices.CompactFunc(s.seeds, func(a, b seed) bool { return a.item == b.item })
 	q.seedNeighbours(srcHistory, s.seeds)
@@ -870,7 +864,7 @@ func (q *request) reason(cd *cand, slot int, share float64) Reason {
 		rs.Text = "Because you told us " + text
 		rs.Data = []consent.Category{consent.CategoryPreferenceDeclared}
 	case srcFeedback:
-		it := m.cat.items[q.liked[from].item]
+		it := m.cat.items[q.s.liked[from].item]
 		rs.Text, rs.Related = "Because you liked "+it.Title, it.ID
 		rs.Data = []consent.Category{consent.CategoryPreferenceFeedback}
 	case srcHistory:
