@@ -104,7 +104,8 @@ func TestNewValidatesConfig(t *testing.T) {
 	for name, cfg := range map[string]recommend.Config{
 		"negative weight": {Weights: map[recommend.Tier]recommend.Weights{recommend.Recognized: {History: -1}}},
 		"NaN weight":      {Weights: map[recommend.Tier]recommend.Weights{recommend.Anonymous: {Context: math.NaN()}}},
-		"unknown tier":    {Weights: map[recommend.Tier]recommend.Weights{9: {}}},
+		"unknown tier":    {Weights: map[recommend.Tier]recommend.Weights{9: {Context: 1}}},
+		"all zero":        {Weights: map[recommend.Tier]recommend.Weights{recommend.Established: {}}},
 		"NaN floor":       {ConfidenceFloor: math.NaN()},
 		"floor above 1":   {ConfidenceFloor: 2},
 		"half-life":       {HistoryHalfLife: -time.Hour},

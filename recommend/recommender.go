@@ -70,7 +70,9 @@ func DefaultWeights(t Tier) Weights {
 type Config struct {
 	// Trust derives the tier of each request; nil means [DefaultTrust]{}.
 	Trust TrustPolicy
-	// Weights overrides the blend of the tiers it has an entry for.
+	// Weights overrides the blend of the tiers it has an entry for. An
+	// entry must have a positive weight (the zero Weights is not the
+	// default: it would score every item 0).
 	Weights map[Tier]Weights
 	// WarmUp is how long after the start of a visit only context and
 	// popularity suggest items and promotional items are held back;
@@ -139,10 +141,15 @@ func New(m *Model, d Decider, p Profiles, cfg Config) (*Recommender, error) {
 		if !ok {
 			w = DefaultWeights(t)
 		}
+		var sum float64
 		for _, v := range [...]float64{w.Context, w.Declared, w.Feedback, w.History, w.Popularity} {
 			if !(v >= 0) || math.IsInf(v, 0) {
 				return nil, configError("Weights["+t.String()+"]", "weights must be finite and non-negative")
 			}
+			sum += v
+		}
+		if sum == 0 {
+			return nil, configError("Weights["+t.String()+"]", "all zero: nothing could ever be recommended")
 		}
 		r.weights[t] = w
 	}
