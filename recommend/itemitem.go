@@ -145,11 +145,27 @@ func NewItemItem(cat *Catalog, c *Counts, cfg ItemItemConfig) (*ItemItem, error)
 		persons = max(persons, v)
 	}
 
-	// Per-item bounded min-heaps of the best neighbours, in flat arrays.
+	// Per-item bounded min-heaps of the best neighbours, in flat arrays:
+	// item a's heap is hs[off[a]:off[a+1]], sized to the lesser of N and
+	// the number of pairs a is in, so that memory follows the pairs, not
+	// the catalog times N.
 	N := cfg.Neighbors
-	hs := make([]float32, n*N)
-	hn := make([]int32, n*N)
-	hl := make([]int32, n)
+	hl := make([]int32, n) // first the pairs per item, then the heap lengths
+	for a := range c.ids {
+		for k := c.rowStart[a]; k < c.rowStart[a+1]; k++ {
+			if ca, cb := remap[a], remap[c.pb[k]]; ca >= 0 && cb >= 0 && float64(c.pn[k]) >= minCount {
+				hl[ca]++
+				hl[cb]++
+			}
+		}
+	}
+	off := make([]int, n+1)
+	for i, d := range hl {
+		off[i+1] = off[i] + min(N, int(d))
+		hl[i] = 0
+	}
+	hs := make([]float32, off[n])
+	hn := make([]int32, off[n])
 	// thr[a] is the similarity a candidate must beat once a's heap is
 	// full: a compact array checked before touching the heap's memory.
 	thr := make([]float32, n)
@@ -160,10 +176,9 @@ func NewItemItem(cat *Catalog, c *Counts, cfg ItemItemConfig) (*ItemItem, error)
 		if s < thr[a] {
 			return
 		}
-		base := int(a) * N
-		h, hb := hs[base:base+N], hn[base:base+N]
-		l := int(hl[a])
-		if l < N {
+		h, hb := hs[off[a]:off[a+1]], hn[off[a]:off[a+1]]
+		l, size := int(hl[a]), len(h)
+		if l < size {
 			// sift up
 			i := l
 			h[i], hb[i] = s, b
@@ -176,7 +191,7 @@ func NewItemItem(cat *Catalog, c *Counts, cfg ItemItemConfig) (*ItemItem, error)
 				i = p
 			}
 			hl[a]++
-			if int(hl[a]) == N {
+			if int(hl[a]) == size {
 				thr[a] = h[0]
 			}
 			return
@@ -187,10 +202,10 @@ func NewItemItem(cat *Catalog, c *Counts, cfg ItemItemConfig) (*ItemItem, error)
 		h[0], hb[0] = s, b
 		for i := 0; ; { // sift down
 			l, r, m := 2*i+1, 2*i+2, i
-			if l < N && less(h[l], hb[l], h[m], hb[m]) {
+			if l < size && less(h[l], hb[l], h[m], hb[m]) {
 				m = l
 			}
-			if r < N && less(h[r], hb[r], h[m], hb[m]) {
+			if r < size && less(h[r], hb[r], h[m], hb[m]) {
 				m = r
 			}
 			if m == i {
@@ -248,9 +263,8 @@ func NewItemItem(cat *Catalog, c *Counts, cfg ItemItemConfig) (*ItemItem, error)
 	row := make([]pair, 0, N)
 	for i := 0; i < n; i++ {
 		row = row[:0]
-		base := i * N
-		for k := 0; k < int(hl[i]); k++ {
-			row = append(row, pair{hs[base+k], hn[base+k]})
+		for k := off[i]; k < off[i]+int(hl[i]); k++ {
+			row = append(row, pair{hs[k], hn[k]})
 		}
 		slices.SortFunc(row, func(x, y pair) int {
 			if x.s != y.s {
