@@ -220,7 +220,8 @@ type request struct {
 	prefs  Preferences
 	// constrained: the declared avoided tags, budget or sizes apply.
 	constrained bool
-	cats        []string // categories the person is not interested in
+	cats        []string           // categories the person is not interested in
+	data        []consent.Category // backs the Data of the response's reasons
 	popl        *popList
 	seg         string
 }
@@ -776,9 +777,25 @@ func (q *request) finish(tier Tier, warm bool) {
 	}
 	s.top, s.scores = top, scores
 	if len(top) > 0 {
+		// The reasons of all items, and their data categories, share one
+		// array each, sized exactly; each item's slices are capped so that
+		// appending to one cannot overwrite another.
+		total := 0
+		for n, c := range top {
+			_, k := reasonSlots(&s.cands[c], scores[n], ws)
+			total += k
+		}
+		reasons := make([]Reason, 0, total)
+		q.data = make([]consent.Category, 0, total)
 		resp.Items = make([]Recommendation, len(top))
 		for n, c := range top {
-			resp.Items[n] = q.explain(&s.cands[c], scores[n], ws)
+			cd := &s.cands[c]
+			slots, k := reasonSlots(cd, scores[n], ws)
+			first := len(reasons)
+			for _, slot := range slots[:k] {
+				reasons = append(reasons, q.reason(cd, slot, ws[slot]*float64(cd.x[slot])/scores[n]))
+			}
+			resp.Items[n] = Recommendation{Item: m.cat.items[cd.item], Score: scores[n], Reasons: reasons[first:len(reasons):len(reasons)]}
 		}
 	}
 	for b := 0; b < numUse; b++ {
@@ -802,40 +819,35 @@ func better(v float64, i int32, w float64, j int32) bool {
 	return v > w || (v == w && i < j)
 }
 
-// explain builds the recommendation and its reasons.
-func (q *request) explain(cd *cand, score float64, ws [nSrc]float64) Recommendation {
-	m := q.m
-	rec := Recommendation{Item: m.cat.items[cd.item], Score: score}
-	var order [nSrc]int
-	n := 0
+// reasonSlots returns the source slots that explain a candidate with the
+// given score, strongest first: every slot that contributes, up to the
+// first after the strongest that gives less than a fifth of the score.
+func reasonSlots(cd *cand, score float64, ws [nSrc]float64) (slots [nSrc]int, n int) {
+	var contrib [nSrc]float64
 	for slot := 0; slot < nSrc; slot++ {
 		if c := ws[slot] * float64(cd.x[slot]); c > 0 {
-			order[n] = slot
+			slots[n], contrib[slot] = slot, c
 			n++
 		}
 	}
-	contrib := func(slot int) float64 { return ws[slot] * float64(cd.x[slot]) }
-	slices.SortStableFunc(order[:n], func(a, b int) int {
-		ca, cb := contrib(a), contrib(b)
-		switch {
-		case ca > cb:
-			return -1
-		case ca < cb:
-			return 1
+	slices.SortStableFunc(slots[:n], func(a, b int) int { return cmp.Compare(contrib[b], contrib[a]) })
+	for k := 1; k < n; k++ {
+		if contrib[slots[k]] < 0.2*score {
+			return slots, k
 		}
-		return 0
-	})
-	rec.Reasons = make([]Reason, 0, n)
-	for k, slot := range order[:n] {
-		c := contrib(slot)
-		if k > 0 && c < 0.2*score {
-			break
-		}
-		rec.Reasons = append(rec.Reasons, q.reason(cd, slot, c/score))
 	}
-	return rec
+	return slots, n
 }
 
+// datum returns a one-element slice of c in the response's shared array of
+// data categories, capped so that appending to it copies.
+func (q *request) datum(c consent.Category) []consent.Category {
+	q.data = append(q.data, c)
+	n := len(q.data)
+	return q.data[n-1 : n : n]
+}
+
+// reason explains slot's share of a candidate's score.
 func (q *request) reason(cd *cand, slot int, share float64) Reason {
 	m := q.m
 	src := sourceOfSlot[slot]
@@ -847,13 +859,13 @@ func (q *request) reason(cd *cand, slot int, share float64) Reason {
 		case from >= 0:
 			rs.Text = "Because you're looking at " + m.cat.items[from].Title
 			rs.Related = m.cat.items[from].ID
-			rs.Data = []consent.Category{consent.CategoryBehaviorSession}
+			rs.Data = q.datum(consent.CategoryBehaviorSession)
 		case from == fromCategory:
 			rs.Text = "From " + q.req.Context.Category + ", which you're browsing"
-			rs.Data = []consent.Category{consent.CategoryBehaviorSession}
+			rs.Data = q.datum(consent.CategoryBehaviorSession)
 		default:
 			rs.Text = "Matches your search for " + strconv.Quote(q.req.Context.Query)
-			rs.Data = []consent.Category{consent.CategoryBehaviorSearch}
+			rs.Data = q.datum(consent.CategoryBehaviorSearch)
 		}
 	case srcDeclared:
 		in := q.prefs.Interests[from]
@@ -862,28 +874,28 @@ func (q *request) reason(cd *cand, slot int, share float64) Reason {
 			text = "you're interested in " + strings.Join(in.Tags, ", ")
 		}
 		rs.Text = "Because you told us " + text
-		rs.Data = []consent.Category{consent.CategoryPreferenceDeclared}
+		rs.Data = q.datum(consent.CategoryPreferenceDeclared)
 	case srcFeedback:
 		it := m.cat.items[q.s.liked[from].item]
 		rs.Text, rs.Related = "Because you liked "+it.Title, it.ID
-		rs.Data = []consent.Category{consent.CategoryPreferenceFeedback}
+		rs.Data = q.datum(consent.CategoryPreferenceFeedback)
 	case srcHistory:
 		sd := q.s.seeds[from]
 		it := m.cat.items[sd.item]
 		rs.Related = it.ID
 		if sd.kind == View {
 			rs.Text = "Because you viewed " + it.Title
-			rs.Data = []consent.Category{consent.CategoryBehaviorBrowsingHistory}
+			rs.Data = q.datum(consent.CategoryBehaviorBrowsingHistory)
 		} else {
 			rs.Text = "Because you bought " + it.Title
-			rs.Data = []consent.Category{consent.CategoryBehaviorPurchaseHistory}
+			rs.Data = q.datum(consent.CategoryBehaviorPurchaseHistory)
 		}
 	case srcPopularity:
 		rs.Text = "Popular with shoppers"
 		if q.seg != "" {
 			rs.Text = "Popular in " + q.seg
 			rs.Purpose = consent.PurposePersonalizeContext
-			rs.Data = []consent.Category{consent.CategoryBehaviorSession}
+			rs.Data = q.datum(consent.CategoryBehaviorSession)
 		}
 	}
 	return rs
