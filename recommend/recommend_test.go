@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -597,4 +598,27 @@ func TestItemInViewFallsBackToItsCategory(t *testing.T) {
 	resp, err = r.Recommend(ctx, recommend.Request{Subject: "s", At: now, VisitStart: visit, K: 5, Context: recommend.Context{Item: "pills"}})
 	require.NoError(t, err)
 	assert.Empty(t, resp.Items, "a sensitive item in view infers nothing")
+}
+
+// The reasons of a response share arrays; appending to one item's reasons
+// or data must not overwrite another's.
+func TestResponseSlicesDoNotAlias(t *testing.T) {
+	r, consents, store := shop()
+	consents.Allow("ben", consent.PurposePersonalize)
+	require.NoError(t, store.AddEvents(ctx, "ben", recommend.Event{Item: "trail-shoes", At: now.AddDate(0, -1, 0)}))
+	resp, err := r.Recommend(ctx, recommend.Request{Subject: "ben", At: now, VisitStart: visit, K: 5, Relationship: established, Context: recommend.Context{Item: "road-shoes"}})
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(resp.Items), 2)
+	second := resp.Items[1].Reasons[0]
+	secondData := slices.Clone(second.Data)
+	first := &resp.Items[0]
+	first.Reasons = append(first.Reasons, recommend.Reason{Text: "appended"})
+	first.Reasons[0].Data = append(first.Reasons[0].Data, "appended.category")
+	assert.Equal(t, second.Text, resp.Items[1].Reasons[0].Text)
+	assert.Equal(t, secondData, resp.Items[1].Reasons[0].Data)
+	for _, it := range resp.Items[1:] {
+		for _, why := range it.Reasons {
+			assert.NotContains(t, why.Data, consent.Category("appended.category"))
+		}
+	}
 }
