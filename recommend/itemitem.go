@@ -401,33 +401,38 @@ func (m *ItemItem) Top(history []string, k int, exclude func(id string) bool) []
 			acc[j] += float64(m.sim[k])
 		}
 	}
-	return topK(m.cat, touched, func(i int32) float64 { return acc[i] }, k, exclude)
+	return topK(m.cat, touched, acc, k, exclude)
 }
 
-// topK selects the k best of cands by score (ties by index).
-func topK(cat *Catalog, cands []int32, score func(int32) float64, k int, exclude func(string) bool) []Scored {
+// topK selects the k best of cands by score (ties by index), keeping a
+// sorted list of the best so far instead of sorting every candidate.
+func topK(cat *Catalog, cands []int32, score []float64, k int, exclude func(string) bool) []Scored {
 	type sc struct {
 		i int32
 		s float64
 	}
-	all := make([]sc, 0, len(cands))
+	best := make([]sc, 0, min(k, len(cands)))
 	for _, i := range cands {
+		v, n := score[i], len(best)
+		if n == k && !better(v, i, best[n-1].s, best[n-1].i) {
+			continue
+		}
 		if exclude != nil && exclude(cat.items[i].ID) {
 			continue
 		}
-		all = append(all, sc{i, score(i)})
-	}
-	slices.SortFunc(all, func(a, b sc) int {
-		if a.s != b.s {
-			return cmp.Compare(b.s, a.s)
+		if n < k {
+			best = append(best, sc{})
+		} else {
+			n--
 		}
-		return cmp.Compare(a.i, b.i)
-	})
-	if len(all) > k {
-		all = all[:k]
+		for n > 0 && better(v, i, best[n-1].s, best[n-1].i) {
+			best[n] = best[n-1]
+			n--
+		}
+		best[n] = sc{i, v}
 	}
-	out := make([]Scored, len(all))
-	for n, x := range all {
+	out := make([]Scored, len(best))
+	for n, x := range best {
 		out[n] = Scored{Item: cat.items[x.i].ID, Score: x.s}
 	}
 	return out

@@ -412,3 +412,48 @@ func TestItemItemMemoryFollowsPairs(t *testing.T) {
 	assert.Len(t, m.Neighbors("i1"), 1)
 	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(8<<20), "bytes allocated")
 }
+
+// ItemItem.Top agrees with the definition: the sum of similarities to the
+// history items, best first, ties in catalog order, history and excluded
+// items skipped.
+func TestItemItemTopMatchesDefinition(t *testing.T) {
+	w := recommendtest.Generate(recommendtest.Options{Seed: 8, Items: 150, Shoppers: 80})
+	ii := w.Model().ItemItem()
+	pos := map[string]int{}
+	for i, it := range w.Items {
+		pos[it.ID] = i
+	}
+	exclude := func(id string) bool { return pos[id]%7 == 0 }
+	for _, s := range w.Shoppers[:40] {
+		var hist []string
+		for _, e := range s.History {
+			hist = append(hist, e.Item)
+		}
+		sum := map[string]float64{}
+		for _, h := range hist {
+			for _, n := range ii.Neighbors(h) {
+				if !slices.Contains(hist, n.Item) && !exclude(n.Item) {
+					sum[n.Item] += n.Similarity
+				}
+			}
+		}
+		var want []recommend.Scored
+		for id, v := range sum {
+			want = append(want, recommend.Scored{Item: id, Score: v})
+		}
+		slices.SortFunc(want, func(a, b recommend.Scored) int {
+			if a.Score != b.Score {
+				return -cmpf(a.Score, b.Score)
+			}
+			return pos[a.Item] - pos[b.Item]
+		})
+		for _, k := range []int{1, 5, 10, 1000} {
+			got := ii.Top(hist, k, exclude)
+			require.Len(t, got, min(k, len(want)))
+			for n := range got {
+				assert.Equal(t, want[n].Item, got[n].Item, "%s k=%d place %d", s.ID, k, n)
+				assert.InDelta(t, want[n].Score, got[n].Score, 1e-9)
+			}
+		}
+	}
+}
