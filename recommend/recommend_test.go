@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"slices"
@@ -621,4 +622,32 @@ func TestResponseSlicesDoNotAlias(t *testing.T) {
 			assert.NotContains(t, why.Data, consent.Category("appended.category"))
 		}
 	}
+}
+
+// Items capped by the frequency cap do not use up the popular candidates a
+// request considers: with the 60 most popular items capped, the next ones
+// are still offered (they used to be crowded out, leaving nothing).
+func TestFrequencyCapDoesNotStarvePopularity(t *testing.T) {
+	var its []recommend.Item
+	var counts []recommend.ItemCount
+	shown := map[string]int{}
+	for i := 0; i < 100; i++ {
+		id := fmt.Sprintf("i%03d", i)
+		its = append(its, recommend.Item{ID: id, Title: id})
+		counts = append(counts, recommend.ItemCount{Item: id, Count: float64(1000 - i)})
+		if i < 60 {
+			shown[id] = recommend.DefaultFrequencyCap
+		}
+	}
+	cat, err := recommend.NewCatalog(its)
+	require.NoError(t, err)
+	pop, err := recommend.NewPopularity(cat, counts, nil)
+	require.NoError(t, err)
+	m, err := recommend.NewModel(cat, pop, nil)
+	require.NoError(t, err)
+	r, err := recommend.New(m, recommendtest.NewConsents(), nil, recommend.Config{})
+	require.NoError(t, err)
+	resp, err := r.Recommend(ctx, recommend.Request{At: now, VisitStart: visit, K: 3, Shown: shown})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"i060", "i061", "i062"}, titles(resp))
 }

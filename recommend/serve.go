@@ -356,6 +356,18 @@ func (r *Recommender) Recommend(ctx context.Context, req Request) (Response, err
 	warm := r.warmUp > 0 && (req.VisitStart.IsZero() || req.At.Sub(req.VisitStart) < r.warmUp)
 	resp.WarmUp = warm
 
+	// Frequency cap first: items shown too often are never candidates, so
+	// they do not crowd out the popular items a request considers.
+	if r.cap > 0 {
+		for id, n := range req.Shown {
+			if n < r.cap {
+				continue
+			}
+			if i, ok := m.cat.lookup(id); ok {
+				s.block(i, blockCap)
+			}
+		}
+	}
 	if q.gate(SourceContext, true, false) == fullAccess {
 		q.readContext()
 	}
@@ -691,19 +703,10 @@ func (q *request) finish(tier Tier, warm bool) {
 		}
 		return v
 	}
-	// Frequency cap: block items shown too often.
-	if r.cap > 0 {
-		for id, n := range q.req.Shown {
-			if n >= r.cap {
-				if i, ok := m.cat.lookup(id); ok {
-					s.block(i, blockCap)
-				}
-			}
-		}
-	}
 	scores := s.scores[:0]
 	f.AlreadyBought += s.blockedSeen[blockBought]
 	f.NotInterested += s.blockedSeen[blockNotInterested]
+	f.FrequencyCap += s.blockedSeen[blockCap]
 	for c := range s.cands {
 		cd := &s.cands[c]
 		mt := m.meta[cd.item]
@@ -724,9 +727,6 @@ func (q *request) finish(tier Tier, warm bool) {
 			continue
 		case blockNotInterested:
 			f.NotInterested++
-			continue
-		case blockCap:
-			f.FrequencyCap++
 			continue
 		default: // in view
 			continue
