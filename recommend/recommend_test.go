@@ -651,3 +651,43 @@ func TestFrequencyCapDoesNotStarvePopularity(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"i060", "i061", "i062"}, titles(resp))
 }
+
+// Popular items a guard removes whatever their score (over the declared
+// budget, promotional during the warm-up, sensitive) do not use up the
+// popular candidates a request considers either.
+func TestGuardsDoNotStarvePopularity(t *testing.T) {
+	var its []recommend.Item
+	var counts []recommend.ItemCount
+	for i := 0; i < 200; i++ {
+		it := recommend.Item{ID: fmt.Sprintf("i%03d", i), Price: 10}
+		switch {
+		case i < 60:
+			it.Price = 500
+		case i < 120:
+			it.Promotional = true
+		case i < 180:
+			it.Sensitive = true
+		}
+		its = append(its, it)
+		counts = append(counts, recommend.ItemCount{Item: it.ID, Count: float64(1000 - i)})
+	}
+	cat, err := recommend.NewCatalog(its)
+	require.NoError(t, err)
+	pop, err := recommend.NewPopularity(cat, counts, nil)
+	require.NoError(t, err)
+	m, err := recommend.NewModel(cat, pop, nil)
+	require.NoError(t, err)
+	c := recommendtest.NewConsents()
+	c.Allow("val", consent.PurposePersonalize)
+	store := new(recommend.MemoryStore)
+	require.NoError(t, store.SetPreferences(ctx, "val", recommend.Preferences{MaxPrice: 100}))
+	r, err := recommend.New(m, c, store, recommend.Config{})
+	require.NoError(t, err)
+	resp, err := r.Recommend(ctx, recommend.Request{Subject: "val", At: now, VisitStart: now, K: 3, Relationship: recommend.Relationship{Known: true}})
+	require.NoError(t, err)
+	require.True(t, resp.WarmUp)
+	assert.Equal(t, []string{"i180", "i181", "i182"}, titles(resp))
+	assert.Positive(t, resp.Filtered.Declared)
+	assert.Positive(t, resp.Filtered.WarmUp)
+	assert.Positive(t, resp.Filtered.Sensitive)
+}

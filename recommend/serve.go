@@ -151,6 +151,12 @@ func (s *scratch) touch(i int32) *cand {
 
 func (s *scratch) cand(i int32) *cand { return &s.cands[s.slots[i].pos] }
 
+// isCand reports whether item i is a candidate (blocked or not).
+func (s *scratch) isCand(i int32) bool {
+	sl := &s.slots[i]
+	return sl.stamp == s.gen && sl.pos >= 0
+}
+
 // match makes a candidate of every unblocked item in the postings of keys
 // (at most maxPostings per key), counts in its q how many distinct keys
 // reach it, lists the items reached in s.tmp and returns the number of
@@ -220,6 +226,7 @@ type request struct {
 	prefs  Preferences
 	// constrained: the declared avoided tags, budget or sizes apply.
 	constrained bool
+	warm        bool               // the visit is in its warm-up
 	cats        []string           // categories the person is not interested in
 	data        []consent.Category // backs the Data of the response's reasons
 	popl        *popList
@@ -354,7 +361,7 @@ func (r *Recommender) Recommend(ctx context.Context, req Request) (Response, err
 	}
 	resp.Tier = tier
 	warm := r.warmUp > 0 && (req.VisitStart.IsZero() || req.At.Sub(req.VisitStart) < r.warmUp)
-	resp.WarmUp = warm
+	resp.WarmUp, q.warm = warm, warm
 
 	// Frequency cap first: items shown too often are never candidates, so
 	// they do not crowd out the popular items a request considers.
@@ -383,7 +390,7 @@ func (r *Recommender) Recommend(ctx context.Context, req Request) (Response, err
 	}
 	q.seedNeighbours(srcFeedback, q.s.liked)
 	q.readPopularity()
-	q.finish(tier, warm)
+	q.finish(tier)
 	return resp, nil
 }
 
@@ -623,10 +630,23 @@ func (q *request) readPopularity() {
 		q.popl, q.seg = nil, ""
 		return
 	}
+	// The popular items considered: want of them that no guard removes
+	// whatever their score, so that removed ones do not crowd out the rest.
+	f := &q.resp.Filtered
 	want := 4*q.req.K + 40
 	for _, i := range l.order {
 		if s.blocked(i) {
 			continue
+		}
+		if !s.isCand(i) {
+			if m.meta[i].flags&flagSensitive != 0 { // only from declared interests, so not from here
+				f.Sensitive++
+				continue
+			}
+			if n := q.leftOut(i); n != nil {
+				(*n)++
+				continue
+			}
 		}
 		s.touch(i)
 		q.active[srcPopularity] = true
@@ -634,6 +654,23 @@ func (q *request) readPopularity() {
 			break
 		}
 	}
+}
+
+// leftOut returns the [Filtered] counter of the guard that removes item i
+// whatever its score (a promotion during the warm-up, a category the person
+// is not interested in, the declared avoid tags, budget and sizes), nil
+// when none does.
+func (q *request) leftOut(i int32) *int {
+	f := &q.resp.Filtered
+	switch it := &q.m.cat.items[i]; {
+	case q.warm && q.m.meta[i].flags&flagPromotional != 0:
+		return &f.WarmUp
+	case len(q.cats) > 0 && slices.Contains(q.cats, it.Category):
+		return &f.NotInterested
+	case q.constrained && !q.allowedByDeclared(it):
+		return &f.Declared
+	}
+	return nil
 }
 
 // allowedByDeclared checks avoid tags, budget and sizes.
@@ -676,7 +713,7 @@ func sizeDim(s string) string {
 	return ""
 }
 
-func (q *request) finish(tier Tier, warm bool) {
+func (q *request) finish(tier Tier) {
 	r, m, s, resp := q.r, q.m, q.s, q.resp
 	w := r.weights[tier]
 	var ws [nSrc]float64
@@ -739,16 +776,8 @@ func (q *request) finish(tier Tier, warm bool) {
 			// Only what the person declared may lead to a sensitive item.
 			cd.x = [nSrc]float32{srcDeclared: cd.x[srcDeclared]}
 		}
-		if warm && fl&flagPromotional != 0 {
-			f.WarmUp++
-			continue
-		}
-		if len(q.cats) > 0 && slices.Contains(q.cats, m.cat.items[cd.item].Category) {
-			f.NotInterested++
-			continue
-		}
-		if q.constrained && !q.allowedByDeclared(&m.cat.items[cd.item]) {
-			f.Declared++
+		if n := q.leftOut(cd.item); n != nil {
+			(*n)++
 			continue
 		}
 		v := score(int32(c))
