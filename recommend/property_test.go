@@ -58,8 +58,11 @@ var sourceOf = func() map[consent.Category]recommend.Source {
 // sensitive item owes any of its score to anything but declared
 // preferences, and no sensitive item in a history, in view or liked leads
 // to another; no promotional item and nothing personal but context
-// suggests during warm-up; and consent is asked at most once per purpose
-// per request. Each guard was removed in turn to see this test fail.
+// suggests during warm-up; nothing the person is not interested in, has
+// bought (unless replenishable) or declared to avoid, whenever consent and
+// the tier let that be read, warm-up or not; and consent is asked at most
+// once per purpose per request. Each guard was removed in turn to see this
+// test fail.
 func TestPropertyPrivacyInvariants(t *testing.T) {
 	const cases = 100_000
 	w := recommendtest.Generate(recommendtest.Options{Seed: 11, Items: 120, Shoppers: 40, ItemsPerPerson: 12, PromotionalShare: 0.3})
@@ -84,6 +87,10 @@ func TestPropertyPrivacyInvariants(t *testing.T) {
 		if i%4 == 1 {
 			_ = store.AddFeedback(ctx, s.ID, recommend.Feedback{Item: sensitive[i%len(sensitive)], Kind: recommend.Liked, At: base})
 		}
+	}
+	profiles := map[string]recommend.Profile{}
+	for _, s := range w.Shoppers {
+		profiles[s.ID], _ = store.Export(ctx, s.ID)
 	}
 	dec := &tableDecider{}
 	var caseTier recommend.Tier
@@ -231,8 +238,38 @@ func TestPropertyPrivacyInvariants(t *testing.T) {
 		if len(resp.Items) > req.K {
 			fail("%d items for K=%d", len(resp.Items), req.K)
 		}
+		// The guards that only remove items hold whenever consent and the
+		// tier let the recommender read what they need, warm-up or not.
+		prof := profiles[req.Subject]
+		leftOut := map[string]string{}
+		if allowedPurpose[consent.PurposePersonalizeFeedback] {
+			for _, f := range prof.Feedback {
+				if f.Kind == recommend.NotInterested {
+					leftOut[f.Item] = "not interested"
+				}
+			}
+		}
+		if allowedPurpose[consent.PurposePersonalizeHistory] && resp.Tier.Allows(recommend.SourceHistory) {
+			for _, e := range prof.History {
+				if it, ok := w.Catalog.Lookup(e.Item); ok && e.Kind == recommend.Purchase && !it.Replenishable {
+					leftOut[e.Item] = "already bought"
+				}
+			}
+		}
+		avoid := []string(nil)
+		if allowedPurpose[consent.PurposePersonalizeDeclared] && resp.Tier.Allows(recommend.SourceDeclared) {
+			avoid = prof.Preferences.Avoid
+		}
 		seen := map[string]bool{}
 		for _, it := range resp.Items {
+			if why, ok := leftOut[it.Item.ID]; ok {
+				fail("item %s recommended though %s", it.Item.ID, why)
+			}
+			for _, tag := range it.Item.Tags {
+				if slices.Contains(avoid, tag) {
+					fail("item %s has the avoided tag %s", it.Item.ID, tag)
+				}
+			}
 			if seen[it.Item.ID] {
 				fail("duplicate item %s", it.Item.ID)
 			}
