@@ -191,7 +191,7 @@ func TestWarmUp(t *testing.T) {
 		w, ok := withheld(resp, recommend.SourceHistory)
 		require.True(t, ok)
 		assert.Equal(t, recommend.WithheldWarmUp, w.Reason)
-		assert.Equal(t, "purchase history not used for suggestions: warm-up: first 2 minutes of your visit", w.Text)
+		assert.Equal(t, "purchase history not used: warm-up: first 2 minutes of your visit (except to leave items out)", w.Text)
 	}
 	resp, err := r.Recommend(ctx, recommend.Request{Subject: "eve", At: now, VisitStart: now.Add(-2 * time.Minute), K: 10, Relationship: established})
 	require.NoError(t, err)
@@ -243,7 +243,7 @@ func TestWarmUpStillLeavesOut(t *testing.T) {
 		w, ok := withheld(resp, s)
 		require.True(t, ok, "%s", s)
 		assert.Equal(t, recommend.WithheldWarmUp, w.Reason)
-		assert.True(t, strings.HasSuffix(w.Text, " not used for suggestions: warm-up: first 2 minutes of your visit"), w.Text)
+		assert.True(t, strings.HasSuffix(w.Text, " not used: warm-up: first 2 minutes of your visit (except to leave items out)"), w.Text)
 	}
 
 	// Below the recognized tier, feedback only removes, and says so.
@@ -255,7 +255,7 @@ func TestWarmUpStillLeavesOut(t *testing.T) {
 	w, ok := withheld(resp, recommend.SourceFeedback)
 	require.True(t, ok)
 	assert.Equal(t, recommend.WithheldTier, w.Reason)
-	assert.Equal(t, "your feedback not used for suggestions: used only once you're a recognized customer", w.Text)
+	assert.Equal(t, "your feedback not used: used only once you're a recognized customer (except to leave items out)", w.Text)
 }
 
 // Saying the same thing twice does not make it count double: a tag

@@ -311,8 +311,8 @@ type Withheld struct {
 	Err error
 	// Text is a sentence for the person: "purchase history not used:
 	// personalize.history is not allowed: you withdrew your consent",
-	// "your stated preferences not used for suggestions: warm-up: first 2
-	// minutes of your visit".
+	// "your stated preferences not used: warm-up: first 2 minutes of your
+	// visit (except to leave items out)".
 	Text string
 }
 

@@ -270,6 +270,10 @@ func (q *request) withhold(s Source, why WithheldReason, d consent.Decision, err
 	})
 }
 
+// excludeNote ends the explanation of a source read only to leave items
+// out.
+const excludeNote = " (except to leave items out)"
+
 // access is how far one request may read a source.
 type access uint8
 
@@ -312,10 +316,10 @@ func (q *request) gate(s Source, tierOK, warm bool) access {
 			q.withhold(s, WithheldTier, consent.Decision{}, nil, "not used: "+text)
 			return noAccess
 		}
-		q.withhold(s, WithheldTier, consent.Decision{}, nil, "not used for suggestions: "+text)
+		q.withhold(s, WithheldTier, consent.Decision{}, nil, "not used: "+text+excludeNote)
 		return excludeOnly
 	case warm:
-		q.withhold(s, WithheldWarmUp, consent.Decision{}, nil, "not used for suggestions: warm-up: first "+minutes(q.r.warmUp)+" of your visit")
+		q.withhold(s, WithheldWarmUp, consent.Decision{}, nil, "not used: warm-up: first "+minutes(q.r.warmUp)+" of your visit"+excludeNote)
 		return excludeOnly
 	}
 	return fullAccess
