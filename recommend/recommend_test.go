@@ -624,6 +624,19 @@ func TestResponseSlicesDoNotAlias(t *testing.T) {
 	}
 }
 
+// popularityOnly is a model of its with popularity from counts and no
+// item-item model.
+func popularityOnly(t *testing.T, its []recommend.Item, counts []recommend.ItemCount) *recommend.Model {
+	t.Helper()
+	cat, err := recommend.NewCatalog(its)
+	require.NoError(t, err)
+	pop, err := recommend.NewPopularity(cat, counts, nil)
+	require.NoError(t, err)
+	m, err := recommend.NewModel(cat, pop, nil)
+	require.NoError(t, err)
+	return m
+}
+
 // Items capped by the frequency cap do not use up the popular candidates a
 // request considers: with the 60 most popular items capped, the next ones
 // are still offered (they used to be crowded out, leaving nothing).
@@ -639,13 +652,7 @@ func TestFrequencyCapDoesNotStarvePopularity(t *testing.T) {
 			shown[id] = recommend.DefaultFrequencyCap
 		}
 	}
-	cat, err := recommend.NewCatalog(its)
-	require.NoError(t, err)
-	pop, err := recommend.NewPopularity(cat, counts, nil)
-	require.NoError(t, err)
-	m, err := recommend.NewModel(cat, pop, nil)
-	require.NoError(t, err)
-	r, err := recommend.New(m, recommendtest.NewConsents(), nil, recommend.Config{})
+	r, err := recommend.New(popularityOnly(t, its, counts), recommendtest.NewConsents(), nil, recommend.Config{})
 	require.NoError(t, err)
 	resp, err := r.Recommend(ctx, recommend.Request{At: now, VisitStart: visit, K: 3, Shown: shown})
 	require.NoError(t, err)
@@ -671,12 +678,7 @@ func TestGuardsDoNotStarvePopularity(t *testing.T) {
 		its = append(its, it)
 		counts = append(counts, recommend.ItemCount{Item: it.ID, Count: float64(1000 - i)})
 	}
-	cat, err := recommend.NewCatalog(its)
-	require.NoError(t, err)
-	pop, err := recommend.NewPopularity(cat, counts, nil)
-	require.NoError(t, err)
-	m, err := recommend.NewModel(cat, pop, nil)
-	require.NoError(t, err)
+	m := popularityOnly(t, its, counts)
 	c := recommendtest.NewConsents()
 	c.Allow("val", consent.PurposePersonalize)
 	store := new(recommend.MemoryStore)
