@@ -453,6 +453,8 @@ func TestDefaultTrust(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, p.Tier(tt.rel, now, tt.allowed), tt.name)
 	}
+	noMinimum := recommend.DefaultTrust{EstablishedOrders: -1, EstablishedVisits: -1, EstablishedTenure: -1}
+	assert.Equal(t, recommend.Established, noMinimum.Tier(recommend.Relationship{Known: true}, now, all), "negative: no minimum")
 	custom := recommend.DefaultTrust{EstablishedOrders: 1, EstablishedVisits: 1, EstablishedTenure: time.Hour}
 	assert.Equal(t, recommend.Established, custom.Tier(recommend.Relationship{Known: true, Visits: 1, Orders: 1, FirstSeen: now.Add(-2 * time.Hour)}, now, all))
 }

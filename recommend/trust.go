@@ -107,7 +107,9 @@ func (f TrustFunc) Tier(r Relationship, at time.Time, allowed func(consent.Purpo
 //     EstablishedVisits visits and EstablishedTenure since first seen, and
 //     consent allows personalize.history.
 //
-// The zero value uses 2 orders, 3 visits and 30 days.
+// The zero value uses 2 orders, 3 visits and 30 days: a zero field takes
+// its default ([DefaultEstablishedOrders], [DefaultEstablishedVisits],
+// [DefaultEstablishedTenure]); a negative one asks for no minimum.
 type DefaultTrust struct {
 	EstablishedOrders int
 	EstablishedVisits int
