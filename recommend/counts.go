@@ -401,7 +401,7 @@ func (b *CountsBuilder) AddItem(id string, n float64) error {
 // item with itself is an [ErrInvalidCount].
 func (b *CountsBuilder) AddPair(x, y string, n float64) error {
 	if x == "" || y == "" {
-		return &ItemError{Index: -1, ID: x + "|" + y, Err: ErrEmptyID}
+		return &ItemError{Index: -1, Err: ErrEmptyID}
 	}
 	if x == y || math.IsNaN(n) || math.IsInf(n, 0) {
 		return &CountError{Item: x, Other: y, Value: n}
@@ -415,10 +415,15 @@ func (b *CountsBuilder) AddPair(x, y string, n float64) error {
 }
 
 // Build returns the counts added so far, summing repeated items and
-// pairs, and leaves the builder empty. Clamping happens where the counts
-// are used (see [NewItemItem]), so Counts keeps what was given.
+// pairs, and leaves the builder empty. Counts keeps what was given, except
+// that a sum beyond the range of its type (float64 for items, float32 for
+// pairs) is clamped to it; noisy values are clamped where the counts are
+// used (see [NewItemItem]).
 func (b *CountsBuilder) Build() *Counts {
 	c := &Counts{persons: b.persons, ids: b.ids, index: b.index, items: b.items}
+	for i, v := range c.items { // sums of finite counts may overflow
+		c.items[i] = max(min(v, math.MaxFloat64), -math.MaxFloat64)
+	}
 	if c.index == nil {
 		c.index = map[string]int32{}
 	}

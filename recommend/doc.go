@@ -26,19 +26,22 @@
 // [TrustPolicy] derives the [Tier] from the [Relationship] and consent
 // ([DefaultTrust] documents the default); the tier decides which sources
 // may be read ([Tier.Allows]); a source is read only if consent allows its
-// purpose too, asked once per purpose per request. [Weights] blend the
-// sources per tier ([DefaultWeights]).
+// purpose too, asked once per purpose per request. During the warm-up of a
+// visit the personal sources are read only for what they leave out.
+// [Weights] blend the sources per tier ([DefaultWeights]).
 //
 // # Guards
 //
 // On by default ([Config]): warm-up (in the first 2 minutes of a visit only
-// context and popularity, no promotional items); sensitive items only from
-// what the person declared, and sensitive items in a history or in view
-// never used to infer anything; a per-item frequency cap; "not interested"
-// removes the item (and optionally its category); items already bought are
-// not offered again unless replenishable; declared avoid tags, budget and
-// sizes are respected; a confidence floor returns fewer items rather than
-// weak guesses. [Response].Filtered counts what each guard removed.
+// context and popularity suggest items, and no promotional items; what the
+// person asked to leave out or already bought stays out); sensitive items
+// only from what the person declared, and sensitive items in a history, in
+// view or liked never used to infer anything; a per-item frequency cap;
+// "not interested" removes the item (and optionally its category); items
+// already bought are not offered again unless replenishable; declared avoid
+// tags, budget and sizes are respected; a confidence floor returns fewer
+// items rather than weak guesses. [Response].Filtered counts what each
+// guard removed.
 //
 // # Explanations
 //
@@ -64,21 +67,24 @@
 // [Recommender], [Model], [Catalog], [Popularity], [ItemItem] and [Counts]
 // are safe for simultaneous use; [Recommender.SetModel] swaps the model
 // atomically while requests are served. [MemoryStore] is safe for
-// simultaneous use. [CountsBuilder] is not. The package starts no
-// goroutines and never reads the clock: the time of a request is
-// [Request].At.
+// simultaneous use. [CountsBuilder] is not. A Recommender calls the
+// [Decider], the [TrustPolicy] and the [Profiles] from the goroutine of the
+// request, holding no lock. The package starts no goroutines and never
+// reads the clock: the time of a request is [Request].At.
 //
 // # Errors
 //
-// Constructors return [*ItemError] (wrapping [ErrEmptyID] or
-// [ErrDuplicateItem]), [*CountError] ([ErrInvalidCount]) for NaN or
-// infinite counts, [*FieldError] ([ErrInvalidConfig]) for configuration out
-// of range, [ErrNilModel] and [ErrCatalogMismatch]. [Recommender.Recommend]
-// returns a [*FieldError] wrapping [ErrInvalidRequest] for a request
-// without a time or with K outside [1, MaxK]; unknown item ids are ignored,
-// an empty catalog gives an empty response, and a failing consent check or
-// profile store withholds that source ([Withheld].Err) instead of failing
-// the request.
+// Constructors, [CountsBuilder] and [MemoryStore] return [*ItemError]
+// (wrapping [ErrEmptyID] or [ErrDuplicateItem]), [*CountError]
+// ([ErrInvalidCount]) for NaN or infinite counts and for a pair of an item
+// with itself, [*FieldError] ([ErrInvalidConfig]) for configuration out of
+// range, [ErrNilModel] and [ErrCatalogMismatch]; a rejected value loses
+// nothing already accepted. [Recommender.Recommend] returns a [*FieldError]
+// wrapping [ErrInvalidRequest] for a request without a time or with K
+// outside [1, MaxK]; unknown item ids are ignored, an empty catalog gives
+// an empty response, and a failing consent check or profile store, or no
+// profile store ([ErrNoProfiles]), withholds that source ([Withheld].Err)
+// instead of failing the request.
 //
 // # Audit
 //

@@ -32,19 +32,23 @@ var (
 // ItemError reports a problem with one item id. It unwraps to
 // [ErrEmptyID] or [ErrDuplicateItem].
 type ItemError struct {
-	Index int    // position of the offending item in the input
+	Index int    // position of the offending item in the input, -1 for a single id
 	ID    string // the id as given
 	Err   error  // ErrEmptyID or ErrDuplicateItem
 }
 
 func (e *ItemError) Error() string {
-	return e.Err.Error() + " " + strconv.Quote(e.ID) + " at index " + strconv.Itoa(e.Index)
+	s := e.Err.Error() + " " + strconv.Quote(e.ID)
+	if e.Index >= 0 {
+		s += " at index " + strconv.Itoa(e.Index)
+	}
+	return s
 }
 
 func (e *ItemError) Unwrap() error { return e.Err }
 
-// CountError reports a count that is NaN or infinite. It unwraps to
-// [ErrInvalidCount].
+// CountError reports a count that is NaN or infinite, or a pair of an item
+// with itself (Item == Other). It unwraps to [ErrInvalidCount].
 type CountError struct {
 	Item  string  // the item (or first item of a pair)
 	Other string  // the second item of a pair, "" for an item count
@@ -52,6 +56,9 @@ type CountError struct {
 }
 
 func (e *CountError) Error() string {
+	if e.Other != "" && e.Other == e.Item {
+		return "recommend: invalid count: pair of " + strconv.Quote(e.Item) + " with itself"
+	}
 	s := "recommend: invalid count " + strconv.FormatFloat(e.Value, 'g', -1, 64) + " for " + strconv.Quote(e.Item)
 	if e.Other != "" {
 		s += " and " + strconv.Quote(e.Other)

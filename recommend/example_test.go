@@ -169,7 +169,8 @@ func Example_explanations() {
 	//   Because you're looking at Road running shoes [source context, purpose "personalize.context", data [user.behavior.session]]
 	//   Popular with shoppers [source popularity, purpose "", data []]
 	// data used: [user.behavior.session]
-	// withheld: your stated preferences not used: warm-up: first 2 minutes of your visit
+	// withheld: your stated preferences not used: warm-up: first 2 minutes of your visit (except to leave items out)
+	// withheld: your feedback not used: warm-up: first 2 minutes of your visit (except to leave items out)
 	// withheld: purchase history not used: personalize.history is not allowed: you withdrew your consent
 	// promotions held back: 1
 }

@@ -145,11 +145,27 @@ func NewItemItem(cat *Catalog, c *Counts, cfg ItemItemConfig) (*ItemItem, error)
 		persons = max(persons, v)
 	}
 
-	// Per-item bounded min-heaps of the best neighbours, in flat arrays.
+	// Per-item bounded min-heaps of the best neighbours, in flat arrays:
+	// item a's heap is hs[off[a]:off[a+1]], sized to the lesser of N and
+	// the number of pairs a is in, so that memory follows the pairs, not
+	// the catalog times N.
 	N := cfg.Neighbors
-	hs := make([]float32, n*N)
-	hn := make([]int32, n*N)
-	hl := make([]int32, n)
+	hl := make([]int32, n) // first the pairs per item, then the heap lengths
+	for a := range c.ids {
+		for k := c.rowStart[a]; k < c.rowStart[a+1]; k++ {
+			if ca, cb := remap[a], remap[c.pb[k]]; ca >= 0 && cb >= 0 && float64(c.pn[k]) >= minCount {
+				hl[ca]++
+				hl[cb]++
+			}
+		}
+	}
+	off := make([]int, n+1)
+	for i, d := range hl {
+		off[i+1] = off[i] + min(N, int(d))
+		hl[i] = 0
+	}
+	hs := make([]float32, off[n])
+	hn := make([]int32, off[n])
 	// thr[a] is the similarity a candidate must beat once a's heap is
 	// full: a compact array checked before touching the heap's memory.
 	thr := make([]float32, n)
@@ -160,10 +176,9 @@ func NewItemItem(cat *Catalog, c *Counts, cfg ItemItemConfig) (*ItemItem, error)
 		if s < thr[a] {
 			return
 		}
-		base := int(a) * N
-		h, hb := hs[base:base+N], hn[base:base+N]
-		l := int(hl[a])
-		if l < N {
+		h, hb := hs[off[a]:off[a+1]], hn[off[a]:off[a+1]]
+		l, size := int(hl[a]), len(h)
+		if l < size {
 			// sift up
 			i := l
 			h[i], hb[i] = s, b
@@ -176,7 +191,7 @@ func NewItemItem(cat *Catalog, c *Counts, cfg ItemItemConfig) (*ItemItem, error)
 				i = p
 			}
 			hl[a]++
-			if int(hl[a]) == N {
+			if int(hl[a]) == size {
 				thr[a] = h[0]
 			}
 			return
@@ -187,10 +202,10 @@ func NewItemItem(cat *Catalog, c *Counts, cfg ItemItemConfig) (*ItemItem, error)
 		h[0], hb[0] = s, b
 		for i := 0; ; { // sift down
 			l, r, m := 2*i+1, 2*i+2, i
-			if l < N && less(h[l], hb[l], h[m], hb[m]) {
+			if l < size && less(h[l], hb[l], h[m], hb[m]) {
 				m = l
 			}
-			if r < N && less(h[r], hb[r], h[m], hb[m]) {
+			if r < size && less(h[r], hb[r], h[m], hb[m]) {
 				m = r
 			}
 			if m == i {
@@ -248,9 +263,8 @@ func NewItemItem(cat *Catalog, c *Counts, cfg ItemItemConfig) (*ItemItem, error)
 	row := make([]pair, 0, N)
 	for i := 0; i < n; i++ {
 		row = row[:0]
-		base := i * N
-		for k := 0; k < int(hl[i]); k++ {
-			row = append(row, pair{hs[base+k], hn[base+k]})
+		for k := off[i]; k < off[i]+int(hl[i]); k++ {
+			row = append(row, pair{hs[k], hn[k]})
 		}
 		slices.SortFunc(row, func(x, y pair) int {
 			if x.s != y.s {
@@ -387,33 +401,38 @@ func (m *ItemItem) Top(history []string, k int, exclude func(id string) bool) []
 			acc[j] += float64(m.sim[k])
 		}
 	}
-	return topK(m.cat, touched, func(i int32) float64 { return acc[i] }, k, exclude)
+	return topK(m.cat, touched, acc, k, exclude)
 }
 
-// topK selects the k best of cands by score (ties by index).
-func topK(cat *Catalog, cands []int32, score func(int32) float64, k int, exclude func(string) bool) []Scored {
+// topK selects the k best of cands by score (ties by index), keeping a
+// sorted list of the best so far instead of sorting every candidate.
+func topK(cat *Catalog, cands []int32, score []float64, k int, exclude func(string) bool) []Scored {
 	type sc struct {
 		i int32
 		s float64
 	}
-	all := make([]sc, 0, len(cands))
+	best := make([]sc, 0, min(k, len(cands)))
 	for _, i := range cands {
+		v, n := score[i], len(best)
+		if n == k && !better(v, i, best[n-1].s, best[n-1].i) {
+			continue
+		}
 		if exclude != nil && exclude(cat.items[i].ID) {
 			continue
 		}
-		all = append(all, sc{i, score(i)})
-	}
-	slices.SortFunc(all, func(a, b sc) int {
-		if a.s != b.s {
-			return cmp.Compare(b.s, a.s)
+		if n < k {
+			best = append(best, sc{})
+		} else {
+			n--
 		}
-		return cmp.Compare(a.i, b.i)
-	})
-	if len(all) > k {
-		all = all[:k]
+		for n > 0 && better(v, i, best[n-1].s, best[n-1].i) {
+			best[n] = best[n-1]
+			n--
+		}
+		best[n] = sc{i, v}
 	}
-	out := make([]Scored, len(all))
-	for n, x := range all {
+	out := make([]Scored, len(best))
+	for n, x := range best {
 		out[n] = Scored{Item: cat.items[x.i].ID, Score: x.s}
 	}
 	return out

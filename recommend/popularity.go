@@ -25,8 +25,8 @@ type popList struct {
 }
 
 // NewPopularity builds the model for cat from global counts and, optionally,
-// per-segment counts. Repeated items are summed; negative counts (noise)
-// are clamped to 0; items not in cat are ignored ([Popularity.Unknown]
+// per-segment counts. Repeated items are summed; negative sums (noise)
+// are clamped to 0 and sums beyond the float32 range to its largest value; items not in cat are ignored ([Popularity.Unknown]
 // counts them). A NaN or infinite count is a [*CountError]; an empty
 // segment name is an [ErrInvalidConfig]. Nothing is kept on error.
 func NewPopularity(cat *Catalog, global []ItemCount, segments map[string][]ItemCount) (*Popularity, error) {
@@ -54,7 +54,10 @@ func NewPopularity(cat *Catalog, global []ItemCount, segments map[string][]ItemC
 }
 
 func (p *Popularity) fill(l *popList, counts []ItemCount) error {
-	l.count = make([]float32, p.cat.Len())
+	// Sum in float64, then clamp into [0, MaxFloat32]: a huge (noisy) count
+	// or sum must not become +Inf in float32, where it would turn every
+	// relative popularity into NaN or 0.
+	sum := make([]float64, p.cat.Len())
 	for _, c := range counts {
 		if math.IsNaN(c.Count) || math.IsInf(c.Count, 0) {
 			return &CountError{Item: c.Item, Value: c.Count}
@@ -64,14 +67,14 @@ func (p *Popularity) fill(l *popList, counts []ItemCount) error {
 			p.unknown++
 			continue
 		}
-		l.count[i] += float32(c.Count)
+		sum[i] += c.Count
 	}
-	for i, v := range l.count {
+	l.count = make([]float32, len(sum))
+	for i, v := range sum {
 		if v > 0 {
+			l.count[i] = float32(min(v, math.MaxFloat32))
 			l.order = append(l.order, int32(i))
-			l.max = max(l.max, float64(v))
-		} else {
-			l.count[i] = 0
+			l.max = max(l.max, float64(l.count[i]))
 		}
 	}
 	slices.SortFunc(l.order, func(a, b int32) int {

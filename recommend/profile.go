@@ -60,7 +60,9 @@ type Feedback struct {
 
 // Interest is a goal or interest the person declared, with the item tags
 // it maps to. Text completes the sentence "Because you told us …", for
-// example "you're training for a marathon".
+// example "you're training for a marathon". An item matches an interest by
+// the share of its (distinct) tags it carries; a request reads the first 32
+// interests and the first 16 tags of each, to bound its work.
 type Interest struct {
 	Text string
 	Tags []string
@@ -78,10 +80,6 @@ type Preferences struct {
 	MaxPrice float64
 	// Sizes, each "dimension:value" as in [Item].Sizes.
 	Sizes []string
-}
-
-func (p Preferences) empty() bool {
-	return len(p.Interests) == 0 && len(p.Avoid) == 0 && p.MaxPrice == 0 && len(p.Sizes) == 0
 }
 
 func (p Preferences) clone() Preferences {

@@ -38,26 +38,59 @@ func (d *tableDecider) Decide(_ context.Context, subject string, p consent.Purpo
 
 var personalSources = []recommend.Source{recommend.SourceContext, recommend.SourceDeclared, recommend.SourceFeedback, recommend.SourceHistory}
 
+// sourceOf maps each data category to the source that reads it.
+var sourceOf = func() map[consent.Category]recommend.Source {
+	m := map[consent.Category]recommend.Source{}
+	for _, s := range personalSources {
+		for _, c := range s.Categories() {
+			m[c] = s
+		}
+	}
+	return m
+}()
+
 // TestPropertyPrivacyInvariants checks, over 100,000 random combinations of
 // consent state, tier, signals, clock, context and configuration, that:
-// the data categories a response used are among those consent allowed; no
-// reason relies on a purpose not allowed or a source the tier does not
-// reach; no sensitive item comes from anything but declared preferences; no
-// promotional item and nothing personal but context during warm-up; and
-// consent is asked at most once per purpose per request.
+// the data categories a response used are among those consent allowed and
+// belong to sources its tier reaches; the data of every reason is among
+// them; no reason relies on a purpose not allowed or a source the tier does
+// not reach; every source consent does not allow is reported withheld; no
+// sensitive item owes any of its score to anything but declared
+// preferences, and no sensitive item in a history, in view or liked leads
+// to another; no promotional item and nothing personal but context
+// suggests during warm-up; nothing the person is not interested in, has
+// bought (unless replenishable) or declared to avoid, whenever consent and
+// the tier let that be read, warm-up or not; and consent is asked at most
+// once per purpose per request. Each guard was removed in turn to see this
+// test fail.
 func TestPropertyPrivacyInvariants(t *testing.T) {
 	const cases = 100_000
 	w := recommendtest.Generate(recommendtest.Options{Seed: 11, Items: 120, Shoppers: 40, ItemsPerPerson: 12, PromotionalShare: 0.3})
 	model := w.Model()
 	store := w.Store()
 	ctx := context.Background()
+	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	// Some shoppers declare sensitive interests, so that sensitive items can
 	// legitimately appear (from declared preferences only).
+	// Others liked a sensitive item, which must not lead anywhere.
+	var sensitive []string
+	for _, it := range w.Items {
+		if it.Sensitive {
+			sensitive = append(sensitive, it.ID)
+		}
+	}
 	for i, s := range w.Shoppers {
 		if i%4 == 0 {
 			_ = store.SetPreferences(ctx, s.ID, recommend.Preferences{Interests: []recommend.Interest{
 				{Text: "you're expecting", Tags: []string{"pregnancy", "baby"}}, {Tags: []string{"running"}}}})
 		}
+		if i%4 == 1 {
+			_ = store.AddFeedback(ctx, s.ID, recommend.Feedback{Item: sensitive[i%len(sensitive)], Kind: recommend.Liked, At: base})
+		}
+	}
+	profiles := map[string]recommend.Profile{}
+	for _, s := range w.Shoppers {
+		profiles[s.ID], _ = store.Export(ctx, s.ID)
 	}
 	dec := &tableDecider{}
 	var caseTier recommend.Tier
@@ -82,7 +115,6 @@ func TestPropertyPrivacyInvariants(t *testing.T) {
 		rs = append(rs, r)
 	}
 	rng := rand.New(rand.NewPCG(2025, 6))
-	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	var sensitiveShown, promoShown, historyUsed int
 	for n := 0; n < cases; n++ {
 		dec.allowed = map[consent.Purpose]bool{}
@@ -159,6 +191,37 @@ func TestPropertyPrivacyInvariants(t *testing.T) {
 			if !allowedCat[c] {
 				fail("used category %s without consent", c)
 			}
+			// A tier reads only the sources it reaches, but for feedback
+			// ("not interested" only removes items).
+			if src := sourceOf[c]; !resp.Tier.Allows(src) && src != recommend.SourceFeedback {
+				fail("used category %s of source %s at tier %s", c, src, resp.Tier)
+			}
+			if resp.WarmUp && c == consent.CategoryBehaviorBrowsingHistory {
+				fail("used %s during warm-up: views only suggest", c)
+			}
+		}
+		// Every personal source not allowed is reported as withheld, with
+		// the reason that comes first.
+		for _, src := range personalSources {
+			p := src.Purpose()
+			var want recommend.WithheldReason
+			switch {
+			case req.Subject == "":
+				want = recommend.WithheldNoSubject
+			case dec.failing[p]:
+				want = recommend.WithheldUnavailable
+			case !dec.allowed[p]:
+				want = recommend.WithheldConsent
+			default:
+				continue
+			}
+			found := false
+			for _, w := range resp.Withheld {
+				found = found || (w.Source == src && w.Reason == want)
+			}
+			if !found {
+				fail("source %s not withheld for %s: %+v", src, want, resp.Withheld)
+			}
 		}
 		for _, p := range resp.Purposes {
 			if !allowedPurpose[p] {
@@ -175,8 +238,38 @@ func TestPropertyPrivacyInvariants(t *testing.T) {
 		if len(resp.Items) > req.K {
 			fail("%d items for K=%d", len(resp.Items), req.K)
 		}
+		// The guards that only remove items hold whenever consent and the
+		// tier let the recommender read what they need, warm-up or not.
+		prof := profiles[req.Subject]
+		leftOut := map[string]string{}
+		if allowedPurpose[consent.PurposePersonalizeFeedback] {
+			for _, f := range prof.Feedback {
+				if f.Kind == recommend.NotInterested {
+					leftOut[f.Item] = "not interested"
+				}
+			}
+		}
+		if allowedPurpose[consent.PurposePersonalizeHistory] && resp.Tier.Allows(recommend.SourceHistory) {
+			for _, e := range prof.History {
+				if it, ok := w.Catalog.Lookup(e.Item); ok && e.Kind == recommend.Purchase && !it.Replenishable {
+					leftOut[e.Item] = "already bought"
+				}
+			}
+		}
+		avoid := []string(nil)
+		if allowedPurpose[consent.PurposePersonalizeDeclared] && resp.Tier.Allows(recommend.SourceDeclared) {
+			avoid = prof.Preferences.Avoid
+		}
 		seen := map[string]bool{}
 		for _, it := range resp.Items {
+			if why, ok := leftOut[it.Item.ID]; ok {
+				fail("item %s recommended though %s", it.Item.ID, why)
+			}
+			for _, tag := range it.Item.Tags {
+				if slices.Contains(avoid, tag) {
+					fail("item %s has the avoided tag %s", it.Item.ID, tag)
+				}
+			}
 			if seen[it.Item.ID] {
 				fail("duplicate item %s", it.Item.ID)
 			}
@@ -200,8 +293,10 @@ func TestPropertyPrivacyInvariants(t *testing.T) {
 				fail("recommended the item in view")
 			}
 			for _, why := range it.Reasons {
-				if it.Item.Sensitive && why.Source != recommend.SourceDeclared {
-					fail("sensitive item %s from %s", it.Item.ID, why.Source)
+				// Reasons below a fifth of the score are not listed: the
+				// whole score must come from the declared reason.
+				if it.Item.Sensitive && (why.Source != recommend.SourceDeclared || math.Abs(why.Weight-1) > 1e-9) {
+					fail("sensitive item %s from %s (share %v)", it.Item.ID, why.Source, why.Weight)
 				}
 				if !resp.Tier.Allows(why.Source) {
 					fail("source %s at tier %s", why.Source, resp.Tier)
@@ -216,6 +311,9 @@ func TestPropertyPrivacyInvariants(t *testing.T) {
 					if !slices.Contains(resp.Used, c) {
 						fail("reason data %s not in response Used %v", c, resp.Used)
 					}
+				}
+				if rel, ok := w.Catalog.Lookup(why.Related); ok && rel.Sensitive {
+					fail("item %s inferred from sensitive item %s (%s)", it.Item.ID, rel.ID, why.Source)
 				}
 				if why.Source == recommend.SourceHistory {
 					historyUsed++

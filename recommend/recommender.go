@@ -70,11 +70,16 @@ func DefaultWeights(t Tier) Weights {
 type Config struct {
 	// Trust derives the tier of each request; nil means [DefaultTrust]{}.
 	Trust TrustPolicy
-	// Weights overrides the blend of the tiers it has an entry for.
+	// Weights overrides the blend of the tiers it has an entry for. An
+	// entry must have a positive weight (the zero Weights is not the
+	// default: it would score every item 0).
 	Weights map[Tier]Weights
 	// WarmUp is how long after the start of a visit only context and
-	// popularity are used and promotional items are held back. 0 means
-	// [DefaultWarmUp]; negative disables the guard.
+	// popularity suggest items and promotional items are held back;
+	// declared preferences, feedback and history the tier reaches still
+	// leave items out (avoided tags, budget, sizes, "not interested",
+	// already bought). 0 means [DefaultWarmUp]; negative disables the
+	// guard.
 	WarmUp time.Duration
 	// FrequencyCap is how many times an item may have been shown
 	// ([Request].Shown) before it is no longer recommended. 0 means
@@ -136,10 +141,15 @@ func New(m *Model, d Decider, p Profiles, cfg Config) (*Recommender, error) {
 		if !ok {
 			w = DefaultWeights(t)
 		}
+		var sum float64
 		for _, v := range [...]float64{w.Context, w.Declared, w.Feedback, w.History, w.Popularity} {
 			if !(v >= 0) || math.IsInf(v, 0) {
 				return nil, configError("Weights["+t.String()+"]", "weights must be finite and non-negative")
 			}
+			sum += v
+		}
+		if sum == 0 {
+			return nil, configError("Weights["+t.String()+"]", "all zero: nothing could ever be recommended")
 		}
 		r.weights[t] = w
 	}
@@ -257,12 +267,14 @@ type WithheldReason uint8
 
 // Withheld reasons.
 const (
-	// WithheldTier: the request's tier does not reach the source.
+	// WithheldTier: the request's tier does not reach the source. Feedback
+	// still leaves out what the person is not interested in.
 	WithheldTier WithheldReason = iota + 1
 	// WithheldConsent: consent does not allow the source's purpose; see
 	// Decision.
 	WithheldConsent
-	// WithheldWarmUp: the visit is in its warm-up.
+	// WithheldWarmUp: the visit is in its warm-up; the source suggested
+	// nothing but still left items out (see [Config].WarmUp).
 	WithheldWarmUp
 	// WithheldNoSubject: the request has no subject to ask consent for.
 	WithheldNoSubject
@@ -287,7 +299,8 @@ func (w WithheldReason) String() string {
 	return "unknown"
 }
 
-// Withheld records a source that was not used, and why.
+// Withheld records a source that was not used, or used only to leave items
+// out, and why.
 type Withheld struct {
 	Source  Source
 	Purpose consent.Purpose
@@ -297,7 +310,9 @@ type Withheld struct {
 	// Err is the failure when Reason is WithheldUnavailable.
 	Err error
 	// Text is a sentence for the person: "purchase history not used:
-	// personalize.history is not allowed: you withdrew your consent".
+	// personalize.history is not allowed: you withdrew your consent",
+	// "your stated preferences not used: warm-up: first 2 minutes of your
+	// visit (except to leave items out)".
 	Text string
 }
 
@@ -322,7 +337,8 @@ type Response struct {
 	Used []consent.Category
 	// Purposes relied on, sorted.
 	Purposes []consent.Purpose
-	// Withheld lists the sources not used and why.
+	// Withheld lists the sources not used, or used only to leave items
+	// out, and why.
 	Withheld []Withheld
 	// WarmUp is true when the visit was in its warm-up.
 	WarmUp bool

@@ -1,6 +1,7 @@
 package recommend
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"math"
@@ -60,10 +61,11 @@ var useCategory = [numUse]consent.Category{
 
 // Candidate limits per signal, to bound the work of one request.
 const (
-	maxPostings  = 200 // items per tag, token or category considered
-	maxInterests = 32
-	maxQueryToks = 8
-	viewWeight   = 0.5 // a view counts half a purchase
+	maxPostings     = 200 // items per tag, token or category considered
+	maxInterests    = 32
+	maxInterestTags = 16
+	maxQueryToks    = 8
+	viewWeight      = 0.5 // a view counts half a purchase
 	// Neighbour visits per request across all seeds, and the least any
 	// seed gets: a 50-item history uses each item's 10 nearest neighbours.
 	maxNeighbourVisits = 512
@@ -72,9 +74,9 @@ const (
 
 type cand struct {
 	item    int32
-	blocked uint8  // blocked after it became a candidate: why
-	q       uint16 // matches of the current query or interest
-	qgen    uint16
+	blocked uint8         // blocked after it became a candidate: why
+	q       uint16        // keys of the current match that reach this item
+	qgen    uint16        // the match q counts for (scratch.mgen)
 	x       [nSrc]float32 // per-source score, in [0, 1] once finished
 	best    [nSrc]float32 // strongest single contribution, for the reason
 	from    [nSrc]int32   // what led here, for the reason
@@ -101,7 +103,9 @@ type scratch struct {
 	cands  []cand
 	sink   cand // stands in for blocked items, which are never candidates
 	seeds  []seed
-	tmp    []int32
+	liked  []seed
+	tmp    []int32 // the items the current match reached
+	mgen   uint16  // the current match, counted from 1 in each request
 	top    []int32
 	scores []float64
 	// blockedSeen counts blocked items that sources proposed, per reason.
@@ -118,7 +122,8 @@ func (r *Recommender) scratch(n int) *scratch {
 		clear(s.slots)
 		s.gen = 1
 	}
-	s.cands, s.seeds, s.tmp, s.top, s.scores = s.cands[:0], s.seeds[:0], s.tmp[:0], s.top[:0], s.scores[:0]
+	s.cands, s.seeds, s.liked, s.tmp, s.top, s.scores = s.cands[:0], s.seeds[:0], s.liked[:0], s.tmp[:0], s.top[:0], s.scores[:0]
+	s.mgen = 0
 	s.blockedSeen = [blockCap + 1]int{}
 	return s
 }
@@ -145,6 +150,41 @@ func (s *scratch) touch(i int32) *cand {
 }
 
 func (s *scratch) cand(i int32) *cand { return &s.cands[s.slots[i].pos] }
+
+// isCand reports whether item i is a candidate (blocked or not).
+func (s *scratch) isCand(i int32) bool {
+	sl := &s.slots[i]
+	return sl.stamp == s.gen && sl.pos >= 0
+}
+
+// match makes a candidate of every unblocked item in the postings of keys
+// (at most maxPostings per key), counts in its q how many distinct keys
+// reach it, lists the items reached in s.tmp and returns the number of
+// distinct keys.
+func (s *scratch) match(index map[string][]int32, keys []string) int {
+	s.mgen++
+	s.tmp = s.tmp[:0]
+	n := 0
+	for k, key := range keys {
+		if slices.Contains(keys[:k], key) {
+			continue
+		}
+		n++
+		l := index[key]
+		for _, i := range l[:min(len(l), maxPostings)] {
+			cd := s.touch(i)
+			if cd == &s.sink {
+				continue
+			}
+			if cd.qgen != s.mgen {
+				cd.qgen, cd.q = s.mgen, 0
+				s.tmp = append(s.tmp, i)
+			}
+			cd.q++
+		}
+	}
+	return n
+}
 
 func (s *scratch) block(i int32, why uint8) {
 	sl := &s.slots[i]
@@ -184,10 +224,13 @@ type request struct {
 	purp   [nSrc]bool
 	active [nSrc]bool
 	prefs  Preferences
-	liked  []seed
-	cats   []string // categories the person is not interested in
-	popl   *popList
-	seg    string
+	// constrained: the declared avoided tags, budget or sizes apply.
+	constrained bool
+	warm        bool               // the visit is in its warm-up
+	cats        []string           // categories the person is not interested in
+	data        []consent.Category // backs the Data of the response's reasons
+	popl        *popList
+	seg         string
 }
 
 func (q *request) decide(p consent.Purpose) (consent.Decision, error) {
@@ -223,41 +266,63 @@ func (q *request) allowed(p consent.Purpose) bool {
 func (q *request) withhold(s Source, why WithheldReason, d consent.Decision, err error, text string) {
 	q.resp.Withheld = append(q.resp.Withheld, Withheld{
 		Source: s, Purpose: s.Purpose(), Reason: why, Decision: d, Err: err,
-		Text: s.noun() + " not used: " + text,
+		Text: s.noun() + " " + text,
 	})
 }
 
-// gate reports whether source s may be read, recording why not. Consent
-// is asked first (once per purpose per request, memoized), so that a source
-// withheld for several reasons is explained by the most fundamental one.
-func (q *request) gate(s Source, tierOK, warm bool) bool {
+// excludeNote ends the explanation of a source read only to leave items
+// out.
+const excludeNote = " (except to leave items out)"
+
+// access is how far one request may read a source.
+type access uint8
+
+const (
+	noAccess access = iota
+	// excludeOnly: the source only leaves items out ("not interested",
+	// avoided tags, budget, sizes, already bought); it suggests nothing.
+	excludeOnly
+	fullAccess
+)
+
+// gate decides how far source s may be read, recording why not fully.
+// Consent is asked first (once per purpose per request, memoized), so that
+// a source withheld for several reasons is explained by the most
+// fundamental one. Below its tier a source is not read, except feedback,
+// whose "not interested" is honoured at every tier; during the warm-up a
+// source is read only for what it leaves out.
+func (q *request) gate(s Source, tierOK, warm bool) access {
 	if q.req.Subject == "" {
-		q.withhold(s, WithheldNoSubject, consent.Decision{}, nil, "no person or session to ask consent for")
-		return false
+		q.withhold(s, WithheldNoSubject, consent.Decision{}, nil, "not used: no person or session to ask consent for")
+		return noAccess
 	}
 	d, err := q.decide(s.Purpose())
 	switch {
 	case err != nil:
-		q.withhold(s, WithheldUnavailable, d, err, "consent could not be checked")
-		return false
+		q.withhold(s, WithheldUnavailable, d, err, "not used: consent could not be checked")
+		return noAccess
 	case !d.Allowed:
-		q.withhold(s, WithheldConsent, d, nil, d.Explain())
-		return false
+		q.withhold(s, WithheldConsent, d, nil, "not used: "+d.Explain())
+		return noAccess
+	case s != SourceContext && q.r.profiles == nil:
+		q.withhold(s, WithheldUnavailable, d, ErrNoProfiles, "not used: not available")
+		return noAccess
 	case !tierOK:
 		text := "used only once you're a recognized customer"
 		if s == SourceHistory {
 			text = "used only once you're an established customer"
 		}
-		q.withhold(s, WithheldTier, consent.Decision{}, nil, text)
-		return false
+		if s != SourceFeedback {
+			q.withhold(s, WithheldTier, consent.Decision{}, nil, "not used: "+text)
+			return noAccess
+		}
+		q.withhold(s, WithheldTier, consent.Decision{}, nil, "not used: "+text+excludeNote)
+		return excludeOnly
 	case warm:
-		q.withhold(s, WithheldWarmUp, consent.Decision{}, nil, "warm-up: first "+minutes(q.r.warmUp)+" of your visit")
-		return false
-	case s != SourceContext && q.r.profiles == nil:
-		q.withhold(s, WithheldUnavailable, d, ErrNoProfiles, "not available")
-		return false
+		q.withhold(s, WithheldWarmUp, consent.Decision{}, nil, "not used: warm-up: first "+minutes(q.r.warmUp)+" of your visit"+excludeNote)
+		return excludeOnly
 	}
-	return true
+	return fullAccess
 }
 
 func minutes(d time.Duration) string {
@@ -300,24 +365,36 @@ func (r *Recommender) Recommend(ctx context.Context, req Request) (Response, err
 	}
 	resp.Tier = tier
 	warm := r.warmUp > 0 && (req.VisitStart.IsZero() || req.At.Sub(req.VisitStart) < r.warmUp)
-	resp.WarmUp = warm
+	resp.WarmUp, q.warm = warm, warm
 
-	if q.gate(SourceContext, true, false) {
+	// Frequency cap first: items shown too often are never candidates, so
+	// they do not crowd out the popular items a request considers.
+	if r.cap > 0 {
+		for id, n := range req.Shown {
+			if n < r.cap {
+				continue
+			}
+			if i, ok := m.cat.lookup(id); ok {
+				s.block(i, blockCap)
+			}
+		}
+	}
+	if q.gate(SourceContext, true, false) == fullAccess {
 		q.readContext()
 	}
 	declared := q.gate(SourceDeclared, tier.Allows(SourceDeclared), warm)
-	if q.gate(SourceFeedback, true, false) {
-		q.readFeedback(tier.Allows(SourceFeedback) && !warm)
+	if a := q.gate(SourceFeedback, tier.Allows(SourceFeedback), warm); a != noAccess {
+		q.readFeedback(a == fullAccess)
 	}
-	if declared {
-		q.readDeclared()
+	if declared != noAccess {
+		q.readDeclared(declared == fullAccess)
 	}
-	if q.gate(SourceHistory, tier.Allows(SourceHistory), warm) {
-		q.readHistory()
+	if a := q.gate(SourceHistory, tier.Allows(SourceHistory), warm); a != noAccess {
+		q.readHistory(a == fullAccess)
 	}
-	q.seedNeighbours(srcFeedback, q.liked)
+	q.seedNeighbours(srcFeedback, q.s.liked)
 	q.readPopularity()
-	q.finish(tier, warm)
+	q.finish(tier)
 	return resp, nil
 }
 
@@ -381,28 +458,13 @@ func (q *request) readContext() {
 		if len(toks) > 0 {
 			q.use(useSearch, srcContext)
 		}
-		s.tmp = s.tmp[:0]
-		for _, t := range toks {
-			l := m.byToken[t]
-			for _, i := range l[:min(len(l), maxPostings)] {
-				cd := s.touch(i)
-				if cd == &s.sink {
-					continue
-				}
-				if cd.qgen != 1 {
-					cd.qgen, cd.q = 1, 0
-					s.tmp = append(s.tmp, i)
-				}
-				cd.q++
-			}
-		}
+		s.match(m.byToken, toks)
 		for _, i := range s.tmp {
 			cd := s.cand(i)
 			v := float32(float64(cd.q) / float64(len(toks)) * (0.5 + 0.5*m.pop01(i)))
 			if v > cd.x[srcContext] {
 				cd.x[srcContext], cd.best[srcContext], cd.from[srcContext] = v, v, fromQuery
 			}
-			cd.qgen = 0
 			q.active[srcContext] = true
 		}
 	}
@@ -411,7 +473,7 @@ func (q *request) readContext() {
 func (q *request) readFeedback(positives bool) {
 	fb, err := q.r.profiles.Feedback(q.ctx, q.req.Subject)
 	if err != nil {
-		q.withhold(SourceFeedback, WithheldUnavailable, consent.Decision{}, err, "could not be read")
+		q.withhold(SourceFeedback, WithheldUnavailable, consent.Decision{}, err, "not used: could not be read")
 		return
 	}
 	m, s := q.m, q.s
@@ -430,19 +492,28 @@ func (q *request) readFeedback(positives bool) {
 		case Liked:
 			if positives && m.meta[i].flags&flagSensitive == 0 {
 				q.use(useFeedback, srcFeedback)
-				q.liked = append(q.liked, seed{item: i, w: 1})
+				s.liked = append(s.liked, seed{item: i, w: 1})
 			}
 		}
 	}
+	// An item liked twice counts once.
+	slices.SortFunc(s.liked, func(a, b seed) int { return cmp.Compare(a.item, b.item) })
+	s.liked = slices.CompactFunc(s.liked, func(a, b seed) bool { return a.item == b.item })
 }
 
-func (q *request) readDeclared() {
+// readDeclared reads the declared preferences: their avoided tags, budget
+// and sizes always, their interests when suggest is set.
+func (q *request) readDeclared(suggest bool) {
 	p, err := q.r.profiles.Preferences(q.ctx, q.req.Subject)
 	if err != nil {
-		q.withhold(SourceDeclared, WithheldUnavailable, consent.Decision{}, err, "could not be read")
+		q.withhold(SourceDeclared, WithheldUnavailable, consent.Decision{}, err, "not used: could not be read")
 		return
 	}
-	if p.empty() {
+	q.constrained = p.MaxPrice > 0 || len(p.Avoid) > 0 || len(p.Sizes) > 0
+	if !suggest {
+		p.Interests = nil
+	}
+	if !q.constrained && len(p.Interests) == 0 {
 		return
 	}
 	q.prefs = p
@@ -453,43 +524,25 @@ func (q *request) readDeclared() {
 		if len(tags) == 0 {
 			continue
 		}
-		gen := uint16(k + 1)
-		s.tmp = s.tmp[:0]
-		for t, tag := range tags {
-			if slices.Contains(tags[:t], tag) {
-				continue
-			}
-			l := m.byTag[tag]
-			for _, i := range l[:min(len(l), maxPostings)] {
-				cd := s.touch(i)
-				if cd == &s.sink {
-					continue
-				}
-				if cd.qgen != gen {
-					cd.qgen, cd.q = gen, 0
-					s.tmp = append(s.tmp, i)
-				}
-				cd.q++
-			}
-		}
+		n := s.match(m.byTag, tags[:min(len(tags), maxInterestTags)])
 		for _, i := range s.tmp {
 			cd := s.cand(i)
-			v := float32(float64(cd.q) / float64(len(tags)) * (0.6 + 0.4*m.pop01(i)))
+			v := float32(float64(cd.q) / float64(n) * (0.6 + 0.4*m.pop01(i)))
 			if v > cd.x[srcDeclared] {
 				cd.x[srcDeclared], cd.best[srcDeclared], cd.from[srcDeclared] = v, v, int32(k)
 			}
 			q.active[srcDeclared] = true
 		}
 	}
-	for i := range s.cands {
-		s.cands[i].qgen = 0
-	}
 }
 
-func (q *request) readHistory() {
+// readHistory reads the purchase and view history: purchases always, to
+// leave out what was bought, and with suggest set every event as a seed of
+// the item-item model.
+func (q *request) readHistory(suggest bool) {
 	ev, err := q.r.profiles.History(q.ctx, q.req.Subject)
 	if err != nil {
-		q.withhold(SourceHistory, WithheldUnavailable, consent.Decision{}, err, "could not be read")
+		q.withhold(SourceHistory, WithheldUnavailable, consent.Decision{}, err, "not used: could not be read")
 		return
 	}
 	m, s := q.m, q.s
@@ -505,10 +558,10 @@ func (q *request) readHistory() {
 			if fl&flagReplenishable == 0 {
 				s.block(i, blockBought)
 			}
-		} else {
+		} else if suggest {
 			q.use(useBrowsing, srcHistory)
 		}
-		if fl&flagSensitive != 0 { // never infer from a sensitive item
+		if !suggest || fl&flagSensitive != 0 { // never infer from a sensitive item
 			continue
 		}
 		w := 1.0
@@ -524,16 +577,10 @@ func (q *request) readHistory() {
 	}
 	// One seed per item: the strongest event.
 	slices.SortFunc(s.seeds, func(a, b seed) int {
-		if a.item != b.item {
-			return int(a.item - b.item)
+		if c := cmp.Compare(a.item, b.item); c != 0 {
+			return c
 		}
-		switch {
-		case a.w > b.w:
-			return -1
-		case a.w < b.w:
-			return 1
-		}
-		return 0
+		return cmp.Compare(b.w, a.w)
 	})
 	s.seeds = slices.CompactFunc(s.seeds, func(a, b seed) bool { return a.item == b.item })
 	q.seedNeighbours(srcHistory, s.seeds)
@@ -587,10 +634,23 @@ func (q *request) readPopularity() {
 		q.popl, q.seg = nil, ""
 		return
 	}
+	// The popular items considered: want of them that no guard removes
+	// whatever their score, so that removed ones do not crowd out the rest.
+	f := &q.resp.Filtered
 	want := 4*q.req.K + 40
 	for _, i := range l.order {
 		if s.blocked(i) {
 			continue
+		}
+		if !s.isCand(i) {
+			if m.meta[i].flags&flagSensitive != 0 { // only from declared interests, so not from here
+				f.Sensitive++
+				continue
+			}
+			if n := q.leftOut(i); n != nil {
+				(*n)++
+				continue
+			}
 		}
 		s.touch(i)
 		q.active[srcPopularity] = true
@@ -598,6 +658,23 @@ func (q *request) readPopularity() {
 			break
 		}
 	}
+}
+
+// leftOut returns the [Filtered] counter of the guard that removes item i
+// whatever its score (a promotion during the warm-up, a category the person
+// is not interested in, the declared avoid tags, budget and sizes), nil
+// when none does.
+func (q *request) leftOut(i int32) *int {
+	f := &q.resp.Filtered
+	switch it := &q.m.cat.items[i]; {
+	case q.warm && q.m.meta[i].flags&flagPromotional != 0:
+		return &f.WarmUp
+	case len(q.cats) > 0 && slices.Contains(q.cats, it.Category):
+		return &f.NotInterested
+	case q.constrained && !q.allowedByDeclared(it):
+		return &f.Declared
+	}
+	return nil
 }
 
 // allowedByDeclared checks avoid tags, budget and sizes.
@@ -640,7 +717,7 @@ func sizeDim(s string) string {
 	return ""
 }
 
-func (q *request) finish(tier Tier, warm bool) {
+func (q *request) finish(tier Tier) {
 	r, m, s, resp := q.r, q.m, q.s, q.resp
 	w := r.weights[tier]
 	var ws [nSrc]float64
@@ -667,20 +744,10 @@ func (q *request) finish(tier Tier, warm bool) {
 		}
 		return v
 	}
-	// Frequency cap: block items shown too often.
-	if r.cap > 0 {
-		for id, n := range q.req.Shown {
-			if n >= r.cap {
-				if i, ok := m.cat.lookup(id); ok {
-					s.block(i, blockCap)
-				}
-			}
-		}
-	}
 	scores := s.scores[:0]
 	f.AlreadyBought += s.blockedSeen[blockBought]
 	f.NotInterested += s.blockedSeen[blockNotInterested]
-	declaredConstraints := q.purp[srcDeclared] && (q.prefs.MaxPrice > 0 || len(q.prefs.Avoid) > 0 || len(q.prefs.Sizes) > 0)
+	f.FrequencyCap += s.blockedSeen[blockCap]
 	for c := range s.cands {
 		cd := &s.cands[c]
 		mt := m.meta[cd.item]
@@ -702,9 +769,6 @@ func (q *request) finish(tier Tier, warm bool) {
 		case blockNotInterested:
 			f.NotInterested++
 			continue
-		case blockCap:
-			f.FrequencyCap++
-			continue
 		default: // in view
 			continue
 		}
@@ -716,16 +780,8 @@ func (q *request) finish(tier Tier, warm bool) {
 			// Only what the person declared may lead to a sensitive item.
 			cd.x = [nSrc]float32{srcDeclared: cd.x[srcDeclared]}
 		}
-		if warm && fl&flagPromotional != 0 {
-			f.WarmUp++
-			continue
-		}
-		if len(q.cats) > 0 && slices.Contains(q.cats, m.cat.items[cd.item].Category) {
-			f.NotInterested++
-			continue
-		}
-		if declaredConstraints && !q.allowedByDeclared(&m.cat.items[cd.item]) {
-			f.Declared++
+		if n := q.leftOut(cd.item); n != nil {
+			(*n)++
 			continue
 		}
 		v := score(int32(c))
@@ -754,9 +810,25 @@ func (q *request) finish(tier Tier, warm bool) {
 	}
 	s.top, s.scores = top, scores
 	if len(top) > 0 {
+		// The reasons of all items, and their data categories, share one
+		// array each, sized exactly; each item's slices are capped so that
+		// appending to one cannot overwrite another.
+		total := 0
+		for n, c := range top {
+			_, k := reasonSlots(&s.cands[c], scores[n], ws)
+			total += k
+		}
+		reasons := make([]Reason, 0, total)
+		q.data = make([]consent.Category, 0, total)
 		resp.Items = make([]Recommendation, len(top))
 		for n, c := range top {
-			resp.Items[n] = q.explain(&s.cands[c], scores[n], ws)
+			cd := &s.cands[c]
+			slots, k := reasonSlots(cd, scores[n], ws)
+			first := len(reasons)
+			for _, slot := range slots[:k] {
+				reasons = append(reasons, q.reason(cd, slot, ws[slot]*float64(cd.x[slot])/scores[n]))
+			}
+			resp.Items[n] = Recommendation{Item: m.cat.items[cd.item], Score: scores[n], Reasons: reasons[first:len(reasons):len(reasons)]}
 		}
 	}
 	for b := 0; b < numUse; b++ {
@@ -780,40 +852,35 @@ func better(v float64, i int32, w float64, j int32) bool {
 	return v > w || (v == w && i < j)
 }
 
-// explain builds the recommendation and its reasons.
-func (q *request) explain(cd *cand, score float64, ws [nSrc]float64) Recommendation {
-	m := q.m
-	rec := Recommendation{Item: m.cat.items[cd.item], Score: score}
-	var order [nSrc]int
-	n := 0
+// reasonSlots returns the source slots that explain a candidate with the
+// given score, strongest first: every slot that contributes, up to the
+// first after the strongest that gives less than a fifth of the score.
+func reasonSlots(cd *cand, score float64, ws [nSrc]float64) (slots [nSrc]int, n int) {
+	var contrib [nSrc]float64
 	for slot := 0; slot < nSrc; slot++ {
 		if c := ws[slot] * float64(cd.x[slot]); c > 0 {
-			order[n] = slot
+			slots[n], contrib[slot] = slot, c
 			n++
 		}
 	}
-	contrib := func(slot int) float64 { return ws[slot] * float64(cd.x[slot]) }
-	slices.SortStableFunc(order[:n], func(a, b int) int {
-		ca, cb := contrib(a), contrib(b)
-		switch {
-		case ca > cb:
-			return -1
-		case ca < cb:
-			return 1
+	slices.SortStableFunc(slots[:n], func(a, b int) int { return cmp.Compare(contrib[b], contrib[a]) })
+	for k := 1; k < n; k++ {
+		if contrib[slots[k]] < 0.2*score {
+			return slots, k
 		}
-		return 0
-	})
-	rec.Reasons = make([]Reason, 0, n)
-	for k, slot := range order[:n] {
-		c := contrib(slot)
-		if k > 0 && c < 0.2*score {
-			break
-		}
-		rec.Reasons = append(rec.Reasons, q.reason(cd, slot, c/score))
 	}
-	return rec
+	return slots, n
 }
 
+// datum returns a one-element slice of c in the response's shared array of
+// data categories, capped so that appending to it copies.
+func (q *request) datum(c consent.Category) []consent.Category {
+	q.data = append(q.data, c)
+	n := len(q.data)
+	return q.data[n-1 : n : n]
+}
+
+// reason explains slot's share of a candidate's score.
 func (q *request) reason(cd *cand, slot int, share float64) Reason {
 	m := q.m
 	src := sourceOfSlot[slot]
@@ -825,13 +892,13 @@ func (q *request) reason(cd *cand, slot int, share float64) Reason {
 		case from >= 0:
 			rs.Text = "Because you're looking at " + m.cat.items[from].Title
 			rs.Related = m.cat.items[from].ID
-			rs.Data = []consent.Category{consent.CategoryBehaviorSession}
+			rs.Data = q.datum(consent.CategoryBehaviorSession)
 		case from == fromCategory:
 			rs.Text = "From " + q.req.Context.Category + ", which you're browsing"
-			rs.Data = []consent.Category{consent.CategoryBehaviorSession}
+			rs.Data = q.datum(consent.CategoryBehaviorSession)
 		default:
 			rs.Text = "Matches your search for " + strconv.Quote(q.req.Context.Query)
-			rs.Data = []consent.Category{consent.CategoryBehaviorSearch}
+			rs.Data = q.datum(consent.CategoryBehaviorSearch)
 		}
 	case srcDeclared:
 		in := q.prefs.Interests[from]
@@ -840,28 +907,28 @@ func (q *request) reason(cd *cand, slot int, share float64) Reason {
 			text = "you're interested in " + strings.Join(in.Tags, ", ")
 		}
 		rs.Text = "Because you told us " + text
-		rs.Data = []consent.Category{consent.CategoryPreferenceDeclared}
+		rs.Data = q.datum(consent.CategoryPreferenceDeclared)
 	case srcFeedback:
-		it := m.cat.items[q.liked[from].item]
+		it := m.cat.items[q.s.liked[from].item]
 		rs.Text, rs.Related = "Because you liked "+it.Title, it.ID
-		rs.Data = []consent.Category{consent.CategoryPreferenceFeedback}
+		rs.Data = q.datum(consent.CategoryPreferenceFeedback)
 	case srcHistory:
 		sd := q.s.seeds[from]
 		it := m.cat.items[sd.item]
 		rs.Related = it.ID
 		if sd.kind == View {
 			rs.Text = "Because you viewed " + it.Title
-			rs.Data = []consent.Category{consent.CategoryBehaviorBrowsingHistory}
+			rs.Data = q.datum(consent.CategoryBehaviorBrowsingHistory)
 		} else {
 			rs.Text = "Because you bought " + it.Title
-			rs.Data = []consent.Category{consent.CategoryBehaviorPurchaseHistory}
+			rs.Data = q.datum(consent.CategoryBehaviorPurchaseHistory)
 		}
 	case srcPopularity:
 		rs.Text = "Popular with shoppers"
 		if q.seg != "" {
 			rs.Text = "Popular in " + q.seg
 			rs.Purpose = consent.PurposePersonalizeContext
-			rs.Data = []consent.Category{consent.CategoryBehaviorSession}
+			rs.Data = q.datum(consent.CategoryBehaviorSession)
 		}
 	}
 	return rs

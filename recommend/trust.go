@@ -14,6 +14,11 @@ import (
 //	Anonymous    context, popularity; "not interested" feedback (it only removes)
 //	Recognized   + declared preferences, feedback ("liked")
 //	Established  + purchase and view history
+//
+// During the warm-up of a visit the personal sources a tier reaches are
+// read only for what they leave out (avoided tags, budget, sizes, "not
+// interested", items already bought): only context and popularity suggest
+// items.
 type Tier uint8
 
 // Tiers, from least to most personal.
@@ -34,7 +39,9 @@ func (t Tier) String() string {
 	return "unknown"
 }
 
-// Allows reports whether sources of kind s may be read at tier t.
+// Allows reports whether sources of kind s may suggest items at tier t.
+// Feedback is read at every tier for its "not interested", which only
+// removes items.
 func (t Tier) Allows(s Source) bool {
 	switch s {
 	case SourceContext, SourcePopularity:
@@ -100,7 +107,9 @@ func (f TrustFunc) Tier(r Relationship, at time.Time, allowed func(consent.Purpo
 //     EstablishedVisits visits and EstablishedTenure since first seen, and
 //     consent allows personalize.history.
 //
-// The zero value uses 2 orders, 3 visits and 30 days.
+// The zero value uses 2 orders, 3 visits and 30 days: a zero field takes
+// its default ([DefaultEstablishedOrders], [DefaultEstablishedVisits],
+// [DefaultEstablishedTenure]); a negative one asks for no minimum.
 type DefaultTrust struct {
 	EstablishedOrders int
 	EstablishedVisits int

@@ -7,7 +7,8 @@
 // examples/evaluate). Metrics average over the test persons with at least
 // one relevant item; a relevant item is one the person interacted with in
 // the test part and not in the training part (recommenders exclude what a
-// person already has, so those could never be hit).
+// person already has, so those could never be hit). An item ranked twice
+// counts once, at its first place.
 //
 // # Concurrency
 //
@@ -126,7 +127,7 @@ func ChronologicalSplit(in []recommend.Interaction, cutoff time.Time) Split {
 	rel := make(map[personItem]bool)
 	for _, x := range in {
 		k := personItem{x.Person, x.Item}
-		if x.At.Before(cutoff) || !known[x.Person] || trained[k] || rel[k] {
+		if x.Item == "" || x.At.Before(cutoff) || !known[x.Person] || trained[k] || rel[k] {
 			continue
 		}
 		rel[k] = true
@@ -181,6 +182,7 @@ func Evaluate(s Split, k int, catalogSize int, rank Ranker) Metrics {
 	for _, p := range persons {
 		h := hist[p]
 		slices.Sort(h)
+		h = slices.Compact(h) // a hand-made Split may repeat a training pair
 		ranked := rank(p, h, k)
 		if len(ranked) > k {
 			ranked = ranked[:k]
@@ -211,10 +213,17 @@ func Evaluate(s Split, k int, catalogSize int, rank Ranker) Metrics {
 	return m
 }
 
+// hitAt reports whether place i of ranked holds a relevant item that is
+// not already ranked above it: an item a ranker repeats counts once, so no
+// metric exceeds 1.
+func hitAt(ranked []string, i int, relevant map[string]bool) bool {
+	return relevant[ranked[i]] && !slices.Contains(ranked[:i], ranked[i])
+}
+
 func hits(ranked []string, relevant map[string]bool, k int) int {
 	n := 0
-	for _, it := range ranked[:min(k, len(ranked))] {
-		if relevant[it] {
+	for i := range ranked[:min(k, len(ranked))] {
+		if hitAt(ranked, i, relevant) {
 			n++
 		}
 	}
@@ -246,8 +255,8 @@ func NDCG(ranked []string, relevant map[string]bool, k int) float64 {
 		return 0
 	}
 	var dcg, ideal float64
-	for i, it := range ranked[:min(k, len(ranked))] {
-		if relevant[it] {
+	for i := range ranked[:min(k, len(ranked))] {
+		if hitAt(ranked, i, relevant) {
 			dcg += 1 / math.Log2(float64(i+2))
 		}
 	}
@@ -257,7 +266,7 @@ func NDCG(ranked []string, relevant map[string]bool, k int) float64 {
 	return dcg / ideal
 }
 
-// AveragePrecision is the mean of Precision@i over the places i <= k that
+// AveragePrecision is the sum of Precision@i over the places i <= k that
 // hold a relevant item, divided by min(k, |relevant|); MAP@k is its mean
 // over persons.
 func AveragePrecision(ranked []string, relevant map[string]bool, k int) float64 {
@@ -266,8 +275,8 @@ func AveragePrecision(ranked []string, relevant map[string]bool, k int) float64 
 	}
 	var sum float64
 	n := 0
-	for i, it := range ranked[:min(k, len(ranked))] {
-		if relevant[it] {
+	for i := range ranked[:min(k, len(ranked))] {
+		if hitAt(ranked, i, relevant) {
 			n++
 			sum += float64(n) / float64(i+1)
 		}

@@ -43,6 +43,50 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
+// TestMetricsByHand checks the formulas against values worked out by hand
+// from the textbook definitions: ten places, relevant items at places 1, 3,
+// 6, 9 and 10, and one relevant item not ranked at all (|rel| = 6).
+//
+//	P@10 = 5/10                 R@10 = 5/6
+//	AP@10 = (1/1 + 2/3 + 3/6 + 4/9 + 5/10) / min(10, 6)        = 0.518519
+//	nDCG@10 = (1/log2 2 + 1/log2 4 + 1/log2 7 + 1/log2 10 + 1/log2 11)
+//	        / (1/log2 2 + ... + 1/log2 7)                       = 0.740257
+//	P@5 = 2/5   R@5 = 2/6   AP@5 = (1/1 + 2/3) / min(5, 6)      = 0.333333
+//	nDCG@5 = (1/log2 2 + 1/log2 4) / (1/log2 2 + ... + 1/log2 6) = 0.508740
+func TestMetricsByHand(t *testing.T) {
+	ranked := []string{"r1", "n2", "r3", "n4", "n5", "r6", "n7", "n8", "r9", "r10"}
+	rel := set("r1", "r3", "r6", "r9", "r10", "missed")
+	tests := []struct {
+		k              int
+		p, r, ap, ndcg float64
+	}{
+		{10, 0.5, 5.0 / 6, 0.518519, 0.740257},
+		{5, 0.4, 2.0 / 6, 0.333333, 0.508740},
+	}
+	for _, tt := range tests {
+		assert.InDelta(t, tt.p, eval.Precision(ranked, rel, tt.k), 1e-6, "P@%d", tt.k)
+		assert.InDelta(t, tt.r, eval.Recall(ranked, rel, tt.k), 1e-6, "R@%d", tt.k)
+		assert.InDelta(t, tt.ap, eval.AveragePrecision(ranked, rel, tt.k), 1e-6, "AP@%d", tt.k)
+		assert.InDelta(t, tt.ndcg, eval.NDCG(ranked, rel, tt.k), 1e-6, "nDCG@%d", tt.k)
+	}
+}
+
+// A ranker that repeats an item must not score it twice: Recall@k, nDCG@k
+// and AP@k above 1 would be nonsense, and Precision@k would reward padding.
+func TestMetricsCountARepeatedItemOnce(t *testing.T) {
+	rel := set("a", "b")
+	ranked := []string{"a", "a", "a"}
+	assert.InDelta(t, 1.0/3, eval.Precision(ranked, rel, 3), 1e-12)
+	assert.InDelta(t, 0.5, eval.Recall(ranked, rel, 3), 1e-12)
+	assert.InDelta(t, 1/(1+1/math.Log2(3)), eval.NDCG(ranked, rel, 3), 1e-12)
+	assert.InDelta(t, 0.5, eval.AveragePrecision(ranked, rel, 3), 1e-12)
+	m := eval.Evaluate(eval.Split{Test: map[string][]string{"p": {"a"}}}, 2, 10,
+		func(string, []string, int) []string { return []string{"a", "a"} })
+	assert.InDelta(t, 1.0, m.Recall, 1e-12)
+	assert.InDelta(t, 1.0, m.NDCG, 1e-12)
+	assert.InDelta(t, 0.5, m.Precision, 1e-12)
+}
+
 func interactions(n, items int, seed uint64) []recommend.Interaction {
 	r := rand.New(rand.NewPCG(seed, 1))
 	var out []recommend.Interaction
@@ -103,6 +147,7 @@ func TestChronologicalSplit(t *testing.T) {
 		{Person: "a", Item: "x", At: t0.Add(2 * time.Hour)}, // re-bought: not relevant
 		{Person: "b", Item: "z", At: t0.Add(time.Hour)},     // unknown before cutoff
 		{Person: "c", Item: "x", At: t0.Add(-time.Hour)},    // no test items
+		{Person: "a", Item: "", At: t0.Add(3 * time.Hour)},  // no item: skipped
 	}
 	s := eval.ChronologicalSplit(in, t0)
 	assert.Len(t, s.Train, 2)
@@ -111,7 +156,7 @@ func TestChronologicalSplit(t *testing.T) {
 
 func TestEvaluate(t *testing.T) {
 	s := eval.Split{
-		Train: []recommend.Interaction{{Person: "a", Item: "h1"}, {Person: "b", Item: "h2"}, {Person: "c", Item: "h3"}},
+		Train: []recommend.Interaction{{Person: "a", Item: "h1"}, {Person: "a", Item: "h1"}, {Person: "b", Item: "h2"}, {Person: "c", Item: "h3"}},
 		Test:  map[string][]string{"a": {"x", "y"}, "b": {"z"}, "c": nil},
 	}
 	var gotHistory map[string][]string = map[string][]string{}
@@ -125,7 +170,7 @@ func TestEvaluate(t *testing.T) {
 	assert.InDelta(t, 1.0, m.Recall, 1e-12)
 	assert.InDelta(t, (1.0+0.5)/2, m.Precision, 1e-12)
 	assert.InDelta(t, 0.3, m.Coverage, 1e-12)
-	assert.Equal(t, []string{"h1"}, gotHistory["a"], "the ranker sees the training items")
+	assert.Equal(t, []string{"h1"}, gotHistory["a"], "the ranker sees the distinct training items")
 	none := eval.Evaluate(s, 2, 10, func(string, []string, int) []string { return []string{"q", "r", "s"} })
 	assert.Zero(t, none.NDCG)
 	assert.Zero(t, eval.Evaluate(s, 0, 10, perfect).Users)

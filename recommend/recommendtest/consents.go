@@ -15,8 +15,10 @@ import (
 // granted and refused purposes per subject. A grant of a purpose covers its
 // descendants ("personalize" covers "personalize.history"); a refusal of a
 // purpose or an ancestor wins over a grant. Anything not granted is denied
-// with [consent.ReasonNoConsent]. The zero value denies everything. It is
-// safe for simultaneous use by multiple goroutines.
+// with [consent.ReasonNoConsent]. The request's signals (Global Privacy
+// Control, age) are ignored: use a *consent.Gate to test those. The zero
+// value denies everything. It is safe for simultaneous use by multiple
+// goroutines.
 type Consents struct {
 	mu      sync.RWMutex
 	grants  map[string][]consent.Purpose

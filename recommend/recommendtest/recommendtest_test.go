@@ -106,3 +106,18 @@ func TestConsents(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, d.Allowed, "the zero value denies everything")
 }
+
+// A catalog smaller than the list of departments stocks only some of them;
+// shoppers then shop in those (Generate used to loop forever looking for a
+// second or third stocked department).
+func TestGenerateTinyCatalog(t *testing.T) {
+	for _, n := range []int{1, 2, 3, len(recommendtest.Departments) - 1} {
+		w := recommendtest.Generate(recommendtest.Options{Seed: 1, Items: n, Shoppers: 30})
+		require.Equal(t, n, w.Catalog.Len())
+		assert.NotEmpty(t, w.Interactions, "%d items", n)
+		for _, s := range w.Shoppers {
+			assert.LessOrEqual(t, len(s.Departments), n, "%d items", n)
+		}
+		assert.NotNil(t, w.Model())
+	}
+}

@@ -178,9 +178,11 @@ func Generate(o Options) *World {
 	}
 	w.Catalog = cat
 	zipf := make([]*rand.Zipf, len(Departments))
+	stocked := 0 // departments with at least one item
 	for di := range Departments {
 		if n := len(deptItems[di]); n > 0 {
 			zipf[di] = rand.NewZipf(r, 1.1, 2, uint64(n-1))
+			stocked++
 		}
 	}
 	year := 365 * 24 * time.Hour
@@ -189,7 +191,8 @@ func Generate(o Options) *World {
 	for p := range w.Shoppers {
 		s := &w.Shoppers[p]
 		s.ID = fmt.Sprintf("shopper-%05d", p)
-		nd := 1 + r.IntN(3)
+		// A catalog smaller than the departments stocks only some of them.
+		nd := min(1+r.IntN(3), stocked)
 		var depts []int
 		for len(depts) < nd {
 			// Sensitive departments are rarer.
