@@ -74,12 +74,12 @@ var countryShare = []float64{0.40, 0.75, 1}
 // Privacy parameters of the shop's cross-shopper statistics.
 const (
 	TrendingEpsilon = 1.0
-	CoocEpsilon     = 1.0
+	CoocEpsilon     = 2.0
 	Delta           = 1e-5
 	TrendingK       = 10
 	// CoocPairItems is how many of the most bought items the item-item
 	// pairs are released among.
-	CoocPairItems = 150
+	CoocPairItems = 60
 )
 
 // New builds the shop.
