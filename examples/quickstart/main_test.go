@@ -2,12 +2,17 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"context"
 	"errors"
 	"flag"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/tact-go/tact/consent"
+	"github.com/tact-go/tact/examples/internal/demo"
+	"github.com/tact-go/tact/minimize"
 )
 
 func TestQuickstartTellsTheWholeStory(t *testing.T) {
@@ -60,10 +65,27 @@ func TestQuickstartAuditLogNamesNobody(t *testing.T) {
 	if audit.Len() == 0 {
 		t.Fatal("-audit printed nothing")
 	}
-	for _, id := range []string{"shopper-", `"ana"`, "session-", "@mail.example"} {
+	// Neither ids nor the pseudonyms that stand for them, nor key material.
+	keys, err := minimize.NewKeyring(demo.DemoKey(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := keys.Pseudonymizer(consent.PurposeAnalyticsAggregate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := ps.Token("shopper-00000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := fmt.Sprintf("%x", demo.DemoKey(1).Secret)
+	for _, id := range []string{"shopper-", `"ana"`, "session-", "@mail.example", token, secret[:16]} {
 		if strings.Contains(audit.String(), id) {
 			t.Errorf("audit events contain %q", id)
 		}
+	}
+	if !strings.Contains(out.String(), token[:8]) {
+		t.Errorf("the quickstart should show shopper-00000's pseudonym %s…", token[:8])
 	}
 }
 
