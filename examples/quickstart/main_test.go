@@ -2,10 +2,10 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
