@@ -68,6 +68,7 @@ type plan struct {
 	norm           mech // normalized sum for Mean
 	quantEps       float64
 	quantDel       float64
+	sel            *selector // private partition selection, or nil
 }
 
 // NewAggregation validates p and s once and returns an empty aggregation.
@@ -214,6 +215,30 @@ func (a *Aggregation[V]) makePlan() error {
 	}
 	if p.Noise == Laplace {
 		a.plan.quantDel = 0
+	}
+	// Refuse here what Google's library would refuse at release, after the
+	// budget is spent: shares of ε or δ too small for the secure noise.
+	pl := &a.plan
+	for _, c := range []struct {
+		on bool
+		m  mech
+	}{
+		{m&(Count|Mean) != 0, pl.count},
+		{m&Sum != 0, pl.sum},
+		{m&Mean != 0, pl.norm},
+		{m&Quantiles != 0, newMech(p.Noise, pl.quantEps, pl.quantDel, l0, 1, 1)},
+	} {
+		if c.on {
+			if err := c.m.check(); err != nil {
+				return err
+			}
+		}
+	}
+	if private {
+		var err error
+		if pl.sel, err = newSelector(p.NoiseSource, pl.selEps, pl.selDel, l0, p.minPersons()); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -376,13 +401,7 @@ func (a *Aggregation[V]) accumulate(pa *partials[V], pid int32, v V) {
 func (a *Aggregation[V]) compute(label string) (*Result[V], error) {
 	pa := a.partials()
 	pl, src, alpha := &a.plan, a.p.NoiseSource, a.p.alpha()
-	var sel *selector
-	if a.p.Partitions == nil {
-		var err error
-		if sel, err = newSelector(src, pl.selEps, pl.selDel, int64(a.p.MaxPartitions), a.p.minPersons()); err != nil {
-			return nil, err
-		}
-	}
+	sel := pl.sel
 	r := &Result[V]{
 		metrics: a.spec.Metrics, ranks: slices.Clone(a.spec.Ranks),
 		eps: pl.eps, delta: pl.delta, alpha: alpha,

@@ -204,3 +204,39 @@ func binomTail(k, n int, p float64) float64 {
 	}
 	return s
 }
+
+// With a small δ and many partitions per person, the per-partition δ of
+// thresholding falls below float64's resolution near 1. The thresholds
+// must then rise, not overflow: a person alone in their partitions or
+// pairs is never released.
+func TestSmallDeltaSelectsNoSinglePerson(t *testing.T) {
+	const delta = 1e-12
+	c, err := dp.NewCooccurrence(dp.CooccurrenceParams{Epsilon: 1, Delta: delta, MaxItems: 200, MaxPairs: 10_000,
+		Noise: dp.Gaussian, MinPersons: 1})
+	require.NoError(t, err)
+	tk, err := dp.NewTopK(10, dp.Params{Epsilon: 1, Delta: delta, MaxPartitions: dp.MaxL0, Noise: dp.Gaussian})
+	require.NoError(t, err)
+	counter, err := dp.NewCounter(dp.Params{Epsilon: 1, Delta: delta, MaxPartitions: dp.MaxL0, MaxContributions: 1})
+	require.NoError(t, err)
+	for p := 0; p < 3; p++ {
+		person := "p" + strconv.Itoa(p)
+		for i := 0; i < 200; i++ {
+			item := "item" + strconv.Itoa(p*1000+i)
+			c.Add(person, item)
+			tk.Add(person, "all", item)
+			counter.Add(person, item)
+		}
+	}
+	res, err := c.Release(bigBudget(t))
+	require.NoError(t, err)
+	assert.Zero(t, len(res.Pairs), "pair threshold %d", res.PairThreshold)
+	assert.Zero(t, len(res.Items), "item threshold %d", res.ItemThreshold)
+	assert.Positive(t, res.PairThreshold)
+	tr, err := tk.Release(bigBudget(t))
+	require.NoError(t, err)
+	assert.Zero(t, len(tr.Top("all")), "threshold %d", tr.Threshold())
+	assert.Positive(t, tr.Threshold())
+	cr, err := counter.Release(bigBudget(t))
+	require.NoError(t, err)
+	assert.Zero(t, cr.Len())
+}

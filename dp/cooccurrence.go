@@ -112,6 +112,7 @@ type Cooccurrence struct {
 	salt     uint64
 	rng      *rand.Rand
 	b        *bounder[int64]
+	plan     coocPlan
 	keys     []string
 	index    map[string]int32
 	released bool
@@ -171,6 +172,9 @@ func NewCooccurrence(p CooccurrenceParams) (*Cooccurrence, error) {
 	}
 	c := &Cooccurrence{p: p, index: make(map[string]int32)}
 	c.pairs = min(p.MaxPairs, p.MaxItems*(p.MaxItems-1)/2)
+	if err := c.makePlan(); err != nil {
+		return nil, err
+	}
 	c.rng = p.Rand
 	if c.rng == nil {
 		c.rng = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
@@ -184,6 +188,57 @@ func NewCooccurrence(p CooccurrenceParams) (*Cooccurrence, error) {
 		}
 	}
 	return c, nil
+}
+
+// coocPlan is how a release divides its (ε, δ) among the number of persons,
+// the item counts and the pair counts, fixed and checked at construction.
+type coocPlan struct {
+	delta    float64      // δ spent
+	eps, del [3]float64   // shares: persons, items, pairs
+	itemTh   *thresholder // items selected by thresholding (no catalog)
+	pairTh   *thresholder // pairs selected by thresholding (no PairItems)
+}
+
+func (c *Cooccurrence) makePlan() error {
+	p := &c.p
+	pl := &c.plan
+	pl.delta = p.Delta
+	if p.PairItems > 0 && p.Noise == Laplace {
+		pl.delta = 0
+	}
+	split := p.Split
+	if split == [3]float64{} {
+		split = [3]float64{0.1, 0.3, 0.6}
+	}
+	pl.eps = [3]float64(splitDown(p.Epsilon, split[:]...))
+	switch {
+	case p.Items != nil && p.Noise == Gaussian:
+		pl.del = [3]float64(splitDown(pl.delta, 0, 1, 3)) // item noise needs no threshold
+	case p.Items != nil:
+		pl.del = [3]float64{0, 0, pl.delta}
+	default:
+		pl.del = [3]float64(splitDown(pl.delta, 0, 1, 2))
+	}
+	// Refuse here what Google's library would refuse at release, after the
+	// budget is spent.
+	if err := newMech(Laplace, pl.eps[0], 0, 1, 1, 1).check(); err != nil {
+		return err
+	}
+	var err error
+	if p.Items == nil {
+		pl.itemTh, err = c.thresholder(pl.eps[1], pl.del[1], int64(p.MaxItems))
+	} else {
+		err = newMech(p.Noise, pl.eps[1], pl.del[1], 1, 1, 1).check()
+	}
+	if err != nil {
+		return err
+	}
+	if p.PairItems == 0 {
+		pl.pairTh, err = c.thresholder(pl.eps[2], pl.del[2], int64(c.pairs))
+	} else {
+		err = newMech(p.Noise, pl.eps[2], pl.del[2], 1, 1, 1).check()
+	}
+	return err
 }
 
 func (c *Cooccurrence) item(it string) int32 {
@@ -272,34 +327,18 @@ func (c *Cooccurrence) Release(budget *Budget) (*Cooccurrences, error) {
 	if c.released {
 		return nil, ErrReleased
 	}
-	p := &c.p
+	p, pl := &c.p, &c.plan
 	label := p.Label
 	if label == "" {
 		label = "dp co-occurrence"
 	}
-	delta := p.Delta
-	if p.PairItems > 0 && p.Noise == Laplace {
-		delta = 0
-	}
-	if err := budget.Spend(label, p.Epsilon, delta); err != nil {
+	if err := budget.Spend(label, p.Epsilon, pl.delta); err != nil {
 		return nil, err
 	}
 	c.released = true
-	split := p.Split
-	if split == [3]float64{} {
-		split = [3]float64{0.1, 0.3, 0.6}
-	}
-	eps := splitDown(p.Epsilon, split[:]...)
-	// δ shares: [persons, items, pairs].
-	del := splitDown(delta, 0, 1, 2)
-	switch {
-	case p.Items != nil && p.Noise == Gaussian:
-		del = splitDown(delta, 0, 1, 3) // item noise needs no threshold
-	case p.Items != nil:
-		del = []float64{0, 0, delta}
-	}
+	eps, del := pl.eps, pl.del
 	src := p.NoiseSource
-	out := &Cooccurrences{Epsilon: p.Epsilon, Delta: delta, Private: src == nil, Weighted: p.Weighted}
+	out := &Cooccurrences{Epsilon: p.Epsilon, Delta: pl.delta, Private: src == nil, Weighted: p.Weighted}
 
 	// Persons: Laplace count, sensitivity 1.
 	persons := newMech(Laplace, eps[0], 0, 1, 1, 1)
@@ -315,7 +354,7 @@ func (c *Cooccurrence) Release(budget *Budget) (*Cooccurrences, error) {
 	if p.PairItems > 0 {
 		err = c.releasePublicPairs(out, eps[2], del[2])
 	} else {
-		err = c.releasePairs(out, eps[2], del[2])
+		err = c.releasePairs(out)
 	}
 	if err != nil {
 		return nil, err
@@ -361,10 +400,7 @@ func (c *Cooccurrence) releaseItems(out *Cooccurrences, eps, delta float64) erro
 			out.Items = append(out.Items, ItemCount{Item: it, Count: x, Value: float64(x)})
 		}
 	default:
-		th, err := c.thresholder(eps, delta, l0)
-		if err != nil {
-			return err
-		}
+		th := c.plan.itemTh
 		out.ItemNoise = th.m.Mechanism
 		out.ItemThreshold = th.threshold()
 		for pid, it := range c.keys {
@@ -382,11 +418,8 @@ func (c *Cooccurrence) releaseItems(out *Cooccurrences, eps, delta float64) erro
 
 // releasePairs releases the pairs selected by thresholding into out.Pairs,
 // unsorted.
-func (c *Cooccurrence) releasePairs(out *Cooccurrences, eps, delta float64) error {
-	th, err := c.thresholder(eps, delta, int64(c.pairs))
-	if err != nil {
-		return err
-	}
+func (c *Cooccurrence) releasePairs(out *Cooccurrences) error {
+	th := c.plan.pairTh
 	out.PairNoise = th.m.Mechanism
 	out.PairThreshold = th.threshold()
 	keys := c.pairKeys(th.pre)

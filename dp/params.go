@@ -197,7 +197,7 @@ func checkEpsilon(name string, e float64) error {
 	if math.IsNaN(e) || math.IsInf(e, 0) || e <= 0 {
 		return paramErr(name, e, "must be positive and finite")
 	}
-	if e < 1.0/(1<<50) {
+	if e < minEpsilon {
 		return paramErr(name, e, "must be at least 2⁻⁵⁰ for the secure noise")
 	}
 	return nil
@@ -209,6 +209,9 @@ func checkDelta(name string, d float64) error {
 	}
 	return nil
 }
+
+// minEpsilon is the least ε that Google's secure noise accepts.
+const minEpsilon = 1.0 / (1 << 50)
 
 func itoa(i int64) string { return strconv.FormatInt(i, 10) }
 

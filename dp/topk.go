@@ -28,6 +28,7 @@ type TopK struct {
 	k        int
 	salt     uint64
 	b        *bounder[int64]
+	th       *thresholder
 	index    map[segItem]int32
 	keys     []segItem
 	allow    map[string]struct{}
@@ -49,7 +50,11 @@ func NewTopK(k int, p Params) (*TopK, error) {
 	if p.Delta == 0 {
 		return nil, paramErr("Delta", p.Delta, "TopK selects by thresholding, which needs delta > 0")
 	}
-	t := &TopK{p: p, k: k, index: make(map[segItem]int32)}
+	th, err := newThresholder(p.NoiseSource, p.Noise, p.Epsilon, p.Delta, int64(p.MaxPartitions), p.minPersons())
+	if err != nil {
+		return nil, err
+	}
+	t := &TopK{p: p, k: k, th: th, index: make(map[segItem]int32)}
 	rng := p.Rand
 	if rng == nil {
 		rng = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
@@ -137,10 +142,7 @@ func (t *TopK) Release(budget *Budget) (*Trending, error) {
 		return nil, err
 	}
 	t.released = true
-	th, err := newThresholder(t.p.NoiseSource, t.p.Noise, t.p.Epsilon, t.p.Delta, int64(t.p.MaxPartitions), t.p.minPersons())
-	if err != nil {
-		return nil, err
-	}
+	th := t.th
 	persons := t.b.personsPerPartition()
 	tr := &Trending{bySeg: make(map[string][]Ranked), k: t.k, eps: t.p.Epsilon, delta: t.p.Delta,
 		alpha: t.p.alpha(), threshold: th.threshold(), private: t.p.NoiseSource == nil, label: label}
