@@ -20,7 +20,7 @@ import (
 
 const (
 	stateMagic   = "tdp"
-	stateVersion = 1
+	stateVersion = 2 // 2: pseudonyms from the hardened hashMix
 
 	kindAggregation = 'A'
 	kindTopK        = 'T'
