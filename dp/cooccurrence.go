@@ -375,7 +375,6 @@ func (c *Cooccurrence) releaseItems(out *Cooccurrences, eps, delta float64) erro
 	p := &c.p
 	src := p.NoiseSource
 	counts := c.b.personsPerPartition()
-	l0 := int64(p.MaxItems)
 	switch {
 	case p.Weighted:
 		// Public catalog (Weighted needs PairItems, which needs Items).
@@ -390,7 +389,7 @@ func (c *Cooccurrence) releaseItems(out *Cooccurrences, eps, delta float64) erro
 			out.Items = append(out.Items, ItemCount{Item: it, Count: roundCount(x), Value: x})
 		}
 	case p.Items != nil:
-		m := newMech(p.Noise, eps, delta, l0, 1, 1)
+		m := newMech(p.Noise, eps, delta, int64(p.MaxItems), 1, 1)
 		out.ItemNoise = m.Mechanism
 		for pid, it := range c.keys {
 			x, err := m.addInt64(src, counts[pid])
