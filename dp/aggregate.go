@@ -42,6 +42,10 @@ type Spec[V Value] struct {
 //
 // Aggregation is not safe for concurrent use: give each goroutine its own
 // (made from one origin, see Merge and MarshalBinary) and merge them.
+//
+// The zero Aggregation holds no parameters and is only a target for
+// UnmarshalBinary: Add accepts nothing, Release and MarshalBinary return a
+// *[ParamError], Merge returns [ErrIncompatible].
 type Aggregation[V Value] struct {
 	p      Params
 	spec   Spec[V]
@@ -258,12 +262,13 @@ func (a *Aggregation[V]) newPartition(key string) int32 {
 //     Rejected, because it cannot be attributed or bounded;
 //   - ±Inf and other out-of-bounds values are clamped to the bounds;
 //   - with public partitions, a key outside them is ignored (false);
-//   - after Release, Add does nothing and returns false.
+//   - after Release, or on the zero Aggregation, Add does nothing and
+//     returns false.
 //
 // An accepted record may still be dropped later by contribution bounding.
 // Add does not allocate except to grow its tables.
 func (a *Aggregation[V]) Add(person, key string, v V) bool {
-	if a.released {
+	if a.released || a.b == nil {
 		return false
 	}
 	if person == "" || math.IsNaN(float64(v)) {
@@ -295,7 +300,12 @@ func (a *Aggregation[V]) Rejected() int64 { return a.rejected }
 
 // Dropped returns how many accepted records contribution bounding has
 // dropped so far. Exact, not private, like Rejected.
-func (a *Aggregation[V]) Dropped() int64 { return a.b.dropped }
+func (a *Aggregation[V]) Dropped() int64 {
+	if a.b == nil {
+		return 0
+	}
+	return a.b.dropped
+}
 
 // Epsilon returns the ε that Release will spend.
 func (a *Aggregation[V]) Epsilon() float64 { return a.plan.eps }
@@ -310,6 +320,9 @@ func (a *Aggregation[V]) Delta() float64 { return a.plan.delta }
 func (a *Aggregation[V]) Release(budget *Budget) (*Result[V], error) {
 	if a.released {
 		return nil, ErrReleased
+	}
+	if a.b == nil {
+		return nil, errZero("Aggregation")
 	}
 	label := a.p.label("dp release")
 	if err := budget.Spend(label, a.plan.eps, a.plan.delta); err != nil {
@@ -621,7 +634,8 @@ const (
 
 // Counter counts contributions per partition key: an [Aggregation] of
 // [Count] alone, with an Add that takes no value. Like Aggregation it is
-// not safe for concurrent use.
+// not safe for concurrent use, and its zero value is only a target for
+// UnmarshalBinary.
 type Counter struct{ a *Aggregation[int64] }
 
 // NewCounter validates p once and returns an empty counter.
@@ -635,20 +649,40 @@ func NewCounter(p Params) (*Counter, error) {
 
 // Add records one contribution of person to partition key; see
 // [Aggregation.Add] for what is accepted.
-func (c *Counter) Add(person, key string) bool { return c.a.Add(person, key, 0) }
+func (c *Counter) Add(person, key string) bool { return c.a != nil && c.a.Add(person, key, 0) }
 
 // Release spends from budget once and returns the noisy counts; see
 // [Aggregation.Release].
-func (c *Counter) Release(budget *Budget) (*Result[int64], error) { return c.a.Release(budget) }
+func (c *Counter) Release(budget *Budget) (*Result[int64], error) {
+	if c.a == nil {
+		return nil, errZero("Counter")
+	}
+	return c.a.Release(budget)
+}
 
 // Rejected returns how many records Add rejected (exact, not private).
-func (c *Counter) Rejected() int64 { return c.a.Rejected() }
+func (c *Counter) Rejected() int64 {
+	if c.a == nil {
+		return 0
+	}
+	return c.a.Rejected()
+}
 
 // Merge adds the partial state of o; see [Aggregation.Merge].
-func (c *Counter) Merge(o *Counter) error { return c.a.Merge(o.a) }
+func (c *Counter) Merge(o *Counter) error {
+	if c.a == nil || o == nil || o.a == nil {
+		return ErrIncompatible
+	}
+	return c.a.Merge(o.a)
+}
 
 // MarshalBinary encodes the partial state; see [Aggregation.MarshalBinary].
-func (c *Counter) MarshalBinary() ([]byte, error) { return c.a.MarshalBinary() }
+func (c *Counter) MarshalBinary() ([]byte, error) {
+	if c.a == nil {
+		return nil, errZero("Counter")
+	}
+	return c.a.MarshalBinary()
+}
 
 // UnmarshalBinary replaces c with decoded partial state; see
 // [Aggregation.UnmarshalBinary].

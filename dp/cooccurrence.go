@@ -105,7 +105,8 @@ type CooccurrenceParams struct {
 // released. With [CooccurrenceParams].PairItems they are public partitions
 // among the most counted catalog items instead, released without
 // threshold. Cooccurrence is not safe for concurrent use; its partial state
-// can be encoded and merged for sharding like an Aggregation's.
+// can be encoded and merged for sharding like an Aggregation's, and its
+// zero value is only a target for UnmarshalBinary.
 type Cooccurrence struct {
 	p        CooccurrenceParams
 	pairs    int // enforced pairs bound
@@ -253,7 +254,7 @@ func (c *Cooccurrence) item(it string) int32 {
 // (counted in Rejected); with a catalog, other items are ignored; after
 // Release, Add does nothing.
 func (c *Cooccurrence) Add(person, item string) bool {
-	if c.released {
+	if c.released || c.b == nil {
 		return false
 	}
 	if person == "" {
@@ -326,6 +327,9 @@ const MaxPairItems = 2048
 func (c *Cooccurrence) Release(budget *Budget) (*Cooccurrences, error) {
 	if c.released {
 		return nil, ErrReleased
+	}
+	if c.b == nil {
+		return nil, errZero("Cooccurrence")
 	}
 	p, pl := &c.p, &c.plan
 	label := p.Label

@@ -22,7 +22,8 @@ import (
 // post-processing and costs nothing more.
 //
 // TopK is not safe for concurrent use; its partial state can be encoded
-// and merged for sharding like an Aggregation's.
+// and merged for sharding like an Aggregation's, and its zero value is only
+// a target for UnmarshalBinary.
 type TopK struct {
 	p        Params
 	k        int
@@ -76,7 +77,7 @@ func NewTopK(k int, p Params) (*TopK, error) {
 // Release, Add does nothing. Segments and items may be any strings,
 // including empty ones.
 func (t *TopK) Add(person, segment, item string) bool {
-	if t.released {
+	if t.released || t.b == nil {
 		return false
 	}
 	if person == "" {
@@ -136,6 +137,9 @@ type Trending struct {
 func (t *TopK) Release(budget *Budget) (*Trending, error) {
 	if t.released {
 		return nil, ErrReleased
+	}
+	if t.b == nil {
+		return nil, errZero("TopK")
 	}
 	label := t.p.label("dp trending")
 	if err := budget.Spend(label, t.p.Epsilon, t.p.Delta); err != nil {
