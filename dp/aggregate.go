@@ -315,8 +315,11 @@ func (a *Aggregation[V]) Delta() float64 { return a.plan.delta }
 
 // Release spends the aggregation's (ε, δ) from budget once and returns the
 // noisy result. If the budget refuses, it returns the *[BudgetError]
-// (errors.Is [ErrBudgetExhausted]) and the aggregation stays unreleased. A
-// second release returns [ErrReleased].
+// (errors.Is [ErrBudgetExhausted]), spends nothing and the aggregation
+// stays unreleased: Release may be tried again. A second release returns
+// [ErrReleased]. The parameters were checked by the constructor, so that
+// the noise cannot fail once the budget has paid; should it, the budget
+// stays spent and the aggregation released.
 func (a *Aggregation[V]) Release(budget *Budget) (*Result[V], error) {
 	if a.released {
 		return nil, ErrReleased

@@ -294,7 +294,8 @@ type PairCount struct {
 	Value float64
 }
 
-// Cooccurrences is the plain result of a [Cooccurrence] release.
+// Cooccurrences is the plain result of a [Cooccurrence] release. Its
+// String says plainly when it is not private.
 type Cooccurrences struct {
 	Items   []ItemCount // sorted by item
 	Pairs   []PairCount // sorted by A, then B
@@ -314,6 +315,19 @@ type Cooccurrences struct {
 	Weighted       bool    // counts are sums of weights (see CooccurrenceParams.Weighted)
 	Epsilon, Delta float64 // spent
 	Private        bool    // false when built with a test NoiseSource
+	Label          string  // the release's label, as recorded in the budget's ledger
+}
+
+// String summarizes the release in one line, saying plainly when it is not
+// private.
+func (c *Cooccurrences) String() string {
+	what := "counts"
+	if c.Weighted {
+		what = "weighted counts"
+	}
+	what += " of " + itoa(int64(len(c.Items))) + " items and " + itoa(int64(len(c.Pairs))) + " pairs"
+	public := c.ItemThreshold == 0 && c.PairThreshold == 0
+	return summary(c.Label, what, len(c.Items)+len(c.Pairs), public, c.Epsilon, c.Delta, c.Private)
 }
 
 // MaxPairItems is the largest [CooccurrenceParams].PairItems: the release
@@ -342,7 +356,7 @@ func (c *Cooccurrence) Release(budget *Budget) (*Cooccurrences, error) {
 	c.released = true
 	eps, del := pl.eps, pl.del
 	src := p.NoiseSource
-	out := &Cooccurrences{Epsilon: p.Epsilon, Delta: pl.delta, Private: src == nil, Weighted: p.Weighted}
+	out := &Cooccurrences{Epsilon: p.Epsilon, Delta: pl.delta, Private: src == nil, Weighted: p.Weighted, Label: label}
 
 	// Persons: Laplace count, sensitivity 1.
 	persons := newMech(Laplace, eps[0], 0, 1, 1, 1)
