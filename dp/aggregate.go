@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"slices"
 
 	"github.com/google/differential-privacy/go/v3/dpagg"
@@ -93,10 +92,7 @@ func NewAggregation[V Value](p Params, s Spec[V]) (*Aggregation[V], error) {
 	if err := a.makePlan(); err != nil {
 		return nil, err
 	}
-	rng := p.Rand
-	if rng == nil {
-		rng = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
-	}
+	rng := randomness(p.Rand)
 	a.salt = rng.Uint64()
 	a.p.Rand = rng
 	a.b = newBounder[V](p.MaxPartitions, p.MaxContributions, a.values, a.salt, rng)

@@ -176,10 +176,7 @@ func NewCooccurrence(p CooccurrenceParams) (*Cooccurrence, error) {
 	if err := c.makePlan(); err != nil {
 		return nil, err
 	}
-	c.rng = p.Rand
-	if c.rng == nil {
-		c.rng = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
-	}
+	c.rng = randomness(p.Rand)
 	c.salt = c.rng.Uint64()
 	c.b = newBounder[int64](p.MaxItems, 1, false, c.salt, c.rng)
 	if p.Items != nil {

@@ -2,7 +2,6 @@ package dp
 
 import (
 	"cmp"
-	"math/rand/v2"
 	"slices"
 	"strings"
 )
@@ -56,10 +55,7 @@ func NewTopK(k int, p Params) (*TopK, error) {
 		return nil, err
 	}
 	t := &TopK{p: p, k: k, th: th, index: make(map[segItem]int32)}
-	rng := p.Rand
-	if rng == nil {
-		rng = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
-	}
+	rng := randomness(p.Rand)
 	t.salt = rng.Uint64()
 	t.b = newBounder[int64](p.MaxPartitions, 1, false, t.salt, rng)
 	if p.Partitions != nil {
