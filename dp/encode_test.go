@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -135,7 +136,9 @@ var decoders = map[string]func() state{
 }
 
 // Decoding arbitrary bytes never panics, fails only with ErrInvalidState,
-// and what decodes re-encodes and decodes again.
+// and what decodes re-encodes and decodes again. Each input is also tried
+// with its checksum made valid, so that the fuzzer reaches the validation
+// of every field (a forger can compute a CRC too), not only the checksum.
 func FuzzUnmarshalState(f *testing.F) {
 	f.Add(sampleState(f, 1))
 	f.Add(sampleState(f, 3))
@@ -147,24 +150,37 @@ func FuzzUnmarshalState(f *testing.F) {
 	f.Add(weightedCoocState(f))
 	f.Add([]byte("tdp"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for name, mk := range decoders {
-			a := mk()
-			err := a.UnmarshalBinary(data)
-			if err != nil {
-				if !errors.Is(err, dp.ErrInvalidState) {
-					t.Fatalf("%s: error %v does not wrap ErrInvalidState", name, err)
-				}
-				continue
-			}
-			again, err := a.MarshalBinary()
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			if err := mk().UnmarshalBinary(again); err != nil {
-				t.Fatalf("%s: re-encoded state does not decode: %v", name, err)
-			}
+		inputs := [][]byte{data}
+		if len(data) >= 4 {
+			body := slices.Clip(data[:len(data)-4])
+			inputs = append(inputs, binary.LittleEndian.AppendUint32(body, crc32.Checksum(body, crc32.MakeTable(crc32.Castagnoli))))
+		}
+		for _, data := range inputs {
+			checkDecode(t, data)
 		}
 	})
+}
+
+// checkDecode decodes data with every decoder: an error must wrap
+// ErrInvalidState; a success must re-encode into state that decodes.
+func checkDecode(t *testing.T, data []byte) {
+	t.Helper()
+	for name, mk := range decoders {
+		a := mk()
+		if err := a.UnmarshalBinary(data); err != nil {
+			if !errors.Is(err, dp.ErrInvalidState) {
+				t.Fatalf("%s: error %v does not wrap ErrInvalidState", name, err)
+			}
+			continue
+		}
+		again, err := a.MarshalBinary()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := mk().UnmarshalBinary(again); err != nil {
+			t.Fatalf("%s: re-encoded state does not decode: %v", name, err)
+		}
+	}
 }
 
 func topKState(t testing.TB) []byte {
