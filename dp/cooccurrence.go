@@ -623,23 +623,44 @@ func (c *Cooccurrence) forPairs(m int, f func(x, y int)) {
 		}
 		return
 	}
-	if len(c.taken) < total {
-		c.taken = make([]bool, total)
+	// Floyd's sampling needs to know which pairs are taken: a bitmap of all
+	// the person's pairs while that is small, else a set of the picks (a
+	// person with 65535 items has 2·10⁹ pairs).
+	var taken map[int]struct{}
+	if total <= maxTakenBitmap {
+		if len(c.taken) < total {
+			c.taken = make([]bool, total)
+		}
+	} else {
+		taken = make(map[int]struct{}, c.pairs)
 	}
 	c.picks = c.picks[:0]
 	for j := total - c.pairs; j < total; j++ {
 		t := c.rng.IntN(j + 1)
-		if c.taken[t] {
-			t = j
+		if taken == nil {
+			if c.taken[t] {
+				t = j
+			}
+			c.taken[t] = true
+		} else {
+			if _, dup := taken[t]; dup {
+				t = j
+			}
+			taken[t] = struct{}{}
 		}
-		c.taken[t] = true
 		c.picks = append(c.picks, t)
 	}
 	for _, t := range c.picks {
-		c.taken[t] = false
+		if taken == nil {
+			c.taken[t] = false
+		}
 		f(pairAt(t, m))
 	}
 }
+
+// maxTakenBitmap is the most pairs of one person that forPairs tracks in a
+// bitmap.
+const maxTakenBitmap = 1 << 16
 
 func cmpString(a, b string) int {
 	switch {
