@@ -136,7 +136,7 @@ func (underNoised) KeepPartition(int64, dp.Mechanism) bool            { return t
 // and Cooccurrence.
 func TestDPAuditSelection(t *testing.T) {
 	const delta = 0.02
-	n := auditN(t)
+	n := auditN(t) * 2 / 3 // each event has probability near δ: fewer runs have power
 	counter := func(l0 int, noise dp.NoiseKind) func() int {
 		return func() int {
 			c, err := dp.NewCounter(dp.Params{Epsilon: auditEps, Delta: delta, MaxPartitions: l0, MaxContributions: 1, Noise: noise})
