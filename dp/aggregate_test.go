@@ -267,6 +267,24 @@ func TestAddDoesNotAllocate(t *testing.T) {
 		i++
 	})
 	assert.Zero(t, allocs)
+
+	// Nor do TopK.Add and Cooccurrence.Add.
+	tk, err := dp.NewTopK(3, testParams(3, 1, 2))
+	require.NoError(t, err)
+	co, err := dp.NewCooccurrence(dp.CooccurrenceParams{Epsilon: 1, Delta: 1e-6, MaxItems: 3, MaxPairs: 3})
+	require.NoError(t, err)
+	for _, p := range persons {
+		for _, k := range []string{"a", "b", "c", "d"} {
+			tk.Add(p, "seg", k)
+			co.Add(p, k)
+		}
+	}
+	allocs = testing.AllocsPerRun(1000, func() {
+		tk.Add(persons[i%100], "seg", "c")
+		co.Add(persons[i%100], "d")
+		i++
+	})
+	assert.Zero(t, allocs)
 }
 
 func TestReleaseAuditEvent(t *testing.T) {
