@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"slices"
 
 	"github.com/google/differential-privacy/go/v3/dpagg"
@@ -42,6 +41,10 @@ type Spec[V Value] struct {
 //
 // Aggregation is not safe for concurrent use: give each goroutine its own
 // (made from one origin, see Merge and MarshalBinary) and merge them.
+//
+// The zero Aggregation holds no parameters and is only a target for
+// UnmarshalBinary: Add accepts nothing, Release and MarshalBinary return a
+// *[ParamError], Merge returns [ErrIncompatible].
 type Aggregation[V Value] struct {
 	p      Params
 	spec   Spec[V]
@@ -68,6 +71,7 @@ type plan struct {
 	norm           mech // normalized sum for Mean
 	quantEps       float64
 	quantDel       float64
+	sel            *selector // private partition selection, or nil
 }
 
 // NewAggregation validates p and s once and returns an empty aggregation.
@@ -88,10 +92,7 @@ func NewAggregation[V Value](p Params, s Spec[V]) (*Aggregation[V], error) {
 	if err := a.makePlan(); err != nil {
 		return nil, err
 	}
-	rng := p.Rand
-	if rng == nil {
-		rng = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
-	}
+	rng := randomness(p.Rand)
 	a.salt = rng.Uint64()
 	a.p.Rand = rng
 	a.b = newBounder[V](p.MaxPartitions, p.MaxContributions, a.values, a.salt, rng)
@@ -215,6 +216,30 @@ func (a *Aggregation[V]) makePlan() error {
 	if p.Noise == Laplace {
 		a.plan.quantDel = 0
 	}
+	// Refuse here what Google's library would refuse at release, after the
+	// budget is spent: shares of ε or δ too small for the secure noise.
+	pl := &a.plan
+	for _, c := range []struct {
+		on bool
+		m  mech
+	}{
+		{m&(Count|Mean) != 0, pl.count},
+		{m&Sum != 0, pl.sum},
+		{m&Mean != 0, pl.norm},
+		{m&Quantiles != 0, newMech(p.Noise, pl.quantEps, pl.quantDel, l0, 1, 1)},
+	} {
+		if c.on {
+			if err := c.m.check(); err != nil {
+				return err
+			}
+		}
+	}
+	if private {
+		var err error
+		if pl.sel, err = newSelector(p.NoiseSource, pl.selEps, pl.selDel, l0, p.minPersons()); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -233,12 +258,13 @@ func (a *Aggregation[V]) newPartition(key string) int32 {
 //     Rejected, because it cannot be attributed or bounded;
 //   - ±Inf and other out-of-bounds values are clamped to the bounds;
 //   - with public partitions, a key outside them is ignored (false);
-//   - after Release, Add does nothing and returns false.
+//   - after Release, or on the zero Aggregation, Add does nothing and
+//     returns false.
 //
 // An accepted record may still be dropped later by contribution bounding.
 // Add does not allocate except to grow its tables.
 func (a *Aggregation[V]) Add(person, key string, v V) bool {
-	if a.released {
+	if a.released || a.b == nil {
 		return false
 	}
 	if person == "" || math.IsNaN(float64(v)) {
@@ -270,7 +296,12 @@ func (a *Aggregation[V]) Rejected() int64 { return a.rejected }
 
 // Dropped returns how many accepted records contribution bounding has
 // dropped so far. Exact, not private, like Rejected.
-func (a *Aggregation[V]) Dropped() int64 { return a.b.dropped }
+func (a *Aggregation[V]) Dropped() int64 {
+	if a.b == nil {
+		return 0
+	}
+	return a.b.dropped
+}
 
 // Epsilon returns the ε that Release will spend.
 func (a *Aggregation[V]) Epsilon() float64 { return a.plan.eps }
@@ -280,11 +311,17 @@ func (a *Aggregation[V]) Delta() float64 { return a.plan.delta }
 
 // Release spends the aggregation's (ε, δ) from budget once and returns the
 // noisy result. If the budget refuses, it returns the *[BudgetError]
-// (errors.Is [ErrBudgetExhausted]) and the aggregation stays unreleased. A
-// second release returns [ErrReleased].
+// (errors.Is [ErrBudgetExhausted]), spends nothing and the aggregation
+// stays unreleased: Release may be tried again. A second release returns
+// [ErrReleased]. The parameters were checked by the constructor, so that
+// the noise cannot fail once the budget has paid; should it, the budget
+// stays spent and the aggregation released.
 func (a *Aggregation[V]) Release(budget *Budget) (*Result[V], error) {
 	if a.released {
 		return nil, ErrReleased
+	}
+	if a.b == nil {
+		return nil, errZero("Aggregation")
 	}
 	label := a.p.label("dp release")
 	if err := budget.Spend(label, a.plan.eps, a.plan.delta); err != nil {
@@ -376,13 +413,7 @@ func (a *Aggregation[V]) accumulate(pa *partials[V], pid int32, v V) {
 func (a *Aggregation[V]) compute(label string) (*Result[V], error) {
 	pa := a.partials()
 	pl, src, alpha := &a.plan, a.p.NoiseSource, a.p.alpha()
-	var sel *selector
-	if a.p.Partitions == nil {
-		var err error
-		if sel, err = newSelector(src, pl.selEps, pl.selDel, int64(a.p.MaxPartitions), a.p.minPersons()); err != nil {
-			return nil, err
-		}
-	}
+	sel := pl.sel
 	r := &Result[V]{
 		metrics: a.spec.Metrics, ranks: slices.Clone(a.spec.Ranks),
 		eps: pl.eps, delta: pl.delta, alpha: alpha,
@@ -602,7 +633,8 @@ const (
 
 // Counter counts contributions per partition key: an [Aggregation] of
 // [Count] alone, with an Add that takes no value. Like Aggregation it is
-// not safe for concurrent use.
+// not safe for concurrent use, and its zero value is only a target for
+// UnmarshalBinary.
 type Counter struct{ a *Aggregation[int64] }
 
 // NewCounter validates p once and returns an empty counter.
@@ -616,20 +648,40 @@ func NewCounter(p Params) (*Counter, error) {
 
 // Add records one contribution of person to partition key; see
 // [Aggregation.Add] for what is accepted.
-func (c *Counter) Add(person, key string) bool { return c.a.Add(person, key, 0) }
+func (c *Counter) Add(person, key string) bool { return c.a != nil && c.a.Add(person, key, 0) }
 
 // Release spends from budget once and returns the noisy counts; see
 // [Aggregation.Release].
-func (c *Counter) Release(budget *Budget) (*Result[int64], error) { return c.a.Release(budget) }
+func (c *Counter) Release(budget *Budget) (*Result[int64], error) {
+	if c.a == nil {
+		return nil, errZero("Counter")
+	}
+	return c.a.Release(budget)
+}
 
 // Rejected returns how many records Add rejected (exact, not private).
-func (c *Counter) Rejected() int64 { return c.a.Rejected() }
+func (c *Counter) Rejected() int64 {
+	if c.a == nil {
+		return 0
+	}
+	return c.a.Rejected()
+}
 
 // Merge adds the partial state of o; see [Aggregation.Merge].
-func (c *Counter) Merge(o *Counter) error { return c.a.Merge(o.a) }
+func (c *Counter) Merge(o *Counter) error {
+	if c.a == nil || o == nil || o.a == nil {
+		return ErrIncompatible
+	}
+	return c.a.Merge(o.a)
+}
 
 // MarshalBinary encodes the partial state; see [Aggregation.MarshalBinary].
-func (c *Counter) MarshalBinary() ([]byte, error) { return c.a.MarshalBinary() }
+func (c *Counter) MarshalBinary() ([]byte, error) {
+	if c.a == nil {
+		return nil, errZero("Counter")
+	}
+	return c.a.MarshalBinary()
+}
 
 // UnmarshalBinary replaces c with decoded partial state; see
 // [Aggregation.UnmarshalBinary].

@@ -267,6 +267,24 @@ func TestAddDoesNotAllocate(t *testing.T) {
 		i++
 	})
 	assert.Zero(t, allocs)
+
+	// Nor do TopK.Add and Cooccurrence.Add.
+	tk, err := dp.NewTopK(3, testParams(3, 1, 2))
+	require.NoError(t, err)
+	co, err := dp.NewCooccurrence(dp.CooccurrenceParams{Epsilon: 1, Delta: 1e-6, MaxItems: 3, MaxPairs: 3})
+	require.NoError(t, err)
+	for _, p := range persons {
+		for _, k := range []string{"a", "b", "c", "d"} {
+			tk.Add(p, "seg", k)
+			co.Add(p, k)
+		}
+	}
+	allocs = testing.AllocsPerRun(1000, func() {
+		tk.Add(persons[i%100], "seg", "c")
+		co.Add(persons[i%100], "d")
+		i++
+	})
+	assert.Zero(t, allocs)
 }
 
 func TestReleaseAuditEvent(t *testing.T) {
@@ -289,4 +307,32 @@ func TestReleaseAuditEvent(t *testing.T) {
 	for _, secret := range []string{"alice", "bob", "/home", "/secret-page"} {
 		assert.NotContains(t, out, secret, "audit events carry no person ids or keys")
 	}
+}
+
+// Shares of ε or δ that Google's noise would refuse are refused by the
+// constructor, not by Release after the budget has paid.
+func TestTinySharesRefusedUpFront(t *testing.T) {
+	countSum := dp.Spec[float64]{Metrics: dp.Count | dp.Sum, Lower: 0, Upper: 1}
+	for _, tc := range []struct {
+		name  string
+		p     dp.Params
+		param string
+	}{
+		{"ε share below 2⁻⁵⁰", dp.Params{Epsilon: math.Ldexp(1, -49), Delta: 1e-6, MaxPartitions: 1, MaxContributions: 1}, "Epsilon"},
+		{"Gaussian δ share rounds to 0", dp.Params{Epsilon: 1, Delta: 5e-324, MaxPartitions: 1, MaxContributions: 1,
+			Noise: dp.Gaussian, Partitions: []string{"a"}}, "Delta"},
+		{"selection δ per partition rounds to 0", dp.Params{Epsilon: 1, Delta: 5e-324, MaxPartitions: 2, MaxContributions: 1}, "Delta"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := dp.NewAggregation(tc.p, countSum)
+			var pe *dp.ParamError
+			require.ErrorAs(t, err, &pe)
+			assert.Equal(t, tc.param, pe.Param, err.Error())
+			assert.Nil(t, a)
+		})
+	}
+	_, err := dp.NewTopK(1, dp.Params{Epsilon: 1, Delta: 5e-324, MaxPartitions: 2, Noise: dp.Gaussian})
+	require.ErrorIs(t, err, dp.ErrInvalidParams)
+	_, err = dp.NewCooccurrence(dp.CooccurrenceParams{Epsilon: math.Ldexp(1, -48), Delta: 1e-6, MaxItems: 2, MaxPairs: 1})
+	require.ErrorIs(t, err, dp.ErrInvalidParams, "the persons' tenth of ε is below 2⁻⁵⁰")
 }

@@ -127,25 +127,69 @@ func (underNoised) AddNoiseInt64(x int64, m dp.Mechanism) int64 {
 func (underNoised) AddNoiseFloat64(x float64, m dp.Mechanism) float64 { return x }
 func (underNoised) KeepPartition(int64, dp.Mechanism) bool            { return true }
 
-// Partition selection: a partition that only the target contributes to
-// must appear with probability at most δ (its probability on D is 0).
+// Partition selection: partitions that only the target contributes to
+// must appear, any of them, with probability at most δ (their probability
+// on D, without the target, is 0). The target touches more partitions than
+// L0, so this checks the bounding and the selection's calibration to L0
+// together, for each way partitions are selected: magic selection (L0 ≤
+// 3), Gaussian thresholding (L0 > 3), and the thresholded counts of TopK
+// and Cooccurrence.
 func TestDPAuditSelection(t *testing.T) {
 	const delta = 0.02
-	n := auditN(t)
-	released := 0
-	for i := 0; i < n; i++ {
-		c, err := dp.NewCounter(dp.Params{Epsilon: auditEps, Delta: delta, MaxPartitions: 1, MaxContributions: 1})
-		require.NoError(t, err)
-		for j := 0; j < 10; j++ {
-			c.Add("target", "solo")
+	n := auditN(t) * 2 / 3 // each event has probability near δ: fewer runs have power
+	counter := func(l0 int, noise dp.NoiseKind) func() int {
+		return func() int {
+			c, err := dp.NewCounter(dp.Params{Epsilon: auditEps, Delta: delta, MaxPartitions: l0, MaxContributions: 1, Noise: noise})
+			require.NoError(t, err)
+			for j := 0; j < 2*l0; j++ {
+				c.Add("target", "solo"+strconv.Itoa(j))
+			}
+			res, err := c.Release(bigBudget(t))
+			require.NoError(t, err)
+			return res.Len()
 		}
-		res, err := c.Release(bigBudget(t))
-		require.NoError(t, err)
-		released += res.Len()
 	}
-	lo := clopperPearsonLower(released, n, auditConf)
-	t.Logf("selection audit: %d of %d releases showed the single-person partition (δ = %v)", released, n, delta)
-	assert.LessOrEqual(t, lo, delta, "a single person's partition is released more often than δ")
+	for _, tc := range []struct {
+		name    string
+		release func() int // how many of the target's partitions were released
+	}{
+		{"magic selection, L0 = 1", counter(1, dp.Laplace)},
+		{"magic selection, L0 = 3", counter(3, dp.Laplace)},
+		{"Gaussian thresholding, L0 = 5", counter(5, dp.Gaussian)},
+		{"TopK, L0 = 4", func() int {
+			tk, err := dp.NewTopK(10, dp.Params{Epsilon: auditEps, Delta: delta, MaxPartitions: 4})
+			require.NoError(t, err)
+			for j := 0; j < 8; j++ {
+				tk.Add("target", "s", "item"+strconv.Itoa(j))
+			}
+			tr, err := tk.Release(bigBudget(t))
+			require.NoError(t, err)
+			return len(tr.Top("s"))
+		}},
+		{"Cooccurrence, L0 = 6 pairs", func() int {
+			c, err := dp.NewCooccurrence(dp.CooccurrenceParams{Epsilon: auditEps, Delta: delta, MaxItems: 4, MaxPairs: 6,
+				MinPersons: 1})
+			require.NoError(t, err)
+			for j := 0; j < 8; j++ {
+				c.Add("target", "item"+strconv.Itoa(j))
+			}
+			res, err := c.Release(bigBudget(t))
+			require.NoError(t, err)
+			return len(res.Items) + len(res.Pairs)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			shown := 0
+			for i := 0; i < n; i++ {
+				if tc.release() > 0 {
+					shown++
+				}
+			}
+			lo := clopperPearsonLower(shown, n, auditConf)
+			t.Logf("%d of %d releases showed a partition of the single person (δ = %v)", shown, n, delta)
+			assert.LessOrEqual(t, lo, delta, "a single person's partitions are released more often than δ")
+		})
+	}
 }
 
 // clopperPearsonLower returns the lower end of the one-sided Clopper-Pearson
@@ -203,4 +247,40 @@ func binomTail(k, n int, p float64) float64 {
 		}
 	}
 	return s
+}
+
+// With a small δ and many partitions per person, the per-partition δ of
+// thresholding falls below float64's resolution near 1. The thresholds
+// must then rise, not overflow: a person alone in their partitions or
+// pairs is never released.
+func TestSmallDeltaSelectsNoSinglePerson(t *testing.T) {
+	const delta = 1e-12
+	c, err := dp.NewCooccurrence(dp.CooccurrenceParams{Epsilon: 1, Delta: delta, MaxItems: 200, MaxPairs: 10_000,
+		Noise: dp.Gaussian, MinPersons: 1})
+	require.NoError(t, err)
+	tk, err := dp.NewTopK(10, dp.Params{Epsilon: 1, Delta: delta, MaxPartitions: dp.MaxL0, Noise: dp.Gaussian})
+	require.NoError(t, err)
+	counter, err := dp.NewCounter(dp.Params{Epsilon: 1, Delta: delta, MaxPartitions: dp.MaxL0, MaxContributions: 1})
+	require.NoError(t, err)
+	for p := 0; p < 3; p++ {
+		person := "p" + strconv.Itoa(p)
+		for i := 0; i < 60; i++ {
+			item := "item" + strconv.Itoa(p*1000+i)
+			c.Add(person, item)
+			tk.Add(person, "all", item)
+			counter.Add(person, item)
+		}
+	}
+	res, err := c.Release(bigBudget(t))
+	require.NoError(t, err)
+	assert.Zero(t, len(res.Pairs), "pair threshold %d", res.PairThreshold)
+	assert.Zero(t, len(res.Items), "item threshold %d", res.ItemThreshold)
+	assert.Positive(t, res.PairThreshold)
+	tr, err := tk.Release(bigBudget(t))
+	require.NoError(t, err)
+	assert.Zero(t, len(tr.Top("all")), "threshold %d", tr.Threshold())
+	assert.Positive(t, tr.Threshold())
+	cr, err := counter.Release(bigBudget(t))
+	require.NoError(t, err)
+	assert.Zero(t, cr.Len())
 }

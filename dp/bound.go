@@ -69,6 +69,15 @@ type slotKey struct {
 	j  int
 }
 
+// randomness returns r, or if nil a fresh source seeded from the runtime's
+// unpredictable generator.
+func randomness(r *rand.Rand) *rand.Rand {
+	if r == nil {
+		return rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	return r
+}
+
 func newBounder[V Value](l0, linf int, values bool, salt uint64, rng *rand.Rand) *bounder[V] {
 	b := &bounder[V]{
 		l0: l0, linf: linf, values: values, salt: salt, rng: rng,
@@ -372,8 +381,9 @@ func (b *bounder[V]) mergeSlot(p *person[V], j int, n2 int32, v2 []V) {
 }
 
 // mergeFrom adds the state of o (same salt, same bounds) to b. pidMap maps
-// o's partition ids to b's. It reports how many persons were in both.
-func (b *bounder[V]) mergeFrom(o *bounder[V], pidMap []int32) (overlap int) {
+// o's partition ids to b's. A person in both (same pseudonym) is merged
+// slot by slot, as if one bounder had seen all their records.
+func (b *bounder[V]) mergeFrom(o *bounder[V], pidMap []int32) {
 	var vals []V
 	for i := range o.people {
 		op := &o.people[i]
@@ -383,8 +393,6 @@ func (b *bounder[V]) mergeFrom(o *bounder[V], pidMap []int32) (overlap int) {
 		pi, existed := b.lookup(op.id)
 		if !existed {
 			pi = b.person(op.id)
-		} else {
-			overlap++
 		}
 		for j := 0; j < int(op.used); j++ {
 			s := o.at(op, j)
@@ -401,7 +409,6 @@ func (b *bounder[V]) mergeFrom(o *bounder[V], pidMap []int32) (overlap int) {
 		}
 	}
 	b.dropped += o.dropped
-	return overlap
 }
 
 // personsPerPartition returns the number of distinct persons per partition.

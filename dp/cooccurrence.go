@@ -105,13 +105,15 @@ type CooccurrenceParams struct {
 // released. With [CooccurrenceParams].PairItems they are public partitions
 // among the most counted catalog items instead, released without
 // threshold. Cooccurrence is not safe for concurrent use; its partial state
-// can be encoded and merged for sharding like an Aggregation's.
+// can be encoded and merged for sharding like an Aggregation's, and its
+// zero value is only a target for UnmarshalBinary.
 type Cooccurrence struct {
 	p        CooccurrenceParams
 	pairs    int // enforced pairs bound
 	salt     uint64
 	rng      *rand.Rand
 	b        *bounder[int64]
+	plan     coocPlan
 	keys     []string
 	index    map[string]int32
 	released bool
@@ -171,10 +173,10 @@ func NewCooccurrence(p CooccurrenceParams) (*Cooccurrence, error) {
 	}
 	c := &Cooccurrence{p: p, index: make(map[string]int32)}
 	c.pairs = min(p.MaxPairs, p.MaxItems*(p.MaxItems-1)/2)
-	c.rng = p.Rand
-	if c.rng == nil {
-		c.rng = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	if err := c.makePlan(); err != nil {
+		return nil, err
 	}
+	c.rng = randomness(p.Rand)
 	c.salt = c.rng.Uint64()
 	c.b = newBounder[int64](p.MaxItems, 1, false, c.salt, c.rng)
 	if p.Items != nil {
@@ -184,6 +186,57 @@ func NewCooccurrence(p CooccurrenceParams) (*Cooccurrence, error) {
 		}
 	}
 	return c, nil
+}
+
+// coocPlan is how a release divides its (ε, δ) among the number of persons,
+// the item counts and the pair counts, fixed and checked at construction.
+type coocPlan struct {
+	delta    float64      // δ spent
+	eps, del [3]float64   // shares: persons, items, pairs
+	itemTh   *thresholder // items selected by thresholding (no catalog)
+	pairTh   *thresholder // pairs selected by thresholding (no PairItems)
+}
+
+func (c *Cooccurrence) makePlan() error {
+	p := &c.p
+	pl := &c.plan
+	pl.delta = p.Delta
+	if p.PairItems > 0 && p.Noise == Laplace {
+		pl.delta = 0
+	}
+	split := p.Split
+	if split == [3]float64{} {
+		split = [3]float64{0.1, 0.3, 0.6}
+	}
+	pl.eps = [3]float64(splitDown(p.Epsilon, split[:]...))
+	switch {
+	case p.Items != nil && p.Noise == Gaussian:
+		pl.del = [3]float64(splitDown(pl.delta, 0, 1, 3)) // item noise needs no threshold
+	case p.Items != nil:
+		pl.del = [3]float64{0, 0, pl.delta}
+	default:
+		pl.del = [3]float64(splitDown(pl.delta, 0, 1, 2))
+	}
+	// Refuse here what Google's library would refuse at release, after the
+	// budget is spent.
+	if err := newMech(Laplace, pl.eps[0], 0, 1, 1, 1).check(); err != nil {
+		return err
+	}
+	var err error
+	if p.Items == nil {
+		pl.itemTh, err = c.thresholder(pl.eps[1], pl.del[1], int64(p.MaxItems))
+	} else {
+		err = newMech(p.Noise, pl.eps[1], pl.del[1], 1, 1, 1).check()
+	}
+	if err != nil {
+		return err
+	}
+	if p.PairItems == 0 {
+		pl.pairTh, err = c.thresholder(pl.eps[2], pl.del[2], int64(c.pairs))
+	} else {
+		err = newMech(p.Noise, pl.eps[2], pl.del[2], 1, 1, 1).check()
+	}
+	return err
 }
 
 func (c *Cooccurrence) item(it string) int32 {
@@ -198,7 +251,7 @@ func (c *Cooccurrence) item(it string) int32 {
 // (counted in Rejected); with a catalog, other items are ignored; after
 // Release, Add does nothing.
 func (c *Cooccurrence) Add(person, item string) bool {
-	if c.released {
+	if c.released || c.b == nil {
 		return false
 	}
 	if person == "" {
@@ -238,7 +291,8 @@ type PairCount struct {
 	Value float64
 }
 
-// Cooccurrences is the plain result of a [Cooccurrence] release.
+// Cooccurrences is the plain result of a [Cooccurrence] release. Its
+// String says plainly when it is not private.
 type Cooccurrences struct {
 	Items   []ItemCount // sorted by item
 	Pairs   []PairCount // sorted by A, then B
@@ -258,6 +312,19 @@ type Cooccurrences struct {
 	Weighted       bool    // counts are sums of weights (see CooccurrenceParams.Weighted)
 	Epsilon, Delta float64 // spent
 	Private        bool    // false when built with a test NoiseSource
+	Label          string  // the release's label, as recorded in the budget's ledger
+}
+
+// String summarizes the release in one line, saying plainly when it is not
+// private.
+func (c *Cooccurrences) String() string {
+	what := "counts"
+	if c.Weighted {
+		what = "weighted counts"
+	}
+	what += " of " + itoa(int64(len(c.Items))) + " items and " + itoa(int64(len(c.Pairs))) + " pairs"
+	public := c.ItemThreshold == 0 && c.PairThreshold == 0
+	return summary(c.Label, what, len(c.Items)+len(c.Pairs), public, c.Epsilon, c.Delta, c.Private)
 }
 
 // MaxPairItems is the largest [CooccurrenceParams].PairItems: the release
@@ -272,34 +339,21 @@ func (c *Cooccurrence) Release(budget *Budget) (*Cooccurrences, error) {
 	if c.released {
 		return nil, ErrReleased
 	}
-	p := &c.p
+	if c.b == nil {
+		return nil, errZero("Cooccurrence")
+	}
+	p, pl := &c.p, &c.plan
 	label := p.Label
 	if label == "" {
 		label = "dp co-occurrence"
 	}
-	delta := p.Delta
-	if p.PairItems > 0 && p.Noise == Laplace {
-		delta = 0
-	}
-	if err := budget.Spend(label, p.Epsilon, delta); err != nil {
+	if err := budget.Spend(label, p.Epsilon, pl.delta); err != nil {
 		return nil, err
 	}
 	c.released = true
-	split := p.Split
-	if split == [3]float64{} {
-		split = [3]float64{0.1, 0.3, 0.6}
-	}
-	eps := splitDown(p.Epsilon, split[:]...)
-	// δ shares: [persons, items, pairs].
-	del := splitDown(delta, 0, 1, 2)
-	switch {
-	case p.Items != nil && p.Noise == Gaussian:
-		del = splitDown(delta, 0, 1, 3) // item noise needs no threshold
-	case p.Items != nil:
-		del = []float64{0, 0, delta}
-	}
+	eps, del := pl.eps, pl.del
 	src := p.NoiseSource
-	out := &Cooccurrences{Epsilon: p.Epsilon, Delta: delta, Private: src == nil, Weighted: p.Weighted}
+	out := &Cooccurrences{Epsilon: p.Epsilon, Delta: pl.delta, Private: src == nil, Weighted: p.Weighted, Label: label}
 
 	// Persons: Laplace count, sensitivity 1.
 	persons := newMech(Laplace, eps[0], 0, 1, 1, 1)
@@ -315,7 +369,7 @@ func (c *Cooccurrence) Release(budget *Budget) (*Cooccurrences, error) {
 	if p.PairItems > 0 {
 		err = c.releasePublicPairs(out, eps[2], del[2])
 	} else {
-		err = c.releasePairs(out, eps[2], del[2])
+		err = c.releasePairs(out)
 	}
 	if err != nil {
 		return nil, err
@@ -336,7 +390,6 @@ func (c *Cooccurrence) releaseItems(out *Cooccurrences, eps, delta float64) erro
 	p := &c.p
 	src := p.NoiseSource
 	counts := c.b.personsPerPartition()
-	l0 := int64(p.MaxItems)
 	switch {
 	case p.Weighted:
 		// Public catalog (Weighted needs PairItems, which needs Items).
@@ -351,7 +404,7 @@ func (c *Cooccurrence) releaseItems(out *Cooccurrences, eps, delta float64) erro
 			out.Items = append(out.Items, ItemCount{Item: it, Count: roundCount(x), Value: x})
 		}
 	case p.Items != nil:
-		m := newMech(p.Noise, eps, delta, l0, 1, 1)
+		m := newMech(p.Noise, eps, delta, int64(p.MaxItems), 1, 1)
 		out.ItemNoise = m.Mechanism
 		for pid, it := range c.keys {
 			x, err := m.addInt64(src, counts[pid])
@@ -361,10 +414,7 @@ func (c *Cooccurrence) releaseItems(out *Cooccurrences, eps, delta float64) erro
 			out.Items = append(out.Items, ItemCount{Item: it, Count: x, Value: float64(x)})
 		}
 	default:
-		th, err := c.thresholder(eps, delta, l0)
-		if err != nil {
-			return err
-		}
+		th := c.plan.itemTh
 		out.ItemNoise = th.m.Mechanism
 		out.ItemThreshold = th.threshold()
 		for pid, it := range c.keys {
@@ -382,11 +432,8 @@ func (c *Cooccurrence) releaseItems(out *Cooccurrences, eps, delta float64) erro
 
 // releasePairs releases the pairs selected by thresholding into out.Pairs,
 // unsorted.
-func (c *Cooccurrence) releasePairs(out *Cooccurrences, eps, delta float64) error {
-	th, err := c.thresholder(eps, delta, int64(c.pairs))
-	if err != nil {
-		return err
-	}
+func (c *Cooccurrence) releasePairs(out *Cooccurrences) error {
+	th := c.plan.pairTh
 	out.PairNoise = th.m.Mechanism
 	out.PairThreshold = th.threshold()
 	keys := c.pairKeys(th.pre)
@@ -576,23 +623,44 @@ func (c *Cooccurrence) forPairs(m int, f func(x, y int)) {
 		}
 		return
 	}
-	if len(c.taken) < total {
-		c.taken = make([]bool, total)
+	// Floyd's sampling needs to know which pairs are taken: a bitmap of all
+	// the person's pairs while that is small, else a set of the picks (a
+	// person with 65535 items has 2·10⁹ pairs).
+	var taken map[int]struct{}
+	if total <= maxTakenBitmap {
+		if len(c.taken) < total {
+			c.taken = make([]bool, total)
+		}
+	} else {
+		taken = make(map[int]struct{}, c.pairs)
 	}
 	c.picks = c.picks[:0]
 	for j := total - c.pairs; j < total; j++ {
 		t := c.rng.IntN(j + 1)
-		if c.taken[t] {
-			t = j
+		if taken == nil {
+			if c.taken[t] {
+				t = j
+			}
+			c.taken[t] = true
+		} else {
+			if _, dup := taken[t]; dup {
+				t = j
+			}
+			taken[t] = struct{}{}
 		}
-		c.taken[t] = true
 		c.picks = append(c.picks, t)
 	}
 	for _, t := range c.picks {
-		c.taken[t] = false
+		if taken == nil {
+			c.taken[t] = false
+		}
 		f(pairAt(t, m))
 	}
 }
+
+// maxTakenBitmap is the most pairs of one person that forPairs tracks in a
+// bitmap.
+const maxTakenBitmap = 1 << 16
 
 func cmpString(a, b string) int {
 	switch {

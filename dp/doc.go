@@ -89,11 +89,14 @@
 // (εₙ, δₙ) on the same people are together (Σεᵢ, Σδᵢ)-differentially
 // private. Spends are summed exactly in rational arithmetic, so rounding
 // never lets the total exceed the budget. Within one release, the
-// components (partition selection, count, sum, …) split the release's
-// (ε, δ) evenly and compose the same way; the partitions of one component
-// are covered by the L0 bound (a person changes at most L0 of them). A
-// release never spends more than its Params say and may spend less δ: with
-// Laplace noise and public partitions it spends none.
+// components (partition selection, count, sum, the mean's normalized sum,
+// quantiles) split the release's ε evenly and compose the same way; δ goes
+// to partition selection with Laplace noise, and with Gaussian noise half
+// to selection (if any) and the rest evenly to the noisy components. The
+// partitions of one component are covered by the L0 bound (a person
+// changes at most L0 of them). [TopK] and [Cooccurrence] document their
+// own splits. A release never spends more than its Params say and may
+// spend less δ: with Laplace noise and public partitions it spends none.
 //
 // # Sharding
 //
@@ -105,9 +108,9 @@
 // pseudonymizes person ids and draws the sampling priorities. Split records
 // by person id where you can; a person found in several shards is detected
 // by pseudonym and merged exactly, with the same uniform samples and bounds
-// as a single aggregation. The encoded state is personal data (each
-// person's kept records under a keyed pseudonym): protect it like the raw
-// events.
+// as a single aggregation. Merge each shard once. The encoded state is
+// personal data (each person's kept records under a keyed pseudonym, and
+// the key): protect it like the raw events.
 //
 // # Testing
 //
@@ -134,20 +137,29 @@
 // [Budget] and the results ([Result], [Trending], [Cooccurrences] once
 // returned) are safe for concurrent use. The accumulators ([Counter],
 // [Aggregation], [TopK], [Cooccurrence]) are not: use one per goroutine and
-// merge them, or guard them with a mutex. Nothing in the package starts a
-// goroutine, does I/O or reads the clock on a decision path.
+// merge them, or guard them with a mutex; and do not share one
+// Params.Rand between accumulators used by different goroutines. Nothing
+// in the package starts a goroutine, does I/O or reads the clock on a
+// decision path (a [Budget] stamps its ledger with the time, and never
+// decides by it).
 //
 // # Errors
 //
 // Constructors validate everything once and return a *[ParamError]
 // (errors.Is [ErrInvalidParams]) naming the bad parameter: ε ≤ 0, NaN or
-// infinite, δ outside [0, 1), L0 or L∞ below 1, Lower > Upper, and so on.
-// Add never returns an error: it reports with a bool whether a record was
-// accepted, rejects records without a person id or with a NaN value
-// (counted by Rejected) and clamps out-of-range values. Release returns a
-// *[BudgetError] (errors.Is [ErrBudgetExhausted]) when the budget cannot
-// pay, spending nothing, and [ErrReleased] the second time. Merge returns
-// [ErrIncompatible] for states of different origins, UnmarshalBinary an
-// error wrapping [ErrInvalidState] for truncated, corrupted or forged
-// state; neither changes the receiver on failure.
+// infinite, δ outside [0, 1), L0 or L∞ below 1, Lower > Upper, a share of
+// ε or δ too small for the secure noise, a selection threshold that would
+// not be finite, and so on. Add never returns an error: it reports with a
+// bool whether a record was accepted, rejects records without a person id
+// or with a NaN value (counted by Rejected) and clamps out-of-range values.
+// Release returns a *[BudgetError] (errors.Is [ErrBudgetExhausted]) when
+// the budget cannot pay, spending nothing and leaving the accumulator
+// usable, and [ErrReleased] the second time; with parameters the
+// constructor accepted, nothing fails once the budget has paid. Merge
+// returns [ErrIncompatible] for states of different origins,
+// UnmarshalBinary an error wrapping [ErrInvalidState] for truncated,
+// corrupted or forged state; neither changes the receiver on failure. The
+// zero value of an accumulator is only a target for UnmarshalBinary: its
+// Release and MarshalBinary return a *[ParamError], its Merge
+// [ErrIncompatible].
 package dp

@@ -20,7 +20,7 @@ import (
 
 const (
 	stateMagic   = "tdp"
-	stateVersion = 1
+	stateVersion = 2 // 2: pseudonyms from the hardened hashMix
 
 	kindAggregation = 'A'
 	kindTopK        = 'T'
@@ -293,6 +293,9 @@ func (a *Aggregation[V]) MarshalBinary() ([]byte, error) {
 	if a.released {
 		return nil, ErrReleased
 	}
+	if a.b == nil {
+		return nil, errZero("Aggregation")
+	}
 	w := &writer{}
 	w.start(kindAggregation)
 	if a.isInt {
@@ -394,14 +397,20 @@ func (a *Aggregation[V]) UnmarshalBinary(data []byte) error {
 // Shards are best split by person id, so that each person's records are in
 // one shard. A person found in both is detected by pseudonym and merged
 // exactly: the union keeps the same uniform samples a single aggregation
-// would have kept, so the bounds still hold. Merging a released
-// aggregation, or into one, returns [ErrReleased]. Releasing both a and o
-// spends budget twice on the shared data.
+// would have kept, so the bounds still hold. Merge each shard once: one
+// merged twice counts its records twice (within the bounds). Merging a
+// released aggregation, or into one, returns [ErrReleased]; merging nil, a
+// zero value or a value copy of a (which shares a's tables) returns
+// [ErrIncompatible]. Releasing both a and o spends budget twice on the
+// shared data.
 func (a *Aggregation[V]) Merge(o *Aggregation[V]) error {
+	if o == nil || a.b == nil || o.b == nil || a.b == o.b {
+		return ErrIncompatible // a zero value, or a copy of a
+	}
 	if a.released || o.released {
 		return ErrReleased
 	}
-	if a == o || a.salt != o.salt || !sameParams(&a.p, &o.p) ||
+	if a.salt != o.salt || !sameParams(&a.p, &o.p) ||
 		a.spec.Metrics != o.spec.Metrics || a.spec.Lower != o.spec.Lower ||
 		a.spec.Upper != o.spec.Upper || !slices.Equal(a.spec.Ranks, o.spec.Ranks) {
 		return ErrIncompatible

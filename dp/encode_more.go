@@ -13,6 +13,9 @@ func (t *TopK) MarshalBinary() ([]byte, error) {
 	if t.released {
 		return nil, ErrReleased
 	}
+	if t.b == nil {
+		return nil, errZero("TopK")
+	}
 	w := &writer{}
 	w.start(kindTopK)
 	w.u(uint64(t.k))
@@ -100,10 +103,13 @@ func (t *TopK) UnmarshalBinary(data []byte) error {
 // Merge adds the partial state of o to t, leaving o unchanged, like
 // [Aggregation.Merge]: both must come from one origin.
 func (t *TopK) Merge(o *TopK) error {
+	if o == nil || t.b == nil || o.b == nil || t.b == o.b {
+		return ErrIncompatible // a zero value, or a copy of t
+	}
 	if t.released || o.released {
 		return ErrReleased
 	}
-	if t == o || t.salt != o.salt || t.k != o.k || !sameParams(&t.p, &o.p) {
+	if t.salt != o.salt || t.k != o.k || !sameParams(&t.p, &o.p) {
 		return ErrIncompatible
 	}
 	pidMap := make([]int32, len(o.keys))
@@ -130,6 +136,9 @@ const (
 func (c *Cooccurrence) MarshalBinary() ([]byte, error) {
 	if c.released {
 		return nil, ErrReleased
+	}
+	if c.b == nil {
+		return nil, errZero("Cooccurrence")
 	}
 	w := &writer{}
 	w.start(kindCooc)
@@ -218,11 +227,14 @@ func (c *Cooccurrence) UnmarshalBinary(data []byte) error {
 // Merge adds the partial state of o to c, leaving o unchanged, like
 // [Aggregation.Merge]: both must come from one origin.
 func (c *Cooccurrence) Merge(o *Cooccurrence) error {
+	if o == nil || c.b == nil || o.b == nil || c.b == o.b {
+		return ErrIncompatible // a zero value, or a copy of c
+	}
 	if c.released || o.released {
 		return ErrReleased
 	}
 	p, q := &c.p, &o.p
-	if c == o || c.salt != o.salt || p.Epsilon != q.Epsilon || p.Delta != q.Delta ||
+	if c.salt != o.salt || p.Epsilon != q.Epsilon || p.Delta != q.Delta ||
 		p.MaxItems != q.MaxItems || p.MaxPairs != q.MaxPairs || p.Noise != q.Noise ||
 		p.MinPersons != q.MinPersons || (p.Items == nil) != (q.Items == nil) || !slices.Equal(p.Items, q.Items) ||
 		p.PairItems != q.PairItems || p.Weighted != q.Weighted || p.Split != q.Split {

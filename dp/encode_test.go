@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -135,7 +136,9 @@ var decoders = map[string]func() state{
 }
 
 // Decoding arbitrary bytes never panics, fails only with ErrInvalidState,
-// and what decodes re-encodes and decodes again.
+// and what decodes re-encodes and decodes again. Each input is also tried
+// with its checksum made valid, so that the fuzzer reaches the validation
+// of every field (a forger can compute a CRC too), not only the checksum.
 func FuzzUnmarshalState(f *testing.F) {
 	f.Add(sampleState(f, 1))
 	f.Add(sampleState(f, 3))
@@ -147,24 +150,37 @@ func FuzzUnmarshalState(f *testing.F) {
 	f.Add(weightedCoocState(f))
 	f.Add([]byte("tdp"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for name, mk := range decoders {
-			a := mk()
-			err := a.UnmarshalBinary(data)
-			if err != nil {
-				if !errors.Is(err, dp.ErrInvalidState) {
-					t.Fatalf("%s: error %v does not wrap ErrInvalidState", name, err)
-				}
-				continue
-			}
-			again, err := a.MarshalBinary()
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			if err := mk().UnmarshalBinary(again); err != nil {
-				t.Fatalf("%s: re-encoded state does not decode: %v", name, err)
-			}
+		inputs := [][]byte{data}
+		if len(data) >= 4 {
+			body := slices.Clip(data[:len(data)-4])
+			inputs = append(inputs, binary.LittleEndian.AppendUint32(body, crc32.Checksum(body, crc32.MakeTable(crc32.Castagnoli))))
+		}
+		for _, data := range inputs {
+			checkDecode(t, data)
 		}
 	})
+}
+
+// checkDecode decodes data with every decoder: an error must wrap
+// ErrInvalidState; a success must re-encode into state that decodes.
+func checkDecode(t *testing.T, data []byte) {
+	t.Helper()
+	for name, mk := range decoders {
+		a := mk()
+		if err := a.UnmarshalBinary(data); err != nil {
+			if !errors.Is(err, dp.ErrInvalidState) {
+				t.Fatalf("%s: error %v does not wrap ErrInvalidState", name, err)
+			}
+			continue
+		}
+		again, err := a.MarshalBinary()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := mk().UnmarshalBinary(again); err != nil {
+			t.Fatalf("%s: re-encoded state does not decode: %v", name, err)
+		}
+	}
 }
 
 func topKState(t testing.TB) []byte {
@@ -305,4 +321,76 @@ func TestTopKAndCooccurrenceMerge(t *testing.T) {
 	fresh, err := dp.NewTopK(3, dp.Params{Epsilon: 1, Delta: 1e-6, MaxPartitions: 2})
 	require.NoError(t, err)
 	require.ErrorIs(t, fresh.Merge(other), dp.ErrIncompatible)
+}
+
+// The zero value of each accumulator (declared for UnmarshalBinary, whose
+// error was then ignored) and a value copy of one fail with typed errors,
+// never a panic, and spend nothing.
+func TestZeroAndCopiedAccumulators(t *testing.T) {
+	budget := bigBudget(t)
+	p := dp.Params{Epsilon: 1, Delta: 1e-6, MaxPartitions: 2, MaxContributions: 1}
+	zeroErr := func(err error) {
+		t.Helper()
+		var pe *dp.ParamError
+		require.ErrorAs(t, err, &pe)
+		assert.Contains(t, err.Error(), "zero dp.")
+	}
+
+	var za dp.Aggregation[float64]
+	assert.False(t, za.Add("ann", "k", 1))
+	assert.Zero(t, za.Dropped())
+	assert.Zero(t, za.Rejected())
+	_, err := za.Release(budget)
+	zeroErr(err)
+	_, err = za.MarshalBinary()
+	zeroErr(err)
+	a, err := dp.NewAggregation(p, dp.Spec[float64]{Metrics: dp.Sum, Lower: 0, Upper: 1})
+	require.NoError(t, err)
+	require.ErrorIs(t, a.Merge(&za), dp.ErrIncompatible)
+	require.ErrorIs(t, za.Merge(a), dp.ErrIncompatible)
+	require.ErrorIs(t, a.Merge(nil), dp.ErrIncompatible)
+	a.Add("ann", "k", 1)
+	copied := *a // shares a's tables: merging it would count a twice
+	require.ErrorIs(t, a.Merge(&copied), dp.ErrIncompatible)
+
+	var zc dp.Counter
+	assert.False(t, zc.Add("ann", "k"))
+	assert.Zero(t, zc.Rejected())
+	_, err = zc.Release(budget)
+	zeroErr(err)
+	_, err = zc.MarshalBinary()
+	zeroErr(err)
+	c, err := dp.NewCounter(p)
+	require.NoError(t, err)
+	require.ErrorIs(t, c.Merge(&zc), dp.ErrIncompatible)
+	require.ErrorIs(t, zc.Merge(c), dp.ErrIncompatible)
+	require.ErrorIs(t, c.Merge(nil), dp.ErrIncompatible)
+
+	var zt dp.TopK
+	assert.False(t, zt.Add("ann", "s", "i"))
+	_, err = zt.Release(budget)
+	zeroErr(err)
+	_, err = zt.MarshalBinary()
+	zeroErr(err)
+	tk, err := dp.NewTopK(1, p)
+	require.NoError(t, err)
+	require.ErrorIs(t, tk.Merge(&zt), dp.ErrIncompatible)
+	require.ErrorIs(t, zt.Merge(tk), dp.ErrIncompatible)
+	tcopy := *tk
+	require.ErrorIs(t, tk.Merge(&tcopy), dp.ErrIncompatible)
+
+	var zo dp.Cooccurrence
+	assert.False(t, zo.Add("ann", "i"))
+	_, err = zo.Release(budget)
+	zeroErr(err)
+	_, err = zo.MarshalBinary()
+	zeroErr(err)
+	co, err := dp.NewCooccurrence(dp.CooccurrenceParams{Epsilon: 1, Delta: 1e-6, MaxItems: 2, MaxPairs: 1})
+	require.NoError(t, err)
+	require.ErrorIs(t, co.Merge(&zo), dp.ErrIncompatible)
+	require.ErrorIs(t, zo.Merge(co), dp.ErrIncompatible)
+	ocopy := *co
+	require.ErrorIs(t, co.Merge(&ocopy), dp.ErrIncompatible)
+
+	assert.Empty(t, budget.Ledger(), "nothing was spent")
 }

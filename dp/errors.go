@@ -66,6 +66,13 @@ func (e *BudgetError) Error() string {
 // Unwrap returns [ErrBudgetExhausted].
 func (e *BudgetError) Unwrap() error { return ErrBudgetExhausted }
 
+// errZero is what the methods of an accumulator's zero value return: it
+// holds no parameters, so it can neither release nor be encoded.
+func errZero(kind string) error {
+	return &ParamError{Param: "receiver", Value: "zero dp." + kind,
+		Reason: "build it with New" + kind + " or decode into it with UnmarshalBinary"}
+}
+
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
 func stateErr(format string, args ...any) error {

@@ -13,9 +13,16 @@ const (
 	hashK3 = 0x8ebc6af09c88c6e3
 )
 
+// hashMix is wyhash's multiply-mix with the inputs folded back into the
+// result (wyhash's "condom"). Without them, a block equal to hashK2 zeroes
+// the product and erases everything mixed before it, the salt included:
+// any two ids of equal length that share such a block and what follows it
+// would get the same pseudonym under every salt, and two persons would be
+// bounded as one.
 func hashMix(a, b uint64) uint64 {
-	hi, lo := bits.Mul64(a^hashK1, b^hashK2)
-	return hi ^ lo
+	a, b = a^hashK1, b^hashK2
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo ^ a ^ b
 }
 
 func le64(s string) uint64 {

@@ -57,6 +57,19 @@ func newMech(kind NoiseKind, eps, delta float64, l0 int64, linf float64, linfInt
 	return mech{Mechanism{Kind: kind, Epsilon: eps, Delta: delta, L0: l0, LInf: linf}, linfInt}
 }
 
+// check returns a *ParamError if Google's noise would refuse m at
+// release: its share of ε below 2⁻⁵⁰, or Gaussian noise with no share of δ
+// (a δ so small that its share rounds to 0).
+func (m mech) check() error {
+	if !(m.Epsilon >= minEpsilon) {
+		return paramErr("Epsilon", m.Epsilon, "a share of Epsilon is below 2⁻⁵⁰, the least the secure noise accepts")
+	}
+	if m.Kind == Gaussian && !(m.Delta > 0) {
+		return paramErr("Delta", m.Delta, "a share of Delta for Gaussian noise rounds to 0")
+	}
+	return nil
+}
+
 func (m mech) lib() noise.Noise {
 	if m.Kind == Gaussian {
 		return noise.Gaussian()
@@ -88,21 +101,26 @@ func (m mech) ciFloat64(noisy float64, alpha float64) (lo, hi float64, err error
 	return ci.LowerBound, ci.UpperBound, err
 }
 
-// selector decides which privately selected partitions are released, with
-// Google's partition selection (dpagg.PreAggSelectPartition): the optimal
-// "magic" selection when a person touches at most 3 partitions, Gaussian
-// thresholding of the noisy count of persons above that.
+// selector decides which privately selected partitions are released, as
+// Google's partition selection (dpagg.PreAggSelectPartition) does: the
+// optimal "magic" selection when a person touches at most 3 partitions,
+// Gaussian thresholding of the noisy count of persons above that.
 type selector struct {
-	src      NoiseSource
-	m        Mechanism
-	pre      int64                       // pre-threshold (min persons)
-	tmpl     dpagg.PreAggSelectPartition // copied per partition: no constructor churn
-	count    mech                        // L0 > 3: Gaussian count of persons
-	minNoisy int64                       // L0 > 3: release when noisy count ≥ minNoisy
+	src  NoiseSource
+	m    Mechanism
+	pre  int64                       // pre-threshold (min persons)
+	tmpl dpagg.PreAggSelectPartition // L0 ≤ 3; copied per partition: no constructor churn
+	th   *thresholder                // L0 > 3
 }
 
 func newSelector(src NoiseSource, eps, delta float64, l0, pre int64) (*selector, error) {
 	s := &selector{src: src, pre: pre, m: Mechanism{Kind: Laplace, Epsilon: eps, Delta: delta, L0: l0, LInf: 1}}
+	if !(eps >= minEpsilon) {
+		return nil, paramErr("Epsilon", eps, "the share of Epsilon for partition selection is below 2⁻⁵⁰")
+	}
+	if !(delta/float64(l0) > 0) {
+		return nil, paramErr("Delta", delta, "the share of Delta for partition selection rounds to 0")
+	}
 	if l0 <= 3 {
 		t, err := dpagg.NewPreAggSelectPartition(&dpagg.PreAggSelectPartitionOptions{
 			Epsilon: eps, Delta: delta, MaxPartitionsContributed: l0, PreThreshold: pre})
@@ -112,15 +130,17 @@ func newSelector(src NoiseSource, eps, delta float64, l0, pre int64) (*selector,
 		s.tmpl = *t
 		return s, nil
 	}
-	// What PreAggSelectPartition.ShouldKeepPartition does for L0 > 3, without
-	// building a dpagg.Count (and drawing a throwaway sample) per partition.
+	// What PreAggSelectPartition.ShouldKeepPartition does for L0 > 3 (a
+	// Gaussian count of persons with δ/2, released above the threshold for
+	// δ/2, less the pre-threshold), without building a dpagg.Count (and
+	// drawing a throwaway sample) per partition, and with a threshold that
+	// stays right for small δ.
 	s.m.Kind = Gaussian
-	s.count = newMech(Gaussian, eps, delta/2, l0, 1, 1)
-	t, err := noise.Gaussian().Threshold(l0, 1, eps, delta/2, delta/2)
+	th, err := newThresholder(nil, Gaussian, eps, delta, l0, pre)
 	if err != nil {
-		return nil, fmt.Errorf("dp: partition selection: %w", err)
+		return nil, err
 	}
-	s.minNoisy = int64(math.Ceil(t))
+	s.th = th
 	return s, nil
 }
 
@@ -131,20 +151,21 @@ func (s *selector) keep(persons int64) (bool, error) {
 	if s.src != nil {
 		return s.src.KeepPartition(persons, s.m), nil
 	}
-	if s.m.L0 <= 3 {
-		c := s.tmpl
-		if err := c.IncrementBy(persons); err != nil {
-			return false, err
-		}
-		return c.ShouldKeepPartition()
+	if s.th != nil {
+		_, keep, err := s.th.release(persons)
+		return keep, err
 	}
-	noisy, err := s.count.addInt64(nil, persons-(s.pre-1))
-	return noisy >= s.minNoisy, err
+	c := s.tmpl
+	if err := c.IncrementBy(persons); err != nil {
+		return false, err
+	}
+	return c.ShouldKeepPartition()
 }
 
 // thresholder releases noisy counts of persons only above a threshold
 // (Google's thresholding, as in dpagg.Count.PreThresholdedResult): the noise
 // and the selection share one draw, so the whole budget goes to the count.
+// With Gaussian noise, δ goes half to the noise, half to the threshold.
 type thresholder struct {
 	src      NoiseSource
 	m        mech
@@ -158,11 +179,19 @@ func newThresholder(src NoiseSource, kind NoiseKind, eps, delta float64, l0, pre
 		noiseDelta, thresholdDelta = delta/2, delta/2
 	}
 	m := newMech(kind, eps, noiseDelta, l0, 1, 1)
-	t, err := m.lib().Threshold(l0, 1, eps, noiseDelta, thresholdDelta)
-	if err != nil {
-		return nil, fmt.Errorf("dp: threshold: %w", err)
+	if err := m.check(); err != nil {
+		return nil, err
 	}
-	return &thresholder{src: src, m: m, pre: pre, minNoisy: int64(math.Ceil(t)) + pre - 1}, nil
+	t, ok := threshold(m.Mechanism, thresholdDelta)
+	if !ok {
+		return nil, paramErr("Delta", delta, "too small for a finite selection threshold at this ε and bound")
+	}
+	// t + pre - 1, saturating (pre is at most MaxInt64, t below 2⁵³).
+	minNoisy := t + (pre - 1)
+	if minNoisy < t {
+		minNoisy = math.MaxInt64
+	}
+	return &thresholder{src: src, m: m, pre: pre, minNoisy: minNoisy}, nil
 }
 
 // threshold returns the count at or above which a noisy count is released.
@@ -180,4 +209,55 @@ func (t *thresholder) release(persons int64) (noisy int64, keep bool, err error)
 	}
 	noisy, err = t.m.addInt64(nil, persons)
 	return noisy, err == nil && noisy >= t.minNoisy, err
+}
+
+// threshold returns the smallest integer k such that a noisy count of
+// persons with noise m (a person in at most m.L0 partitions, each count
+// moved by at most m.LInf) reaches k with probability at most
+// thresholdDelta, over all of a person's partitions, when the true count is
+// m.LInf: the threshold of Google's noise.Laplace().Threshold and
+// noise.Gaussian().Threshold. They are computed here because Google's lose
+// their precision when thresholdDelta/L0 nears the float64 resolution
+// around 1 (1.1e-16): 1-(1-δ)^(1/L0) is then rounded, by up to 100%, and
+// at the end to 0, where the threshold becomes +Inf, which converts to the
+// smallest int64 and would release every partition. It reports false if
+// the threshold is not below 2⁵³.
+func threshold(m Mechanism, thresholdDelta float64) (int64, bool) {
+	// The per-partition δ, 1-(1-δ)^(1/L0), without cancellation.
+	pd := -math.Expm1(math.Log1p(-thresholdDelta) / float64(m.L0))
+	var t float64
+	switch {
+	case !(pd > 0):
+		return 0, false
+	case m.Kind == Gaussian:
+		t = m.LInf + m.StdDev()*upperNormalQuantile(pd)
+	case pd <= 0.5:
+		t = m.LInf - float64(m.L0)*m.LInf/m.Epsilon*math.Log(2*pd)
+	default:
+		t = m.LInf + float64(m.L0)*m.LInf/m.Epsilon*math.Log(2*(1-pd))
+	}
+	if !(t < 1<<53) {
+		return 0, false
+	}
+	return int64(math.Ceil(t)), true
+}
+
+// upperNormalQuantile returns z such that a standard normal variable
+// exceeds z with probability at most p (and only just): bisection on the
+// upper tail Q(z) = erfc(z/√2)/2, which math.Erfc computes to full
+// relative precision far into the tail, where Φ⁻¹(1-p) cannot.
+func upperNormalQuantile(p float64) float64 {
+	q := func(z float64) float64 { return math.Erfc(z/math.Sqrt2) / 2 }
+	lo, hi := -40.0, 40.0 // Q(-40) = 1, Q(40) = 0
+	for {
+		mid := lo + (hi-lo)/2
+		if mid == lo || mid == hi {
+			return hi
+		}
+		if q(mid) <= p {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
 }

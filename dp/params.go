@@ -125,9 +125,16 @@ type Params struct {
 	Label string
 
 	// Rand is the randomness of contribution bounding (which partitions and
-	// records of a person are kept). Nil means a fresh random source. Inject
-	// a seeded source in tests for reproducible bounding; the noise always
-	// comes from Google's secure sampler unless NoiseSource is set.
+	// records of a person are kept, and the secret salt of the keyed hash
+	// behind both). Nil means a fresh random source: leave it nil in
+	// production. Inject a seeded source in tests for reproducible
+	// bounding. A seed that others know voids the guarantee against them:
+	// with it and everyone else's data, one can see how a person's records
+	// shift which records of later persons are sampled; and a seed reused
+	// for every release keeps the same partitions of each person every
+	// time. The accumulator draws from Rand as records arrive: do not share
+	// one between accumulators used by different goroutines. The noise
+	// always comes from Google's secure sampler unless NoiseSource is set.
 	Rand *rand.Rand
 
 	// NoiseSource replaces the secure noise; nil means Google's secure
@@ -197,7 +204,7 @@ func checkEpsilon(name string, e float64) error {
 	if math.IsNaN(e) || math.IsInf(e, 0) || e <= 0 {
 		return paramErr(name, e, "must be positive and finite")
 	}
-	if e < 1.0/(1<<50) {
+	if e < minEpsilon {
 		return paramErr(name, e, "must be at least 2⁻⁵⁰ for the secure noise")
 	}
 	return nil
@@ -209,6 +216,9 @@ func checkDelta(name string, d float64) error {
 	}
 	return nil
 }
+
+// minEpsilon is the least ε that Google's secure noise accepts.
+const minEpsilon = 1.0 / (1 << 50)
 
 func itoa(i int64) string { return strconv.FormatInt(i, 10) }
 

@@ -207,3 +207,21 @@ func exactRelease(t *testing.T, p dp.Params, a *dp.Aggregation[float64]) []dp.Pa
 	require.NoError(t, err)
 	return res.Partitions()
 }
+
+// Person ids are told apart under any salt, even ids built to collide in a
+// multiply-mix hash (a block that zeroes the product): two such persons
+// would otherwise be bounded as one, and adding one of them would change
+// the other's kept partitions, beyond the sensitivity the noise covers.
+func TestCraftedIDsStayDistinctPersons(t *testing.T) {
+	// hashK2 in little-endian bytes: the block that zeroed wyhash's product.
+	block := string([]byte{0xdb, 0x28, 0xb4, 0xa0, 0xd1, 0x7e, 0x03, 0xe7})
+	for seed := uint64(0); seed < 20; seed++ {
+		c, err := dp.NewCounter(testParams(1, 1, seed))
+		require.NoError(t, err)
+		c.Add("AAAAAAAA"+block, "a")
+		c.Add("BBBBBBBB"+block, "b")
+		res, err := c.Release(bigBudget(t))
+		require.NoError(t, err)
+		assert.Equal(t, 2, res.Len(), "seed %d: two persons, one partition each", seed)
+	}
+}

@@ -2,7 +2,6 @@ package dp
 
 import (
 	"cmp"
-	"math/rand/v2"
 	"slices"
 	"strings"
 )
@@ -22,12 +21,14 @@ import (
 // post-processing and costs nothing more.
 //
 // TopK is not safe for concurrent use; its partial state can be encoded
-// and merged for sharding like an Aggregation's.
+// and merged for sharding like an Aggregation's, and its zero value is only
+// a target for UnmarshalBinary.
 type TopK struct {
 	p        Params
 	k        int
 	salt     uint64
 	b        *bounder[int64]
+	th       *thresholder
 	index    map[segItem]int32
 	keys     []segItem
 	allow    map[string]struct{}
@@ -49,11 +50,12 @@ func NewTopK(k int, p Params) (*TopK, error) {
 	if p.Delta == 0 {
 		return nil, paramErr("Delta", p.Delta, "TopK selects by thresholding, which needs delta > 0")
 	}
-	t := &TopK{p: p, k: k, index: make(map[segItem]int32)}
-	rng := p.Rand
-	if rng == nil {
-		rng = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	th, err := newThresholder(p.NoiseSource, p.Noise, p.Epsilon, p.Delta, int64(p.MaxPartitions), p.minPersons())
+	if err != nil {
+		return nil, err
 	}
+	t := &TopK{p: p, k: k, th: th, index: make(map[segItem]int32)}
+	rng := randomness(p.Rand)
 	t.salt = rng.Uint64()
 	t.b = newBounder[int64](p.MaxPartitions, 1, false, t.salt, rng)
 	if p.Partitions != nil {
@@ -71,7 +73,7 @@ func NewTopK(k int, p Params) (*TopK, error) {
 // Release, Add does nothing. Segments and items may be any strings,
 // including empty ones.
 func (t *TopK) Add(person, segment, item string) bool {
-	if t.released {
+	if t.released || t.b == nil {
 		return false
 	}
 	if person == "" {
@@ -132,15 +134,15 @@ func (t *TopK) Release(budget *Budget) (*Trending, error) {
 	if t.released {
 		return nil, ErrReleased
 	}
+	if t.b == nil {
+		return nil, errZero("TopK")
+	}
 	label := t.p.label("dp trending")
 	if err := budget.Spend(label, t.p.Epsilon, t.p.Delta); err != nil {
 		return nil, err
 	}
 	t.released = true
-	th, err := newThresholder(t.p.NoiseSource, t.p.Noise, t.p.Epsilon, t.p.Delta, int64(t.p.MaxPartitions), t.p.minPersons())
-	if err != nil {
-		return nil, err
-	}
+	th := t.th
 	persons := t.b.personsPerPartition()
 	tr := &Trending{bySeg: make(map[string][]Ranked), k: t.k, eps: t.p.Epsilon, delta: t.p.Delta,
 		alpha: t.p.alpha(), threshold: th.threshold(), private: t.p.NoiseSource == nil, label: label}

@@ -3,6 +3,7 @@ package dp_test
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"testing"
 
@@ -116,6 +117,7 @@ func TestCooccurrenceExactWithTestNoise(t *testing.T) {
 	res, err := c.Release(bigBudget(t))
 	require.NoError(t, err)
 	assert.False(t, res.Private)
+	assert.Equal(t, `"dp co-occurrence": counts of 3 items and 3 pairs for 6 privately selected partitions, ε=1 δ=1e-06, NOT PRIVATE: built with a test noise source`, res.String())
 	assert.EqualValues(t, 3, res.Persons)
 	assert.Equal(t, []dp.ItemCount{{"a", 2, 2}, {"b", 2, 2}, {"c", 2, 2}}, res.Items)
 	assert.Equal(t, []dp.PairCount{{"a", "b", 2, 2}, {"a", "c", 1, 1}, {"b", "c", 1, 1}}, res.Pairs)
@@ -211,6 +213,7 @@ func TestCooccurrenceWithRealNoise(t *testing.T) {
 	res, err := c.Release(bigBudget(t))
 	require.NoError(t, err)
 	assert.True(t, res.Private)
+	assert.Contains(t, res.String(), "differentially private")
 	require.Len(t, res.Items, 4, "a catalog releases every item")
 	assert.InDelta(t, 5000, res.Persons, 100)
 	require.NotEmpty(t, res.Pairs)
@@ -219,4 +222,50 @@ func TestCooccurrenceWithRealNoise(t *testing.T) {
 	for _, pc := range res.Pairs {
 		assert.GreaterOrEqual(t, pc.Count, res.PairThreshold)
 	}
+}
+
+// A person with very many items: pair sampling stays uniform without
+// memory in the number of the person's pairs (a person with MaxItems =
+// 65535 has 2·10⁹).
+func TestCooccurrencePairSamplingOfManyItems(t *testing.T) {
+	release := func(items, maxPairs int, seed uint64) *dp.Cooccurrences {
+		c, err := dp.NewCooccurrence(dp.CooccurrenceParams{Epsilon: 1, Delta: 1e-6, MaxItems: items, MaxPairs: maxPairs,
+			Rand: rand.New(rand.NewPCG(seed, 6)), NoiseSource: dptest.Noise{}})
+		require.NoError(t, err)
+		for i := 0; i < items; i++ {
+			c.Add("ann", strconv.Itoa(i))
+		}
+		res, err := c.Release(bigBudget(t))
+		require.NoError(t, err)
+		require.Len(t, res.Pairs, maxPairs, "distinct pairs, each counted once")
+		return res
+	}
+	// 4.5 million pairs of one person.
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	release(3000, 50, 1)
+	runtime.ReadMemStats(&after)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(2<<20), "bytes allocated by a release")
+
+	// 79800 pairs, above the bitmap's limit: each item is in a sampled
+	// pair 2·maxPairs/items times per run on average, with a binomial
+	// spread (variance ≈ mean).
+	const items, maxPairs, runs = 400, 50, 200
+	perItem := make([]int, items)
+	for seed := uint64(0); seed < runs; seed++ {
+		for _, pc := range release(items, maxPairs, seed).Pairs {
+			a, _ := strconv.Atoi(pc.A)
+			b, _ := strconv.Atoi(pc.B)
+			perItem[a]++
+			perItem[b]++
+		}
+	}
+	var sum, sq float64
+	for _, n := range perItem {
+		sum += float64(n)
+		sq += float64(n) * float64(n)
+	}
+	mean := sum / items
+	assert.InDelta(t, 2.0*maxPairs*runs/items, mean, 1e-9)
+	assert.InDelta(t, mean, sq/items-mean*mean, 0.3*mean)
 }
