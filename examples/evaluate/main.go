@@ -1,7 +1,7 @@
 // Command evaluate measures the recommend models offline on public data
-// sets and prints a table per data set: popularity, item-item on exact
-// co-occurrence counts, and item-item on differentially private counts at
-// several ε.
+// sets and prints a table per data set: popularity and item-item on exact
+// counts (non-private), and at several ε item-item, popularity and their
+// blend on differentially private counts.
 //
 //	go run ./examples/evaluate \
 //	    -movielens /work/shared/data/ml-latest-small/ratings.csv \
@@ -14,54 +14,92 @@
 // guest checkouts and non-product codes (postage, fees) are skipped.
 //
 // Each row is a model; the columns are Precision, Recall, nDCG and MAP at
-// k, catalog coverage, nDCG relative to popularity and the training time
-// (counting and building the model, wall clock). The item-item rows
-// differ only in where their co-occurrence counts come from (a
-// countsSource), both counting each person's distinct items under the same
+// k, catalog coverage, nDCG relative to the two non-private rows ("vs
+// pop": popularity on exact counts; "vs ii": item-item on exact counts)
+// and the training time (counting, releasing and building the model, wall
+// clock). All rows count each person's distinct items under the same
 // per-person bound (-max-items, recommend.PersonItems).
 //
-// # The DP rows
+// # The rows
 //
-// Each row "item-item DP ε=x" (-epsilons, default 0.5, 1, 2, 4, 8) trains
-// the model on counts released by dp.Cooccurrence through
-// examples/internal/dptrain, and recommend builds the model from those
-// plain counts without importing dp. One release spends exactly (ε, δ) =
-// (x, 1e-5) from its own dp.Budget of (x, 1e-5), leaving nothing, split
-// inside the release by sequential composition:
+//   - "popularity (exact counts)": items ranked by their exact number of
+//     persons in the training part. Not private: it is the baseline.
+//   - "item-item (exact counts)": recommend's item-item model on exact
+//     co-occurrence counts. Not private.
+//   - "item-item DP ε=x": the same model on counts from one differentially
+//     private release (below).
+//   - "popularity (DP counts ε=x)": items ranked by the noisy item counts
+//     of one release (or, where the tuning chose it, the candidates of the
+//     pairs first by their summed pair counts, then the other items by
+//     their counts). The like-for-like baseline of the next row: the same
+//     release, the same popularity.
+//   - "item-item DP ε=x + DP popularity": the model tact serves an
+//     established person when history and popularity are the active
+//     sources: the item-item confidence s/(s+scale) of the summed
+//     similarity s to the person's own items, plus β times the DP
+//     popularity (count over the largest count), which ranks as
+//     recommend.Recommender's weighted mean with weights History 1 and
+//     Popularity β (the default weights 0.40 and 0.10 are β = 0.25); β = 0
+//     is the backfill form, item-item first, then DP popularity. Both parts
+//     come from the same release (see blend.go); the serving path also
+//     bounds the neighbour visits of long histories, which this row, like
+//     the item-item rows, does not.
+//
+// # How ε and δ are spent
+//
+// Every DP row at x (-epsilons, default 0.5, 1, 2, 4, 8) is post-processing
+// of exactly one dp.Cooccurrence release, which spends exactly (ε, δ) =
+// (x, 1e-5) from a dp.Budget of its own of (x, 1e-5), leaving nothing, and
+// nothing else is spent. The release divides ε by sequential composition:
 //
 //   - 1% of ε: the number of persons (Laplace, sensitivity 1), which
 //     cosine and Jaccard similarities do not use;
-//   - 30% of ε and δ/4: a noisy count for every item of the public catalog
-//     (Gaussian), each person weighted to norm 1 (a person with m items
-//     counts 1/√m in each);
-//   - 69% of ε and 3δ/4: a noisy count for every pair among the most
-//     counted catalog items (a function of the released item counts, so
-//     free), released as public partitions without threshold (Gaussian),
-//     each person weighted to norm 1 (a person with n such pairs counts
-//     1/√n in each, after McSherry and Mironov).
+//   - a share of ε (30% unless the row's settings say otherwise) and δ/4:
+//     a noisy count for every item of the public catalog (Gaussian), each
+//     person weighted to norm 1 (a person with m items counts 1/√m in
+//     each);
+//   - the rest of ε (69% by default) and 3δ/4: a noisy count for every pair
+//     among the most counted catalog items (a function of the released item
+//     counts, so free), released as public partitions without threshold
+//     (Gaussian), each person weighted to norm 1 (a person with n such pairs
+//     counts 1/√n in each, after McSherry and Mironov).
+//
+// The item-item row keeps the default split. The three rows at one ε share
+// each run's release when the blend's settings release the same (pairs
+// among as many items, the same split); when the tuning chose other
+// release settings for the blend, each run makes a second release for the
+// blend and popularity rows, from a second budget of its own of exactly
+// (x, 1e-5): still one release, and one (ε, δ), per row. A line under the
+// table says, per ε, what each release spent, the noise σ of its counts and
+// which rows it gives.
 //
 // The guarantee is person-level (ε, δ)-DP for the release; what follows is
 // post-processing and costs nothing: an optional low-rank denoising of the
-// pair counts, a prior added to item counts, the model (with a shrinkage
-// in units of the pair noise) and the evaluation. The catalog (every
-// item id in the file) is treated as public, as a store's catalog is.
-// Noise is Google's secure Gaussian and Laplace noise, so the rows are
-// random: each DP row is the mean of -dp-runs independent releases (each
-// from its own budget; a deployment makes one), with the standard
-// deviation of their nDCG in the "± nDCG" column; a line under the table
-// says what the last release of each row spent and the noise σ of its
-// counts.
+// pair counts, a prior added to item counts, the models (with a shrinkage
+// in units of the pair noise), the popularity, the blend and the
+// evaluation. The catalog (every item id in the file) is treated as
+// public, as a store's catalog is. Noise is Google's secure Gaussian and
+// Laplace noise, so the rows are random: each DP row is the mean of
+// -dp-runs independent runs (each release from its own budget; a
+// deployment makes one), with the standard deviation of their nDCG in the
+// "± nDCG" column.
 //
 // # Choosing the settings
 //
-// With -tune, the item-item configuration, and for each ε the DP settings
-// (how many items the pairs are among, the rank of the denoising, an item
-// prior and a shrinkage in units of the pair noise σ, the number of
-// neighbours), are chosen on a
-// validation split carved out of the training part only (no test data is
-// looked at), then evaluated on the test part. Without -tune the program
-// uses the settings such a run chose, written in the source. The privacy
-// cost of that tuning on the training data is not counted in ε, as usual in
+// With -tune, every setting is chosen on a validation split carved out of
+// the training part only (MovieLens: a further random 75/25 split of the
+// training part, seed -seed+1; Online Retail: training before 2011-10-01,
+// validating on October), then the rows are evaluated on the test part;
+// no test data is looked at. The settings are the item-item configuration;
+// for each ε, the DP settings of the item-item row (how many items the
+// pairs are among, the rank of the denoising, an item prior and a
+// shrinkage in units of the pair noise σ, the number of neighbours); and
+// for each ε, those of the blend row: the same settings, the share of ε
+// for the item counts (30%, 60% or 80%), the form of the popularity and β
+// (0, backfill, to 16). Each setting is scored by the mean validation nDCG
+// of min(-dp-runs, 2) releases. Without -tune the program uses the
+// settings such a run chose, written in the source. The privacy cost of
+// that tuning on the training data is not counted in ε, as usual in
 // offline evaluations; a deployment would fix them in advance.
 //
 // A data set whose path is empty or missing is skipped with a message.
