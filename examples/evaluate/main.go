@@ -1,7 +1,7 @@
 // Command evaluate measures the recommend models offline on public data
-// sets and prints a table per data set: popularity, item-item on exact
-// co-occurrence counts, and item-item on differentially private counts at
-// several ε.
+// sets and prints a table per data set: popularity and item-item on exact
+// counts (non-private), and at several ε item-item, popularity and their
+// blend on differentially private counts.
 //
 //	go run ./examples/evaluate \
 //	    -movielens /work/shared/data/ml-latest-small/ratings.csv \
@@ -14,60 +14,99 @@
 // guest checkouts and non-product codes (postage, fees) are skipped.
 //
 // Each row is a model; the columns are Precision, Recall, nDCG and MAP at
-// k, catalog coverage, nDCG relative to popularity and the training time
-// (counting and building the model, wall clock). The item-item rows
-// differ only in where their co-occurrence counts come from (a
-// countsSource), both counting each person's distinct items under the same
+// k, catalog coverage, nDCG relative to the two non-private rows ("vs
+// pop": popularity on exact counts; "vs ii": item-item on exact counts)
+// and the training time (counting, releasing and building the model, wall
+// clock). All rows count each person's distinct items under the same
 // per-person bound (-max-items, recommend.PersonItems).
 //
-// # The DP rows
+// # The rows
 //
-// Each row "item-item DP ε=x" (-epsilons, default 0.5, 1, 2, 4, 8) trains
-// the model on counts released by dp.Cooccurrence through
-// examples/internal/dptrain, and recommend builds the model from those
-// plain counts without importing dp. One release spends exactly (ε, δ) =
-// (x, 1e-5) from its own dp.Budget of (x, 1e-5), leaving nothing, split
-// inside the release by sequential composition:
+//   - "popularity (exact counts)": items ranked by their exact number of
+//     persons in the training part. Not private: it is the baseline.
+//   - "item-item (exact counts)": recommend's item-item model on exact
+//     co-occurrence counts. Not private.
+//   - "item-item DP ε=x": the same model on counts from one differentially
+//     private release (below).
+//   - "popularity (DP counts ε=x)": items ranked by the noisy item counts
+//     of one release (or, where the tuning chose it, the candidates of the
+//     pairs first by their summed pair counts, then the other items by
+//     their counts). The like-for-like baseline of the next row: the same
+//     release, the same popularity.
+//   - "item-item DP ε=x + DP popularity": the model tact serves an
+//     established person when history and popularity are the active
+//     sources: the item-item confidence s/(s+scale) of the summed
+//     similarity s to the person's own items, plus β times the DP
+//     popularity (count over the largest count), which ranks as
+//     recommend.Recommender's weighted mean with weights History 1 and
+//     Popularity β (the default weights 0.40 and 0.10 are β = 0.25); β = 0
+//     is the backfill form, item-item first, then DP popularity. Both parts
+//     come from the same release (see blend.go); the serving path also
+//     bounds the neighbour visits of long histories, which this row, like
+//     the item-item rows, does not.
+//
+// # How ε and δ are spent
+//
+// Every DP row at x (-epsilons, default 0.5, 1, 2, 4, 8) is post-processing
+// of exactly one dp.Cooccurrence release, which spends exactly (ε, δ) =
+// (x, 1e-5) from a dp.Budget of its own of (x, 1e-5), leaving nothing, and
+// nothing else is spent. The release divides ε by sequential composition:
 //
 //   - 1% of ε: the number of persons (Laplace, sensitivity 1), which
 //     cosine and Jaccard similarities do not use;
-//   - 30% of ε and δ/4: a noisy count for every item of the public catalog
-//     (Gaussian), each person weighted to norm 1 (a person with m items
-//     counts 1/√m in each);
-//   - 69% of ε and 3δ/4: a noisy count for every pair among the most
-//     counted catalog items (a function of the released item counts, so
-//     free), released as public partitions without threshold (Gaussian),
-//     each person weighted to norm 1 (a person with n such pairs counts
-//     1/√n in each, after McSherry and Mironov).
+//   - a share of ε (30% unless the row's settings say otherwise) and δ/4:
+//     a noisy count for every item of the public catalog (Gaussian), each
+//     person weighted to norm 1 (a person with m items counts 1/√m in
+//     each);
+//   - the rest of ε (69% by default) and 3δ/4: a noisy count for every pair
+//     among the most counted catalog items (a function of the released item
+//     counts, so free), released as public partitions without threshold
+//     (Gaussian), each person weighted to norm 1 (a person with n such pairs
+//     counts 1/√n in each, after McSherry and Mironov).
+//
+// The item-item row keeps the default split. The three rows at one ε share
+// each run's release when the blend's settings release the same (pairs
+// among as many items, the same split); when the tuning chose other
+// release settings for the blend, each run makes a second release for the
+// blend and popularity rows, from a second budget of its own of exactly
+// (x, 1e-5): still one release, and one (ε, δ), per row. A line under the
+// table says, per ε, what each release spent, the noise σ of its counts and
+// which rows it gives.
 //
 // The guarantee is person-level (ε, δ)-DP for the release; what follows is
 // post-processing and costs nothing: an optional low-rank denoising of the
-// pair counts, a prior added to item counts, the model (with a shrinkage
-// in units of the pair noise) and the evaluation. The catalog (every
-// item id in the file) is treated as public, as a store's catalog is.
-// Noise is Google's secure Gaussian and Laplace noise, so the rows are
-// random: each DP row is the mean of -dp-runs independent releases (each
-// from its own budget; a deployment makes one), with the standard
-// deviation of their nDCG in the "± nDCG" column; a line under the table
-// says what the last release of each row spent and the noise σ of its
-// counts.
+// pair counts, a prior added to item counts, the models (with a shrinkage
+// in units of the pair noise), the popularity, the blend and the
+// evaluation. The catalog (every item id in the file) is treated as
+// public, as a store's catalog is. Noise is Google's secure Gaussian and
+// Laplace noise, so the rows are random: each DP row is the mean of
+// -dp-runs independent runs (each release from its own budget; a
+// deployment makes one), with the standard deviation of their nDCG in the
+// "± nDCG" column.
 //
 // # Choosing the settings
 //
-// With -tune, the item-item configuration, and for each ε the DP settings
-// (how many items the pairs are among, the rank of the denoising, an item
-// prior and a shrinkage in units of the pair noise σ, the number of
-// neighbours), are chosen on a
-// validation split carved out of the training part only (no test data is
-// looked at), then evaluated on the test part. Without -tune the program
-// uses the settings such a run chose, written in the source. The privacy
-// cost of that tuning on the training data is not counted in ε, as usual in
+// With -tune, every setting is chosen on a validation split carved out of
+// the training part only (MovieLens: a further random 75/25 split of the
+// training part, seed -seed+1; Online Retail: training before 2011-10-01,
+// validating on October), then the rows are evaluated on the test part;
+// no test data is looked at. The settings are the item-item configuration;
+// for each ε, the DP settings of the item-item row (how many items the
+// pairs are among, the rank of the denoising, an item prior and a
+// shrinkage in units of the pair noise σ, the number of neighbours); and
+// for each ε, those of the blend row: the same settings, the share of ε
+// for the item counts (30%, 60% or 80%), the form of the popularity and β
+// (0, backfill, to 16). Each setting is scored by the mean validation nDCG
+// of min(-dp-runs, 2) releases. Without -tune the program uses the
+// settings such a run chose, written in the source. The privacy cost of
+// that tuning on the training data is not counted in ε, as usual in
 // offline evaluations; a deployment would fix them in advance.
 //
 // A data set whose path is empty or missing is skipped with a message.
 package main
 
 import (
+	"cmp"
 	"compress/gzip"
 	"encoding/csv"
 	"errors"
@@ -76,6 +115,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -129,10 +169,10 @@ func evaluate(args []string, w io.Writer) error {
 		split      func([]recommend.Interaction) (eval.Split, eval.Split, error)
 		itemItem   recommend.ItemItemConfig
 		dp         map[float64]dpConfig
-		counting   recommend.CountOptions
+		blend      map[float64]blendConfig
 	}{
-		{"MovieLens ml-latest-small", *movielens, loadMovieLens, movieLensSplits(*seed), movieLensConfig, movieLensDP, counting},
-		{"UCI Online Retail", *retail, loadRetail, retailSplits, retailConfig, retailDP, counting},
+		{"MovieLens ml-latest-small", *movielens, loadMovieLens, movieLensSplits(*seed), movieLensConfig, movieLensDP, movieLensBlend},
+		{"UCI Online Retail", *retail, loadRetail, retailSplits, retailConfig, retailDP, retailBlend},
 	} {
 		if ds.path == "" {
 			continue
@@ -145,22 +185,27 @@ func evaluate(args []string, w io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", ds.name, err)
 		}
+		cat, err := recommend.NewCatalog(items)
+		if err != nil {
+			return fmt.Errorf("%s: %w", ds.name, err)
+		}
 		test, validation, err := ds.split(in)
 		if err != nil {
 			return fmt.Errorf("%s: %w", ds.name, err)
 		}
-		cfg, dpCfg := ds.itemItem, ds.dp
+		// Tuning reads the validation split only: training data.
+		cfg, dpCfg, blendCfg := ds.itemItem, ds.dp, ds.blend
 		if *tune {
-			cfg = tuneItemItem(w, items, validation, *k, ds.counting)
-			if dpCfg, err = tuneDP(w, items, validation, *k, cfg, ds.counting, epsilons, min(*runs, 2)); err != nil {
+			cfg = tuneItemItem(w, cat, validation, *k, counting)
+			if dpCfg, blendCfg, err = tuneDP(w, cat, validation, *k, cfg, counting, epsilons, min(*runs, 2)); err != nil {
 				return fmt.Errorf("%s: %w", ds.name, err)
 			}
 		}
-		sources := []countsSource{exactSource}
+		sources := []source{popularitySource(cat, counting), exactSource(cat, cfg, counting)}
 		for _, eps := range epsilons {
-			sources = append(sources, dpSource(eps, configFor(dpCfg, eps), items, *runs))
+			sources = append(sources, dpSource(eps, configFor(dpCfg, eps), blendFor(blendCfg, eps), cat, cfg, counting, *runs))
 		}
-		if err := run(w, ds.name, items, test, *k, cfg, ds.counting, sources); err != nil {
+		if err := run(w, ds.name, cat, test, *k, cfg, counting, sources); err != nil {
 			return fmt.Errorf("%s: %w", ds.name, err)
 		}
 		ran = true
@@ -179,78 +224,124 @@ var (
 	retailConfig    = recommend.ItemItemConfig{Similarity: recommend.Jaccard, Neighbors: 10, Shrink: 50}
 )
 
-// countsSource produces the co-occurrence counts an item-item model is
-// built from, and the configuration to build it with (given the data
-// set's exact configuration). The exact source counts with
-// recommend.CountCooccurrence; a differentially private source counts the
-// same bounded person item sets (recommend.PersonItems) through package
-// dp and hands the release over as plain recommend.Counts
-// (examples/internal/dptrain). A random source is trained runs times,
-// independently, and its row averages the runs.
-type countsSource struct {
-	name   string
-	runs   int
-	counts func(train []recommend.Interaction, o recommend.CountOptions, cfg recommend.ItemItemConfig) (*recommend.Counts, recommend.ItemItemConfig, error)
+// Groups of rows, in the order of the table.
+const (
+	groupExact      = iota // non-private: exact counts
+	groupItemItemDP        // item-item on a DP release
+	groupPopDP             // popularity on a DP release
+	groupBlendDP           // item-item plus popularity, from one DP release
+)
+
+// rowSpec names a row of the table and its group.
+type rowSpec struct {
+	name  string
+	group int
+}
+
+// A source trains one or more models on the training part, each the
+// ranking of one row. A random source (DP releases) is trained runs
+// times, independently, and its rows average the runs.
+type source struct {
+	rows []rowSpec
+	runs int
+	// train returns a ranker and a training time (wall clock: counting,
+	// the row's release and building) per row.
+	train func(train []recommend.Interaction) ([]eval.Ranker, []time.Duration, error)
 	// spent, if not nil, describes what the last run spent (DP rows).
 	spent func() string
 }
 
-var exactSource = countsSource{name: "item-item (exact counts)", runs: 1, counts: exactCounts}
-
-func exactCounts(train []recommend.Interaction, o recommend.CountOptions, cfg recommend.ItemItemConfig) (*recommend.Counts, recommend.ItemItemConfig, error) {
-	return recommend.CountCooccurrence(train, o), cfg, nil
+// popularitySource is the non-private popularity baseline: exact numbers
+// of persons per item.
+func popularitySource(cat *recommend.Catalog, o recommend.CountOptions) source {
+	return source{
+		rows: []rowSpec{{"popularity (exact counts)", groupExact}},
+		runs: 1,
+		train: func(train []recommend.Interaction) ([]eval.Ranker, []time.Duration, error) {
+			start := time.Now()
+			p, err := recommend.NewPopularity(cat, recommend.CountItems(train, o), nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			return []eval.Ranker{popularityRanker(p)}, []time.Duration{time.Since(start)}, nil
+		},
+	}
 }
 
-// row is the evaluation of one countsSource: metrics averaged over its
-// runs, the spread of nDCG and the mean training time (counts and model).
+// exactSource is the non-private item-item model on exact co-occurrence
+// counts.
+func exactSource(cat *recommend.Catalog, cfg recommend.ItemItemConfig, o recommend.CountOptions) source {
+	return source{
+		rows: []rowSpec{{"item-item (exact counts)", groupExact}},
+		runs: 1,
+		train: func(train []recommend.Interaction) ([]eval.Ranker, []time.Duration, error) {
+			start := time.Now()
+			ii, err := recommend.NewItemItem(cat, recommend.CountCooccurrence(train, o), cfg)
+			if err != nil {
+				return nil, nil, err
+			}
+			return []eval.Ranker{itemItemRanker(ii)}, []time.Duration{time.Since(start)}, nil
+		},
+	}
+}
+
+// row is the evaluation of one row: metrics averaged over its runs, the
+// spread of nDCG and the mean training time.
 type row struct {
+	rowSpec
+	runs   int
 	m      eval.Metrics
 	ndcgSD float64
 	train  time.Duration
 }
 
-func evalSource(src countsSource, cat *recommend.Catalog, s eval.Split, k, catalogSize int, cfg recommend.ItemItemConfig, o recommend.CountOptions) (row, error) {
-	var r row
-	var sum, sq float64
+// evalSource trains src runs times on s.Train and evaluates each of its
+// rows on s.
+func evalSource(src source, s eval.Split, k, catalogSize int) ([]row, error) {
 	n := max(src.runs, 1)
+	rows := make([]row, len(src.rows))
+	sum := make([]float64, len(src.rows))
+	sq := make([]float64, len(src.rows))
 	for i := 0; i < n; i++ {
-		start := time.Now()
-		c, mcfg, err := src.counts(s.Train, o, cfg)
+		rankers, times, err := src.train(s.Train)
 		if err != nil {
-			return row{}, err
+			return nil, err
 		}
-		ii, err := recommend.NewItemItem(cat, c, mcfg)
-		if err != nil {
-			return row{}, err
+		for j, rank := range rankers {
+			m := eval.Evaluate(s, k, catalogSize, rank)
+			r := &rows[j]
+			r.train += times[j]
+			r.m.Precision += m.Precision
+			r.m.Recall += m.Recall
+			r.m.NDCG += m.NDCG
+			r.m.MAP += m.MAP
+			r.m.Coverage += m.Coverage
+			sum[j] += m.NDCG
+			sq[j] += m.NDCG * m.NDCG
 		}
-		r.train += time.Since(start)
-		m := eval.Evaluate(s, k, catalogSize, itemItemRanker(ii))
-		r.m.Precision += m.Precision
-		r.m.Recall += m.Recall
-		r.m.NDCG += m.NDCG
-		r.m.MAP += m.MAP
-		r.m.Coverage += m.Coverage
-		sum += m.NDCG
-		sq += m.NDCG * m.NDCG
 	}
 	f := float64(n)
-	r.m.Precision /= f
-	r.m.Recall /= f
-	r.m.NDCG /= f
-	r.m.MAP /= f
-	r.m.Coverage /= f
-	r.train /= time.Duration(n)
-	if n > 1 {
-		r.ndcgSD = math.Sqrt(max(0, (sq-sum*sum/f)/(f-1)))
+	for j := range rows {
+		r := &rows[j]
+		r.rowSpec, r.runs = src.rows[j], n
+		r.m.Precision /= f
+		r.m.Recall /= f
+		r.m.NDCG /= f
+		r.m.MAP /= f
+		r.m.Coverage /= f
+		r.train /= time.Duration(n)
+		if n > 1 {
+			r.ndcgSD = math.Sqrt(max(0, (sq[j]-sum[j]*sum[j]/f)/(f-1)))
+		}
 	}
-	return r, nil
+	return rows, nil
 }
 
-func run(w io.Writer, name string, items []recommend.Item, s eval.Split, k int, cfg recommend.ItemItemConfig, o recommend.CountOptions, sources []countsSource) error {
-	cat, err := recommend.NewCatalog(items)
-	if err != nil {
-		return err
-	}
+// run evaluates the sources on s and prints the table: the rows grouped
+// (see the group constants), in the order of the sources within a group.
+// The first source must be the popularity baseline and the second the
+// exact item-item model, which the ratio columns refer to.
+func run(w io.Writer, name string, cat *recommend.Catalog, s eval.Split, k int, cfg recommend.ItemItemConfig, o recommend.CountOptions, sources []source) error {
 	trainItems := make(map[string]bool)
 	for _, x := range s.Train {
 		trainItems[x.Item] = true
@@ -258,34 +349,34 @@ func run(w io.Writer, name string, items []recommend.Item, s eval.Split, k int, 
 	fmt.Fprintf(w, "%s: %d training interactions, %d items in training, %d test persons; k=%d\n",
 		name, len(s.Train), len(trainItems), len(s.Test), k)
 	fmt.Fprintf(w, "item-item: %s, %d neighbours, shrink %g, at most %s items per person\n\n", cfg.Similarity, cfg.Neighbors, cfg.Shrink, maxItems(o))
-	fmt.Fprintf(w, "| %-28s | %7s | %7s | %7s | %7s | %8s | %8s | %6s | %8s |\n", "model", "P@k", "R@k", "nDCG@k", "± nDCG", "MAP@k", "coverage", "vs pop", "train")
-	fmt.Fprintf(w, "|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", dashes(30), dashes(9), dashes(9), dashes(9), dashes(9), dashes(10), dashes(10), dashes(8), dashes(10))
-	start := time.Now()
-	pop, err := popularityRanker(cat, s.Train, o)
-	if err != nil {
-		return err
-	}
-	popTime := time.Since(start)
-	base := eval.Evaluate(s, k, len(trainItems), pop)
-	printRow(w, "popularity", row{m: base, train: popTime}, base, 1)
+	var rows []row
 	var notes []string
 	for _, src := range sources {
-		r, err := evalSource(src, cat, s, k, len(trainItems), cfg, o)
+		r, err := evalSource(src, s, k, len(trainItems))
 		if err != nil {
-			return fmt.Errorf("%s: %w", src.name, err)
+			return fmt.Errorf("%s: %w", src.rows[0].name, err)
 		}
-		printRow(w, src.name, r, base, src.runs)
+		rows = append(rows, r...)
 		if src.spent != nil {
 			notes = append(notes, src.spent())
 		}
 	}
+	if len(rows) < 2 {
+		return errors.New("no baseline rows")
+	}
+	pop, ii := rows[0].m, rows[1].m
+	slices.SortStableFunc(rows, func(a, b row) int { return cmp.Compare(a.group, b.group) })
+	fmt.Fprintf(w, "| %-34s | %7s | %7s | %7s | %7s | %8s | %8s | %6s | %6s | %8s |\n", "model", "P@k", "R@k", "nDCG@k", "± nDCG", "MAP@k", "coverage", "vs pop", "vs ii", "train")
+	fmt.Fprintf(w, "|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", dashes(36), dashes(9), dashes(9), dashes(9), dashes(9), dashes(10), dashes(10), dashes(8), dashes(8), dashes(10))
+	for _, r := range rows {
+		printRow(w, r, pop, ii)
+	}
 	fmt.Fprintln(w)
+	fmt.Fprintln(w, "vs pop, vs ii: nDCG@k over that of popularity (exact counts) and item-item (exact counts), both non-private.")
 	for _, n := range notes {
 		fmt.Fprintln(w, n)
 	}
-	if len(notes) > 0 {
-		fmt.Fprintln(w)
-	}
+	fmt.Fprintln(w)
 	return nil
 }
 
@@ -301,17 +392,21 @@ func maxItems(o recommend.CountOptions) string {
 
 func dashes(n int) string { return strings.Repeat("-", n) }
 
-func printRow(w io.Writer, name string, r row, base eval.Metrics, runs int) {
-	ratio := "-"
-	if base.NDCG > 0 {
-		ratio = fmt.Sprintf("%.2fx", r.m.NDCG/base.NDCG)
+func ratio(x, base float64) string {
+	if base > 0 {
+		return fmt.Sprintf("%.2fx", x/base)
 	}
+	return "-"
+}
+
+func printRow(w io.Writer, r row, pop, ii eval.Metrics) {
 	sd := "-"
-	if runs > 1 {
+	if r.runs > 1 {
 		sd = fmt.Sprintf("%.4f", r.ndcgSD)
 	}
 	m := r.m
-	fmt.Fprintf(w, "| %-28s | %7.4f | %7.4f | %7.4f | %7s | %8.4f | %8.4f | %6s | %8s |\n", name, m.Precision, m.Recall, m.NDCG, sd, m.MAP, m.Coverage, ratio, fmtDuration(r.train))
+	fmt.Fprintf(w, "| %-34s | %7.4f | %7.4f | %7.4f | %7s | %8.4f | %8.4f | %6s | %6s | %8s |\n",
+		r.name, m.Precision, m.Recall, m.NDCG, sd, m.MAP, m.Coverage, ratio(m.NDCG, pop.NDCG), ratio(m.NDCG, ii.NDCG), fmtDuration(r.train))
 }
 
 func fmtDuration(d time.Duration) string {
@@ -324,14 +419,10 @@ func fmtDuration(d time.Duration) string {
 	return fmt.Sprintf("%d µs", d.Microseconds())
 }
 
-func popularityRanker(cat *recommend.Catalog, train []recommend.Interaction, o recommend.CountOptions) (eval.Ranker, error) {
-	p, err := recommend.NewPopularity(cat, recommend.CountItems(train, o), nil)
-	if err != nil {
-		return nil, err
-	}
+func popularityRanker(p *recommend.Popularity) eval.Ranker {
 	return func(_ string, history []string, k int) []string {
 		return ids(p.Top(k, "", excluding(history)))
-	}, nil
+	}
 }
 
 func itemItemRanker(ii *recommend.ItemItem) eval.Ranker {
@@ -358,11 +449,7 @@ func ids(s []recommend.Scored) []string {
 
 // tuneItemItem picks the configuration with the best nDCG@k on the
 // validation split (carved from training data only).
-func tuneItemItem(w io.Writer, items []recommend.Item, v eval.Split, k int, o recommend.CountOptions) recommend.ItemItemConfig {
-	cat, err := recommend.NewCatalog(items)
-	if err != nil {
-		return recommend.ItemItemConfig{}
-	}
+func tuneItemItem(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, o recommend.CountOptions) recommend.ItemItemConfig {
 	c := recommend.CountCooccurrence(v.Train, o)
 	best, bestScore := recommend.ItemItemConfig{}, -1.0
 	fmt.Fprintln(w, "tuning on the validation split (training data only):")

@@ -56,9 +56,12 @@ func TestEvaluateBothDataSets(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := out.String()
-	for _, want := range []string{"MovieLens ml-latest-small: ", "UCI Online Retail: ", "| popularity ", "| item-item (exact counts) ",
+	for _, want := range []string{"MovieLens ml-latest-small: ", "UCI Online Retail: ", "| popularity (exact counts) ", "| item-item (exact counts) ",
 		"| item-item DP ε=0.5 ", "| item-item DP ε=8 ",
-		"ε=1: each release spends (ε, δ) = (1, 1e-05) from its own dp.Budget(1, 1e-05), leaving (0, 0)"} {
+		"| popularity (DP counts ε=0.5) ", "| popularity (DP counts ε=8) ",
+		"| item-item DP ε=0.5 + DP popularity ", "| item-item DP ε=8 + DP popularity ",
+		"spends (ε, δ) = (1, 1e-05) from its own dp.Budget(1, 1e-05), leaving (0, 0)",
+		"spends (ε, δ) = (8, 1e-05) from its own dp.Budget(8, 1e-05), leaving (0, 0)"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
 		}
@@ -103,7 +106,8 @@ func TestTune(t *testing.T) {
 	if err := evaluate([]string{"-movielens", ratings, "-tune", "-k", "3", "-dp-runs", "1", "-epsilons", "8"}, &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "chosen: ") || !strings.Contains(out.String(), "chosen for ε=8: ") {
+	if !strings.Contains(out.String(), "chosen: ") || !strings.Contains(out.String(), "chosen for ε=8: ") ||
+		!strings.Contains(out.String(), "chosen for ε=8 + DP popularity: ") {
 		t.Errorf("no tuning result:\n%s", out.String())
 	}
 }
