@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tact-go/tact/dp/dptest"
 	"github.com/tact-go/tact/examples/internal/demo"
 )
 
@@ -29,7 +30,7 @@ var (
 func testShop(t testing.TB) *demo.Shop {
 	t.Helper()
 	shopOnce.Do(func() {
-		shop, shopErr = demo.New(context.Background(), demo.Options{Seed: 1, Items: 300, Shoppers: 2000})
+		shop, shopErr = demo.New(context.Background(), demo.Options{Seed: 1, Items: 300, Shoppers: 2000, Noise: dptest.Noise{StdDevs: 1, MinPersons: 50}})
 	})
 	if shopErr != nil {
 		t.Fatal(shopErr)

@@ -34,6 +34,11 @@ type Options struct {
 	Shoppers int    // default 3000
 	// Logger receives the audit events of every package; nil logs nothing.
 	Logger *slog.Logger
+	// Noise replaces the secure DP noise, for tests that need the same shop
+	// on every run (see package dptest); contribution bounding is then
+	// seeded too. Such releases say they are not private. Nil means
+	// Google's secure noise.
+	Noise dp.NoiseSource
 }
 
 // Shop is the wired pipeline over the synthetic data. Its fields are the
@@ -130,6 +135,15 @@ func New(ctx context.Context, o Options) (*Shop, error) {
 	}
 	s.Recommender, err = recommend.New(s.Model, s.Gate, s.Profiles, recommend.Config{Logger: o.Logger})
 	return s, err
+}
+
+// bounding returns the randomness of a release's contribution bounding:
+// nil (fresh and secret) with secure noise, seeded with test noise.
+func (o Options) bounding(stream uint64) *rand.Rand {
+	if o.Noise == nil {
+		return nil
+	}
+	return rand.New(rand.NewPCG(o.Seed, stream))
 }
 
 // Policy is the shop's consent policy, over the default taxonomy.
@@ -336,7 +350,7 @@ func (s *Shop) minimizeOrders(ctx context.Context, o Options) error {
 func (s *Shop) trending(_ context.Context, o Options) error {
 	top, err := dp.NewTopK(TrendingK, dp.Params{
 		Epsilon: TrendingEpsilon, Delta: Delta, MaxPartitions: 16, MaxContributions: 1, Noise: dp.Gaussian,
-		Label: "trending per country", Logger: o.Logger,
+		Label: "trending per country", Logger: o.Logger, NoiseSource: o.Noise, Rand: o.bounding(1),
 	})
 	if err != nil {
 		return err
@@ -389,7 +403,7 @@ func (s *Shop) train(_ context.Context, o Options) error {
 		Epsilon: CoocEpsilon, Delta: Delta, Noise: dp.Gaussian, Items: items,
 		MaxItems: bound.MaxItemsPerPerson, MaxPairs: CoocPairItems * (CoocPairItems - 1) / 2,
 		PairItems: CoocPairItems, Weighted: true,
-		Label: "item-item co-occurrence", Logger: o.Logger,
+		Label: "item-item co-occurrence", Logger: o.Logger, NoiseSource: o.Noise, Rand: o.bounding(2),
 	}, recommend.PersonItems(log, bound), dptrain.Options{ItemPrior: 30})
 	if err != nil {
 		return err
