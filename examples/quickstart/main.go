@@ -131,11 +131,10 @@ func consentSection(ctx context.Context, p *printer, shop *demo.Shop) (string, e
 		if err != nil {
 			return err
 		}
-		exp := ""
+		p.line("  %s", d.Explain())
 		if !d.Expires.IsZero() {
-			exp = ", until " + d.Expires.Format(time.DateOnly)
+			p.line("    (basis %s, until %s)", d.Basis, d.Expires.Format(time.DateOnly))
 		}
-		p.line("  %s (basis %s%s)", d.Explain(), d.Basis, exp)
 		return nil
 	}
 	for _, pu := range []consent.Purpose{consent.PurposePersonalizeDeclared, consent.PurposePersonalizeHistory,
@@ -186,7 +185,7 @@ func minimizeSection(p *printer, shop *demo.Shop) error {
 
 // 4. Differential privacy: trending per country, the budget spent.
 func dpSection(p *printer, shop *demo.Shop) {
-	p.section("4. Differential privacy: what is trending, per country (top 3 of %d; ε=%g, δ=%g)",
+	p.section("4. Differential privacy: what is trending, per country (top 3 of %d, persons ± 95%%; ε=%g, δ=%g)",
 		demo.TrendingK, demo.TrendingEpsilon, demo.Delta)
 	for _, seg := range append([]string{demo.AllSegments}, demo.Countries...) {
 		var parts []string
@@ -195,7 +194,7 @@ func dpSection(p *printer, shop *demo.Shop) {
 				break
 			}
 			it, _ := shop.World.Catalog.Lookup(r.Item)
-			parts = append(parts, fmt.Sprintf("%s ~%d [%.0f, %.0f]", it.Title, r.Count, r.Lower, r.Upper))
+			parts = append(parts, fmt.Sprintf("%s %d±%.0f", it.Title, r.Count, (r.Upper-r.Lower)/2))
 		}
 		p.line("%-4s %s", seg, cmpOr(strings.Join(parts, "; "), "(nothing clears the noise threshold)"))
 	}
@@ -209,7 +208,8 @@ func dpSection(p *printer, shop *demo.Shop) {
 		p.line("  %-26s ε=%g δ=%g", s.Label, s.Epsilon, s.Delta)
 	}
 	if err := shop.Budget.Spend("one more report", 0.25, 0); err != nil {
-		p.line("one more report is refused, not overspent: %v", err)
+		p.line("one more report is refused, not overspent:")
+		p.line("  %v", err)
 	}
 }
 

@@ -45,9 +45,9 @@ func TestQuickstartTellsTheWholeStory(t *testing.T) {
 	if !strings.Contains(d, "tier anonymous") || !strings.Contains(d, "data used: none personal") {
 		t.Errorf("after withdrawing, results should be non-personal:\n%s", d)
 	}
-	// Fits a terminal: no line wider than 130 columns.
+	// Fits a terminal: no line wider than 120 columns.
 	for _, l := range strings.Split(s, "\n") {
-		if len([]rune(l)) > 130 {
+		if len([]rune(l)) > 120 {
 			t.Errorf("line too wide (%d): %s", len([]rune(l)), l)
 		}
 	}
