@@ -380,6 +380,25 @@ func (b *bounder[V]) mergeSlot(p *person[V], j int, n2 int32, v2 []V) {
 	}
 }
 
+// partitionMap maps a shard's partitions (its keys, in its order) to the
+// receiver's, adding the keys the receiver lacks with add. When the
+// receiver's partitions are fixed (public), a key it lacks makes the shards
+// incompatible.
+func partitionMap[K comparable](keys []K, index map[K]int32, add func(K) int32, fixed bool) ([]int32, error) {
+	pidMap := make([]int32, len(keys))
+	for i, k := range keys {
+		pid, ok := index[k]
+		if !ok {
+			if fixed {
+				return nil, ErrIncompatible
+			}
+			pid = add(k)
+		}
+		pidMap[i] = pid
+	}
+	return pidMap, nil
+}
+
 // mergeFrom adds the state of o (same salt, same bounds) to b. pidMap maps
 // o's partition ids to b's. A person in both (same pseudonym) is merged
 // slot by slot, as if one bounder had seen all their records.

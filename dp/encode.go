@@ -415,16 +415,9 @@ func (a *Aggregation[V]) Merge(o *Aggregation[V]) error {
 		a.spec.Upper != o.spec.Upper || !slices.Equal(a.spec.Ranks, o.spec.Ranks) {
 		return ErrIncompatible
 	}
-	pidMap := make([]int32, len(o.keys))
-	for i, k := range o.keys {
-		pid, ok := a.keyIndex[k]
-		if !ok {
-			if a.p.Partitions != nil {
-				return ErrIncompatible
-			}
-			pid = a.newPartition(k)
-		}
-		pidMap[i] = pid
+	pidMap, err := partitionMap(o.keys, a.keyIndex, a.newPartition, a.p.Partitions != nil)
+	if err != nil {
+		return err
 	}
 	a.b.mergeFrom(o.b, pidMap)
 	a.rejected += o.rejected

@@ -112,14 +112,7 @@ func (t *TopK) Merge(o *TopK) error {
 	if t.salt != o.salt || t.k != o.k || !sameParams(&t.p, &o.p) {
 		return ErrIncompatible
 	}
-	pidMap := make([]int32, len(o.keys))
-	for i, key := range o.keys {
-		pid, ok := t.index[key]
-		if !ok {
-			pid = t.partition(key)
-		}
-		pidMap[i] = pid
-	}
+	pidMap, _ := partitionMap(o.keys, t.index, t.partition, false) // never fails when not fixed
 	t.b.mergeFrom(o.b, pidMap)
 	t.rejected += o.rejected
 	return nil
@@ -240,16 +233,9 @@ func (c *Cooccurrence) Merge(o *Cooccurrence) error {
 		p.PairItems != q.PairItems || p.Weighted != q.Weighted || p.Split != q.Split {
 		return ErrIncompatible
 	}
-	pidMap := make([]int32, len(o.keys))
-	for i, it := range o.keys {
-		pid, ok := c.index[it]
-		if !ok {
-			if p.Items != nil {
-				return ErrIncompatible
-			}
-			pid = c.item(it)
-		}
-		pidMap[i] = pid
+	pidMap, err := partitionMap(o.keys, c.index, c.item, p.Items != nil)
+	if err != nil {
+		return err
 	}
 	c.b.mergeFrom(o.b, pidMap)
 	c.rejected += o.rejected
