@@ -1,6 +1,7 @@
 package minimize
 
 import (
+	"cmp"
 	"math"
 	"reflect"
 	"slices"
@@ -301,11 +302,7 @@ func (x *xform) int(v int64, k kind) (int64, error) {
 			return 0, ErrOutOfRange
 		}
 	case opEdges:
-		i, found := slices.BinarySearch(x.iedges, v)
-		if !found {
-			i--
-		}
-		r = x.iedges[max(i, 0)]
+		r = floorEdge(x.iedges, v)
 	case opTopBottom:
 		r = min(max(v, x.ilo), x.ihi)
 	default:
@@ -317,6 +314,16 @@ func (x *xform) int(v int64, k kind) (int64, error) {
 	return r, nil
 }
 
+// floorEdge returns the largest edge at or below v, or the first edge
+// when v is below them all (edges are sorted).
+func floorEdge[T cmp.Ordered](edges []T, v T) T {
+	i, found := slices.BinarySearch(edges, v)
+	if !found {
+		i--
+	}
+	return edges[max(i, 0)]
+}
+
 // uint applies a numeric transform to an unsigned integer of kind k.
 func (x *xform) uint(v uint64, k kind) (uint64, error) {
 	var r uint64
@@ -324,11 +331,7 @@ func (x *xform) uint(v uint64, k kind) (uint64, error) {
 	case opBucket:
 		r = v - v%x.uwidth
 	case opEdges:
-		i, found := slices.BinarySearch(x.uedges, v)
-		if !found {
-			i--
-		}
-		r = x.uedges[max(i, 0)]
+		r = floorEdge(x.uedges, v)
 	case opTopBottom:
 		r = min(max(v, x.ulo), x.uhi)
 	default:
@@ -350,11 +353,7 @@ func (x *xform) float(v float64, k kind) (float64, error) {
 	case opBucket:
 		r = math.Floor(v/x.width) * x.width
 	case opEdges:
-		i, found := slices.BinarySearch(x.edges, v)
-		if !found {
-			i--
-		}
-		r = x.edges[max(i, 0)]
+		r = floorEdge(x.edges, v)
 	case opTopBottom:
 		r = min(max(v, x.lo), x.hi)
 	case opGeo:
