@@ -13,6 +13,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -68,7 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	p := &printer{w: stdout}
-	p.title("tact quickstart: %s, %d items, %d shoppers (seed %d), %s",
+	p.line("tact quickstart: %s, %d items, %d shoppers (seed %d), %s",
 		shop.Policy.Controller, shop.World.Catalog.Len(), len(shop.World.Shoppers), *seed, shop.Now.Format("2006-01-02 15:04 MST"))
 
 	policySection(p, shop)
@@ -89,7 +90,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	p.section("8. Audit trail: what every package reported (no ids, no pseudonyms)")
 	for _, c := range counter.Counts() {
-		p.line("%-18s %-24s %6d", c.Event, cmpOr(c.Purpose, "-"), c.N)
+		p.line("%-18s %-24s %6d", c.Event, cmp.Or(c.Purpose, "-"), c.N)
 	}
 	p.line("")
 	p.line("done in %s", time.Since(start).Round(time.Millisecond))
@@ -196,7 +197,7 @@ func dpSection(p *printer, shop *demo.Shop) {
 			it, _ := shop.World.Catalog.Lookup(r.Item)
 			parts = append(parts, fmt.Sprintf("%s %d±%.0f", it.Title, r.Count, (r.Upper-r.Lower)/2))
 		}
-		p.line("%-4s %s", seg, cmpOr(strings.Join(parts, "; "), "(nothing clears the noise threshold)"))
+		p.line("%-4s %s", seg, cmp.Or(strings.Join(parts, "; "), "(nothing clears the noise threshold)"))
 	}
 	p.line("a list shows only items bought by enough shoppers to clear the noise (threshold %d persons)", shop.Trending.Threshold())
 	p.line("item-item statistics: %d item counts and %d pairs among the %d most bought items, noise σ=%.2f per pair",
@@ -352,10 +353,6 @@ func (p *printer) line(format string, args ...any) {
 	}
 }
 
-func (p *printer) title(format string, args ...any) {
-	p.line(format, args...)
-}
-
 func (p *printer) section(format string, args ...any) {
 	p.line("")
 	p.line(format, args...)
@@ -414,11 +411,4 @@ func (p *printer) wrap(prefix string, words []string) {
 		line, fresh = line+w, false
 	}
 	p.line("%s", line)
-}
-
-func cmpOr(s, alt string) string {
-	if s == "" {
-		return alt
-	}
-	return s
 }
