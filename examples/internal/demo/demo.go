@@ -266,10 +266,10 @@ type Order struct {
 	PlacedAt  time.Time `tact:"user.behavior.purchase_history"`
 }
 
-// AnalyticsPolicy is what analytics.aggregate keeps of an Order: a keyed
+// analyticsPolicy is what analytics.aggregate keeps of an Order: a keyed
 // pseudonym instead of the customer, the country, a ten-year age band, the
 // item, the price to the nearest 10 and the week; the e-mail is dropped.
-func AnalyticsPolicy() (*minimize.Policy, error) {
+func analyticsPolicy() (*minimize.Policy, error) {
 	return minimize.NewPolicy(consent.PurposeAnalyticsAggregate,
 		minimize.ForCategory(consent.CategoryUniqueID, minimize.Pseudonymize()),
 		minimize.ForCategory(consent.CategoryLocationApp, minimize.Keep()),
@@ -300,7 +300,7 @@ func (s *Shop) OrderOf(x recommend.Interaction) Order {
 // orders of shoppers who objected, and narrowing each record to the
 // categories the policy told shoppers analytics uses.
 func (s *Shop) minimizeOrders(ctx context.Context, o Options) error {
-	pol, err := AnalyticsPolicy()
+	pol, err := analyticsPolicy()
 	if err != nil {
 		return err
 	}
@@ -416,13 +416,4 @@ func (s *Shop) train(_ context.Context, o Options) error {
 	}
 	s.Model, err = recommend.NewModel(cat, pop, ii)
 	return err
-}
-
-// Shopper returns the synthetic shopper with the given id.
-func (s *Shop) Shopper(id string) (recommendtest.Shopper, bool) {
-	i := slices.IndexFunc(s.World.Shoppers, func(sh recommendtest.Shopper) bool { return sh.ID == id })
-	if i < 0 {
-		return recommendtest.Shopper{}, false
-	}
-	return s.World.Shoppers[i], true
 }
