@@ -2,6 +2,7 @@ package consent
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -88,11 +89,49 @@ func (g *Gate) Erase(ctx context.Context, subject string, at time.Time) (Erasure
 }
 
 // eraseLocked does Erase's work under g.mu and returns the withdrawals it
-// recorded, to be logged once the lock is released.
+// recorded, to be logged once the lock is released. Another writer may
+// record for the subject between the reading of its records and their
+// redaction; the store then refuses the redaction, and eraseLocked starts
+// again, withdrawing anything granted since.
 func (g *Gate) eraseLocked(ctx context.Context, pol *compiledPolicy, subject string, at time.Time) (Erasure, []Record, error) {
 	e := Erasure{Withdrawn: []Purpose{}}
-	// The latest record per purpose, in ledger order.
-	var order []Purpose
+	var withdrawals []Record
+	for try := 1; ; try++ {
+		ws, err := g.withdrawAll(ctx, pol, subject, at, &e)
+		withdrawals = append(withdrawals, ws...)
+		if err != nil {
+			return e, withdrawals, err
+		}
+		var tombs []Record
+		err = g.store.Scan(ctx, subject, 0, func(r Record) error {
+			tombs = append(tombs, r.Tombstone())
+			return nil
+		})
+		if err != nil {
+			return e, withdrawals, err
+		}
+		err = g.store.Redact(ctx, tombs)
+		var ce *ConflictError
+		if errors.As(err, &ce) && try < maxAppendTries {
+			if err := g.learnHead(ce.Last); err != nil {
+				return e, withdrawals, err
+			}
+			continue
+		}
+		if err != nil {
+			return e, withdrawals, err
+		}
+		e.Records = len(tombs)
+		return e, withdrawals, nil
+	}
+}
+
+// withdrawAll records a withdrawal (Source [SourceErasure]) of every
+// purpose the subject's latest record grants, dated at, or at the subject's
+// latest record if that is later, adds the purposes to e.Withdrawn and
+// returns the records.
+func (g *Gate) withdrawAll(ctx context.Context, pol *compiledPolicy, subject string, at time.Time, e *Erasure) ([]Record, error) {
+	var order []Purpose // the latest record per purpose, in ledger order
 	latest := map[Purpose]Record{}
 	err := g.store.Scan(ctx, subject, 0, func(r Record) error {
 		if _, ok := latest[r.Purpose]; !ok {
@@ -102,7 +141,7 @@ func (g *Gate) eraseLocked(ctx context.Context, pol *compiledPolicy, subject str
 		return nil
 	})
 	if err != nil {
-		return e, nil, err
+		return nil, err
 	}
 	var evs []Event
 	for _, p := range order {
@@ -113,28 +152,19 @@ func (g *Gate) eraseLocked(ctx context.Context, pol *compiledPolicy, subject str
 		ev := Event{Action: Withdraw, Subject: subject, Purpose: p, At: at.Round(0).UTC(),
 			Channel: r.Channel, PolicyVersion: pol.version, Source: SourceErasure, Actor: r.Actor}
 		if err := ev.validate(); err != nil {
-			return e, nil, err
+			return nil, err
 		}
 		evs = append(evs, ev)
-		e.Withdrawn = append(e.Withdrawn, p)
 	}
-	var withdrawals []Record
-	if len(evs) > 0 {
-		if withdrawals, err = g.appendLocked(ctx, evs); err != nil {
-			return e, nil, err
-		}
+	if len(evs) == 0 {
+		return nil, nil
 	}
-	var tombs []Record
-	err = g.store.Scan(ctx, subject, 0, func(r Record) error {
-		tombs = append(tombs, r.Tombstone())
-		return nil
-	})
+	recs, err := g.appendLocked(ctx, pol, evs, true)
 	if err != nil {
-		return e, withdrawals, err
+		return nil, err
 	}
-	if err := g.store.Redact(ctx, tombs); err != nil {
-		return e, withdrawals, err
+	for _, r := range recs {
+		e.Withdrawn = append(e.Withdrawn, r.Purpose)
 	}
-	e.Records = len(tombs)
-	return e, withdrawals, nil
+	return recs, nil
 }

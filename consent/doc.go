@@ -39,7 +39,10 @@
 // [*PolicyError] naming the purpose — for instance a purpose that uses a
 // sensitive category on any basis but explicit consent. Policies decode from
 // JSON with [DecodePolicy]; [Gate.SetPolicy] moves a running Gate to a new
-// version.
+// version, and never back: neither the policy's version nor any purpose's
+// may go below what the Gate has had in force, even for a purpose dropped
+// and later re-added ([ErrPolicyDowngrade]), since that would revive grants
+// a material change had ended.
 //
 // # Deciding
 //
@@ -71,14 +74,31 @@
 //
 // # The ledger
 //
-// Every event is appended to a ledger as a [Record], numbered and chained to
-// the one before by SHA-256 over a canonical binary encoding (see [Record]).
-// [Gate.Verify] checks the whole chain and detects any edit, deletion,
-// insertion or reordering, naming the first record that does not verify; a
-// [Checkpoint] kept elsewhere also detects truncation. [Gate.ExportLedger]
-// writes JSON Lines that anyone can check with [VerifyJSONL];
-// [Gate.ImportLedger] verifies every line first and applies nothing if any
-// is bad, naming the line.
+// Every event is appended to a ledger as a [Record], numbered, linked to
+// the same subject's record before it, and chained to the ledger's record
+// before it by SHA-256 over a canonical binary encoding (see [Record]).
+// The ledger's order is the order in time: an event may not be dated
+// before the subject's latest record about the same purpose, a purpose
+// above it or one below it ([ErrOutOfOrder]), so decisions taken in ledger
+// order are those taken in time order, and a backdated grant cannot undo a
+// withdrawal.
+//
+// [Gate.Verify] checks the whole ledger and names the first record that
+// does not verify: it detects any edit, deletion, insertion or reordering
+// of a record, unless every record after it was re-chained as well (anyone
+// who knows the format can compute hashes). Against that, and against
+// records cut off the end, a [Checkpoint] (the last record's Seq and Hash,
+// "seq:hash" as text) published or signed elsewhere is the proof:
+// [Gate.Checkpoint] returns the current one, and Verify, [VerifyJSONL] and
+// [Gate.ImportLedger] check a ledger against trusted ones. Verification
+// also checks the rules an honest Gate keeps that the hashes alone do not
+// show: time order, and that tombstones stand for whole erased subjects.
+// [Gate.ExportLedger] writes JSON Lines that anyone can check with
+// [VerifyJSONL]; [Gate.ImportLedger] verifies the stored ledger and every
+// line first and applies nothing if any is bad, naming the line; it also
+// refuses records that claim a policy version newer than the policy in
+// force ([ErrUnknownVersion]). JSON objects with a repeated key are
+// malformed, since encoding/json would keep only the last.
 //
 // # Access and erasure
 //
@@ -93,16 +113,30 @@
 //     (Source [SourceErasure]), so the ledger shows that consent ended before
 //     the data went;
 //   - every record of the subject becomes a tombstone: the subject, channel,
-//     evidence and actor are gone, sealed in a digest; denials and
-//     withdrawals keep their purpose, time, policy version and source, so the
-//     ledger still proves each withdrawal and when it happened; grants keep
-//     only the fact that they were grants;
+//     evidence, actor and salt are gone, sealed in a digest; denials and
+//     withdrawals keep their purpose, time, policy version and source, so
+//     the ledger still proves each withdrawal and when it happened; grants
+//     keep only the fact that they were grants;
 //   - the chain still verifies end to end, and a tombstone cannot be turned
 //     from a withdrawal into a grant without breaking it;
-//   - nothing left identifies the person, but a person who kept their JSON
-//     receipt or access export (which carry their full records) can show
-//     that a tombstone is theirs: [Record.Tombstone] of their copy equals it,
-//     and nobody else can produce a record that hashes to it.
+//   - tombstones stand for whole subjects: a store's Redact refuses to
+//     tombstone part of a subject's records, and verification refuses a
+//     ledger where a tombstone follows a live record of its subject or a
+//     live record follows a tombstone (each record names the subject's
+//     record before it, and a tombstone keeps that link). So no withdrawal
+//     can be hidden while the grant it ended stays;
+//   - nothing left identifies the person, and nobody can test a guessed id
+//     against a tombstone: the sealed digest covers a random 16-byte salt
+//     ([Salt], from crypto/rand or [GateConfig].Rand) that the tombstone
+//     drops. The salt is dropped rather than keyed with a secret the host
+//     holds, so there is no key to leak or rotate, and the tombstone still
+//     proves what it must: the chain covers its action, and for a refusal
+//     its purpose and time. A person who kept their JSON receipt or access
+//     export (which carry their full records, salt included) can still show
+//     that a tombstone is theirs: [Record.Tombstone] of their copy equals
+//     it, and nobody else can produce a record that hashes to it. What the
+//     links reveal is that some tombstones were one person's records, not
+//     whose.
 //
 // After erasure the Gate knows nothing about the subject; a later request
 // with the same id is treated as a new person.
@@ -142,10 +176,11 @@
 //
 // Errors are sentinels callers branch on with [errors.Is] —
 // [ErrUnknownPurpose], [ErrMalformedKey], [ErrEmptySubject], [ErrZeroTime],
-// [ErrInvalidPolicy], [ErrInvalidEvent], [ErrInvalidSignals],
+// [ErrInvalidPolicy], [ErrPolicyDowngrade], [ErrInvalidEvent],
+// [ErrOutOfOrder], [ErrUnknownVersion], [ErrInvalidSignals],
 // [ErrInvalidDecision], [ErrNotConsentBasis], [ErrMalformedRecord],
-// [ErrTampered], [ErrConflict], [ErrNoRecord], [ErrNilStore],
-// [ErrNilArgument], [ErrUninitialized] — or typed errors that unwrap to them
+// [ErrTampered], [ErrPartialErasure], [ErrConflict], [ErrNoRecord],
+// [ErrNilStore], [ErrNilArgument], [ErrUninitialized] — or typed errors that unwrap to them
 // and carry details: [*KeyError], [*PolicyError], [*EventError],
 // [*ChainError], [*LineError], [*ConflictError]. Errors of the Store, the
 // io.Writer and the context are returned as they are.

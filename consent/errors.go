@@ -43,8 +43,29 @@ var (
 	// or moved.
 	ErrTampered = errors.New("consent: ledger does not verify")
 	// ErrConflict is returned (wrapped in a [*ConflictError]) by
-	// [Store.Append] when the records do not continue the stored ledger.
+	// [Store.Append] when the records do not continue the stored ledger, by
+	// [Store.Redact] when tombstones do not cover a subject's records, and
+	// by the Gate when other writers kept winning the race to append.
 	ErrConflict = errors.New("consent: ledger sequence conflict")
+	// ErrOutOfOrder is returned (wrapped in an [*EventError], or in a
+	// [*ChainError] by verification) for an event dated before a record of
+	// the same subject about the same purpose, a purpose that covers it or
+	// one it covers: the ledger's order must be the order in time.
+	ErrOutOfOrder = errors.New("consent: event dated before the subject's latest record")
+	// ErrUnknownVersion is returned (wrapped in an [*EventError], or in a
+	// [*LineError] by an import) for an event or record that claims a policy
+	// version newer than the policy in force.
+	ErrUnknownVersion = errors.New("consent: unknown policy version")
+	// ErrPartialErasure is returned (wrapped in a [*ChainError]) when a
+	// ledger holds tombstones that do not stand for a whole erased subject:
+	// a tombstone after a live record of its subject, or a live record after
+	// a tombstone.
+	ErrPartialErasure = errors.New("consent: tombstones do not stand for a whole erased subject")
+	// ErrPolicyDowngrade is returned (wrapped in a [*PolicyError]) by
+	// [Gate.SetPolicy] for a policy that goes back on one the Gate has had in
+	// force: a lower version, or a purpose whose Version is lower than it
+	// has been, even if the purpose was dropped in between.
+	ErrPolicyDowngrade = errors.New("consent: policy goes back on a version in force")
 	// ErrNoRecord is returned by [Store.Redact] for a sequence number the
 	// store does not hold.
 	ErrNoRecord = errors.New("consent: no such record")
@@ -121,18 +142,25 @@ func (e *EventError) Unwrap() []error {
 }
 
 // ChainError says where the ledger stops verifying. It unwraps to
-// [ErrTampered].
+// [ErrTampered] and, for a ledger whose hashes verify but whose records break
+// a rule an honest Gate keeps, to [ErrOutOfOrder] or [ErrPartialErasure].
 type ChainError struct {
 	Seq uint64 // the position (sequence number) in the ledger where verification fails
 	Why string
+	Err error // the rule broken, or nil for a broken hash chain
 }
 
 func (e *ChainError) Error() string {
 	return "consent: ledger does not verify at record " + strconv.FormatUint(e.Seq, 10) + ": " + e.Why
 }
 
-// Unwrap returns [ErrTampered].
-func (e *ChainError) Unwrap() error { return ErrTampered }
+// Unwrap returns [ErrTampered] and the rule broken, if any.
+func (e *ChainError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrTampered, e.Err}
+	}
+	return []error{ErrTampered}
+}
 
 // LineError names the line of a JSON Lines ledger import that was rejected.
 // It unwraps to the cause ([ErrMalformedRecord] or a [*ChainError]).

@@ -77,7 +77,7 @@ func TestBadInputIsATypedError(t *testing.T) {
 			_, err := consent.VerifyJSONL(strings.NewReader(`{"seq":1,"prev":"` + strings.Repeat("0", 64) + `","hash":"` + strings.Repeat("0", 64) + `","action":"grant","purpose":"marketing","at":"2025-01-01T00:00:00Z","channel":"web","policy_version":1}` + "\n"))
 			return err
 		}), consent.ErrMalformedRecord},
-		{"VerifyRecords zero record", call(func() error { return consent.VerifyRecords(0, consent.Hash{}, []consent.Record{{}}) }), consent.ErrTampered},
+		{"VerifyRecords zero record", call(func() error { _, err := consent.VerifyRecords([]consent.Record{{}}); return err }), consent.ErrTampered},
 		{"Record.UnmarshalJSON", call(func() error { var r consent.Record; return json.Unmarshal([]byte(`{"seq":0}`), &r) }), consent.ErrMalformedRecord},
 		{"Hash.UnmarshalText", call(func() error { var h consent.Hash; return h.UnmarshalText([]byte("zz")) }), consent.ErrMalformedRecord},
 		{"Action.UnmarshalText", call(func() error { var a consent.Action; return a.UnmarshalText([]byte("")) }), consent.ErrInvalidEvent},

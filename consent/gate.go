@@ -3,9 +3,12 @@ package consent
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
+	"maps"
 	"sort"
 	"strconv"
 	"sync"
@@ -27,6 +30,11 @@ type GateConfig struct {
 	// event. It is off by default because Decide runs on every request;
 	// changes, erasures and imports are always logged when Logger is set.
 	LogDecisions bool
+	// Rand is the source of the random salt in each record (see [Record]).
+	// Nil means crypto/rand, which is what production should use; tests
+	// and examples may pass a fixed stream to get the same hashes on every
+	// run.
+	Rand io.Reader
 }
 
 // Gate decides whether a subject's data may be used for a purpose, records
@@ -43,6 +51,7 @@ type Gate struct {
 	regime Regime
 	logger *slog.Logger
 	logDec bool
+	rand   io.Reader // nil: crypto/rand
 
 	mu        sync.Mutex // serializes appends and erasures; guards head
 	head      Checkpoint // the end of the ledger, as far as this Gate knows
@@ -55,6 +64,10 @@ type compiledPolicy struct {
 	src      *Policy
 	version  int
 	purposes map[Purpose]*compiledPurpose
+	// floor is the highest Version each purpose has had in any policy this
+	// Gate has had in force, dropped purposes included: a purpose may never
+	// come back below it.
+	floor map[Purpose]int
 	// gpc lists, per regime, the purposes a GPC signal opts out of (those
 	// marked, and their descendants), parents first.
 	gpc [CPRA + 1][]*compiledPurpose
@@ -71,6 +84,9 @@ type compiledPurpose struct {
 	// lifetime[i] is the shortest consent Lifetime along path[0..i] (zero:
 	// none): how long a grant of path[i] allows this purpose.
 	lifetime []time.Duration
+	// related lists the purposes whose records must be in time order with
+	// this one's: itself, its ancestors and its descendants.
+	related  []Purpose
 	explicit bool           // explicit consent: only a grant of the purpose itself allows
 	gpc      [CPRA + 1]bool // a GPC signal opts out of it, per regime
 }
@@ -80,9 +96,18 @@ func compile(p *Policy) (*compiledPolicy, error) {
 		return nil, err
 	}
 	src := p.Clone()
-	cp := &compiledPolicy{src: src, version: src.Version, purposes: make(map[Purpose]*compiledPurpose, len(src.Purposes))}
+	cp := &compiledPolicy{src: src, version: src.Version, purposes: make(map[Purpose]*compiledPurpose, len(src.Purposes)),
+		floor: make(map[Purpose]int, len(src.Purposes))}
 	for _, s := range src.Purposes {
 		cp.purposes[s.Purpose] = &compiledPurpose{spec: s}
+		cp.floor[s.Purpose] = s.Version
+	}
+	for _, c := range cp.purposes {
+		for _, s := range src.Purposes {
+			if related(s.Purpose, c.spec.Purpose) {
+				c.related = append(c.related, s.Purpose)
+			}
+		}
 	}
 	for _, c := range cp.purposes {
 		var marked [CPRA + 1]bool
@@ -137,7 +162,7 @@ func NewGate(p *Policy, s Store, cfg GateConfig) (*Gate, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Gate{store: s, regime: cfg.Regime, logger: cfg.Logger, logDec: cfg.LogDecisions && cfg.Logger != nil}
+	g := &Gate{store: s, regime: cfg.Regime, logger: cfg.Logger, logDec: cfg.LogDecisions && cfg.Logger != nil, rand: cfg.Rand}
 	g.mem, _ = s.(*MemoryStore)
 	g.policy.Store(cp)
 	return g, nil
@@ -147,10 +172,15 @@ func NewGate(p *Policy, s Store, cfg GateConfig) (*Gate, error) {
 // decisions that start after it returns. Grants made under older versions
 // keep allowing the purposes whose [PurposeSpec].Version did not move past
 // them. The error is a [*PolicyError] if p is not valid, or if it goes back
-// on the policy in force: a lower Version, a different policy under the
-// same Version (receipts cite it), or a purpose whose Version is lower than
-// before (that would revive grants its material change had ended). Setting
-// the policy in force again is a no-op.
+// on a policy this Gate has had in force ([ErrPolicyDowngrade]): a lower
+// Version, or a purpose whose Version is lower than it has ever been, even
+// if the purpose was dropped in between (that would revive grants its
+// material change had ended); or a different policy under the same Version
+// (receipts cite it). Setting the policy in force again is a no-op.
+//
+// The Gate remembers the versions it has seen for its lifetime. A new Gate
+// knows only the policy it is made with: a host that drops a purpose and
+// later brings it back gives it a Version no lower than it ever had.
 func (g *Gate) SetPolicy(p *Policy) error {
 	cp, err := compile(p)
 	for {
@@ -164,7 +194,12 @@ func (g *Gate) SetPolicy(p *Policy) error {
 		if err := cp.follows(cur); err != nil {
 			return err
 		}
-		if g.policy.CompareAndSwap(cur, cp) {
+		next := *cp
+		next.floor = maps.Clone(cur.floor)
+		for p, v := range cp.floor {
+			next.floor[p] = max(next.floor[p], v)
+		}
+		if g.policy.CompareAndSwap(cur, &next) {
 			return nil
 		}
 	}
@@ -174,7 +209,7 @@ func (g *Gate) SetPolicy(p *Policy) error {
 func (cp *compiledPolicy) follows(cur *compiledPolicy) error {
 	switch {
 	case cp.version < cur.version:
-		return &PolicyError{Field: "version", Why: "lower than the version in force (" + strconv.Itoa(cur.version) + ")"}
+		return &PolicyError{Field: "version", Why: "lower than the version in force (" + strconv.Itoa(cur.version) + ")", Err: ErrPolicyDowngrade}
 	case cp.version == cur.version:
 		a, errA := json.Marshal(cp.src)
 		b, errB := json.Marshal(cur.src)
@@ -183,9 +218,9 @@ func (cp *compiledPolicy) follows(cur *compiledPolicy) error {
 		}
 	}
 	for _, s := range cp.src.Purposes {
-		if old := cur.purposes[s.Purpose]; old != nil && s.Version < old.spec.Version {
-			return &PolicyError{Purpose: s.Purpose, Field: "version",
-				Why: "lower than in the policy in force (" + strconv.Itoa(old.spec.Version) + "): a material change cannot be taken back"}
+		if floor, ok := cur.floor[s.Purpose]; ok && s.Version < floor {
+			return &PolicyError{Purpose: s.Purpose, Field: "version", Err: ErrPolicyDowngrade,
+				Why: "lower than it has been in force (" + strconv.Itoa(floor) + "), even if dropped since: a material change cannot be taken back"}
 		}
 	}
 	return nil
@@ -522,7 +557,7 @@ func (g *Gate) recordGPCLocked(ctx context.Context, pol *compiledPolicy, subject
 		if err := ev.validate(); err != nil {
 			return recs, err
 		}
-		rs, err := g.appendLocked(ctx, []Event{ev})
+		rs, err := g.appendLocked(ctx, pol, []Event{ev}, true)
 		if err != nil {
 			return recs, err
 		}
@@ -546,16 +581,29 @@ func (g *Gate) refusedOnRecord(ctx context.Context, c *compiledPurpose, subject 
 // a denial and a withdrawal are all recorded this way. Once Record returns,
 // every decision that starts afterwards, on any goroutine, sees the event.
 //
+// The ledger's order is the order of events in time, and decides: an event
+// may not be dated before the subject's latest record about the same
+// purpose, a purpose that covers it or one it covers. So a grant cannot be
+// backdated to before a withdrawal and override it; such an event is
+// refused with [ErrOutOfOrder]. (The denials a GPC signal records and the
+// withdrawals of an erasure are made by the Gate and are dated no earlier
+// than that latest record instead.)
+//
 // Record fills in PolicyVersion (the current version) when it is zero and
 // stores At in UTC. Errors are [*EventError]s that unwrap to
 // [ErrInvalidEvent] and the cause: [ErrEmptySubject], [ErrZeroTime],
 // [ErrMalformedKey], [ErrUnknownPurpose], [ErrNotConsentBasis] (an event
 // for a purpose that does not rest on consent; legitimate-interest
-// purposes accept denials and withdrawals, as objections). If the store's
-// ledger ends before, or differs at, the last record this Gate appended
-// (records were cut off or rewritten behind its back), Record appends
-// nothing and returns a [*ChainError] (unwrapping to [ErrTampered]). Other
-// store errors are returned as they are.
+// purposes accept denials and withdrawals, as objections),
+// [ErrUnknownVersion] (a policy version newer than the policy in force),
+// [ErrOutOfOrder]. If the store's ledger ends before, or differs at, the
+// last record this Gate appended (records were cut off or rewritten behind
+// its back), Record appends nothing and returns a [*ChainError] (unwrapping
+// to [ErrTampered]). If other writers sharing the store keep appending
+// first, Record tries again, up to 100 times in all, and then returns the
+// store's [*ConflictError] ([ErrConflict]); nothing was recorded, and the
+// call can be repeated. Other store errors, and those of [GateConfig].Rand,
+// are returned as they are. On any error, nothing was recorded.
 func (g *Gate) Record(ctx context.Context, ev Event) (Record, error) {
 	pol := g.policy.Load()
 	if pol == nil {
@@ -566,7 +614,7 @@ func (g *Gate) Record(ctx context.Context, ev Event) (Record, error) {
 	}
 	var out [1]Record
 	g.mu.Lock()
-	err := g.appendInto(ctx, []Event{ev}, out[:])
+	err := g.appendInto(ctx, pol, []Event{ev}, out[:], false)
 	g.mu.Unlock()
 	rec := out[0]
 	if err != nil {
@@ -600,62 +648,141 @@ func (pol *compiledPolicy) check(ev *Event) error {
 	case ev.PolicyVersion == 0:
 		ev.PolicyVersion = pol.version
 	case ev.PolicyVersion > pol.version:
-		return &EventError{Field: "policy_version", Why: "newer than the policy in force"}
+		return &EventError{Field: "policy_version", Why: "newer than the policy in force (" + strconv.Itoa(pol.version) + ")", Err: ErrUnknownVersion}
 	}
 	ev.Purpose = cp.spec.Purpose
 	ev.At = ev.At.Round(0).UTC()
 	return nil
 }
 
-// maxAppendTries bounds the retries when another writer appends to the
-// same store between this Gate's reads of the ledger's end.
-const maxAppendTries = 8
+// maxAppendTries bounds the tries to append when other writers keep
+// appending to the same store first. Each lost try means another writer's
+// records were stored, so the ledger makes progress; a Gate that loses this
+// many times in a row gives up with the store's *ConflictError.
+const maxAppendTries = 100
 
 // appendLocked chains evs after the ledger's last record, appends them and
 // returns them in a fresh slice. g.mu must be held.
-func (g *Gate) appendLocked(ctx context.Context, evs []Event) ([]Record, error) {
+func (g *Gate) appendLocked(ctx context.Context, pol *compiledPolicy, evs []Event, clamp bool) ([]Record, error) {
 	out := make([]Record, len(evs))
-	if err := g.appendInto(ctx, evs, out); err != nil {
+	if err := g.appendInto(ctx, pol, evs, out, clamp); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
 // appendInto is appendLocked writing the records into out, which must have
-// len(evs) elements. The records it hands to the store live in a buffer the
-// Gate reuses and clears, so that appending allocates nothing of its own
-// and keeps nothing afterwards. g.mu must be held.
-func (g *Gate) appendInto(ctx context.Context, evs []Event, out []Record) error {
+// len(evs) elements. Each event is linked to its subject's last record and
+// checked for time order against the subject's records of related purposes
+// (with clamp, an event dated too early is recorded at the earliest time
+// allowed instead: for the records the Gate makes itself). Both depend on
+// what the store holds, so they are redone on every try: any append by
+// another writer in between makes the store refuse this one. Only a stored
+// batch moves the Gate's head. The records it hands to the store live in a
+// buffer the Gate reuses and clears, so that appending allocates nothing of
+// its own and keeps nothing afterwards. g.mu must be held.
+func (g *Gate) appendInto(ctx context.Context, pol *compiledPolicy, evs []Event, out []Record, clamp bool) error {
 	if cap(g.scratch) < len(evs) {
 		g.scratch = make([]Record, len(evs))
 	}
 	recs := g.scratch[:len(evs)]
 	defer clear(recs)
-	var err error
-	for try := 0; try < maxAppendTries; try++ {
-		prev := g.head
-		for i, ev := range evs {
-			recs[i] = chain(prev.Hash, prev.Seq+1, ev)
-			prev = Checkpoint{Seq: recs[i].Seq, Hash: recs[i].Hash}
+	for try := 1; ; try++ {
+		if err := g.chainAll(ctx, pol, evs, recs, clamp); err != nil {
+			return err
 		}
-		if err = g.store.Append(ctx, recs); err == nil {
+		err := g.store.Append(ctx, recs)
+		if err == nil {
 			break
 		}
 		var ce *ConflictError // declared here: errors.As moves it to the heap
-		if !errors.As(err, &ce) {
-			break
+		if !errors.As(err, &ce) || try == maxAppendTries {
+			return err
 		}
-		if err = g.learnHead(ce.Last); err != nil {
-			break
+		if err := g.learnHead(ce.Last); err != nil {
+			return err
 		}
-	}
-	if err != nil {
-		return err
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 	}
 	last := recs[len(recs)-1]
 	g.head, g.headKnown = Checkpoint{Seq: last.Seq, Hash: last.Hash}, true
 	copy(out, recs)
 	return nil
+}
+
+// chainAll chains evs after the Gate's head into recs. g.mu must be held.
+func (g *Gate) chainAll(ctx context.Context, pol *compiledPolicy, evs []Event, recs []Record, clamp bool) error {
+	prev := g.head
+	for i, ev := range evs {
+		rel := []Purpose{ev.Purpose} // for a purpose the policy no longer declares (Erase withdraws those too)
+		if cp := pol.purposes[ev.Purpose]; cp != nil {
+			rel = cp.related
+		}
+		back, bound, err := g.standing(ctx, ev.Subject, rel)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs[:i] { // earlier events of the batch
+			if r.Subject == ev.Subject {
+				back = r.Seq
+				if related(r.Purpose, ev.Purpose) && r.At.After(bound.At) {
+					bound = r
+				}
+			}
+		}
+		if ev.At.Before(bound.At) {
+			if !clamp {
+				return &EventError{Field: "at", Err: ErrOutOfOrder, Why: "dated " + ev.At.Format(time.RFC3339Nano) +
+					", before the subject's record " + strconv.FormatUint(bound.Seq, 10) + " about " + string(bound.Purpose) +
+					" (" + bound.At.Format(time.RFC3339Nano) + ")"}
+			}
+			ev.At = bound.At
+		}
+		r := &recs[i] // the salt is read into the Gate's buffer: a local would escape
+		*r = Record{Event: ev, Seq: prev.Seq + 1, Prev: prev.Hash, Back: back}
+		if err := g.salt(&r.Salt); err != nil {
+			return err
+		}
+		r.Hash = r.link()
+		prev = Checkpoint{Seq: r.Seq, Hash: r.Hash}
+	}
+	return nil
+}
+
+// salt fills s with random bytes.
+func (g *Gate) salt(s *Salt) error {
+	if g.rand == nil {
+		rand.Read(s[:]) // never fails (crypto/rand)
+		return nil
+	}
+	_, err := io.ReadFull(g.rand, s[:])
+	return err
+}
+
+// standing returns the Seq of the subject's last record (the Back of its
+// next one), and the subject's latest record about one of purposes (zero if
+// none): no event related to them may be dated before it.
+func (g *Gate) standing(ctx context.Context, subject string, purposes []Purpose) (back uint64, bound Record, err error) {
+	if g.mem != nil {
+		back, bound = g.mem.standing(subject, purposes)
+		return back, bound, nil
+	}
+	last, ok, err := g.store.Latest(ctx, subject, "")
+	if err != nil || !ok {
+		return 0, Record{}, err // a subject with no record has no related one either
+	}
+	for _, p := range purposes {
+		r, ok, err := g.store.Latest(ctx, subject, p)
+		if err != nil {
+			return 0, Record{}, err
+		}
+		if ok && r.At.After(bound.At) {
+			bound = r
+		}
+	}
+	return last.Seq, bound, nil
 }
 
 // syncHead learns the ledger's last record from the store. g.mu must be

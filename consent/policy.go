@@ -295,6 +295,9 @@ func (s PurposeSpec) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON decodes the form MarshalJSON writes. Unknown fields are an
 // error. It does not validate; [DecodePolicy] does.
 func (s *PurposeSpec) UnmarshalJSON(data []byte) error {
+	if k, dup := duplicateKey(data); dup {
+		return &PolicyError{Field: "json", Why: "key " + strconv.Quote(k) + " appears more than once"}
+	}
 	var j purposeSpecJSON
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -332,12 +335,15 @@ func (s *PurposeSpec) UnmarshalJSON(data []byte) error {
 const MaxPolicySize = 1 << 20
 
 // DecodePolicy decodes a policy from JSON (the form [json.Marshal] writes for
-// a Policy) and validates it. Unknown fields, trailing data and documents
-// over [MaxPolicySize] bytes are rejected. Every error unwraps to
-// [ErrInvalidPolicy].
+// a Policy) and validates it. Unknown fields, repeated keys (in any case),
+// trailing data and documents over [MaxPolicySize] bytes are rejected.
+// Every error unwraps to [ErrInvalidPolicy].
 func DecodePolicy(data []byte) (*Policy, error) {
 	if len(data) > MaxPolicySize {
 		return nil, &PolicyError{Why: "document larger than " + strconv.Itoa(MaxPolicySize) + " bytes"}
+	}
+	if k, dup := duplicateKey(data); dup {
+		return nil, &PolicyError{Field: "json", Why: "key " + strconv.Quote(k) + " appears more than once"}
 	}
 	var p Policy
 	dec := json.NewDecoder(bytes.NewReader(data))

@@ -1,8 +1,10 @@
 package consent_test
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -88,9 +90,9 @@ func TestDecideProperties(t *testing.T) {
 	for it := 0; it < iterations; it++ {
 		regime := consent.Regime(1 + rng.IntN(3))
 		mem := consent.NewMemoryStore()
-		fast, err := consent.NewGate(pol, mem, consent.GateConfig{Regime: regime})
+		fast, err := consent.NewGate(pol, mem, consent.GateConfig{Regime: regime, Rand: consenttest.Rand(uint64(it))})
 		require.NoError(t, err)
-		slow, err := consent.NewGate(pol, opaqueStore{consent.NewMemoryStore()}, consent.GateConfig{Regime: regime})
+		slow, err := consent.NewGate(pol, opaqueStore{consent.NewMemoryStore()}, consent.GateConfig{Regime: regime, Rand: consenttest.Rand(uint64(it))})
 		require.NoError(t, err)
 
 		// The purposes events are about: any, one family, or one purpose
@@ -107,17 +109,21 @@ func TestDecideProperties(t *testing.T) {
 		}
 		var history []consent.Record
 		n := rng.IntN(9)
+		ages := make([]time.Duration, n)
+		for i := range ages {
+			ages[i] = time.Duration(rng.IntN(300*24)) * time.Hour
+			if rng.IntN(4) == 0 {
+				ages[i] = time.Duration(rng.IntN(3*365*24)) * time.Hour // often expired
+			}
+		}
+		slices.SortFunc(ages, func(a, b time.Duration) int { return cmp.Compare(b, a) }) // a subject's events are in time order
 		for i := 0; i < n; i++ {
 			p := pool[rng.IntN(len(pool))]
 			a := consent.Action(1 + rng.IntN(3))
 			if specs[p].Basis == consent.BasisLegitimateInterest && a == consent.Grant {
 				a = consent.Deny
 			}
-			age := time.Duration(rng.IntN(300*24)) * time.Hour
-			if rng.IntN(4) == 0 {
-				age = time.Duration(rng.IntN(3*365*24)) * time.Hour // often expired
-			}
-			e := ev(a, subj, p, now.Add(-age))
+			e := ev(a, subj, p, now.Add(-ages[i]))
 			e.Actor = consent.Actor(rng.IntN(3))
 			e.PolicyVersion = 2
 			if rng.IntN(5) == 0 {

@@ -41,36 +41,88 @@ func (h *Hash) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// Record is an [Event] as the ledger holds it: numbered, and chained to the
-// record before it by SHA-256.
+// Salt is random bytes the Gate mixes into the personal part of each record
+// it appends (see [Record]). It encodes as 32 lower-case hex digits.
+type Salt [16]byte
+
+// String returns s as 32 lower-case hex digits.
+func (s Salt) String() string { return hex.EncodeToString(s[:]) }
+
+// IsZero reports whether s is all zeros (a tombstone holds no salt).
+func (s Salt) IsZero() bool { return s == Salt{} }
+
+// MarshalText encodes s as hex.
+func (s Salt) MarshalText() ([]byte, error) {
+	b := make([]byte, hex.EncodedLen(len(s)))
+	hex.Encode(b, s[:])
+	return b, nil
+}
+
+// UnmarshalText decodes 32 hex digits.
+func (s *Salt) UnmarshalText(b []byte) error {
+	if len(b) != hex.EncodedLen(len(s)) {
+		return &recordFieldError{"salt", "want 32 hex digits"}
+	}
+	var v Salt
+	if _, err := hex.Decode(v[:], b); err != nil {
+		return &recordFieldError{"salt", "not hex"}
+	}
+	*s = v
+	return nil
+}
+
+// Record is an [Event] as the ledger holds it: numbered, linked to the
+// subject's record before it, and chained to the ledger's record before it by
+// SHA-256.
 //
 // The chain: each record is hashed over a canonical binary encoding of its
 // fields (not over its JSON), in nested parts:
 //
-//	personal = SHA-256(subject, channel, evidence, actor)
+//	personal = SHA-256(subject, channel, evidence, actor, salt)
 //	facts    = SHA-256(purpose, time, policy version, source, personal)
-//	Hash     = SHA-256(Prev, Seq, action, facts)
+//	Hash     = SHA-256(Prev, Seq, action, Back, facts)
 //
-// and Prev is the Hash of the record before (zeros for the first). Changing,
-// removing, inserting or reordering any record changes a Hash that a later
-// record depends on, which [VerifyRecords] detects.
+// Prev is the Hash of the record before (zeros for the first) and Back the
+// Seq of the same subject's record before (0 for the subject's first).
+// Changing, removing, inserting or reordering any record changes a Hash that
+// every later record depends on, which verification detects. What a hash
+// chain cannot show on its own is a rewrite of a record together with every
+// record after it: compare the ledger with a [Checkpoint] kept elsewhere for
+// that.
 //
 // The nesting is what lets a subject be erased without breaking the chain
 // ([Gate.Erase]): a record is replaced by a tombstone (Erased set) that keeps
-// its Seq, Prev, Hash and action and replaces the fields it drops by their
-// digest in Sealed. A denial or withdrawal keeps its purpose, time, policy
-// version and source, and seals only the personal part; a grant seals the
-// facts too. Every tombstone still verifies, and its action is still
-// covered by the hash, so the ledger still proves that each withdrawal
-// happened and was never altered or disguised, without holding who made it.
+// its Seq, Prev, Hash, Back and action and replaces the fields it drops by
+// their digest in Sealed. A denial or withdrawal keeps its purpose, time,
+// policy version and source, and seals only the personal part; a grant
+// seals the facts too. Every tombstone still verifies, and its action is
+// still covered by the hash, so the ledger still proves that each
+// withdrawal happened and was never altered or disguised, without holding
+// who made it. Salt is random and a tombstone drops it, so nobody can test a
+// guessed subject id against a Sealed digest; the person, whose receipt or
+// access export keeps the whole record, still can show a tombstone is theirs.
+//
+// Back links each subject's records into a chain of their own, which a
+// tombstone keeps, so verification can tell that tombstones stand for whole
+// erased subjects: the records before a tombstone in its subject's chain are
+// tombstones, and no live record follows one. A tombstone therefore cannot
+// hide a withdrawal while the grant it ended stays. (The links reveal that
+// tombstones were one person's records, not whose.)
 type Record struct {
 	Event
 	// Seq is the record's position in the ledger, from 1.
 	Seq uint64
 	// Prev is the Hash of the record before, zeros for the first.
 	Prev Hash
-	// Hash chains the record: SHA-256 over Prev, Seq and the record's digest.
+	// Hash chains the record: SHA-256 over Prev, Seq, Back and the
+	// record's digest.
 	Hash Hash
+	// Back is the Seq of the subject's record before this one, 0 for the
+	// subject's first (or first since the subject was erased).
+	Back uint64
+	// Salt is random bytes in the personal part of the hash; zero in a
+	// tombstone.
+	Salt Salt
 	// Erased marks a tombstone: the subject was erased and the fields the
 	// tombstone no longer holds are zero.
 	Erased bool
@@ -80,12 +132,12 @@ type Record struct {
 	Sealed Hash
 }
 
-// Domain-separation prefixes of the canonical encoding (version 1). They
+// Domain-separation prefixes of the canonical encoding (version 2). They
 // are short so that each part fits in as few SHA-256 blocks as possible.
 const (
-	tagPersonal = "tact/p1"
-	tagFacts    = "tact/f1"
-	tagLink     = "tact/l1"
+	tagPersonal = "tact/p2"
+	tagFacts    = "tact/f2"
+	tagLink     = "tact/l2"
 )
 
 func appendString(b []byte, s string) []byte {
@@ -93,13 +145,14 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-func personalDigest(e *Event) Hash {
+func personalDigest(e *Event, salt *Salt) Hash {
 	var buf [384]byte
 	b := append(buf[:0], tagPersonal...)
 	b = appendString(b, e.Subject)
 	b = appendString(b, string(e.Channel))
 	b = appendString(b, e.Evidence)
 	b = append(b, byte(e.Actor))
+	b = append(b, salt[:]...)
 	return sha256.Sum256(b)
 }
 
@@ -115,12 +168,13 @@ func factsDigest(e *Event, personal Hash) Hash {
 	return sha256.Sum256(b)
 }
 
-func linkHash(prev Hash, seq uint64, a Action, facts Hash) Hash {
-	var buf [96]byte
+func linkHash(prev Hash, seq uint64, a Action, back uint64, facts Hash) Hash {
+	var buf [112]byte
 	b := append(buf[:0], tagLink...)
 	b = append(b, prev[:]...)
 	b = binary.BigEndian.AppendUint64(b, seq)
 	b = append(b, byte(a))
+	b = binary.BigEndian.AppendUint64(b, back)
 	b = append(b, facts[:]...)
 	return sha256.Sum256(b)
 }
@@ -129,7 +183,7 @@ func linkHash(prev Hash, seq uint64, a Action, facts Hash) Hash {
 func (r *Record) facts() Hash {
 	switch {
 	case !r.Erased:
-		return factsDigest(&r.Event, personalDigest(&r.Event))
+		return factsDigest(&r.Event, personalDigest(&r.Event, &r.Salt))
 	case r.Action == Grant:
 		return r.Sealed
 	default:
@@ -138,11 +192,12 @@ func (r *Record) facts() Hash {
 }
 
 // link computes the record's Hash from Prev, Seq and its fields.
-func (r *Record) link() Hash { return linkHash(r.Prev, r.Seq, r.Action, r.facts()) }
+func (r *Record) link() Hash { return linkHash(r.Prev, r.Seq, r.Action, r.Back, r.facts()) }
 
-// chain returns the record for ev at position seq after prev.
-func chain(prev Hash, seq uint64, ev Event) Record {
-	r := Record{Event: ev, Seq: seq, Prev: prev}
+// chain returns the record for ev at position seq after prev, linked back
+// to the subject's record back and salted with salt.
+func chain(prev Hash, seq, back uint64, salt Salt, ev Event) Record {
+	r := Record{Event: ev, Seq: seq, Prev: prev, Back: back, Salt: salt}
 	r.Hash = r.link()
 	return r
 }
@@ -153,9 +208,9 @@ func (r Record) Tombstone() Record {
 	if r.Erased {
 		return r
 	}
-	t := Record{Seq: r.Seq, Prev: r.Prev, Hash: r.Hash, Erased: true}
+	t := Record{Seq: r.Seq, Prev: r.Prev, Hash: r.Hash, Back: r.Back, Erased: true}
 	t.Action = r.Action
-	p := personalDigest(&r.Event)
+	p := personalDigest(&r.Event, &r.Salt)
 	if r.Action == Grant {
 		t.Sealed = factsDigest(&r.Event, p)
 		return t
@@ -171,9 +226,15 @@ func (r *Record) check() error {
 	if r.Seq == 0 {
 		return &recordFieldError{"seq", "must be 1 or more"}
 	}
+	if r.Back >= r.Seq {
+		return &recordFieldError{"back", "must be before the record"}
+	}
 	if !r.Erased {
 		if !r.Sealed.IsZero() {
 			return &recordFieldError{"sealed", "only tombstones have sealed fields"}
+		}
+		if r.Salt.IsZero() {
+			return &recordFieldError{"salt", "required"}
 		}
 		if r.PolicyVersion < 1 {
 			return &recordFieldError{"policy_version", "must be 1 or more"}
@@ -186,8 +247,8 @@ func (r *Record) check() error {
 	if r.Sealed.IsZero() {
 		return &recordFieldError{"sealed", "a tombstone seals the fields it dropped"}
 	}
-	if r.Subject != "" || r.Channel != "" || r.Evidence != "" || r.Actor != ActorSelf {
-		return &recordFieldError{"erased", "a tombstone holds no subject, channel, evidence or actor"}
+	if r.Subject != "" || r.Channel != "" || r.Evidence != "" || r.Actor != ActorSelf || !r.Salt.IsZero() {
+		return &recordFieldError{"erased", "a tombstone holds no subject, channel, evidence, actor or salt"}
 	}
 	switch r.Action {
 	case Grant:
@@ -216,39 +277,6 @@ func (r *Record) check() error {
 	return nil
 }
 
-// verifyLink checks r against the hash of the record before it.
-func (r *Record) verifyLink(prev Hash, seq uint64) error {
-	if r.Seq != seq {
-		return &ChainError{Seq: seq, Why: "found record " + strconv.FormatUint(r.Seq, 10) + " in its place (a record was deleted, inserted or moved)"}
-	}
-	if r.Prev != prev {
-		return &ChainError{Seq: r.Seq, Why: "previous hash does not match the record before"}
-	}
-	if r.link() != r.Hash {
-		return &ChainError{Seq: r.Seq, Why: "hash does not match the record's contents"}
-	}
-	return nil
-}
-
-// VerifyRecords checks that recs form an unbroken hash chain that continues
-// after a record with sequence number afterSeq and hash afterHash (0 and the
-// zero Hash for a whole ledger). It returns nil or a [*ChainError] naming the
-// first record that does not verify.
-func VerifyRecords(afterSeq uint64, afterHash Hash, recs []Record) error {
-	prev, seq := afterHash, afterSeq
-	for i := range recs {
-		seq++
-		if err := recs[i].check(); err != nil {
-			return &ChainError{Seq: seq, Why: "malformed: " + err.Error()}
-		}
-		if err := recs[i].verifyLink(prev, seq); err != nil {
-			return err
-		}
-		prev = recs[i].Hash
-	}
-	return nil
-}
-
 // asRecordError turns an event or key error into a malformed-record error.
 func asRecordError(err error) error {
 	var ee *EventError
@@ -272,6 +300,8 @@ type recordJSON struct {
 	Seq           uint64  `json:"seq"`
 	Prev          Hash    `json:"prev"`
 	Hash          Hash    `json:"hash"`
+	Back          uint64  `json:"back,omitempty"`
+	Salt          *Salt   `json:"salt,omitempty"`
 	Erased        bool    `json:"erased,omitempty"`
 	Sealed        *Hash   `json:"sealed,omitempty"`
 	Action        Action  `json:"action"`
@@ -290,7 +320,7 @@ type recordJSON struct {
 // hold are left out.
 func (r Record) MarshalJSON() ([]byte, error) {
 	j := recordJSON{
-		Seq: r.Seq, Prev: r.Prev, Hash: r.Hash, Erased: r.Erased, Action: r.Action,
+		Seq: r.Seq, Prev: r.Prev, Hash: r.Hash, Back: r.Back, Erased: r.Erased, Action: r.Action,
 		Subject: r.Subject, Purpose: r.Purpose, Channel: r.Channel, PolicyVersion: r.PolicyVersion,
 		Evidence: r.Evidence,
 	}
@@ -306,16 +336,19 @@ func (r Record) MarshalJSON() ([]byte, error) {
 		j.Source = &s
 	}
 	if !r.Erased {
-		a := r.Actor
-		j.Actor = &a
+		a, salt := r.Actor, r.Salt
+		j.Actor, j.Salt = &a, &salt
 	}
 	return json.Marshal(j)
 }
 
-// UnmarshalJSON decodes the form MarshalJSON writes. Unknown fields are an
-// error; the result is checked for range ([ErrMalformedRecord]) but not for
-// its place in a chain.
+// UnmarshalJSON decodes the form MarshalJSON writes. Unknown fields and
+// repeated ones are an error; the result is checked for range
+// ([ErrMalformedRecord]) but not for its place in a chain.
 func (r *Record) UnmarshalJSON(data []byte) error {
+	if k, dup := duplicateKey(data); dup {
+		return &recordFieldError{"json", "key " + strconv.Quote(k) + " appears more than once"}
+	}
 	var j recordJSON
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -329,7 +362,7 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 		return &recordFieldError{"json", err.Error()}
 	}
 	v := Record{
-		Seq: j.Seq, Prev: j.Prev, Hash: j.Hash, Erased: j.Erased,
+		Seq: j.Seq, Prev: j.Prev, Hash: j.Hash, Back: j.Back, Erased: j.Erased,
 		Event: Event{
 			Action: j.Action, Subject: j.Subject, Purpose: j.Purpose, Channel: j.Channel,
 			PolicyVersion: j.PolicyVersion, Evidence: j.Evidence,
@@ -337,6 +370,9 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 	}
 	if j.Sealed != nil {
 		v.Sealed = *j.Sealed
+	}
+	if j.Salt != nil {
+		v.Salt = *j.Salt
 	}
 	if j.Source != nil {
 		v.Source = *j.Source

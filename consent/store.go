@@ -30,8 +30,10 @@ type Store interface {
 
 	// Latest returns the record appended last for exactly this subject and
 	// purpose (not a parent's or a child's), and ok false if there is none.
-	// Tombstones are never returned. The Gate calls Latest for the purpose
-	// and each of its ancestors on every decision, so it should be fast.
+	// With purpose "", it returns the subject's record appended last,
+	// whatever its purpose. Tombstones are never returned. The Gate calls
+	// Latest for the purpose and each of its ancestors on every decision,
+	// so it should be fast.
 	// (When two or more of those records are grants, the Gate also scans
 	// the subject's records after the older grant, for a denial or
 	// withdrawal that a later grant of the same purpose has replaced.)
@@ -46,12 +48,16 @@ type Store interface {
 	Scan(ctx context.Context, subject string, after uint64, fn func(Record) error) error
 
 	// Redact replaces stored records by their tombstones (see
-	// [Record.Tombstone]), all or none. Each tombstone must have Erased set
-	// and the Seq, Prev and Hash of a stored record; otherwise Redact changes
-	// nothing and returns an error: [ErrNoRecord] for a Seq that is not
-	// stored, [ErrMalformedRecord] for anything else. Afterwards Latest and
-	// Scan by subject no longer find the replaced records. Redacting a
-	// tombstone again is a no-op.
+	// [Record.Tombstone]), all or none, for erasing whole subjects: the
+	// tombstones must stand for every record of each subject they touch.
+	// Each tombstone must have Erased set and the Seq, Prev, Hash and Back of
+	// a stored record; otherwise Redact changes nothing and returns an
+	// error: [ErrNoRecord] for a Seq that is not stored, [ErrMalformedRecord]
+	// for anything else, and a [*ConflictError] (holding the last stored
+	// record) when a subject they touch has a record they do not replace,
+	// such as one another writer appended since the caller read the
+	// subject's records. Afterwards Latest and Scan by subject no longer find
+	// the replaced records. Redacting a tombstone again is a no-op.
 	Redact(ctx context.Context, tombstones []Record) error
 }
 
@@ -227,6 +233,18 @@ func (s *MemoryStore) Latest(_ context.Context, subject string, purpose Purpose)
 	if subject == "" {
 		return Record{}, false, ErrEmptySubject
 	}
+	if purpose == "" {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		sh := s.shard(subject)
+		sh.mu.RLock()
+		defer sh.mu.RUnlock()
+		seqs := sh.subjects[subject].seqs
+		if len(seqs) == 0 {
+			return Record{}, false, nil
+		}
+		return *s.at(seqs[len(seqs)-1]), true, nil
+	}
 	if err := purpose.Validate(); err != nil {
 		return Record{}, false, err
 	}
@@ -258,6 +276,24 @@ func (s *MemoryStore) decide(subject string, cp *compiledPurpose, d *Decision, a
 	}
 	evaluate(cp, recs[:len(cp.path)], refused, d, age)
 	sh.mu.RUnlock()
+}
+
+// standing is the Gate's [Gate.standing] over a MemoryStore: the Seq of
+// the subject's last record, and its latest record about any of purposes.
+func (s *MemoryStore) standing(subject string, purposes []Purpose) (last uint64, bound Record) {
+	sh := s.shard(subject)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	idx := sh.subjects[subject]
+	if n := len(idx.seqs); n > 0 {
+		last = idx.seqs[n-1]
+	}
+	for _, p := range purposes {
+		if e := idx.latest.entry(p); e != nil && e.rec.At.After(bound.At) {
+			bound = *e.rec
+		}
+	}
+	return last, bound
 }
 
 // Scan implements [Store.Scan]. It holds no lock while fn runs.
@@ -309,55 +345,52 @@ func (s *MemoryStore) Scan(ctx context.Context, subject string, after uint64, fn
 	}
 }
 
-// Redact implements [Store.Redact].
+// Redact implements [Store.Redact]. It takes time linear in the number of
+// tombstones.
 func (s *MemoryStore) Redact(ctx context.Context, tombstones []Record) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	touched := make(map[string]int) // subject: how many of its records are replaced
+	seen := make(map[uint64]struct{}, len(tombstones))
 	for i := range tombstones {
 		t := &tombstones[i]
 		if t.Seq == 0 || t.Seq > s.n {
 			return ErrNoRecord
 		}
 		cur := s.at(t.Seq)
-		if !t.Erased || t.Prev != cur.Prev || t.Hash != cur.Hash {
+		if !t.Erased || t.Prev != cur.Prev || t.Hash != cur.Hash || t.Back != cur.Back || t.Action != cur.Action {
 			return &recordFieldError{"erased", "not a tombstone of the stored record"}
 		}
+		if _, dup := seen[t.Seq]; dup {
+			continue
+		}
+		seen[t.Seq] = struct{}{}
+		if !cur.Erased && cur.Subject != "" {
+			touched[cur.Subject]++
+		}
+	}
+	for subject, n := range touched {
+		sh := s.shard(subject)
+		sh.mu.RLock()
+		all := len(sh.subjects[subject].seqs)
+		sh.mu.RUnlock()
+		if n != all {
+			return &ConflictError{Last: s.last()}
+		}
+	}
+	for subject := range touched {
+		sh := s.shard(subject)
+		sh.mu.Lock()
+		delete(sh.subjects, subject)
+		sh.mu.Unlock()
 	}
 	for i := range tombstones {
-		t := tombstones[i]
-		cur := s.at(t.Seq)
-		if cur.Erased {
-			continue
+		if cur := s.at(tombstones[i].Seq); !cur.Erased {
+			*cur = tombstones[i]
 		}
-		if cur.Subject == "" {
-			*cur = t
-			continue
-		}
-		sh := s.shard(cur.Subject)
-		sh.mu.Lock()
-		subject := cur.Subject
-		var seqs []uint64
-		for _, q := range sh.subjects[subject].seqs {
-			if q != t.Seq {
-				seqs = append(seqs, q)
-			}
-		}
-		if len(seqs) == 0 {
-			delete(sh.subjects, subject)
-		} else {
-			// Rebuild the latest-per-purpose index from what remains, so that
-			// an older record of the purpose becomes the latest again.
-			idx := subjectIndex{seqs: seqs}
-			for _, q := range seqs {
-				idx.latest.set(s.at(q))
-			}
-			sh.subjects[subject] = idx
-		}
-		*cur = t
-		sh.mu.Unlock()
 	}
 	return nil
 }

@@ -317,33 +317,26 @@ func testRedact(t testing.TB, s consent.Store) {
 	recs[2].Action = consent.Withdraw
 	mustAppend(t, s, recs)
 
-	// Redacting a's latest record makes its previous one the latest again.
-	if err := s.Redact(ctx, []consent.Record{recs[4].Tombstone()}); err != nil {
-		t.Fatalf("Redact(record 5): %v", err)
+	if err := s.Redact(ctx, []consent.Record{recs[0].Tombstone(), recs[2].Tombstone(), recs[4].Tombstone()}); err != nil {
+		t.Fatalf("Redact(1, 3, 5), all of a's records: %v", err)
 	}
-	if r, ok, _ := s.Latest(ctx, "a", p); !ok || r.Seq != 3 {
-		t.Errorf("after redacting record 5, Latest(a) = record %d, %v; want record 3", r.Seq, ok)
+	if _, ok, _ := s.Latest(ctx, "a", p); ok {
+		t.Errorf("Latest(a) found a record after all of a's were redacted")
 	}
-	if got := scanAll(t, s, "a", 0); !sameSeqs(got, 1, 3) {
-		t.Errorf("after redacting record 5, Scan(a) = %v; want [1 3]", seqs(got))
+	if _, ok, _ := s.Latest(ctx, "a", ""); ok {
+		t.Errorf(`Latest(a, "") found a record after all of a's were redacted`)
+	}
+	if got := scanAll(t, s, "a", 0); len(got) != 0 {
+		t.Errorf("Scan(a) = %v after all of a's were redacted", seqs(got))
 	}
 	all := scanAll(t, s, "", 0)
 	if !sameSeqs(all, 1, 2, 3, 4, 5) {
 		t.Fatalf("Scan(all) after Redact = %v; tombstones stay in the ledger", seqs(all))
 	}
-	if tomb := all[4]; !tomb.Erased || tomb.Subject != "" || tomb.Hash != recs[4].Hash || tomb.Sealed != recs[4].Tombstone().Sealed {
-		t.Errorf("record 5 after Redact = %+v; want its tombstone", tomb)
-	}
-
-	// Redact the rest of a.
-	if err := s.Redact(ctx, []consent.Record{recs[0].Tombstone(), recs[2].Tombstone()}); err != nil {
-		t.Fatalf("Redact(1, 3): %v", err)
-	}
-	if _, ok, _ := s.Latest(ctx, "a", p); ok {
-		t.Errorf("Latest(a) found a record after all of a's were redacted")
-	}
-	if got := scanAll(t, s, "a", 0); len(got) != 0 {
-		t.Errorf("Scan(a) = %v after all of a's were redacted", seqs(got))
+	for _, i := range []int{0, 2, 4} {
+		if tomb := all[i]; !tomb.Erased || tomb.Subject != "" || tomb != recs[i].Tombstone() {
+			t.Errorf("record %d after Redact = %+v; want its tombstone", i+1, tomb)
+		}
 	}
 	if r, ok, _ := s.Latest(ctx, "b", p); !ok || r.Seq != 4 {
 		t.Errorf("Latest(b) = record %d, %v; redacting a must not touch b", r.Seq, ok)
@@ -352,31 +345,42 @@ func testRedact(t testing.TB, s consent.Store) {
 	if err := s.Redact(ctx, []consent.Record{recs[0].Tombstone()}); err != nil {
 		t.Errorf("redacting a tombstone again = %v; want nil", err)
 	}
-	// Appending continues after tombstones.
+	// Appending continues after tombstones; the subject starts afresh.
 	mustAppend(t, s, mk(6, 1, []string{"a"}, []consent.Purpose{p}))
 	if r, ok, _ := s.Latest(ctx, "a", p); !ok || r.Seq != 6 {
 		t.Errorf("Latest(a) after a new record = %d, %v; want 6", r.Seq, ok)
+	}
+	if r, ok, _ := s.Latest(ctx, "a", ""); !ok || r.Seq != 6 {
+		t.Errorf(`Latest(a, "") after a new record = %d, %v; want 6`, r.Seq, ok)
 	}
 }
 
 func testRedactRejects(t testing.TB, s consent.Store) {
 	p := consent.PurposeMarketing
-	recs := mk(1, 3, []string{"a"}, []consent.Purpose{p})
+	recs := mk(1, 4, []string{"a", "a", "a", "b"}, []consent.Purpose{p})
 	mustAppend(t, s, recs)
 	unknown := recs[0].Tombstone()
 	unknown.Seq = 99
 	notTomb := recs[1]
 	forged := recs[1].Tombstone()
 	forged.Hash[5] ^= 1
+	relinked := recs[1].Tombstone()
+	relinked.Back++
+	whole := []consent.Record{recs[0].Tombstone(), recs[1].Tombstone(), recs[2].Tombstone()}
 	for _, tc := range []struct {
 		name string
 		in   []consent.Record
 		want error
 	}{
-		{"unknown seq", []consent.Record{recs[0].Tombstone(), unknown}, consent.ErrNoRecord},
+		{"unknown seq", append(whole[:2:2], unknown), consent.ErrNoRecord},
 		{"seq 0", []consent.Record{{Erased: true}}, consent.ErrNoRecord},
-		{"not a tombstone", []consent.Record{recs[0].Tombstone(), notTomb}, consent.ErrMalformedRecord},
-		{"different hash", []consent.Record{recs[0].Tombstone(), forged}, consent.ErrMalformedRecord},
+		{"not a tombstone", append(whole[:2:2], notTomb), consent.ErrMalformedRecord},
+		{"different hash", []consent.Record{whole[0], forged, whole[2]}, consent.ErrMalformedRecord},
+		{"different back", []consent.Record{whole[0], relinked, whole[2]}, consent.ErrMalformedRecord},
+		{"part of a subject: its latest record", whole[2:], consent.ErrConflict},
+		{"part of a subject: all but its latest", whole[:2], consent.ErrConflict},
+		{"part of a subject: one repeated", []consent.Record{whole[0], whole[1], whole[1]}, consent.ErrConflict},
+		{"a whole subject and part of another", []consent.Record{recs[3].Tombstone(), whole[0]}, consent.ErrConflict},
 	} {
 		if err := s.Redact(ctx, tc.in); !errors.Is(err, tc.want) {
 			t.Errorf("Redact(%s) = %v; want %v", tc.name, err, tc.want)
@@ -384,6 +388,13 @@ func testRedactRejects(t testing.TB, s consent.Store) {
 	}
 	if got := scanAll(t, s, "a", 0); !sameSeqs(got, 1, 2, 3) {
 		t.Errorf("after rejected Redacts Scan(a) = %v; want [1 2 3]: a rejected Redact changes nothing", seqs(got))
+	}
+	if got := scanAll(t, s, "b", 0); !sameSeqs(got, 4) {
+		t.Errorf("after rejected Redacts Scan(b) = %v; want [4]: a rejected Redact changes nothing", seqs(got))
+	}
+	var ce *consent.ConflictError
+	if err := s.Redact(ctx, whole[:1]); !errors.As(err, &ce) || ce.Last.Seq != 4 {
+		t.Errorf("Redact(part of a subject) = %v; want a *ConflictError holding the last record (4)", err)
 	}
 }
 

@@ -2,6 +2,9 @@ package consenttest
 
 import (
 	"context"
+	"encoding/binary"
+	"io"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -54,7 +57,7 @@ func RetailPolicy() *consent.Policy {
 			{Purpose: consent.PurposePersonalizeContext, Version: 1, Basis: consent.BasisLegitimateInterest,
 				Description: "Suggestions based on the page you are looking at, with no profile",
 				Benefit:     "related items while you browse",
-				Categories:  []consent.Category{consent.CategoryBehaviorSession}, Retention: day},
+				Categories:  []consent.Category{consent.CategoryBehaviorSession, consent.CategoryBehaviorSearch}, Retention: day},
 			{Purpose: consent.PurposePersonalizeDeclared, Version: 1, Basis: consent.BasisConsent,
 				Description: "Recommendations from the sports and sizes you tell us",
 				Benefit:     "recommendations that match what you told us",
@@ -198,4 +201,15 @@ func NewGate(t testing.TB, cfg consent.GateConfig) *consent.Gate {
 		t.Fatalf("consenttest: Seed: %v", err)
 	}
 	return g
+}
+
+// Rand returns a deterministic stream of bytes for [consent.GateConfig].Rand,
+// so that tests and examples get the same record salts, and so the same
+// hashes, on every run. Two streams with the same seed are equal. Never use
+// it in production: the salt is what keeps an erased subject's tombstones
+// from being tested against guessed ids, and it must be unpredictable.
+func Rand(seed uint64) io.Reader {
+	var key [32]byte
+	binary.LittleEndian.PutUint64(key[:], seed)
+	return rand.NewChaCha8(key)
 }
