@@ -20,9 +20,16 @@
 //
 // Five [Source]s feed a recommendation, each tied to a purpose and data
 // categories of the consent taxonomy: popularity (aggregate, no personal
-// data), context (the item, category or query in view;
-// personalize.context), declared preferences (personalize.declared),
-// feedback (personalize.feedback) and history (personalize.history). A
+// data), context (the item, category or segment in view and the search
+// query; personalize.context, user.behavior.session and
+// user.behavior.search), declared preferences (personalize.declared),
+// feedback (personalize.feedback) and history (personalize.history);
+// [Source.Purpose] and [Source.Categories] list them. A source reads only
+// what its purpose declares in the policy in force ([Decider].Policy;
+// a declared category covers its descendants): [New] rejects a policy
+// that declares a source's purpose without every category the source
+// reads, and a request decided under a later policy that no longer
+// declares them withholds the source ([WithheldPolicy]). A
 // [TrustPolicy] derives the [Tier] from the [Relationship] and consent
 // ([DefaultTrust] documents the default); the tier decides which sources
 // may be read ([Tier.Allows]); a source is read only if consent allows its
@@ -78,7 +85,9 @@
 // (wrapping [ErrEmptyID] or [ErrDuplicateItem]), [*CountError]
 // ([ErrInvalidCount]) for NaN or infinite counts and for a pair of an item
 // with itself, [*FieldError] ([ErrInvalidConfig]) for configuration out of
-// range, [ErrNilModel] and [ErrCatalogMismatch]; a rejected value loses
+// range or a [Decider] with no policy, [*SourceError]
+// ([ErrUndeclaredCategory]) from [New] for a policy that cannot support a
+// source, [ErrNilModel] and [ErrCatalogMismatch]; a rejected value loses
 // nothing already accepted. [Recommender.Recommend] returns a [*FieldError]
 // wrapping [ErrInvalidRequest] for a request without a time or with K
 // outside [1, MaxK]; unknown item ids are ignored, an empty catalog gives

@@ -3,6 +3,8 @@ package recommend
 import (
 	"errors"
 	"strconv"
+
+	"github.com/tact-go/tact/consent"
 )
 
 // Sentinel errors. Functions wrap them in the typed errors below; branch on
@@ -27,6 +29,10 @@ var (
 	ErrCatalogMismatch = errors.New("recommend: models built for different catalogs")
 	// ErrNilModel is returned when a required model or catalog is nil.
 	ErrNilModel = errors.New("recommend: nil model")
+	// ErrUndeclaredCategory is returned by [New] when the policy in force
+	// declares a source's purpose but not every data category the source
+	// reads for it.
+	ErrUndeclaredCategory = errors.New("recommend: data category not declared for the purpose")
 )
 
 // ItemError reports a problem with one item id. It unwraps to
@@ -79,6 +85,23 @@ type FieldError struct {
 func (e *FieldError) Error() string { return e.Err.Error() + ": " + e.Field + ": " + e.Why }
 
 func (e *FieldError) Unwrap() error { return e.Err }
+
+// SourceError reports a source the policy cannot support: the policy
+// declares the source's purpose but not one of the data categories the
+// source reads. It unwraps to [ErrUndeclaredCategory].
+type SourceError struct {
+	Source        Source
+	Purpose       consent.Purpose  // the purpose the source relies on
+	Category      consent.Category // the first category the policy does not declare for it
+	PolicyVersion int              // the version of the policy checked
+}
+
+func (e *SourceError) Error() string {
+	return ErrUndeclaredCategory.Error() + ": policy version " + strconv.Itoa(e.PolicyVersion) + " does not declare " +
+		string(e.Category) + " for " + string(e.Purpose) + ", which source " + e.Source.String() + " reads"
+}
+
+func (e *SourceError) Unwrap() error { return ErrUndeclaredCategory }
 
 func configError(field, why string) error {
 	return &FieldError{Field: field, Why: why, Err: ErrInvalidConfig}

@@ -20,6 +20,14 @@ type tableDecider struct {
 	allowed map[consent.Purpose]bool
 	failing map[consent.Purpose]bool
 	calls   map[consent.Purpose]int
+	policy  *consent.Policy // nil: recommendtest.Policy()
+}
+
+func (d *tableDecider) Policy() *consent.Policy {
+	if d.policy == nil {
+		return recommendtest.Policy()
+	}
+	return d.policy
 }
 
 var errTable = errors.New("table: unavailable")
@@ -29,7 +37,10 @@ func (d *tableDecider) Decide(_ context.Context, subject string, p consent.Purpo
 	if d.failing[p] {
 		return consent.Decision{}, errTable
 	}
-	dec := consent.Decision{Subject: subject, Purpose: p, At: at, Allowed: d.allowed[p], Reason: consent.ReasonNoConsent}
+	dec := consent.Decision{Subject: subject, Purpose: p, At: at, Allowed: d.allowed[p], Reason: consent.ReasonNoConsent, PolicyVersion: 1}
+	if d.policy != nil {
+		dec.PolicyVersion = d.policy.Version
+	}
 	if dec.Allowed {
 		dec.Reason = consent.ReasonGranted
 	}
@@ -327,4 +338,168 @@ func TestPropertyPrivacyInvariants(t *testing.T) {
 		t.Fatalf("weak generator: sensitive %d, promotional %d, history reasons %d", sensitiveShown, promoShown, historyUsed)
 	}
 	t.Logf("%d cases: %d sensitive items (declared), %d promotional items, %d history reasons", cases, sensitiveShown, promoShown, historyUsed)
+}
+
+// declares reports whether spec declares category c, itself or through an
+// ancestor (written apart from the Recommender's check on purpose).
+func declares(spec consent.PurposeSpec, c consent.Category) bool {
+	for ; c != ""; c = c.Parent() {
+		if slices.Contains(spec.Categories, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestPropertyPolicyDeclaresEveryCategoryUsed checks, over 20,000 random
+// policies put in force at run time (each source's purpose left out, or
+// declaring a random subset of its own categories, their ancestors and
+// descendants, and unrelated categories) and random requests, that every
+// data category a response used and every reason's data is declared, in
+// the policy in force, by the purpose relied on for it; that a source whose
+// purpose consent allows but whose categories the policy does not all
+// declare is reported withheld for the policy, naming the category; and
+// that New accepts a policy exactly when it declares every category of
+// each source whose purpose it declares.
+func TestPropertyPolicyDeclaresEveryCategoryUsed(t *testing.T) {
+	const cases = 20_000
+	w := recommendtest.Generate(recommendtest.Options{Seed: 12, Items: 80, Shoppers: 30, ItemsPerPerson: 10})
+	model, store := w.Model(), w.Store()
+	ctx := context.Background()
+	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	dec := &tableDecider{}
+	var caseTier recommend.Tier
+	trust := recommend.TrustFunc(func(recommend.Relationship, time.Time, func(consent.Purpose) bool) recommend.Tier { return caseTier })
+	r, err := recommend.New(model, dec, store, recommend.Config{Trust: trust})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := []consent.Category{consent.CategoryUser, consent.CategoryBehavior, consent.CategoryPreference,
+		consent.CategoryContactEmail, "user.behavior.search.terms", "user.behavior.session.page"}
+	for _, s := range personalSources {
+		pool = append(pool, s.Categories()...)
+	}
+	rng := rand.New(rand.NewPCG(2025, 12))
+	var searchUsed, searchWithheld, rejected int
+	for n := 0; n < cases; n++ {
+		pol := recommendtest.Policy()
+		pol.Version = n + 2 // a new policy, in force from this request on
+		pol.Purposes = slices.DeleteFunc(pol.Purposes, func(s consent.PurposeSpec) bool {
+			return s.Purpose != consent.PurposePersonalize && rng.IntN(8) == 0
+		})
+		for i := range pol.Purposes {
+			if pol.Purposes[i].Purpose == consent.PurposePersonalize {
+				continue
+			}
+			var cats []consent.Category
+			for _, c := range pool {
+				// Mostly the source's own categories, so that sources are
+				// often supported.
+				odds := 1
+				if sourceOf[c].Purpose() == pol.Purposes[i].Purpose {
+					odds = 7
+				}
+				if rng.IntN(8) < odds {
+					cats = append(cats, c)
+				}
+			}
+			pol.Purposes[i].Categories = cats
+		}
+		dec.policy = pol
+		dec.allowed = map[consent.Purpose]bool{}
+		dec.failing = map[consent.Purpose]bool{}
+		dec.calls = map[consent.Purpose]int{}
+		// missing[s]: the first category of s the policy does not declare
+		// for its purpose ("" when all are), with the purpose declared.
+		missing := map[recommend.Source]consent.Category{}
+		wantNewErr := false
+		for _, s := range personalSources {
+			dec.allowed[s.Purpose()] = rng.IntN(5) > 0
+			dec.failing[s.Purpose()] = rng.IntN(30) == 0
+			spec, ok := pol.Spec(s.Purpose())
+			for _, c := range s.Categories() {
+				if !declares(spec, c) {
+					missing[s] = c
+					wantNewErr = wantNewErr || ok
+					break
+				}
+			}
+		}
+		caseTier = recommend.Tier(rng.IntN(3))
+		req := recommend.Request{
+			Subject: w.Shoppers[rng.IntN(len(w.Shoppers))].ID,
+			At:      base.Add(time.Duration(rng.Int64N(int64(60 * 24 * time.Hour)))),
+			K:       1 + rng.IntN(10),
+		}
+		req.VisitStart = req.At.Add(-time.Duration(rng.Int64N(int64(10 * time.Minute))))
+		if rng.IntN(2) == 0 {
+			req.Context.Item = w.Items[rng.IntN(len(w.Items))].ID
+		}
+		if rng.IntN(3) == 0 {
+			req.Context.Category = w.Items[rng.IntN(len(w.Items))].Category
+		}
+		if rng.IntN(2) == 0 {
+			req.Context.Query = w.Items[rng.IntN(len(w.Items))].Tags[0]
+		}
+		resp, err := r.Recommend(ctx, req)
+		if err != nil {
+			t.Fatalf("case %d: %v", n, err)
+		}
+		fail := func(format string, args ...any) {
+			t.Helper()
+			t.Fatalf("case %d (policy %+v, req %+v): "+format, append([]any{n, pol.Purposes, req}, args...)...)
+		}
+		for _, c := range resp.Used {
+			p := sourceOf[c].Purpose()
+			spec, _ := pol.Spec(p)
+			if !slices.Contains(resp.Purposes, p) || !declares(spec, c) {
+				fail("used %s relying on %v, which the policy does not let read it", c, resp.Purposes)
+			}
+		}
+		for _, it := range resp.Items {
+			for _, why := range it.Reasons {
+				spec, _ := pol.Spec(why.Purpose)
+				for _, c := range why.Data {
+					if !declares(spec, c) {
+						fail("reason %q of %s uses %s, which %s does not declare", why.Text, it.Item.ID, c, why.Purpose)
+					}
+				}
+			}
+		}
+		for _, s := range personalSources {
+			p := s.Purpose()
+			c, miss := missing[s]
+			if !miss || !dec.allowed[p] || dec.failing[p] {
+				continue
+			}
+			found := false
+			for _, w := range resp.Withheld {
+				found = found || (w.Source == s && w.Reason == recommend.WithheldPolicy && w.Category == c)
+			}
+			if !found {
+				fail("source %s not withheld for the policy (%s missing): %+v", s, c, resp.Withheld)
+			}
+			if s == recommend.SourceContext && req.Context.Query != "" {
+				searchWithheld++
+			}
+		}
+		if slices.Contains(resp.Used, consent.CategoryBehaviorSearch) {
+			searchUsed++
+		}
+		if n%10 == 0 {
+			_, err := recommend.New(model, dec, store, recommend.Config{})
+			if wantNewErr != errors.Is(err, recommend.ErrUndeclaredCategory) {
+				fail("New: %v, want an ErrUndeclaredCategory: %v", err, wantNewErr)
+			}
+			if wantNewErr {
+				rejected++
+			} else if err != nil {
+				fail("New: %v", err)
+			}
+		}
+	}
+	if searchUsed == 0 || searchWithheld == 0 || rejected == 0 || rejected == cases/10 {
+		t.Fatalf("weak generator: search used %d, withheld %d; New rejected %d of %d", searchUsed, searchWithheld, rejected, cases/10)
+	}
+	t.Logf("%d cases: search used %d, withheld by the policy %d; New rejected %d of %d", cases, searchUsed, searchWithheld, rejected, cases/10)
 }

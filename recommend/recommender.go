@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -119,18 +120,81 @@ type Recommender struct {
 	halfLife time.Duration
 	log      *slog.Logger
 	pool     sync.Pool
+	policy   atomic.Pointer[policyCheck] // the newest policy read from the Decider
+}
+
+// policyCheck is what one version of the policy lets each source read,
+// compiled once so that requests check it without allocating.
+type policyCheck struct {
+	version int
+	// missing[s] is the first category source s reads that the policy
+	// does not declare for the source's purpose, "" when it declares them
+	// all; undeclared[s] is true when the policy does not declare the
+	// purpose at all.
+	missing    [SourceHistory + 1]consent.Category
+	undeclared [SourceHistory + 1]bool
+}
+
+func compilePolicy(p *consent.Policy) *policyCheck {
+	pc := new(policyCheck)
+	if p != nil {
+		pc.version = p.Version
+	}
+	for s := SourceContext; s <= SourceHistory; s++ {
+		spec, ok := p.Spec(s.Purpose())
+		pc.undeclared[s] = !ok
+		for _, c := range sourceSpecs[s].categories {
+			if !slices.ContainsFunc(spec.Categories, func(d consent.Category) bool { return d.Covers(c) }) {
+				pc.missing[s] = c
+				break
+			}
+		}
+	}
+	return pc
+}
+
+// policyFor returns the check of the policy a decision made under policy
+// version v rests on: the newest policy read, read again from the Decider
+// when v is newer still. Only a new policy version allocates.
+func (r *Recommender) policyFor(v int) *policyCheck {
+	pc := r.policy.Load()
+	if v <= pc.version {
+		return pc
+	}
+	n := compilePolicy(r.decider.Policy())
+	for n.version > pc.version {
+		if r.policy.CompareAndSwap(pc, n) {
+			return n
+		}
+		pc = r.policy.Load()
+	}
+	return pc
 }
 
 // New returns a Recommender serving model m, asking d for consent and
 // reading profile data from p (nil p: no personal source can be read). A
 // nil m or d is [ErrNilModel] / [ErrInvalidConfig]; an out-of-range Config
-// field is a [*FieldError] wrapping [ErrInvalidConfig].
+// field, or a Decider that reports no policy, is a [*FieldError] wrapping
+// [ErrInvalidConfig]. A policy that declares a source's purpose but not
+// every category the source reads ([Source.Categories]) is a
+// [*SourceError] wrapping [ErrUndeclaredCategory]; a source whose purpose
+// the policy does not declare at all is not an error, and is never read.
 func New(m *Model, d Decider, p Profiles, cfg Config) (*Recommender, error) {
 	if m == nil {
 		return nil, ErrNilModel
 	}
 	if d == nil {
 		return nil, configError("Decider", "nil")
+	}
+	pol := d.Policy()
+	if pol == nil {
+		return nil, configError("Decider", "reports no policy")
+	}
+	pc := compilePolicy(pol)
+	for s := SourceContext; s <= SourceHistory; s++ {
+		if !pc.undeclared[s] && pc.missing[s] != "" {
+			return nil, &SourceError{Source: s, Purpose: s.Purpose(), Category: pc.missing[s], PolicyVersion: pc.version}
+		}
 	}
 	r := &Recommender{decider: d, profiles: p, trust: cfg.Trust, suppress: cfg.SuppressCategory, log: cfg.Logger}
 	if r.trust == nil {
@@ -178,6 +242,7 @@ func New(m *Model, d Decider, p Profiles, cfg Config) (*Recommender, error) {
 	}
 	r.halfLife = cfg.HistoryHalfLife
 	r.model.Store(m)
+	r.policy.Store(pc)
 	return r, nil
 }
 
@@ -281,6 +346,10 @@ const (
 	// WithheldUnavailable: the consent check or the profile store failed;
 	// see Err.
 	WithheldUnavailable
+	// WithheldPolicy: the policy in force does not declare, for the
+	// source's purpose, every data category the source reads (or does not
+	// declare the purpose); see Category.
+	WithheldPolicy
 )
 
 var withheldNames = [...]string{
@@ -289,11 +358,12 @@ var withheldNames = [...]string{
 	WithheldWarmUp:      "warm_up",
 	WithheldNoSubject:   "no_subject",
 	WithheldUnavailable: "unavailable",
+	WithheldPolicy:      "policy",
 }
 
 // String returns a stable snake_case code ("warm_up").
 func (w WithheldReason) String() string {
-	if w >= WithheldTier && w <= WithheldUnavailable {
+	if w >= WithheldTier && w <= WithheldPolicy {
 		return withheldNames[w]
 	}
 	return "unknown"
@@ -305,10 +375,15 @@ type Withheld struct {
 	Source  Source
 	Purpose consent.Purpose
 	Reason  WithheldReason
-	// Decision is the consent decision when Reason is WithheldConsent.
+	// Decision is the consent decision when Reason is WithheldConsent or
+	// WithheldPolicy.
 	Decision consent.Decision
 	// Err is the failure when Reason is WithheldUnavailable.
 	Err error
+	// Category is, when Reason is WithheldPolicy, the first data category
+	// the source reads that the policy in force does not declare for its
+	// purpose.
+	Category consent.Category
 	// Text is a sentence for the person: "purchase history not used:
 	// personalize.history is not allowed: you withdrew your consent",
 	// "your stated preferences not used: warm-up: first 2 minutes of your

@@ -270,6 +270,17 @@ func (q *request) withhold(s Source, why WithheldReason, d consent.Decision, err
 	})
 }
 
+// undeclared withholds source s, which the policy of decision d does not
+// let read category c (nor, when purpose is set, the purpose at all).
+func (q *request) undeclared(s Source, d consent.Decision, c consent.Category, purpose bool) {
+	text := "not used: our privacy policy does not list " + string(c) + " for " + string(s.Purpose())
+	if purpose {
+		text = "not used: our privacy policy does not include " + string(s.Purpose())
+	}
+	q.withhold(s, WithheldPolicy, d, nil, text)
+	q.resp.Withheld[len(q.resp.Withheld)-1].Category = c
+}
+
 // excludeNote ends the explanation of a source read only to leave items
 // out.
 const excludeNote = " (except to leave items out)"
@@ -288,19 +299,26 @@ const (
 // gate decides how far source s may be read, recording why not fully.
 // Consent is asked first (once per purpose per request, memoized), so that
 // a source withheld for several reasons is explained by the most
-// fundamental one. Below its tier a source is not read, except feedback,
-// whose "not interested" is honoured at every tier; during the warm-up a
-// source is read only for what it leaves out.
+// fundamental one: the policy the decision was made under must declare
+// every category the source reads for its purpose, whatever the person
+// chose. Below its tier a source is not read, except feedback, whose "not
+// interested" is honoured at every tier; during the warm-up a source is
+// read only for what it leaves out.
 func (q *request) gate(s Source, tierOK, warm bool) access {
 	if q.req.Subject == "" {
 		q.withhold(s, WithheldNoSubject, consent.Decision{}, nil, "not used: no person or session to ask consent for")
 		return noAccess
 	}
 	d, err := q.decide(s.Purpose())
-	switch {
-	case err != nil:
+	if err != nil {
 		q.withhold(s, WithheldUnavailable, d, err, "not used: consent could not be checked")
 		return noAccess
+	}
+	if pc := q.r.policyFor(d.PolicyVersion); pc.missing[s] != "" {
+		q.undeclared(s, d, pc.missing[s], pc.undeclared[s])
+		return noAccess
+	}
+	switch {
 	case !d.Allowed:
 		q.withhold(s, WithheldConsent, d, nil, "not used: "+d.Explain())
 		return noAccess

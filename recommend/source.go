@@ -2,6 +2,7 @@ package recommend
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/tact-go/tact/consent"
@@ -33,18 +34,35 @@ const (
 	SourceHistory
 )
 
-var sourceNames = [...]string{
-	SourcePopularity: "popularity",
-	SourceContext:    "context",
-	SourceDeclared:   "declared",
-	SourceFeedback:   "feedback",
-	SourceHistory:    "history",
+// sourceSpec declares, as data, what a source reads: the purpose it relies
+// on and the data categories it reads for it. The policy in force must
+// declare every one of these categories for that purpose (see [Decider]);
+// the Used categories and the reasons of a response name only these.
+type sourceSpec struct {
+	name       string
+	purpose    consent.Purpose
+	categories []consent.Category
+	noun       string // names the source's data in sentences shown to people
 }
+
+var sourceSpecs = [...]sourceSpec{
+	SourcePopularity: {name: "popularity", noun: "popular items"},
+	SourceContext: {name: "context", purpose: consent.PurposePersonalizeContext, noun: "what you're viewing",
+		categories: []consent.Category{consent.CategoryBehaviorSession, consent.CategoryBehaviorSearch}},
+	SourceDeclared: {name: "declared", purpose: consent.PurposePersonalizeDeclared, noun: "your stated preferences",
+		categories: []consent.Category{consent.CategoryPreferenceDeclared}},
+	SourceFeedback: {name: "feedback", purpose: consent.PurposePersonalizeFeedback, noun: "your feedback",
+		categories: []consent.Category{consent.CategoryPreferenceFeedback}},
+	SourceHistory: {name: "history", purpose: consent.PurposePersonalizeHistory, noun: "purchase history",
+		categories: []consent.Category{consent.CategoryBehaviorPurchaseHistory, consent.CategoryBehaviorBrowsingHistory}},
+}
+
+func (s Source) valid() bool { return s >= SourcePopularity && s <= SourceHistory }
 
 // String returns the source as a lower-case word ("history").
 func (s Source) String() string {
-	if s >= SourcePopularity && s <= SourceHistory {
-		return sourceNames[s]
+	if s.valid() {
+		return sourceSpecs[s].name
 	}
 	return "unknown"
 }
@@ -52,59 +70,53 @@ func (s Source) String() string {
 // Purpose returns the purpose a source needs consent for, "" for
 // popularity.
 func (s Source) Purpose() consent.Purpose {
-	switch s {
-	case SourceContext:
-		return consent.PurposePersonalizeContext
-	case SourceDeclared:
-		return consent.PurposePersonalizeDeclared
-	case SourceFeedback:
-		return consent.PurposePersonalizeFeedback
-	case SourceHistory:
-		return consent.PurposePersonalizeHistory
+	if s.valid() {
+		return sourceSpecs[s].purpose
 	}
 	return ""
 }
 
-// Categories returns the data categories a source may read; nil for
-// popularity.
+// Categories returns, in a fresh slice, the data categories a source may
+// read for its [Source.Purpose]; nil for popularity. The policy in force
+// must declare each of them (or an ancestor) for that purpose, or the
+// source is not read (see [Decider]).
 func (s Source) Categories() []consent.Category {
-	switch s {
-	case SourceContext:
-		return []consent.Category{consent.CategoryBehaviorSession, consent.CategoryBehaviorSearch}
-	case SourceDeclared:
-		return []consent.Category{consent.CategoryPreferenceDeclared}
-	case SourceFeedback:
-		return []consent.Category{consent.CategoryPreferenceFeedback}
-	case SourceHistory:
-		return []consent.Category{consent.CategoryBehaviorPurchaseHistory, consent.CategoryBehaviorBrowsingHistory}
+	if s.valid() {
+		return slices.Clone(sourceSpecs[s].categories)
 	}
 	return nil
 }
 
 // noun names the source's data in sentences shown to people.
 func (s Source) noun() string {
-	switch s {
-	case SourceContext:
-		return "what you're viewing"
-	case SourceDeclared:
-		return "your stated preferences"
-	case SourceFeedback:
-		return "your feedback"
-	case SourceHistory:
-		return "purchase history"
+	if s.valid() {
+		return sourceSpecs[s].noun
 	}
-	return "popular items"
+	return sourceSpecs[SourcePopularity].noun
 }
 
-// Decider is the consent check a [Recommender] needs: *consent.Gate
-// implements it.
+// Decider is the consent check a [Recommender] needs, and the policy it
+// applies: *consent.Gate implements it.
 //
 // Decide returns whether purpose may be used for subject at time at, given
-// the request's signals. The Recommender calls it at most once per purpose
-// per request, only for a non-empty subject, and reads a source only if
-// the decision is Allowed. An error is treated as a denial (the source is
-// withheld and the error reported in [Withheld].Err). Decide must be safe
-// for simultaneous use.
+// the request's signals, and reports in the decision's PolicyVersion the
+// version of the policy it decided under. The Recommender calls it at most
+// once per purpose per request, only for a non-empty subject, and reads a
+// source only if the decision is Allowed. An error is treated as a denial
+// (the source is withheld and the error reported in [Withheld].Err).
+//
+// Policy returns the policy in force, which the Recommender does not
+// modify; nil means none. A source may read only the data categories its
+// purpose declares in that policy ([Source.Categories] against
+// [consent.PurposeSpec].Categories, where a category covers its
+// descendants). [New] reads the policy once and rejects one that declares
+// a source's purpose without all its categories; a request whose decision
+// reports a higher PolicyVersion than the policy last read makes the
+// Recommender read Policy again, so a changed policy must have a higher
+// Version (as [consent.Gate.SetPolicy] ensures).
+//
+// Both methods must be safe for simultaneous use.
 type Decider interface {
 	Decide(ctx context.Context, subject string, purpose consent.Purpose, at time.Time, sig consent.Signals) (consent.Decision, error)
+	Policy() *consent.Policy
 }

@@ -12,19 +12,65 @@ import (
 )
 
 // Consents is an in-memory fake of a consent gate for tests: a table of
-// granted and refused purposes per subject. A grant of a purpose covers its
+// granted and refused purposes per subject, under a policy ([Policy]
+// unless [Consents.SetPolicy] set another). A grant of a purpose covers its
 // descendants ("personalize" covers "personalize.history"); a refusal of a
 // purpose or an ancestor wins over a grant. Anything not granted is denied
-// with [consent.ReasonNoConsent]. The request's signals (Global Privacy
-// Control, age) are ignored: use a *consent.Gate to test those. The zero
-// value denies everything. It is safe for simultaneous use by multiple
+// with [consent.ReasonNoConsent]. Decisions report the policy's version but
+// do not check that it declares the purpose: the Recommender checks the
+// policy itself. The request's signals (Global Privacy Control, age) are
+// ignored: use a *consent.Gate to test those. The zero value denies
+// everything, under [Policy]. It is safe for simultaneous use by multiple
 // goroutines.
 type Consents struct {
 	mu      sync.RWMutex
 	grants  map[string][]consent.Purpose
 	refusal map[string]map[consent.Purpose]consent.Reason
 	err     error
+	policy  *consent.Policy // nil: Policy()
 	calls   atomic.Int64
+}
+
+// Policy returns a valid consent policy, version 1, that declares
+// personalize and, for each source of package recommend, the source's
+// purpose with exactly the categories the source reads
+// ([recommend.Source.Categories]): what a Recommender needs to read every
+// source.
+func Policy() *consent.Policy {
+	const year = 365 * 24 * time.Hour
+	p := &consent.Policy{
+		Version: 1, Controller: "recommendtest", Contact: "privacy@recommendtest.example",
+		Withdraw: "ask the test to withdraw",
+		Purposes: []consent.PurposeSpec{{Purpose: consent.PurposePersonalize, Version: 1, Basis: consent.BasisConsent,
+			Description: "Tailoring the shop to you", Benefit: "a shop that fits you", Lifetime: year}},
+	}
+	for s := recommend.SourceContext; s <= recommend.SourceHistory; s++ {
+		p.Purposes = append(p.Purposes, consent.PurposeSpec{Purpose: s.Purpose(), Version: 1, Basis: consent.BasisConsent,
+			Description: "Recommendations from " + s.String(), Benefit: "recommendations that fit you",
+			Categories: s.Categories(), Lifetime: year, Retention: year})
+	}
+	return p
+}
+
+// SetPolicy makes p (a copy of it) the policy in force; nil restores
+// [Policy]. It does not validate p, so tests can use any policy.
+func (c *Consents) SetPolicy(p *consent.Policy) {
+	p = p.Clone()
+	c.mu.Lock()
+	c.policy = p
+	c.mu.Unlock()
+}
+
+// Policy returns a copy of the policy in force: implements
+// [recommend.Decider].
+func (c *Consents) Policy() *consent.Policy {
+	c.mu.RLock()
+	p := c.policy
+	c.mu.RUnlock()
+	if p == nil {
+		return Policy()
+	}
+	return p.Clone()
 }
 
 var _ recommend.Decider = (*Consents)(nil)
@@ -98,7 +144,12 @@ func (c *Consents) Decide(_ context.Context, subject string, purpose consent.Pur
 	if c.err != nil {
 		return consent.Decision{}, c.err
 	}
-	d := consent.Decision{Subject: subject, Purpose: purpose, At: at, Basis: consent.BasisConsent, Reason: consent.ReasonNoConsent}
+	version := 1 // Policy()
+	if c.policy != nil {
+		version = c.policy.Version
+	}
+	d := consent.Decision{Subject: subject, Purpose: purpose, At: at, Basis: consent.BasisConsent, Reason: consent.ReasonNoConsent,
+		PolicyVersion: version}
 	for p := purpose; p != ""; p = p.Parent() {
 		if why, ok := c.refusal[subject][p]; ok {
 			d.Reason = why

@@ -107,6 +107,36 @@ func TestConsents(t *testing.T) {
 	assert.False(t, d.Allowed, "the zero value denies everything")
 }
 
+// The fake's policy is valid, declares for each source's purpose exactly the
+// categories the source reads, and can be replaced; decisions report the
+// version in force.
+func TestConsentsPolicy(t *testing.T) {
+	p := recommendtest.Policy()
+	require.NoError(t, p.Validate())
+	for s := recommend.SourceContext; s <= recommend.SourceHistory; s++ {
+		spec, ok := p.Spec(s.Purpose())
+		require.True(t, ok, s)
+		assert.Equal(t, s.Categories(), spec.Categories, s)
+	}
+	var c recommendtest.Consents
+	assert.Equal(t, p, c.Policy(), "the zero value applies Policy()")
+	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	d, err := c.Decide(context.Background(), "a", consent.PurposePersonalize, at, consent.Signals{})
+	require.NoError(t, err)
+	assert.Equal(t, 1, d.PolicyVersion)
+	p.Version = 7
+	c.SetPolicy(p)
+	p.Version = 8
+	assert.Equal(t, 7, c.Policy().Version, "SetPolicy keeps a copy")
+	c.Policy().Version = 9
+	assert.Equal(t, 7, c.Policy().Version, "Policy returns a copy")
+	d, err = c.Decide(context.Background(), "a", consent.PurposePersonalize, at, consent.Signals{})
+	require.NoError(t, err)
+	assert.Equal(t, 7, d.PolicyVersion)
+	c.SetPolicy(nil)
+	assert.Equal(t, 1, c.Policy().Version, "nil restores Policy()")
+}
+
 // A catalog smaller than the list of departments stocks only some of them;
 // shoppers then shop in those (Generate used to loop forever looking for a
 // second or third stocked department).

@@ -169,7 +169,7 @@ func Policy() *consent.Policy {
 			{Purpose: consent.PurposePersonalizeContext, Version: 1, Basis: consent.BasisLegitimateInterest,
 				Description: "Suggestions from the page you are on, with no profile",
 				Benefit:     "related items while you browse",
-				Categories:  []consent.Category{consent.CategoryBehaviorSession}, Retention: 24 * time.Hour},
+				Categories:  []consent.Category{consent.CategoryBehaviorSession, consent.CategoryBehaviorSearch}, Retention: 24 * time.Hour},
 			{Purpose: consent.PurposePersonalizeDeclared, Version: 1, Basis: consent.BasisConsent,
 				Description: "Recommendations from the goals and sizes you tell us",
 				Benefit:     "recommendations that fit your training",
