@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -646,4 +647,48 @@ func allRecords(t *testing.T, s consent.Store) []consent.Record {
 	var out []consent.Record
 	require.NoError(t, s.Scan(ctx, "", 0, func(r consent.Record) error { out = append(out, r); return nil }))
 	return out
+}
+
+// An erasure on one Gate racing records for the same subject on another
+// (two service instances) leaves a ledger that verifies: no live record
+// links to a tombstone, and no tombstone follows a live record.
+func TestEraseRacesRecord(t *testing.T) {
+	for _, store := range []func() consent.Store{
+		func() consent.Store { return consent.NewMemoryStore() },
+		func() consent.Store { return opaqueStore{consent.NewMemoryStore()} },
+	} {
+		s := store()
+		a, err := consent.NewGate(consenttest.RetailPolicy(), s, consent.GateConfig{})
+		require.NoError(t, err)
+		b, err := consent.NewGate(consenttest.RetailPolicy(), s, consent.GateConfig{})
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		var clock atomic.Int64
+		at := func() time.Time { return now.Add(time.Duration(clock.Add(1)) * time.Millisecond) }
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				if _, err := a.Erase(ctx, "ana", at()); err != nil {
+					t.Errorf("Erase: %v", err)
+					return
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				act := []consent.Action{consent.Grant, consent.Withdraw}[i%2]
+				if _, err := b.Record(ctx, ev(act, "ana", consent.PurposeMarketing, at())); err != nil && !errors.Is(err, consent.ErrOutOfOrder) {
+					t.Errorf("Record: %v", err)
+					return
+				}
+			}
+		}()
+		wg.Wait()
+		_, err = a.Verify(ctx)
+		require.NoError(t, err)
+		_, err = b.Verify(ctx)
+		require.NoError(t, err)
+	}
 }

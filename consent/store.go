@@ -22,10 +22,14 @@ type Store interface {
 	// Append adds recs at the end of the ledger, in order, all or none.
 	// recs[0].Seq must be one more than the Seq of the last stored record (1
 	// for an empty store) and each following record's Seq one more than the
-	// one before; otherwise Append stores nothing and returns a
-	// [*ConflictError] holding the last stored record, so that a writer that
-	// lost a race can re-chain and retry. Append does not check hashes. An
-	// empty recs is a no-op. The store must not keep recs itself (copy).
+	// one before; and each record that holds a subject must have as Back the
+	// Seq of that subject's record before it: its last stored record, or
+	// the one before it in recs (0 if none). Otherwise Append stores
+	// nothing and returns a [*ConflictError] holding the last stored
+	// record, so that a writer that lost a race (to another append, or to
+	// an erasure of the subject) can re-chain and retry. Append does not
+	// check hashes. An empty recs is a no-op. The store must not keep recs
+	// itself (copy).
 	Append(ctx context.Context, recs []Record) error
 
 	// Latest returns the record appended last for exactly this subject and
@@ -193,6 +197,9 @@ func (s *MemoryStore) Append(ctx context.Context, recs []Record) error {
 			return &ConflictError{Last: s.last()}
 		}
 	}
+	if !s.linked(recs) {
+		return &ConflictError{Last: s.last()}
+	}
 	if s.purposes == nil {
 		s.purposes = make(map[Purpose]Purpose)
 	}
@@ -224,6 +231,43 @@ func (s *MemoryStore) Append(ctx context.Context, recs []Record) error {
 		sh.mu.Unlock()
 	}
 	return nil
+}
+
+// linked reports whether every record of recs that holds a subject links
+// back to that subject's record before it. s.mu must be held.
+func (s *MemoryStore) linked(recs []Record) bool {
+	var inBatch map[string]uint64 // the subject's last record in recs so far
+	if len(recs) > 1 {
+		inBatch = make(map[string]uint64)
+	}
+	for i := range recs {
+		r := &recs[i]
+		if r.Erased || r.Subject == "" {
+			continue
+		}
+		want, ok := inBatch[r.Subject]
+		if !ok {
+			want = s.lastOf(r.Subject)
+		}
+		if r.Back != want {
+			return false
+		}
+		if inBatch != nil {
+			inBatch[r.Subject] = r.Seq
+		}
+	}
+	return true
+}
+
+// lastOf returns the Seq of the subject's last stored record, 0 if none.
+func (s *MemoryStore) lastOf(subject string) uint64 {
+	sh := s.shard(subject)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	if seqs := sh.subjects[subject].seqs; len(seqs) > 0 {
+		return seqs[len(seqs)-1]
+	}
+	return 0
 }
 
 // Latest implements [Store.Latest]. It does not allocate. It returns

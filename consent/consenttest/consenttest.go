@@ -44,6 +44,7 @@ var cases = []struct {
 	{"AppendSequence", testAppendSequence},
 	{"AppendBatchAllOrNone", testAppendBatch},
 	{"AppendCopies", testAppendCopies},
+	{"AppendChecksSubjectLinks", testAppendLinks},
 	{"LatestExactKey", testLatestExact},
 	{"LatestIsLastAppended", testLatestLastAppended},
 	{"ScanOrderAndFilter", testScan},
@@ -58,8 +59,10 @@ var cases = []struct {
 var ctx = context.Background()
 
 // mk returns n records numbered from first, for subjects and purposes
-// cycling through the given lists. The Store does not check hashes, so the
-// hashes are arbitrary but distinct.
+// cycling through the given lists, each linked back to its subject's record
+// before it in the batch (so they continue a store that holds no records of
+// these subjects). The Store does not check hashes, so the hashes are
+// arbitrary but distinct.
 func mk(first uint64, n int, subjects []string, purposes []consent.Purpose) []consent.Record {
 	recs := make([]consent.Record, n)
 	for i := range recs {
@@ -77,6 +80,16 @@ func mk(first uint64, n int, subjects []string, purposes []consent.Purpose) []co
 		r.Hash[0], r.Hash[1] = byte(seq), byte(seq>>8)
 		r.Prev[0], r.Prev[1] = byte(seq-1), byte((seq-1)>>8)
 		recs[i] = r
+	}
+	return relink(recs)
+}
+
+// relink sets each record's Back to the Seq of its subject's record before
+// it in recs (0 for the first), after a test changed subjects.
+func relink(recs []consent.Record) []consent.Record {
+	last := map[string]uint64{}
+	for i := range recs {
+		recs[i].Back, last[recs[i].Subject] = last[recs[i].Subject], recs[i].Seq
 	}
 	return recs
 }
@@ -192,6 +205,46 @@ func testAppendCopies(t testing.TB, s consent.Store) {
 	}
 }
 
+func testAppendLinks(t testing.TB, s consent.Store) {
+	p := consent.PurposeMarketing
+	recs := mk(1, 4, []string{"a", "b"}, []consent.Purpose{p}) // a: 1, 3; b: 2, 4
+	mustAppend(t, s, recs[:2])
+	for _, back := range []uint64{0, 2, 3} {
+		r := recs[2]
+		r.Back = back
+		var ce *consent.ConflictError
+		if err := s.Append(ctx, []consent.Record{r}); !errors.As(err, &ce) || ce.Last.Seq != 2 {
+			t.Errorf("Append(record 3 of a, linked back to %d; a's last record is 1) = %v; want a *ConflictError holding record 2", back, err)
+		}
+	}
+	bad := append([]consent.Record(nil), recs[2:]...)
+	bad[1].Back = 1 // b's record 4 linked to a's record 1
+	if err := s.Append(ctx, bad); !errors.Is(err, consent.ErrConflict) {
+		t.Errorf("Append of a batch whose second record links to another subject's = %v; want ErrConflict", err)
+	}
+	if got := scanAll(t, s, "", 0); !sameSeqs(got, 1, 2) {
+		t.Fatalf("after rejected appends the ledger holds %v; want [1 2]", seqs(got))
+	}
+	mustAppend(t, s, recs[2:])
+	if r, ok, err := s.Latest(ctx, "a", ""); err != nil || !ok || r.Seq != 3 {
+		t.Errorf(`Latest(a, "") = record %d, %v, %v; want record 3, a's last`, r.Seq, ok, err)
+	}
+	if r, ok, err := s.Latest(ctx, "b", ""); err != nil || !ok || r.Seq != 4 || r.Back != 2 {
+		t.Errorf(`Latest(b, "") = record %d (back %d), %v, %v; want record 4, linked back to 2`, r.Seq, r.Back, ok, err)
+	}
+	// After a subject is erased, its next record starts a new chain.
+	if err := s.Redact(ctx, []consent.Record{recs[0].Tombstone(), recs[2].Tombstone()}); err != nil {
+		t.Fatalf("Redact(a): %v", err)
+	}
+	next := mk(5, 1, []string{"a"}, []consent.Purpose{p})
+	next[0].Back = 3
+	if err := s.Append(ctx, next); !errors.Is(err, consent.ErrConflict) {
+		t.Errorf("Append of a record linked to an erased one = %v; want ErrConflict", err)
+	}
+	next[0].Back = 0
+	mustAppend(t, s, next)
+}
+
 func testLatestExact(t testing.TB, s consent.Store) {
 	p, child := consent.PurposeMarketing, consent.PurposeMarketingEmail
 	recs := mk(1, 4, []string{"a"}, []consent.Purpose{p})
@@ -199,7 +252,7 @@ func testLatestExact(t testing.TB, s consent.Store) {
 	recs[2].Subject = "b"
 	recs[2].Action = consent.Deny
 	recs[3].Subject = "a-longer"
-	mustAppend(t, s, recs)
+	mustAppend(t, s, relink(recs))
 	if r, ok, _ := s.Latest(ctx, "a", p); !ok || r.Seq != 1 {
 		t.Errorf("Latest(a, marketing) = record %d, %v; want record 1", r.Seq, ok)
 	}
