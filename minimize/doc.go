@@ -46,7 +46,10 @@
 // and time parts as times, as described at [AgeBand] and [Part]); pseudonyms,
 // masks, redaction and postal prefixes need string fields, which is checked
 // when the plan for a type is built. Map values may change type ([Part]
-// and [AgeBand] give ints).
+// and [AgeBand] give ints). The numeric transforms follow one rule for
+// every integer and floating-point type (the exact result in the value's
+// type; parameters no value of the type can use are a type mismatch), as
+// described at [Transform].
 //
 // # Pseudonyms
 //
@@ -57,8 +60,12 @@
 // so keys can rotate ([Keyring.Rotate]) while old tokens stay recognisable
 // ([Pseudonymizer.Match], [Pseudonymizer.KeyID]). Keys shorter than 32
 // bytes, or one byte repeated, are rejected. A token never equals or
-// contains its input. There is no unkeyed hashing: a plain or publicly
-// salted hash of an e-mail address or phone number falls to a dictionary
+// contains its input. Key material never prints: a [Keyring],
+// [Pseudonymizer] or [Minimizer] formats (with any fmt verb), logs (as a
+// [log/slog.LogValuer]) and encodes as its key count and ids, which are
+// not secret, and a [Key] as its id with [Redacted] for the secret.
+//
+// There is no unkeyed hashing: a plain or publicly salted hash of an e-mail address or phone number falls to a dictionary
 // attack (hash every candidate and compare), the known weakness of
 // Presidio's unsalted "hash" operator; a keyed HMAC cannot be tested
 // against guesses without the key.

@@ -31,16 +31,19 @@ var (
 	ErrUnsupported = errors.New("minimize: unsupported type")
 	// ErrTypeMismatch: a transform does not fit the value it is applied to
 	// (a mask on an int, a bucket on a string, a pseudonym on a number, a
-	// value of an unsupported type in a map record). For struct fields this
-	// is found when the plan is built; for map values when the record is
-	// minimized. Wrapped in a [*FieldError].
+	// fractional bucket width or bound for an integer, a bucket edge or a
+	// top/bottom-coded tail outside the type's range, a value of an
+	// unsupported type in a map record). For struct fields this is found
+	// when the plan is built; for map values when the record is minimized.
+	// Wrapped in a [*FieldError].
 	ErrTypeMismatch = errors.New("minimize: transform does not fit the value")
 	// ErrNotFinite: a numeric transform was given NaN or an infinity.
 	// Wrapped in a [*FieldError].
 	ErrNotFinite = errors.New("minimize: value is NaN or infinite")
-	// ErrOutOfRange: a generalized value does not fit the field's type (a
-	// bucket bound below an int8's range), or a birth date lies after the
-	// time the age is computed at. Wrapped in a [*FieldError].
+	// ErrOutOfRange: a generalized value does not fit the value's type (a
+	// bucket bound below an int8's range, or below -math.MaxFloat64), or a
+	// birth date lies after the time the age is computed at. Wrapped in a
+	// [*FieldError].
 	ErrOutOfRange = errors.New("minimize: value out of range")
 	// ErrNilRecord: a nil map or nil pointer was given as a record.
 	ErrNilRecord = errors.New("minimize: nil record")
@@ -158,17 +161,35 @@ func (e *FieldError) Error() string {
 // Unwrap returns the sentinel.
 func (e *FieldError) Unwrap() error { return e.Err }
 
-// KeyError describes a rejected pseudonym key. It never holds key
-// material. It unwraps to [ErrShortKey], [ErrWeakKey] or [ErrKeyID].
+// KeyError describes a rejected pseudonym key, or a key id a keyring does
+// not hold. It never holds key material: a malformed id, which may be a
+// secret given in the wrong field, is neither kept nor shown; Why gives its
+// length instead. It unwraps to [ErrShortKey], [ErrWeakKey], [ErrKeyID] or
+// [ErrUnknownKey].
 type KeyError struct {
-	ID  string // the key id as given (may be malformed)
+	ID  string // the key id, "" when it is malformed
 	Err error
 	Why string
 }
 
-// Error names the key id, never the secret.
+// keyError returns the KeyError for id, leaving out a malformed id.
+func keyError(id string, err error, why string) *KeyError {
+	if validKeyID(id) {
+		return &KeyError{ID: id, Err: err, Why: why}
+	}
+	hidden := "id " + shownID(id)
+	if why != "" {
+		hidden += ": " + why
+	}
+	return &KeyError{Err: err, Why: hidden}
+}
+
+// Error names the key id when it is well formed, never the secret.
 func (e *KeyError) Error() string {
-	s := e.Err.Error() + ": key " + strconv.Quote(e.ID)
+	s := e.Err.Error()
+	if e.ID != "" {
+		s += ": key " + strconv.Quote(e.ID)
+	}
 	if e.Why != "" {
 		s += ": " + e.Why
 	}

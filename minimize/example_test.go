@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"log"
+	"log/slog"
+	"os"
 	"time"
 
 	"github.com/tact-go/tact/consent"
@@ -190,6 +192,32 @@ func ExamplePseudonymizer_rotation() {
 	// new token differs: true and matches: true
 	// marketing token differs: true
 	// minimize: token key not in keyring: key "2025-01"
+}
+
+// Keys redact themselves: printing or logging a Keyring, or the Config
+// that holds it, shows the key ids and never the secrets, whatever the
+// verb or handler.
+func ExampleKeyring_LogValue() {
+	keys, err := minimize.NewKeyring(minimize.Key{ID: "2025-07", Secret: exampleSecret(9)},
+		minimize.Key{ID: "2025-01", Secret: exampleSecret(1)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	noTime := func(groups []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey && len(groups) == 0 {
+			return slog.Attr{}
+		}
+		return a
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: noTime}))
+	logger.Info("keys loaded", "keyring", keys)
+	fmt.Printf("%v\n%+v\n", keys, minimize.Config{Keyring: keys})
+	fmt.Println(minimize.Key{ID: "2025-07", Secret: exampleSecret(9)})
+	// Output:
+	// level=INFO msg="keys loaded" keyring.keys=2 keyring.ids="[2025-07 2025-01]" keyring.current=2025-07
+	// minimize.Keyring{keys: 2, ids: [2025-07 2025-01], current: 2025-07}
+	// {Keyring:minimize.Keyring{keys: 2, ids: [2025-07 2025-01], current: 2025-07} Now:<nil> Logger:<nil>}
+	// minimize.Key{ID:"2025-07", Secret:[redacted]}
 }
 
 // Sweep stored records against a retention schedule: browsing data may

@@ -1,9 +1,11 @@
 package minimize
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base32"
+	"fmt"
 	"hash"
 	"log/slog"
 	"strconv"
@@ -28,26 +30,102 @@ const (
 // that made them can be found after rotation. The id is not secret; it is
 // 1–32 bytes of A–Z, a–z, 0–9, '.', '_' and '-' ("2025-06", "k7").
 //
-// Key's String, GoString and LogValue show the id only, so printing or
-// logging a Key does not leak the secret.
+// A Key redacts its secret on every formatting path: fmt with any verb,
+// flag or width ([Key.Format]), [Key.String] and [Key.GoString], log/slog
+// ([Key.LogValue]), and encoders ([Key.MarshalText] for encoding/json,
+// encoding/xml and others, [Key.GobEncode]) all show `minimize.Key{ID:"k1",
+// Secret:[redacted]}` or the id and [Redacted]. Decoding is not affected: a
+// Key still loads from JSON with its ID and base64 Secret.
+//
+// Secret is an exported field, so what walks a Key's fields without calling
+// its methods still sees it: fmt's report of a misused verb (%p on a Key
+// value, %w outside [fmt.Errorf]; go vet flags both) and reflection into a
+// caller's unexported field holding a Key. Hand keys to [NewKeyring] and
+// keep the [*Keyring], which holds its secrets where none of these reach.
 type Key struct {
 	ID     string
 	Secret []byte
 }
 
-// String returns `minimize.Key{ID:"k1", Secret:<redacted>}`.
+// String returns `minimize.Key{ID:"k1", Secret:[redacted]}`. A malformed
+// id, which may be a secret given in the wrong field, shows as its length:
+// `minimize.Key{ID:<malformed, 44 bytes>, Secret:[redacted]}`.
 func (k Key) String() string {
-	return "minimize.Key{ID:" + strconv.Quote(k.ID) + ", Secret:<redacted>}"
+	return "minimize.Key{ID:" + shownID(k.ID) + ", Secret:" + Redacted + "}"
+}
+
+// shownID is a key id as printed: quoted, or its length when malformed.
+func shownID(id string) string {
+	if validKeyID(id) {
+		return strconv.Quote(id)
+	}
+	return "<malformed, " + strconv.Itoa(len(id)) + " bytes>"
 }
 
 // GoString is [Key.String], for %#v.
 func (k Key) GoString() string { return k.String() }
 
-// LogValue logs the id only.
-func (k Key) LogValue() slog.Value { return slog.GroupValue(slog.String("id", k.ID)) }
+// Format prints [Key.String] for every verb; see [Keyring.Format].
+func (k Key) Format(f fmt.State, verb rune) { formatSummary(f, verb, k.String()) }
+
+// LogValue logs the id as [Key.String] shows it, and [Redacted] for the
+// secret.
+func (k Key) LogValue() slog.Value {
+	id := k.ID
+	if !validKeyID(id) {
+		id = shownID(id)
+	}
+	return slog.GroupValue(slog.String("id", id), slog.String("secret", Redacted))
+}
+
+// MarshalText returns [Key.String]: a Key never encodes its secret, so a
+// round trip through encoding/json or encoding/gob fails rather than yield
+// a key.
+func (k Key) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// GobEncode is [Key.MarshalText], for encoding/gob, which does not use
+// MarshalText.
+func (k Key) GobEncode() ([]byte, error) { return k.MarshalText() }
+
+// formatSummary prints s, the redacted summary of a value holding key
+// material, whatever the verb: %q quotes it, %x and %X hex-encode it (as
+// fmt does with a String method), and every other verb prints it as %s
+// does, with the flags, width and precision given. Types holding key
+// material implement [fmt.Formatter] with it so that no verb reaches fmt's
+// printing of their fields.
+func formatSummary(f fmt.State, verb rune, s string) {
+	switch verb {
+	case 's', 'q', 'x', 'X':
+	default:
+		verb = 's'
+	}
+	fmt.Fprintf(f, fmt.FormatString(f, verb), s)
+}
+
+// writeKeys appends the key part of a summary: "keys: 2, ids: [k2 k1],
+// current: k2" (current first), or "keys: 0".
+func writeKeys(b *strings.Builder, ids []string) {
+	b.WriteString("keys: ")
+	b.WriteString(strconv.Itoa(len(ids)))
+	if len(ids) > 0 {
+		b.WriteString(", ids: [")
+		b.WriteString(strings.Join(ids, " "))
+		b.WriteString("], current: ")
+		b.WriteString(ids[0])
+	}
+}
+
+// keyAttrs is writeKeys for slog.
+func keyAttrs(ids []string) []slog.Attr {
+	a := []slog.Attr{slog.Int("keys", len(ids))}
+	if len(ids) > 0 {
+		a = append(a, slog.Any("ids", ids), slog.String("current", ids[0]))
+	}
+	return a
+}
 
 func checkKey(k Key) error {
-	bad := func(err error, why string) error { return &KeyError{ID: k.ID, Err: err, Why: why} }
+	bad := func(err error, why string) error { return keyError(k.ID, err, why) }
 	if k.ID == "" || len(k.ID) > MaxKeyIDLen {
 		return bad(ErrKeyID, "want 1–32 bytes")
 	}
@@ -82,33 +160,64 @@ func validKeyID(id string) bool {
 
 // Keyring holds the current pseudonym key, which makes new tokens, and
 // older keys, which are kept only to recognise tokens made before a
-// rotation. It copies the secrets it is given.
+// rotation. It copies the secrets it is given and keeps them where no
+// printer or encoder that walks it by reflection can reach them.
+//
+// A Keyring prints, logs and encodes as its key count and ids (which are not
+// secret), never key material: `minimize.Keyring{keys: 2, ids: [k2 k1],
+// current: k2}`; see [Keyring.Format] and [Keyring.LogValue].
 //
 // A Keyring is immutable ([Keyring.Rotate] and [Keyring.Retire] return new
 // ones) and safe for simultaneous use by multiple goroutines. The zero value
 // holds no key; [New] and [Keyring.Pseudonymizer] reject it.
 type Keyring struct {
-	keys []Key // keys[0] is current
+	keys []ringKey // keys[0] is current
+}
+
+// ringKey is a key of a Keyring. The secret lives only in the closure of
+// derive, so that fmt, slog, encoders and debuggers' pretty-printers that
+// walk a Keyring by reflection see a function, never the bytes.
+type ringKey struct {
+	id     string
+	derive func(p consent.Purpose) []byte // HMAC-SHA-256(secret, deriveLabel ‖ p)
+}
+
+// sealKey copies k's secret into a ringKey.
+func sealKey(k Key) ringKey {
+	secret := bytes.Clone(k.Secret)
+	return ringKey{id: k.ID, derive: func(p consent.Purpose) []byte {
+		d := hmac.New(sha256.New, secret)
+		d.Write([]byte(deriveLabel))
+		d.Write([]byte(p))
+		return d.Sum(nil)
+	}}
 }
 
 // NewKeyring returns a keyring whose current key is current, recognising
 // tokens of the older keys too. The error is a [*KeyError] wrapping
 // [ErrShortKey], [ErrWeakKey] or [ErrKeyID] (malformed or repeated id).
 func NewKeyring(current Key, older ...Key) (*Keyring, error) {
-	all := append([]Key{current}, older...)
-	r := &Keyring{keys: make([]Key, 0, len(all))}
-	seen := make(map[string]bool, len(all))
-	for _, k := range all {
-		if err := checkKey(k); err != nil {
+	r := &Keyring{keys: make([]ringKey, 0, 1+len(older))}
+	for _, k := range append([]Key{current}, older...) {
+		if err := r.checkNew(k); err != nil {
 			return nil, err
 		}
-		if seen[k.ID] {
-			return nil, &KeyError{ID: k.ID, Err: ErrKeyID, Why: "id used twice"}
-		}
-		seen[k.ID] = true
-		r.keys = append(r.keys, Key{ID: k.ID, Secret: append([]byte(nil), k.Secret...)})
+		r.keys = append(r.keys, sealKey(k))
 	}
 	return r, nil
+}
+
+// checkNew checks k, and that r does not hold its id yet.
+func (r *Keyring) checkNew(k Key) error {
+	if err := checkKey(k); err != nil {
+		return err
+	}
+	for _, rk := range r.keys {
+		if rk.id == k.ID {
+			return keyError(k.ID, ErrKeyID, "id used twice")
+		}
+	}
+	return nil
 }
 
 // Current returns the id of the key new tokens are made with, "" for the
@@ -117,7 +226,7 @@ func (r *Keyring) Current() string {
 	if r == nil || len(r.keys) == 0 {
 		return ""
 	}
-	return r.keys[0].ID
+	return r.keys[0].id
 }
 
 // IDs returns the ids of all keys, the current one first.
@@ -127,10 +236,39 @@ func (r *Keyring) IDs() []string {
 	}
 	ids := make([]string, len(r.keys))
 	for i, k := range r.keys {
-		ids[i] = k.ID
+		ids[i] = k.id
 	}
 	return ids
 }
+
+// String returns the number of keys and their ids, current first:
+// `minimize.Keyring{keys: 2, ids: [k2 k1], current: k2}`, or
+// `minimize.Keyring{keys: 0}` for the zero Keyring and
+// `minimize.Keyring(nil)` for a nil one.
+func (r *Keyring) String() string {
+	if r == nil {
+		return "minimize.Keyring(nil)"
+	}
+	var b strings.Builder
+	b.WriteString("minimize.Keyring{")
+	writeKeys(&b, r.IDs())
+	b.WriteString("}")
+	return b.String()
+}
+
+// GoString is [Keyring.String], for %#v.
+func (r *Keyring) GoString() string { return r.String() }
+
+// Format prints [Keyring.String] whatever the verb, so that no verb (%d and
+// %x included, which fmt would otherwise apply to each field) prints key
+// material: %q quotes it, %x and %X hex-encode it as fmt does with a String
+// method, and every other verb prints it as %s does, with the flags, width
+// and precision given.
+func (r *Keyring) Format(f fmt.State, verb rune) { formatSummary(f, verb, r.String()) }
+
+// LogValue logs the number of keys, their ids and the current one:
+// keys=2 ids="[k2 k1]" current=k2 with a text handler.
+func (r *Keyring) LogValue() slog.Value { return slog.GroupValue(keyAttrs(r.IDs())...) }
 
 // Rotate returns a keyring whose current key is next and which still
 // recognises every key of r. Tokens made from now on differ from the old
@@ -141,7 +279,10 @@ func (r *Keyring) Rotate(next Key) (*Keyring, error) {
 	if r == nil || len(r.keys) == 0 {
 		return NewKeyring(next)
 	}
-	return NewKeyring(next, r.keys...)
+	if err := r.checkNew(next); err != nil {
+		return nil, err
+	}
+	return &Keyring{keys: append([]ringKey{sealKey(next)}, r.keys...)}, nil
 }
 
 // Retire returns a keyring without the key id, whose tokens are then no
@@ -153,17 +294,17 @@ func (r *Keyring) Retire(id string) (*Keyring, error) {
 	if r == nil || len(r.keys) == 0 {
 		return nil, ErrNoMinimizer
 	}
-	if r.keys[0].ID == id {
-		return nil, &KeyError{ID: id, Err: ErrKeyID, Why: "cannot retire the current key; rotate first"}
+	if r.keys[0].id == id {
+		return nil, keyError(id, ErrKeyID, "cannot retire the current key; rotate first")
 	}
 	out := &Keyring{}
 	for _, k := range r.keys {
-		if k.ID != id {
+		if k.id != id {
 			out.keys = append(out.keys, k)
 		}
 	}
 	if len(out.keys) == len(r.keys) {
-		return nil, &KeyError{ID: id, Err: ErrUnknownKey}
+		return nil, keyError(id, ErrUnknownKey, "")
 	}
 	return out, nil
 }
@@ -180,13 +321,13 @@ func (r *Keyring) Pseudonymizer(p consent.Purpose) (*Pseudonymizer, error) {
 	if err := p.Validate(); err != nil {
 		return nil, &RuleError{Index: -1, Target: string(p), Err: ErrInvalidPolicy, Why: "malformed purpose", Cause: err}
 	}
-	ps := &Pseudonymizer{purpose: p, byID: make(map[string]*pkey, len(r.keys))}
+	ps := &Pseudonymizer{purpose: p, byID: make(map[string]*pkey, len(r.keys)), ids: r.IDs()}
 	for i, k := range r.keys {
-		pk := newPKey(k, p)
+		pk := newPKey(k.id, k.derive(p))
 		if i == 0 {
 			ps.cur = pk
 		}
-		ps.byID[k.ID] = pk
+		ps.byID[k.id] = pk
 	}
 	return ps, nil
 }
@@ -222,11 +363,15 @@ var tokenEncoding = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithP
 // two-byte key id. The same input gives the same token for one key and
 // purpose; a token never equals or contains its input.
 //
+// A Pseudonymizer prints and logs as its purpose and key ids, never key
+// material; see [Pseudonymizer.String].
+//
 // A Pseudonymizer is safe for simultaneous use by multiple goroutines.
 type Pseudonymizer struct {
 	purpose consent.Purpose
 	cur     *pkey
 	byID    map[string]*pkey
+	ids     []string // current first
 }
 
 type pkey struct {
@@ -243,16 +388,47 @@ type hstate struct {
 	chunk [256]byte
 }
 
-func newPKey(k Key, p consent.Purpose) *pkey {
-	d := hmac.New(sha256.New, k.Secret)
-	d.Write([]byte(deriveLabel))
-	d.Write([]byte(p))
-	derived := d.Sum(nil)
-	pk := &pkey{id: k.ID, payload: append([]byte{tokenVersion}, k.ID...)}
+// newPKey returns the key id with its key derived for a purpose; derived
+// is kept only in the closure of the pool's New.
+func newPKey(id string, derived []byte) *pkey {
+	pk := &pkey{id: id, payload: append([]byte{tokenVersion}, id...)}
 	pk.pool.New = func() any {
 		return &hstate{mac: hmac.New(sha256.New, derived)}
 	}
 	return pk
+}
+
+// String returns the purpose and the key ids, current first:
+// `minimize.Pseudonymizer{purpose: analytics, keys: 2, ids: [k2 k1],
+// current: k2}`, or `minimize.Pseudonymizer(nil)`.
+func (p *Pseudonymizer) String() string {
+	if p == nil {
+		return "minimize.Pseudonymizer(nil)"
+	}
+	var b strings.Builder
+	b.WriteString("minimize.Pseudonymizer{purpose: ")
+	b.WriteString(string(p.purpose))
+	b.WriteString(", ")
+	writeKeys(&b, p.ids)
+	b.WriteString("}")
+	return b.String()
+}
+
+// GoString is [Pseudonymizer.String], for %#v.
+func (p *Pseudonymizer) GoString() string { return p.String() }
+
+// Format prints [Pseudonymizer.String] whatever the verb, as
+// [Keyring.Format] does.
+func (p *Pseudonymizer) Format(f fmt.State, verb rune) { formatSummary(f, verb, p.String()) }
+
+// LogValue logs the purpose, the number of keys, their ids and the current
+// one.
+func (p *Pseudonymizer) LogValue() slog.Value {
+	var ids []string
+	if p != nil {
+		ids = p.ids
+	}
+	return slog.GroupValue(append([]slog.Attr{slog.String("purpose", string(p.Purpose()))}, keyAttrs(ids)...)...)
 }
 
 // Purpose returns the purpose the tokens are scoped to.
@@ -294,7 +470,7 @@ func (p *Pseudonymizer) KeyID(tok string) (string, error) {
 		return "", ErrToken
 	}
 	if _, ok := p.byID[id]; !ok {
-		return "", &KeyError{ID: id, Err: ErrUnknownKey}
+		return "", keyError(id, ErrUnknownKey, "")
 	}
 	return id, nil
 }

@@ -2,7 +2,10 @@ package minimize
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,6 +63,9 @@ type Config struct {
 // struct type and per [Schema] on first use and keeps it, so build
 // minimizers and schemas once, not per request.
 //
+// A Minimizer prints and logs as its purpose, its number of rules and its
+// pseudonym key ids, never key material; see [Minimizer.String].
+//
 // A Minimizer is safe for simultaneous use by multiple goroutines; minimizers
 // returned by [Minimizer.Narrow] share its plans. The zero value is not
 // usable: its methods return [ErrNoMinimizer].
@@ -116,6 +122,53 @@ func (m *Minimizer) Policy() *Policy {
 		return nil
 	}
 	return m.c.pol
+}
+
+// String returns the purpose, the number of rules, the key ids when the
+// policy pseudonymizes and whether consent narrows the minimizer:
+// `minimize.Minimizer{purpose: analytics, rules: 2, keys: 2, ids: [k2 k1],
+// current: k2, narrowed}`; `minimize.Minimizer{}` for the zero value and
+// `minimize.Minimizer(nil)` for nil.
+func (m *Minimizer) String() string {
+	switch {
+	case m == nil:
+		return "minimize.Minimizer(nil)"
+	case m.c == nil:
+		return "minimize.Minimizer{}"
+	}
+	var b strings.Builder
+	b.WriteString("minimize.Minimizer{purpose: ")
+	b.WriteString(string(m.c.pol.purpose))
+	b.WriteString(", rules: ")
+	b.WriteString(strconv.Itoa(len(m.c.pol.rules)))
+	if m.c.ps != nil {
+		b.WriteString(", ")
+		writeKeys(&b, m.c.ps.ids)
+	}
+	if m.allow != nil {
+		b.WriteString(", narrowed")
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// GoString is [Minimizer.String], for %#v.
+func (m *Minimizer) GoString() string { return m.String() }
+
+// Format prints [Minimizer.String] whatever the verb, as [Keyring.Format]
+// does.
+func (m *Minimizer) Format(f fmt.State, verb rune) { formatSummary(f, verb, m.String()) }
+
+// LogValue logs what [Minimizer.String] shows, "narrowed" as a bool.
+func (m *Minimizer) LogValue() slog.Value {
+	if !m.ok() {
+		return slog.GroupValue()
+	}
+	a := []slog.Attr{slog.String("purpose", string(m.c.pol.purpose)), slog.Int("rules", len(m.c.pol.rules))}
+	if m.c.ps != nil {
+		a = append(a, keyAttrs(m.c.ps.ids)...)
+	}
+	return slog.GroupValue(append(a, slog.Bool("narrowed", m.allow != nil))...)
 }
 
 // Pseudonymizer returns the pseudonymizer the minimizer's tokens come from

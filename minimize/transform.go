@@ -26,6 +26,17 @@ import (
 // prefix, pseudonymize) are checked against struct field types when the
 // plan is built and against map values when the record is minimized.
 //
+// The numeric transforms ([Bucket], [BucketEdges], [TopBottom],
+// [GeoPrecision]) follow one rule for every integer and floating-point
+// type, in struct fields and map values alike: the result is the exact
+// generalized value in the value's own type (rounded to it, for floats).
+// Parameters no value of the type can use are [ErrTypeMismatch]: a
+// fractional width, edge or bound for an integer, an edge outside the
+// type's range, a tail coded wholly outside it. A result the type cannot
+// hold is [ErrOutOfRange], and a NaN or infinite value is [ErrNotFinite].
+// A generalized float that is zero is +0, never -0, which would tell which
+// side of zero the value was on.
+//
 // Missing values stay missing: the empty string passes every string
 // transform unchanged (a token or marker for "nothing" would make every
 // record without the field look alike and say there was something), and the
@@ -85,7 +96,12 @@ func Mask(first, last int) Transform { return Transform{op: opMask, n: first, m:
 // Bucket generalizes a number to the lower bound of its bucket of the given
 // width: floor(x/width)*width, so 37 with width 10 gives 30. Integer and
 // floating-point values; width must be finite and > 0, and a whole number
-// for integer values. NaN and infinities are rejected with [ErrNotFinite].
+// for integer values (of any size: a width wider than the type's range puts
+// every non-negative value in bucket 0). A bound the value's type cannot
+// hold (-200 for an int8 of -128 with width 100) is [ErrOutOfRange]; a
+// float so large that floats around it are further apart than the width is
+// its own bucket. NaN and infinities are rejected with [ErrNotFinite]; see
+// [Transform] for the rule all numeric transforms share.
 func Bucket(width float64) Transform { return Transform{op: opBucket, width: width} }
 
 // BucketEdges generalizes a number to the largest edge not above it: with
@@ -93,8 +109,9 @@ func Bucket(width float64) Transform { return Transform{op: opBucket, width: wid
 // below the first edge give the first edge (the first bucket absorbs them,
 // as bottom-coding would), so start the edges at the smallest value the
 // field can hold. Edges must be finite and strictly increasing, at least
-// one; for integer values they must be whole numbers the field's type can
-// hold. NaN and infinities are rejected with [ErrNotFinite].
+// one, and values the field's type can hold: whole numbers in its range for
+// an integer type, within ±math.MaxFloat32 for float32 (else
+// [ErrTypeMismatch]). NaN and infinities are rejected with [ErrNotFinite].
 func BucketEdges(edges ...float64) Transform {
 	return Transform{op: opEdges, edges: slices.Clone(edges)}
 }
@@ -180,10 +197,19 @@ func PostalPrefix(n int) Transform { return Transform{op: opPostal, n: n} }
 
 // TopBottom codes the tails of a number: values above hi become hi and
 // values below lo become lo (90 for every age above 90, for one). Use
-// math.Inf(-1) or math.Inf(1) to leave one tail alone. Integer and
-// floating-point values; lo ≤ hi, neither NaN, and for integer values
-// whole numbers or infinities. NaN and infinite values are rejected with
-// [ErrNotFinite].
+// math.Inf(-1) for lo or math.Inf(1) for hi to leave that tail alone.
+// lo ≤ hi, neither NaN, lo below +Inf and hi above -Inf ([NewPolicy]
+// rejects the others: they would code every value to NaN or an infinity).
+//
+// Integer and floating-point values, with one rule for every type: the
+// result is the value clamped to [lo, hi], in the value's type. For integer
+// types the bounds must be whole numbers or infinities. A bound beyond the
+// type's range leaves that tail alone (hi = 1000 codes no int8), so the
+// same transform serves fields of every size; a coded tail wholly outside
+// the range (lo above the type's largest value, hi below its smallest: lo
+// = 300 for a uint8, hi = -1 for any unsigned type) would give every value
+// a result the type cannot hold and is [ErrTypeMismatch] for that type.
+// NaN and infinite values are rejected with [ErrNotFinite].
 func TopBottom(lo, hi float64) Transform { return Transform{op: opTopBottom, lo: lo, hi: hi} }
 
 // Pseudonymize replaces a string with a keyed pseudonym: HMAC-SHA-256 of
@@ -302,6 +328,9 @@ func (t Transform) validate() string {
 	case opTopBottom:
 		if math.IsNaN(t.lo) || math.IsNaN(t.hi) || t.lo > t.hi {
 			return "top/bottom coding needs lo ≤ hi, neither NaN"
+		}
+		if math.IsInf(t.lo, 1) || math.IsInf(t.hi, -1) {
+			return "top/bottom coding to an infinity: lo must be below +Inf, hi above -Inf"
 		}
 	default:
 		return "unknown transform"

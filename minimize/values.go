@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -79,107 +80,131 @@ func (k kind) signed() bool   { return k >= kInt && k <= kInt64 }
 func (k kind) unsigned() bool { return k >= kUint && k <= kUintptr }
 func (k kind) float() bool    { return k == kFloat32 || k == kFloat64 }
 
+// bits returns the size of an integer kind in bits.
+func (k kind) bits() int {
+	switch k {
+	case kInt8, kUint8:
+		return 8
+	case kInt16, kUint16:
+		return 16
+	case kInt32, kUint32:
+		return 32
+	case kInt, kUint, kUintptr:
+		return strconv.IntSize
+	}
+	return 64
+}
+
 // intRange returns the bounds of a signed kind.
 func (k kind) intRange() (int64, int64) {
-	switch k {
-	case kInt8:
-		return math.MinInt8, math.MaxInt8
-	case kInt16:
-		return math.MinInt16, math.MaxInt16
-	case kInt32:
-		return math.MinInt32, math.MaxInt32
-	case kInt:
-		return math.MinInt, math.MaxInt
-	}
-	return math.MinInt64, math.MaxInt64
+	n := k.bits()
+	return -1 << (n - 1), 1<<(n-1) - 1
 }
 
 // uintMax returns the largest value of an unsigned kind.
-func (k kind) uintMax() uint64 {
-	switch k {
-	case kUint8:
-		return math.MaxUint8
-	case kUint16:
-		return math.MaxUint16
-	case kUint32:
-		return math.MaxUint32
-	case kUint, kUintptr:
-		return math.MaxUint
+func (k kind) uintMax() uint64 { return math.MaxUint64 >> (64 - k.bits()) }
+
+// fits reports whether x is a value of numeric kind k: a whole number in
+// its range for the integer kinds, a finite number in its range for the
+// floating-point ones.
+func (k kind) fits(x float64) bool {
+	switch {
+	case k.signed():
+		p := math.Ldexp(1, k.bits()-1)
+		return x == math.Trunc(x) && x >= -p && x < p
+	case k.unsigned():
+		return x == math.Trunc(x) && x >= 0 && x < math.Ldexp(1, k.bits())
+	case k == kFloat32:
+		return math.Abs(x) <= math.MaxFloat32
 	}
-	return math.MaxUint64
+	return !math.IsNaN(x) && !math.IsInf(x, 0)
 }
 
 // xform is a Transform validated and prepared for the kinds it meets.
+//
+// The numeric transforms follow the one rule stated at [Transform] for
+// every kind: accepts rejects the parameters no value of a kind can use
+// (checked with kind.fits), and int, uint and float compute the exact
+// result, then check that the kind holds it.
 type xform struct {
 	Transform
 	name string
 
-	// Signed integer form; intWhy says why there is none.
-	intWhy       string
-	iwidth       int64
-	iedges       []int64
-	ilo, ihi     int64
-	uintWhy      string
-	uwidth       uint64
-	uedges       []uint64
-	ulo, uhi     uint64
-	geoPow       float64
-	geoIdentical float64 // |x| at or above this is already at the precision
+	// intWhy says why the transform does not fit integers, "" when it
+	// does. The integer forms of the parameters saturate at the limits of
+	// int64 and uint64, which is exact for the kinds accepts lets through.
+	intWhy   string
+	uwidth   uint64 // bucket width; 0 when it is 2^64 or more
+	iedges   []int64
+	uedges   []uint64
+	ilo, ihi int64
+	ulo, uhi uint64
+	geoPow   float64
+	// identical: a float of at least this magnitude is its own bucket or
+	// rounded coordinate, floats being further apart there than the width
+	// or precision.
+	identical float64
 }
 
-// whole reports whether x is an integer in int64 range.
-func whole(x float64) bool {
-	return x == math.Trunc(x) && x >= -(1<<63) && x < 1<<63
+// satInt converts a whole number or infinity to int64, saturating at its
+// limits.
+func satInt(x float64) int64 {
+	switch {
+	case x <= math.MinInt64:
+		return math.MinInt64
+	case x >= 1<<63:
+		return math.MaxInt64
+	}
+	return int64(x)
+}
+
+// satUint converts a whole number or infinity to uint64, saturating at its
+// limits.
+func satUint(x float64) uint64 {
+	switch {
+	case x <= 0:
+		return 0
+	case x >= 1<<64:
+		return math.MaxUint64
+	}
+	return uint64(x)
 }
 
 func compileTransform(t Transform) *xform {
 	x := &xform{Transform: t, name: t.String()}
+	whole := func(xs ...float64) bool {
+		for _, v := range xs {
+			if v != math.Trunc(v) { // false for NaN, true for infinities
+				return false
+			}
+		}
+		return true
+	}
 	switch t.op {
 	case opBucket:
+		x.identical = 0x1p53 * t.width
 		if !whole(t.width) {
-			x.intWhy, x.uintWhy = "bucket width is not a whole number", "bucket width is not a whole number"
-		} else {
-			x.iwidth, x.uwidth = int64(t.width), uint64(t.width)
+			x.intWhy = "bucket width is not a whole number"
+		} else if t.width < 1<<64 {
+			x.uwidth = uint64(t.width)
 		}
 	case opEdges:
+		if !whole(t.edges...) {
+			x.intWhy = "bucket edges are not whole numbers"
+		}
 		for _, e := range t.edges {
-			if !whole(e) {
-				x.intWhy, x.uintWhy = "bucket edges are not whole numbers", "bucket edges are not whole numbers"
-				break
-			}
-			x.iedges = append(x.iedges, int64(e))
-			if e < 0 {
-				x.uintWhy = "bucket edges below zero"
-			} else {
-				x.uedges = append(x.uedges, uint64(e))
-			}
+			x.iedges = append(x.iedges, satInt(e))
+			x.uedges = append(x.uedges, satUint(e))
 		}
 	case opTopBottom:
-		bound := func(v float64, inf int64) (int64, bool) {
-			if math.IsInf(v, 0) {
-				return inf, true
-			}
-			return int64(v), whole(v)
+		if !whole(t.lo, t.hi) {
+			x.intWhy = "bounds are not whole numbers"
 		}
-		lo, ok1 := bound(t.lo, math.MinInt64)
-		hi, ok2 := bound(t.hi, math.MaxInt64)
-		if !ok1 || !ok2 {
-			x.intWhy, x.uintWhy = "bounds are not whole numbers", "bounds are not whole numbers"
-			break
-		}
-		x.ilo, x.ihi = lo, hi
-		x.ulo, x.uhi = 0, math.MaxUint64
-		if lo > 0 {
-			x.ulo = uint64(lo)
-		}
-		if hi < 0 {
-			x.uintWhy = "top code below zero"
-		} else if !math.IsInf(t.hi, 1) {
-			x.uhi = uint64(hi)
-		}
+		x.ilo, x.ihi = satInt(t.lo), satInt(t.hi)
+		x.ulo, x.uhi = satUint(t.lo), satUint(t.hi)
 	case opGeo:
 		x.geoPow = math.Pow10(t.n)
-		x.geoIdentical = (1 << 52) / x.geoPow
+		x.identical = 0x1p52 / x.geoPow
 	}
 	return x
 }
@@ -200,32 +225,24 @@ func (x *xform) accepts(k kind) string {
 		}
 	case opBucket, opEdges, opTopBottom:
 		switch {
-		case k.signed():
-			if x.intWhy != "" {
-				return x.intWhy + " for an integer"
-			}
-			if x.op == opEdges {
-				lo, hi := k.intRange()
-				for _, e := range x.iedges {
-					if e < lo || e > hi {
-						return "bucket edge outside the field type's range"
-					}
-				}
-			}
-		case k.unsigned():
-			if x.uintWhy != "" {
-				return x.uintWhy + " for an unsigned integer"
-			}
-			if x.op == opEdges {
-				for _, e := range x.uedges {
-					if e > k.uintMax() {
-						return "bucket edge outside the field type's range"
-					}
-				}
-			}
-		case k.float():
-		default:
+		case !k.signed() && !k.unsigned() && !k.float():
 			return "needs a number"
+		case !k.float() && x.intWhy != "":
+			return x.intWhy + " for an integer"
+		}
+		switch x.op {
+		case opEdges:
+			for _, e := range x.edges {
+				if !k.fits(e) {
+					return "bucket edge outside the field type's range"
+				}
+			}
+		case opTopBottom:
+			// A bound beyond the range leaves that tail alone; a tail
+			// coded beyond it would make every value out of range.
+			if x.lo > 0 && !k.fits(x.lo) || x.hi < 0 && !k.fits(x.hi) {
+				return "top/bottom coding outside the field type's range"
+			}
 		}
 	case opGeo:
 		if !k.float() {
@@ -292,13 +309,8 @@ func (x *xform) int(v int64, k kind) (int64, error) {
 	var r int64
 	switch x.op {
 	case opBucket:
-		w := x.iwidth
-		m := v % w
-		if m < 0 {
-			m += w
-		}
-		r = v - m
-		if r > v {
+		var ok bool
+		if r, ok = floorMultiple(v, x.uwidth); !ok {
 			return 0, ErrOutOfRange
 		}
 	case opEdges:
@@ -312,6 +324,32 @@ func (x *xform) int(v int64, k kind) (int64, error) {
 		return 0, ErrOutOfRange
 	}
 	return r, nil
+}
+
+// floorMultiple returns the largest multiple of w at or below v, w = 0
+// standing for a width of 2^64 or more; false when that is below
+// math.MinInt64. It works on magnitudes in uint64, so that every whole
+// width up to 2^64 is exact.
+func floorMultiple(v int64, w uint64) (int64, bool) {
+	if v >= 0 {
+		if w == 0 {
+			return 0, true
+		}
+		return int64(uint64(v) - uint64(v)%w), true
+	}
+	if w == 0 {
+		return 0, false
+	}
+	a := -uint64(v) // |v|, up to 2^63
+	m := a % w
+	if m == 0 {
+		return v, true
+	}
+	a += w - m // the result's magnitude; no overflow, as w-m ≤ w and a < w when w > 2^63
+	if a > 1<<63 {
+		return 0, false
+	}
+	return int64(-a), true // -2^63 wraps to math.MinInt64, as it should
 }
 
 // floorEdge returns the largest edge at or below v, or the first edge
@@ -329,7 +367,9 @@ func (x *xform) uint(v uint64, k kind) (uint64, error) {
 	var r uint64
 	switch x.op {
 	case opBucket:
-		r = v - v%x.uwidth
+		if x.uwidth != 0 { // else the width exceeds every uint64: bucket 0
+			r = v - v%x.uwidth
+		}
 	case opEdges:
 		r = floorEdge(x.uedges, v)
 	case opTopBottom:
@@ -343,7 +383,12 @@ func (x *xform) uint(v uint64, k kind) (uint64, error) {
 	return r, nil
 }
 
-// float applies a numeric transform to a float of kind k.
+// float32Overflow is the smallest magnitude that rounds to an infinity as
+// a float32: math.MaxFloat32 plus half its last place.
+const float32Overflow = 0x1p128 - 0x1p103
+
+// float applies a numeric transform to a float of kind k. A zero result is
+// +0: -0 would tell which side of zero a generalized value was on.
 func (x *xform) float(v float64, k kind) (float64, error) {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, ErrNotFinite
@@ -351,13 +396,17 @@ func (x *xform) float(v float64, k kind) (float64, error) {
 	var r float64
 	switch x.op {
 	case opBucket:
-		r = math.Floor(v/x.width) * x.width
+		if math.Abs(v) >= x.identical { // v/width may overflow; the bucket is v
+			r = v
+		} else {
+			r = math.Floor(v/x.width) * x.width
+		}
 	case opEdges:
 		r = floorEdge(x.edges, v)
 	case opTopBottom:
 		r = min(max(v, x.lo), x.hi)
 	case opGeo:
-		if math.Abs(v) >= x.geoIdentical {
+		if math.Abs(v) >= x.identical {
 			r = v
 		} else {
 			r = math.Round(v*x.geoPow) / x.geoPow
@@ -365,8 +414,11 @@ func (x *xform) float(v float64, k kind) (float64, error) {
 	default:
 		return v, nil
 	}
-	if math.IsNaN(r) || math.IsInf(r, 0) || (k == kFloat32 && math.Abs(r) > math.MaxFloat32) {
+	if math.IsNaN(r) || math.IsInf(r, 0) || (k == kFloat32 && math.Abs(r) >= float32Overflow) {
 		return 0, ErrOutOfRange
+	}
+	if r == 0 {
+		r = 0 // +0
 	}
 	return r, nil
 }
