@@ -193,6 +193,11 @@ func (s *hookStore) Scan(ctx context.Context, subject string, after uint64, fn f
 	return s.MemoryStore.Scan(ctx, subject, after, fn)
 }
 
+func (s *hookStore) Standings(ctx context.Context, subject string, ps []consent.Purpose, out []consent.Standing) error {
+	s.once.Do(s.hook)
+	return s.MemoryStore.Standings(ctx, subject, ps, out)
+}
+
 func TestAccessAndReceiptUseOnePolicy(t *testing.T) {
 	// A new policy that drops a purpose arrives while Access or Receipt
 	// runs: they answer under the policy they started with.

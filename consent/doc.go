@@ -155,7 +155,12 @@
 // the embedding service implements over its own database. [MemoryStore] is
 // the in-memory implementation; package consenttest has the conformance
 // suite every Store should pass (consenttest.Run) and fixtures for tests: a
-// retail policy and shoppers in typical states.
+// retail policy and shoppers in typical states. A store that can answer for
+// several purposes of a subject at once implements the optional
+// [StandingReader], and the Gate then reads it once per decision (the
+// purpose and its ancestors) and once per [Gate.DecideMany] (several
+// purposes, as a recommender needs): one round trip to a database instead
+// of one per purpose.
 //
 // # Concurrency
 //

@@ -64,3 +64,13 @@ func (o opaqueStore) Scan(ctx context.Context, subject string, after uint64, fn 
 	return o.s.Scan(ctx, subject, after, fn)
 }
 func (o opaqueStore) Redact(ctx context.Context, t []consent.Record) error { return o.s.Redact(ctx, t) }
+
+// batchStore is opaqueStore with the optional StandingReader, so that the
+// Gate takes its batched path.
+type batchStore struct{ opaqueStore }
+
+func newBatchStore() batchStore { return batchStore{opaqueStore{consent.NewMemoryStore()}} }
+
+func (b batchStore) Standings(ctx context.Context, subject string, ps []consent.Purpose, out []consent.Standing) error {
+	return b.s.Standings(ctx, subject, ps, out)
+}

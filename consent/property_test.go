@@ -94,6 +94,8 @@ func TestDecideProperties(t *testing.T) {
 		require.NoError(t, err)
 		slow, err := consent.NewGate(pol, opaqueStore{consent.NewMemoryStore()}, consent.GateConfig{Regime: regime, Rand: consenttest.Rand(uint64(it))})
 		require.NoError(t, err)
+		batched, err := consent.NewGate(pol, newBatchStore(), consent.GateConfig{Regime: regime, Rand: consenttest.Rand(uint64(it))})
+		require.NoError(t, err)
 
 		// The purposes events are about: any, one family, or one purpose
 		// and those above it.
@@ -134,6 +136,9 @@ func TestDecideProperties(t *testing.T) {
 			r2, err := slow.Record(ctx, e)
 			require.NoError(t, err)
 			require.Equal(t, r1, r2, "both gates chain the same records")
+			r3, err := batched.Record(ctx, e)
+			require.NoError(t, err)
+			require.Equal(t, r1, r3, "all gates chain the same records")
 			history = append(history, r1)
 		}
 		q := pol.Purposes[rng.IntN(len(pol.Purposes))]
@@ -146,6 +151,22 @@ func TestDecideProperties(t *testing.T) {
 		d2, err := slow.Decide(ctx, subj, q.Purpose, now, sig)
 		require.NoError(t, err)
 		require.Equal(t, d1, d2, "iteration %d: fast and generic paths agree", it)
+		d3, err := batched.Decide(ctx, subj, q.Purpose, now, sig)
+		require.NoError(t, err)
+		require.Equal(t, d1, d3, "iteration %d: fast and batched paths agree", it)
+		// DecideMany over a few purposes agrees with Decide for each, on
+		// every path.
+		many := []consent.Purpose{q.Purpose, pool[rng.IntN(len(pool))], pol.Purposes[rng.IntN(len(pol.Purposes))].Purpose}
+		for _, g := range []*consent.Gate{fast, slow, batched} {
+			ds, err := g.DecideMany(ctx, subj, many, now, sig, nil)
+			require.NoError(t, err)
+			require.Len(t, ds, len(many))
+			for i, p := range many {
+				want, err := g.Decide(ctx, subj, p, now, sig)
+				require.NoError(t, err)
+				require.Equal(t, want, ds[i], "iteration %d: DecideMany and Decide agree on %s", it, p)
+			}
+		}
 		d := d1
 		fail := func(what string) {
 			var h strings.Builder

@@ -65,7 +65,39 @@ type Store interface {
 	Redact(ctx context.Context, tombstones []Record) error
 }
 
-var _ Store = (*MemoryStore)(nil)
+// Standing is what a store holds about one subject and one purpose: the
+// record appended last, and the latest denial or withdrawal.
+type Standing struct {
+	// Record is the record appended last for the subject and purpose (as
+	// [Store.Latest] returns it); its Seq is 0 if there is none.
+	Record Record
+	// Refused is the Seq of the subject's latest denial or withdrawal of
+	// exactly this purpose, 0 if there is none. It differs from Record.Seq
+	// when a later grant replaced the refusal: the Gate needs it to tell
+	// whether an ancestor's grant came before the refusal.
+	Refused uint64
+}
+
+// StandingReader is an optional interface of a [Store]: a store that
+// implements it answers for several purposes of one subject in one call,
+// which for a database is one round trip instead of one per purpose. The
+// Gate uses it, when its store has it, for every decision (the purpose and
+// its ancestors, or in [Gate.DecideMany] several purposes at once) and
+// before every append.
+//
+// Standings fills out[i] with the subject's standing for purposes[i]; out
+// has the length of purposes. Purpose "" stands for the subject's last
+// record of any purpose (as Latest with purpose ""), with Refused 0.
+// Tombstones are never returned. Like the Store's other methods, it sees
+// every Append and Redact that returned before it was called.
+type StandingReader interface {
+	Standings(ctx context.Context, subject string, purposes []Purpose, out []Standing) error
+}
+
+var (
+	_ Store          = (*MemoryStore)(nil)
+	_ StandingReader = (*MemoryStore)(nil)
+)
 
 // MemoryStore is a [Store] in memory. The zero value is an empty store ready
 // to use. A MemoryStore is safe for concurrent use by multiple goroutines;
@@ -320,6 +352,41 @@ func (s *MemoryStore) decide(subject string, cp *compiledPurpose, d *Decision, a
 	}
 	evaluate(cp, recs[:len(cp.path)], refused, d, age)
 	sh.mu.RUnlock()
+}
+
+// Standings implements [StandingReader]. It returns [ErrEmptySubject] for
+// an empty subject and a [*KeyError] for a malformed purpose.
+func (s *MemoryStore) Standings(ctx context.Context, subject string, purposes []Purpose, out []Standing) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if subject == "" {
+		return ErrEmptySubject
+	}
+	for _, p := range purposes {
+		if p != "" {
+			if err := p.Validate(); err != nil {
+				return err
+			}
+		}
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	sh := s.shard(subject)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	idx := sh.subjects[subject]
+	for i, p := range purposes {
+		out[i] = Standing{}
+		if p == "" {
+			if n := len(idx.seqs); n > 0 {
+				out[i].Record = *s.at(idx.seqs[n-1])
+			}
+		} else if e := idx.latest.entry(p); e != nil {
+			out[i] = Standing{Record: *e.rec, Refused: e.refused}
+		}
+	}
+	return nil
 }
 
 // standing is the Gate's [Gate.standing] over a MemoryStore: the Seq of

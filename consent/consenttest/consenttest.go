@@ -53,6 +53,7 @@ var cases = []struct {
 	{"Redact", testRedact},
 	{"RedactRejects", testRedactRejects},
 	{"Concurrent", testConcurrent},
+	{"Standings", testStandings},
 	{"WithGate", testWithGate},
 }
 
@@ -243,6 +244,53 @@ func testAppendLinks(t testing.TB, s consent.Store) {
 	}
 	next[0].Back = 0
 	mustAppend(t, s, next)
+}
+
+// testStandings checks the optional consent.StandingReader against Latest
+// and the refusals Scan shows.
+func testStandings(t testing.TB, s consent.Store) {
+	sr, ok := s.(consent.StandingReader)
+	if !ok {
+		t.Skip("the store does not implement consent.StandingReader (optional)")
+	}
+	ps := []consent.Purpose{consent.PurposeMarketing, consent.PurposeMarketingEmail, consent.PurposeAdvertising}
+	recs := mk(1, 12, []string{"a", "b"}, ps) // every third is a withdrawal
+	recs[7].Action = consent.Deny
+	mustAppend(t, s, recs)
+	query := append([]consent.Purpose{"", consent.PurposeSharing}, ps...)
+	for _, subject := range []string{"a", "b", "nobody"} {
+		out := make([]consent.Standing, len(query))
+		if err := sr.Standings(ctx, subject, query, out); err != nil {
+			t.Fatalf("Standings(%s): %v", subject, err)
+		}
+		for i, p := range query {
+			want := consent.Standing{}
+			if r, ok, _ := s.Latest(ctx, subject, p); ok {
+				want.Record = r
+			}
+			if p != "" {
+				for _, r := range scanAll(t, s, subject, 0) {
+					if r.Purpose == p && r.Action != consent.Grant {
+						want.Refused = r.Seq
+					}
+				}
+			}
+			if out[i] != want {
+				t.Errorf("Standings(%s)[%q] = record %d refused %d; want record %d refused %d", subject, p, out[i].Record.Seq, out[i].Refused, want.Record.Seq, want.Refused)
+			}
+		}
+	}
+	// A refusal replaced by a later grant of the same purpose is still the
+	// latest refusal.
+	more := mk(13, 2, []string{"a"}, []consent.Purpose{consent.PurposeSharing})
+	more[0].Action, more[1].Action = consent.Withdraw, consent.Grant
+	more[0].Back = 11
+	more[1].Back = 13
+	mustAppend(t, s, more)
+	out := make([]consent.Standing, 1)
+	if err := sr.Standings(ctx, "a", []consent.Purpose{consent.PurposeSharing}, out); err != nil || out[0].Record.Seq != 14 || out[0].Refused != 13 {
+		t.Errorf("Standings(a, sharing) = record %d refused %d (%v); want record 14 refused 13", out[0].Record.Seq, out[0].Refused, err)
+	}
 }
 
 func testLatestExact(t testing.TB, s consent.Store) {

@@ -31,6 +31,8 @@ func (r *recorder) Fatalf(format string, args ...any) {
 	runtime.Goexit()
 }
 func (r *recorder) Fatal(args ...any) { r.Fatalf("%s", fmt.Sprint(args...)) }
+func (r *recorder) Skip(args ...any)  { r.SkipNow() }
+func (r *recorder) SkipNow()          { runtime.Goexit() }
 
 // runCase runs one case of the suite and returns its failures.
 func runCase(name string, s consent.Store) []string {
@@ -65,7 +67,33 @@ type (
 	scanIgnoresAfter struct{ generic }
 	// generic hides a MemoryStore behind the Store interface.
 	generic struct{ consent.Store }
+	// noRefusals reports no refusal in its standings.
+	noRefusals struct{ *consent.MemoryStore }
+	// noLinks appends records whatever their subject links say.
+	noLinks struct{ *consent.MemoryStore }
 )
+
+func (s noRefusals) Standings(ctx context.Context, subject string, ps []consent.Purpose, out []consent.Standing) error {
+	err := s.MemoryStore.Standings(ctx, subject, ps, out)
+	for i := range out {
+		out[i].Refused = 0
+	}
+	return err
+}
+
+func (s noLinks) Append(ctx context.Context, recs []consent.Record) error {
+	last := map[string]uint64{}
+	for i := range recs {
+		r := &recs[i]
+		if _, ok := last[r.Subject]; !ok {
+			if l, ok, _ := s.Latest(ctx, r.Subject, ""); ok {
+				last[r.Subject] = l.Seq
+			}
+		}
+		r.Back, last[r.Subject] = last[r.Subject], r.Seq
+	}
+	return s.MemoryStore.Append(ctx, recs)
+}
 
 func (s scanIgnoresAfter) Scan(ctx context.Context, subject string, _ uint64, fn func(consent.Record) error) error {
 	return s.Store.Scan(ctx, subject, 0, fn)
@@ -119,6 +147,8 @@ func TestSuiteCatchesBrokenStores(t *testing.T) {
 		{redactNothing{consent.NewMemoryStore()}, "Redact"},
 		{scanUnordered{consent.NewMemoryStore()}, "ScanOrderAndFilter"},
 		{scanIgnoresAfter{generic{consent.NewMemoryStore()}}, "ScanOrderAndFilter"},
+		{noRefusals{consent.NewMemoryStore()}, "Standings"},
+		{noLinks{consent.NewMemoryStore()}, "AppendChecksSubjectLinks"},
 	} {
 		failed := runCase(tc.case_, tc.store)
 		if len(failed) == 0 {
