@@ -30,6 +30,9 @@
 // that declares a source's purpose without every category the source
 // reads, and a request decided under a later policy that no longer
 // declares them withholds the source ([WithheldPolicy]). A
+// Decider that also implements [ManyDecider] (as *consent.Gate does) is
+// asked once per request for every source's purpose, so that a consent
+// store in a database costs one round trip per request. A
 // [TrustPolicy] derives the [Tier] from the [Relationship] and consent
 // ([DefaultTrust] documents the default); the tier decides which sources
 // may be read ([Tier.Allows]); a source is read only if consent allows its

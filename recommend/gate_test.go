@@ -1,6 +1,7 @@
 package recommend_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -249,4 +250,61 @@ func TestPolicyReadOncePerVersion(t *testing.T) {
 	w, ok := withheld(resp, recommend.SourceContext)
 	require.True(t, ok)
 	assert.Equal(t, recommend.WithheldPolicy, w.Reason)
+}
+
+// countingStore is a consent store in memory, seen only through the Store
+// and StandingReader interfaces (as a database store would be), that
+// counts the reads a Gate makes.
+type countingStore struct {
+	s     *consent.MemoryStore
+	reads atomic.Int64
+}
+
+func (c *countingStore) Append(ctx context.Context, recs []consent.Record) error {
+	return c.s.Append(ctx, recs)
+}
+func (c *countingStore) Latest(ctx context.Context, subject string, p consent.Purpose) (consent.Record, bool, error) {
+	c.reads.Add(1)
+	return c.s.Latest(ctx, subject, p)
+}
+func (c *countingStore) Scan(ctx context.Context, subject string, after uint64, fn func(consent.Record) error) error {
+	c.reads.Add(1)
+	return c.s.Scan(ctx, subject, after, fn)
+}
+func (c *countingStore) Redact(ctx context.Context, t []consent.Record) error {
+	return c.s.Redact(ctx, t)
+}
+func (c *countingStore) Standings(ctx context.Context, subject string, ps []consent.Purpose, out []consent.Standing) error {
+	c.reads.Add(1)
+	return c.s.Standings(ctx, subject, ps, out)
+}
+
+// One Recommend reads the consent store once, whatever the tier and
+// however many sources it consults: one round trip to a database.
+func TestOneConsentQueryPerRecommend(t *testing.T) {
+	cs := &countingStore{s: consent.NewMemoryStore()}
+	gate, err := consent.NewGate(retailPolicy(true), cs, consent.GateConfig{})
+	require.NoError(t, err)
+	r0, _, store := shop()
+	r, err := recommend.New(r0.Model(), gate, store, recommend.Config{})
+	require.NoError(t, err)
+	_, err = gate.Record(ctx, consent.Event{Action: consent.Grant, Subject: "zoe", Purpose: consent.PurposePersonalize, At: now.Add(-time.Hour), Channel: consent.ChannelWeb})
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name    string
+		subject string
+		rel     recommend.Relationship
+		sig     consent.Signals
+		reads   int64
+	}{
+		{"established, consenting", "zoe", established, consent.Signals{}, 1},
+		{"recognized", "zoe", recommend.Relationship{Known: true, FirstSeen: now.AddDate(0, 0, -3), Visits: 1}, consent.Signals{}, 1},
+		{"anonymous visitor with a session", "session-9", recommend.Relationship{}, consent.Signals{}, 1},
+		{"no subject", "", recommend.Relationship{}, consent.Signals{}, 0},
+	} {
+		cs.reads.Store(0)
+		resp, err := r.Recommend(ctx, recommend.Request{Subject: tc.subject, At: now, VisitStart: visit, K: 3, Relationship: tc.rel, Signals: tc.sig})
+		require.NoError(t, err)
+		assert.Equal(t, tc.reads, cs.reads.Load(), "%s (tier %s): consent store reads", tc.name, resp.Tier)
+	}
 }

@@ -110,6 +110,7 @@ type Config struct {
 type Recommender struct {
 	model    atomic.Pointer[Model]
 	decider  Decider
+	many     ManyDecider // decider, when it implements ManyDecider
 	profiles Profiles
 	trust    TrustPolicy
 	weights  [numTiers]Weights
@@ -197,6 +198,7 @@ func New(m *Model, d Decider, p Profiles, cfg Config) (*Recommender, error) {
 		}
 	}
 	r := &Recommender{decider: d, profiles: p, trust: cfg.Trust, suppress: cfg.SuppressCategory, log: cfg.Logger}
+	r.many, _ = d.(ManyDecider)
 	if r.trust == nil {
 		r.trust = DefaultTrust{}
 	}

@@ -3,6 +3,7 @@ package recommend
 import (
 	"cmp"
 	"context"
+	"errors"
 	"log/slog"
 	"math"
 	"slices"
@@ -218,6 +219,7 @@ type request struct {
 	s      *scratch
 	memo   [6]decision
 	nmemo  int
+	dbuf   [SourceHistory + 1]consent.Decision // for decideAll
 	extra  []decision
 	resp   *Response
 	used   uint32
@@ -253,6 +255,38 @@ func (q *request) decide(p consent.Purpose) (consent.Decision, error) {
 		q.extra = append(q.extra, x)
 	}
 	return d, err
+}
+
+// decideAll asks a ManyDecider, in one call, for the purposes of every
+// source the newest policy declares, and memoizes the decisions.
+func (q *request) decideAll() {
+	if q.r.many == nil {
+		return
+	}
+	pc := q.r.policy.Load()
+	var ps [SourceHistory + 1]consent.Purpose
+	n := 0
+	for s := SourceContext; s <= SourceHistory; s++ {
+		if !pc.undeclared[s] {
+			ps[n] = s.Purpose()
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	ds, err := q.r.many.DecideMany(q.ctx, q.req.Subject, ps[:n], q.req.At, q.req.Signals, q.dbuf[:0])
+	if errors.Is(err, consent.ErrUnknownPurpose) {
+		return // the policy changed under us: ask per purpose
+	}
+	for i, p := range ps[:n] {
+		x := decision{p: p, err: err}
+		if err == nil {
+			x.d = ds[i]
+		}
+		q.memo[q.nmemo] = x
+		q.nmemo++
+	}
 }
 
 func (q *request) allowed(p consent.Purpose) bool {
@@ -376,6 +410,7 @@ func (r *Recommender) Recommend(ctx context.Context, req Request) (Response, err
 
 	tier := Anonymous
 	if req.Subject != "" {
+		q.decideAll()
 		tier = r.trust.Tier(req.Relationship, req.At, q.allowed)
 		if tier >= numTiers {
 			tier = Anonymous

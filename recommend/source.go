@@ -120,3 +120,19 @@ type Decider interface {
 	Decide(ctx context.Context, subject string, purpose consent.Purpose, at time.Time, sig consent.Signals) (consent.Decision, error)
 	Policy() *consent.Policy
 }
+
+// ManyDecider is an optional interface of a [Decider]: one that decides
+// several purposes of one subject in one call, which for a consent store
+// in a database is one round trip per request instead of one per source.
+// *consent.Gate implements it ([consent.Gate.DecideMany]). When the Decider
+// has it, Recommend asks once, at the start of a request with a subject,
+// for the purposes of every source the policy declares, and Decide only
+// for a purpose that call did not cover.
+//
+// DecideMany appends to dst the decisions for purposes, in order, as
+// Decide would make each; on an error it returns dst unchanged, and the
+// Recommender withholds every source it asked about with that error
+// (except [consent.ErrUnknownPurpose], after which it asks per purpose).
+type ManyDecider interface {
+	DecideMany(ctx context.Context, subject string, purposes []consent.Purpose, at time.Time, sig consent.Signals, dst []consent.Decision) ([]consent.Decision, error)
+}
