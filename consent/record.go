@@ -194,9 +194,13 @@ func (r *Record) facts() Hash {
 // link computes the record's Hash from Prev, Seq and its fields.
 func (r *Record) link() Hash { return linkHash(r.Prev, r.Seq, r.Action, r.Back, r.facts()) }
 
-// chain returns the record for ev at position seq after prev, linked back
-// to the subject's record back and salted with salt.
-func chain(prev Hash, seq, back uint64, salt Salt, ev Event) Record {
+// Chain returns the record the ledger holds for ev at position seq, after
+// a record whose Hash is prev, linked back to the subject's record back and
+// salted with salt: the hashing a [Gate] does when it appends. It is for
+// tests of stores, tools that rebuild or audit ledgers, and forensics;
+// services record events with [Gate.Record], which also picks the Seq, Back
+// and a random salt, and enforces the ledger's rules.
+func Chain(prev Hash, seq, back uint64, salt Salt, ev Event) Record {
 	r := Record{Event: ev, Seq: seq, Prev: prev, Back: back, Salt: salt}
 	r.Hash = r.link()
 	return r
@@ -218,6 +222,23 @@ func (r Record) Tombstone() Record {
 	t.Purpose, t.At, t.PolicyVersion, t.Source = r.Purpose, r.At, r.PolicyVersion, r.Source
 	t.Sealed = p
 	return t
+}
+
+// Check reports whether r is well formed and its Hash covers its fields,
+// Seq, Back and Prev: what a store can check of one record it reads,
+// without the record before it (to catch a row edited in the database). It
+// returns nil, an error unwrapping to [ErrMalformedRecord] for fields out
+// of range, or a [*ChainError] (unwrapping to [ErrTampered]) for a hash
+// that does not match. Whether Prev is the Hash of the record before is
+// for [Gate.Verify] to check.
+func (r *Record) Check() error {
+	if err := r.check(); err != nil {
+		return err
+	}
+	if r.link() != r.Hash {
+		return &ChainError{Seq: r.Seq, Why: "hash does not match the record's contents"}
+	}
+	return nil
 }
 
 // check verifies the record's fields are in range: what an imported line
