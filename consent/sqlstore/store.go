@@ -20,7 +20,7 @@ const Component = "consent"
 // tact_consent_records holds the ledger, one row per record (a tombstone in
 // place of an erased record). tact_consent_latest holds, per subject and
 // purpose (purpose_key), a copy of the latest record and the Seq of the
-// latest refusal, and under purpose_key ” the subject's last record of any
+// latest refusal, and under an empty purpose_key the subject's last record of any
 // purpose: a decision reads one indexed range of it. tact_consent_head holds the
 // ledger's last Seq; every write updates or locks its one row first, which
 // serializes writers and makes a lost race an update of zero rows.
@@ -38,7 +38,7 @@ var migrations = []Migration{{Version: 1, Statements: []string{
 }}}
 
 // recordColumnsDDL declares the columns of a record, in the order of
-// recordColumns. Tombstones have subject, channel and evidence ” and a
+// recordColumns. Tombstones have an empty subject, channel and evidence and a
 // zero salt; live records a zero sealed.
 const recordColumnsDDL = `seq {{int64}} NOT NULL,
 		erased SMALLINT NOT NULL,
