@@ -55,12 +55,14 @@ func (d Dialect) Rebind(query string) string {
 	return b.String()
 }
 
-// Types replaces the type names {{int64}} and {{blob}} in a DDL statement by
-// the dialect's (INTEGER and BLOB for SQLite, BIGINT and BYTEA for
-// PostgreSQL).
+// Types replaces the type names in a DDL statement by the dialect's:
+// {{int64}} (INTEGER in SQLite, BIGINT in PostgreSQL), {{blob}} (BLOB,
+// BYTEA) and {{id}}, a 64-bit key the database assigns in increasing order
+// (INTEGER PRIMARY KEY, BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY).
 func (d Dialect) Types(ddl string) string {
 	if d == Postgres {
-		return strings.NewReplacer("{{int64}}", "BIGINT", "{{blob}}", "BYTEA").Replace(ddl)
+		return strings.NewReplacer("{{int64}}", "BIGINT", "{{blob}}", "BYTEA",
+			"{{id}}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY").Replace(ddl)
 	}
-	return strings.NewReplacer("{{int64}}", "INTEGER", "{{blob}}", "BLOB").Replace(ddl)
+	return strings.NewReplacer("{{int64}}", "INTEGER", "{{blob}}", "BLOB", "{{id}}", "INTEGER PRIMARY KEY").Replace(ddl)
 }

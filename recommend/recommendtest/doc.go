@@ -1,7 +1,7 @@
 // Package recommendtest provides fixtures and conformance tests for code
 // that uses package recommend: a deterministic synthetic world (catalog,
 // shoppers, interactions) generated from a seed, an in-memory consent fake
-// implementing [recommend.Decider], and [TestProfileStore], a conformance
+// implementing [recommend.Decider], and [Run], a conformance
 // suite any [recommend.Profiles] implementation with export and erasure can
 // run.
 //

@@ -14,7 +14,7 @@ import (
 )
 
 func TestMemoryStoreConformance(t *testing.T) {
-	recommendtest.TestProfileStore(t, func() recommendtest.ProfileStore { return new(recommend.MemoryStore) })
+	recommendtest.Run(t, func(*testing.T) recommendtest.ProfileStore { return new(recommend.MemoryStore) })
 }
 
 func TestGenerateIsDeterministic(t *testing.T) {

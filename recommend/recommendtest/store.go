@@ -11,7 +11,7 @@ import (
 	"github.com/tact-go/tact/recommend"
 )
 
-// ProfileStore is what [TestProfileStore] exercises: the reads a
+// ProfileStore is what [Run] exercises: the reads a
 // Recommender makes, the writes a host makes, and export and erasure of one
 // person. [recommend.MemoryStore] implements it.
 type ProfileStore interface {
@@ -25,14 +25,17 @@ type ProfileStore interface {
 
 var _ ProfileStore = (*recommend.MemoryStore)(nil)
 
-// TestProfileStore runs the conformance suite against stores made by
-// newStore, which must return a new, empty store on every call. It checks:
-// round trips of each kind of data; an unknown person reads as empty, not
-// an error; empty ids are rejected with [recommend.ErrEmptyID] and nothing
-// is stored; Export returns a copy that does not alias the store; Erase
-// removes one person and only that person, and is idempotent; concurrent
-// reads and writes are safe (run with -race).
-func TestProfileStore(t *testing.T, newStore func() ProfileStore) {
+// Run runs the conformance suite for profile stores, as consenttest.Run
+// does for consent stores: newStore is called once per subtest, with the
+// subtest's t (for t.TempDir and t.Cleanup), and must return a new, empty
+// store. It checks: round trips of each kind of data, times to the
+// nanosecond; an unknown person reads as empty, not an error; empty ids are
+// rejected with [recommend.ErrEmptyID] and nothing is stored; Export
+// returns a copy that does not alias the store; Erase removes one person
+// and only that person, and is idempotent; concurrent reads and writes are
+// safe (run with -race).
+func Run(t *testing.T, newStore func(t *testing.T) ProfileStore) {
+	t.Helper()
 	ctx := context.Background()
 	at := Epoch.Add(time.Hour)
 	prefs := recommend.Preferences{
@@ -56,7 +59,7 @@ func TestProfileStore(t *testing.T, newStore func() ProfileStore) {
 		}
 	}
 	t.Run("RoundTrip", func(t *testing.T) {
-		s := newStore()
+		s := newStore(t)
 		fill(t, s, "p1")
 		p, err := s.Preferences(ctx, "p1")
 		if err != nil || fmt.Sprint(p) != fmt.Sprint(prefs) {
@@ -70,9 +73,25 @@ func TestProfileStore(t *testing.T, newStore func() ProfileStore) {
 		if err != nil || !sameMultiset(e, ev) {
 			t.Errorf("History = %v, %v; want %v", e, err, ev)
 		}
+		// Replacing the preferences replaces them all; odd text survives.
+		odd := recommend.Preferences{Interests: []recommend.Interest{{Text: "tu cours un marathon — 42,195 km ✓", Tags: []string{"Ünïcode", ""}}}}
+		if err := s.SetPreferences(ctx, "p1", odd); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := s.Preferences(ctx, "p1"); err != nil || fmt.Sprint(p) != fmt.Sprint(odd) {
+			t.Errorf("Preferences after a second SetPreferences = %v, %v; want %v", p, err, odd)
+		}
+		// Times keep their nanoseconds and come back in UTC.
+		fine := recommend.Event{Item: "n", Kind: recommend.View, At: time.Date(2025, 3, 4, 5, 6, 7, 123456789, time.FixedZone("X", 3600))}
+		if err := s.AddEvents(ctx, "p3", fine); err != nil {
+			t.Fatal(err)
+		}
+		if e, err := s.History(ctx, "p3"); err != nil || len(e) != 1 || !e[0].At.Equal(fine.At) || e[0].At.Nanosecond() != 123456789 {
+			t.Errorf("History(p3) = %v, %v; want %v to the nanosecond", e, err, fine)
+		}
 	})
 	t.Run("UnknownPersonIsEmpty", func(t *testing.T) {
-		s := newStore()
+		s := newStore(t)
 		p, err := s.Preferences(ctx, "nobody")
 		if err != nil || len(p.Interests) != 0 || p.MaxPrice != 0 {
 			t.Errorf("Preferences(unknown) = %v, %v; want zero, nil", p, err)
@@ -88,7 +107,7 @@ func TestProfileStore(t *testing.T, newStore func() ProfileStore) {
 		}
 	})
 	t.Run("EmptyIDsRejected", func(t *testing.T) {
-		s := newStore()
+		s := newStore(t)
 		if err := s.SetPreferences(ctx, "", prefs); !errors.Is(err, recommend.ErrEmptyID) {
 			t.Errorf("SetPreferences(\"\") = %v; want ErrEmptyID", err)
 		}
@@ -103,7 +122,7 @@ func TestProfileStore(t *testing.T, newStore func() ProfileStore) {
 		}
 	})
 	t.Run("ExportIsACopy", func(t *testing.T) {
-		s := newStore()
+		s := newStore(t)
 		fill(t, s, "p1")
 		x, err := s.Export(ctx, "p1")
 		if err != nil {
@@ -128,7 +147,7 @@ func TestProfileStore(t *testing.T, newStore func() ProfileStore) {
 		}
 	})
 	t.Run("EraseOnePerson", func(t *testing.T) {
-		s := newStore()
+		s := newStore(t)
 		fill(t, s, "p1")
 		fill(t, s, "p2")
 		if err := s.Erase(ctx, "p1"); err != nil {
@@ -150,7 +169,7 @@ func TestProfileStore(t *testing.T, newStore func() ProfileStore) {
 		}
 	})
 	t.Run("Concurrent", func(t *testing.T) {
-		s := newStore()
+		s := newStore(t)
 		var wg sync.WaitGroup
 		for g := 0; g < 4; g++ {
 			wg.Add(1)
