@@ -21,7 +21,9 @@ type Spec[V Value] struct {
 	// (not both zero), Mean and Quantiles (Lower < Upper); ignored for Count
 	// alone. Tight bounds mean less noise; values outside are clamped, which
 	// biases results, so choose bounds from domain knowledge, not from the
-	// data.
+	// data. Float64 bounds must lie within ±1e250, and must not be so close
+	// to 0, or for Mean to each other, that the noise could not be that
+	// fine (see "Limits" in the package doc).
 	Lower, Upper V
 
 	// Ranks are the quantiles to release with Quantiles, each in [0, 1]
@@ -128,14 +130,15 @@ func (a *Aggregation[V]) checkSpec() error {
 	if lo == 0 && hi == 0 {
 		return paramErr("Bounds", bounds, "must not both be zero")
 	}
-	linf := math.Max(math.Abs(lo), math.Abs(hi)) * float64(a.p.MaxContributions)
+	maxAbs := math.Max(math.Abs(lo), math.Abs(hi))
 	if a.isInt {
-		// The library needs L∞·L0 and the sums to fit in int64.
-		if int64(s.Lower) == math.MinInt64 || linf*float64(a.p.MaxPartitions) >= 1<<62 {
+		// The library needs L∞·L0 to fit in int64 (makePlan's noise checks
+		// then bound it further).
+		if int64(s.Lower) == math.MinInt64 || maxAbs*float64(a.p.MaxContributions)*float64(a.p.MaxPartitions) >= 1<<62 {
 			return paramErr("Bounds", bounds, "too large: the sensitivity would overflow int64")
 		}
-	} else if scale := linf * float64(a.p.MaxPartitions) / a.p.Epsilon; !(scale <= 1e300) || math.IsInf(hi-lo, 0) {
-		return paramErr("Bounds", bounds, "too large: the sensitivity would overflow float64")
+	} else if maxAbs > maxFloatBound {
+		return paramErr("Bounds", bounds, "too large: beyond ±1e250, sums could overflow float64")
 	}
 	if s.Metrics&Quantiles != 0 {
 		if len(s.Ranks) == 0 {
@@ -217,7 +220,9 @@ func (a *Aggregation[V]) makePlan() error {
 		a.plan.quantDel = 0
 	}
 	// Refuse here what Google's library would refuse at release, after the
-	// budget is spent: shares of ε or δ too small for the secure noise.
+	// budget is spent, or where its results would not be finite: shares of
+	// ε or δ too small for the secure noise, noise scales it cannot
+	// represent.
 	pl := &a.plan
 	for _, c := range []struct {
 		on bool
@@ -226,7 +231,9 @@ func (a *Aggregation[V]) makePlan() error {
 		{m&(Count|Mean) != 0, pl.count},
 		{m&Sum != 0, pl.sum},
 		{m&Mean != 0, pl.norm},
-		{m&Quantiles != 0, newMech(p.Noise, pl.quantEps, pl.quantDel, l0, 1, 1)},
+		// The quantile tree's float64 counts: a person changes L∞ leaves'
+		// counts and their ancestors, up to L0·(tree height) nodes.
+		{m&Quantiles != 0, newMech(p.Noise, pl.quantEps, pl.quantDel, dpagg.DefaultTreeHeight*l0, float64(linf), 0)},
 	} {
 		if c.on {
 			if err := c.m.check(); err != nil {
@@ -313,9 +320,11 @@ func (a *Aggregation[V]) Delta() float64 { return a.plan.delta }
 // noisy result. If the budget refuses, it returns the *[BudgetError]
 // (errors.Is [ErrBudgetExhausted]), spends nothing and the aggregation
 // stays unreleased: Release may be tried again. A second release returns
-// [ErrReleased]. The parameters were checked by the constructor, so that
-// the noise cannot fail once the budget has paid; should it, the budget
-// stays spent and the aggregation released.
+// [ErrReleased]. Everything that can fail is checked before the budget
+// pays: the release state here, and the parameters by the constructor,
+// including the limits within which the noise is finite and terminates
+// (see "Limits" in the package doc); once the budget has paid, the release
+// completes.
 func (a *Aggregation[V]) Release(budget *Budget) (*Result[V], error) {
 	if a.released {
 		return nil, ErrReleased
@@ -479,12 +488,17 @@ func (a *Aggregation[V]) noisySum(pa *partials[V], pid int, alpha float64) (Esti
 	var e Estimate[V]
 	var err error
 	if a.isInt {
-		x := int64(pa.sum[pid])
-		if f := pa.sumF[pid]; f >= 1<<63 {
-			x = math.MaxInt64
-		} else if f <= -(1 << 63) {
-			x = math.MinInt64
+		// Saturate at ±2⁶², so that neither the sum nor its noise and
+		// interval can overflow (the int64 sum wraps; its float64 twin
+		// tells).
+		x, f := int64(pa.sum[pid]), pa.sumF[pid]
+		switch {
+		case f >= maxIntValue:
+			x = maxIntValue
+		case f <= -maxIntValue:
+			x = -maxIntValue
 		}
+		x = min(max(x, -maxIntValue), maxIntValue)
 		var n int64
 		if n, err = pl.sum.addInt64(src, x); err != nil {
 			return e, err

@@ -19,8 +19,9 @@ type CooccurrenceParams struct {
 	// the threshold. With PairItems nothing is thresholded: Gaussian noise
 	// takes δ a quarter for items and three quarters for pairs, Laplace
 	// noise spends no δ at all (Delta may then be 0, and the release
-	// spends and reports δ = 0). Epsilon must be positive; Delta in [0, 1),
-	// positive unless PairItems is set and Noise is Laplace.
+	// spends and reports δ = 0). Epsilon must be at least 2⁻⁵⁰ and at most
+	// [MaxEpsilon] (100); Delta in [0, 1), positive unless PairItems is set
+	// and Noise is Laplace.
 	Epsilon, Delta float64
 
 	// Split, if not zero, divides Epsilon between the number of persons,
@@ -124,7 +125,7 @@ type Cooccurrence struct {
 
 // NewCooccurrence validates p once and returns an empty Cooccurrence.
 func NewCooccurrence(p CooccurrenceParams) (*Cooccurrence, error) {
-	if err := checkEpsilon("Epsilon", p.Epsilon); err != nil {
+	if err := checkReleaseEpsilon(p.Epsilon); err != nil {
 		return nil, err
 	}
 	if err := checkDelta("Delta", p.Delta); err != nil {
@@ -218,15 +219,16 @@ func (c *Cooccurrence) makePlan() error {
 		pl.del = [3]float64(splitDown(pl.delta, 0, 1, 2))
 	}
 	// Refuse here what Google's library would refuse at release, after the
-	// budget is spent.
-	if err := newMech(Laplace, pl.eps[0], 0, 1, 1, 1).check(); err != nil {
+	// budget is spent, or where its results would not be finite: the very
+	// mechanisms Release uses.
+	if err := c.personsMech().check(); err != nil {
 		return err
 	}
 	var err error
 	if p.Items == nil {
 		pl.itemTh, err = c.thresholder(pl.eps[1], pl.del[1], int64(p.MaxItems))
 	} else {
-		err = newMech(p.Noise, pl.eps[1], pl.del[1], 1, 1, 1).check()
+		err = c.itemMech().check()
 	}
 	if err != nil {
 		return err
@@ -234,9 +236,32 @@ func (c *Cooccurrence) makePlan() error {
 	if p.PairItems == 0 {
 		pl.pairTh, err = c.thresholder(pl.eps[2], pl.del[2], int64(c.pairs))
 	} else {
-		err = newMech(p.Noise, pl.eps[2], pl.del[2], 1, 1, 1).check()
+		err = c.pairMech().check()
 	}
 	return err
+}
+
+// personsMech is the noise of the number of persons: Laplace, sensitivity 1.
+func (c *Cooccurrence) personsMech() mech { return newMech(Laplace, c.plan.eps[0], 0, 1, 1, 1) }
+
+// itemMech is the noise of catalog item counts: a person has at most
+// MaxItems items, or weights of norm 1 (Weighted).
+func (c *Cooccurrence) itemMech() mech {
+	l0 := int64(c.p.MaxItems)
+	if c.p.Weighted {
+		l0 = 1
+	}
+	return newMech(c.p.Noise, c.plan.eps[1], c.plan.del[1], l0, 1, 1)
+}
+
+// pairMech is the noise of public pair counts (PairItems): a person has at
+// most pairs pairs, or weights of norm 1 (Weighted).
+func (c *Cooccurrence) pairMech() mech {
+	l0 := int64(c.pairs)
+	if c.p.Weighted {
+		l0 = 1
+	}
+	return newMech(c.p.Noise, c.plan.eps[2], c.plan.del[2], l0, 1, 1)
 }
 
 func (c *Cooccurrence) item(it string) int32 {
@@ -351,23 +376,20 @@ func (c *Cooccurrence) Release(budget *Budget) (*Cooccurrences, error) {
 		return nil, err
 	}
 	c.released = true
-	eps, del := pl.eps, pl.del
 	src := p.NoiseSource
 	out := &Cooccurrences{Epsilon: p.Epsilon, Delta: pl.delta, Private: src == nil, Weighted: p.Weighted, Label: label}
 
-	// Persons: Laplace count, sensitivity 1.
-	persons := newMech(Laplace, eps[0], 0, 1, 1, 1)
-	n, err := persons.addInt64(src, int64(c.b.npeople))
+	n, err := c.personsMech().addInt64(src, int64(c.b.npeople))
 	if err != nil {
 		return nil, err
 	}
 	out.Persons = n
 
-	if err := c.releaseItems(out, eps[1], del[1]); err != nil {
+	if err := c.releaseItems(out); err != nil {
 		return nil, err
 	}
 	if p.PairItems > 0 {
-		err = c.releasePublicPairs(out, eps[2], del[2])
+		err = c.releasePublicPairs(out)
 	} else {
 		err = c.releasePairs(out)
 	}
@@ -386,14 +408,14 @@ func (c *Cooccurrence) Release(budget *Budget) (*Cooccurrences, error) {
 }
 
 // releaseItems releases the item counts into out.Items, unsorted.
-func (c *Cooccurrence) releaseItems(out *Cooccurrences, eps, delta float64) error {
+func (c *Cooccurrence) releaseItems(out *Cooccurrences) error {
 	p := &c.p
 	src := p.NoiseSource
 	counts := c.b.personsPerPartition()
 	switch {
 	case p.Weighted:
 		// Public catalog (Weighted needs PairItems, which needs Items).
-		m := newMech(p.Noise, eps, delta, 1, 1, 1)
+		m := c.itemMech()
 		out.ItemNoise = m.Mechanism
 		sums := c.itemWeights()
 		for pid, it := range c.keys {
@@ -404,7 +426,7 @@ func (c *Cooccurrence) releaseItems(out *Cooccurrences, eps, delta float64) erro
 			out.Items = append(out.Items, ItemCount{Item: it, Count: roundCount(x), Value: x})
 		}
 	case p.Items != nil:
-		m := newMech(p.Noise, eps, delta, int64(p.MaxItems), 1, 1)
+		m := c.itemMech()
 		out.ItemNoise = m.Mechanism
 		for pid, it := range c.keys {
 			x, err := m.addInt64(src, counts[pid])
@@ -462,7 +484,7 @@ func (c *Cooccurrence) releasePairs(out *Cooccurrences) error {
 
 // releasePublicPairs releases every pair among the PairItems catalog items
 // with the largest released counts (out.Items) into out.Pairs, unsorted.
-func (c *Cooccurrence) releasePublicPairs(out *Cooccurrences, eps, delta float64) error {
+func (c *Cooccurrence) releasePublicPairs(out *Cooccurrences) error {
 	p := &c.p
 	src := p.NoiseSource
 	// Candidates: post-processing of the released item counts.
@@ -511,12 +533,7 @@ func (c *Cooccurrence) releasePublicPairs(out *Cooccurrences, eps, delta float64
 			sums[tri(int(items[x]), int(items[y]))] += w
 		})
 	})
-	var m mech
-	if p.Weighted {
-		m = newMech(p.Noise, eps, delta, 1, 1, 1)
-	} else {
-		m = newMech(p.Noise, eps, delta, int64(c.pairs), 1, 1)
-	}
+	m := c.pairMech()
 	out.PairNoise = m.Mechanism
 	out.Pairs = slices.Grow(out.Pairs, len(sums))
 	for y := 1; y < k; y++ {

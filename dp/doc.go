@@ -81,7 +81,8 @@
 // it, and give each release a share: a release's noise scale is
 // sensitivity/ε, so halving ε doubles the noise. Results on many people
 // tolerate small ε; results on few people cannot be made both private and
-// accurate.
+// accurate. One release may spend at most [MaxEpsilon] (100); a budget may
+// hold more, for several releases.
 //
 // # Composition
 //
@@ -97,6 +98,33 @@
 // changes at most L0 of them). [TopK] and [Cooccurrence] document their
 // own splits. A release never spends more than its Params say and may
 // spend less δ: with Laplace noise and public partitions it spends none.
+//
+// # Limits
+//
+// A release returns finite values and intervals, and returns promptly, for
+// every combination of parameters a constructor accepts. Outside the
+// following ranges Google's secure noise hangs, fails or overflows, so the
+// constructors refuse them, before anything is spent:
+//
+//   - ε at least 2⁻⁵⁰ and at most [MaxEpsilon] (100), and each component's
+//     share of it at least 2⁻⁵⁰. Above 100 no privacy is left (e¹⁰⁰ ≈
+//     2.7·10⁴³), and the noise breaks: Gaussian noise hangs once e^ε
+//     overflows float64 (ε > 709.78), Laplace noise releases a sum of +Inf
+//     at ε = 1e300.
+//   - δ in [0, 1), and positive wherever it is spent. Private selection
+//     with L0 ≤ 3 also refuses a δ for which Google's selection cannot be
+//     computed (δ/L0 below the float64 normal range, or δ very near 1).
+//   - Alpha 0 (for 0.05) or in [1e-12, 1): below, Gaussian intervals are
+//     infinite.
+//   - float64 bounds within ±1e250, so that sums stay finite; int64 sums
+//     saturate at ±2⁶² before noise, so that noise cannot wrap them.
+//   - the sensitivity of each noisy value (L0·L∞·max(|Lower|, |Upper|)
+//     for a sum, L0·L∞·(Upper-Lower)/2 for a mean's normalized sum, L0·L∞
+//     for a count; √L0 in place of L0 with Gaussian noise) at least 1e-200,
+//     where the noise's granularity is still a normal float64;
+//   - the noise scale of each value (sensitivity/ε for Laplace, σ for
+//     Gaussian) at most 1e300 for float64 values and 2⁵⁰ for int64 values
+//     (counts, int64 sums), so that noise and intervals fit the type.
 //
 // # Sharding
 //
@@ -146,16 +174,19 @@
 // # Errors
 //
 // Constructors validate everything once and return a *[ParamError]
-// (errors.Is [ErrInvalidParams]) naming the bad parameter: ε ≤ 0, NaN or
-// infinite, δ outside [0, 1), L0 or L∞ below 1, Lower > Upper, a share of
-// ε or δ too small for the secure noise, a selection threshold that would
-// not be finite, and so on. Add never returns an error: it reports with a
-// bool whether a record was accepted, rejects records without a person id
-// or with a NaN value (counted by Rejected) and clamps out-of-range values.
+// (errors.Is [ErrInvalidParams]) naming the bad parameter: ε ≤ 0, NaN,
+// infinite or above [MaxEpsilon], δ outside [0, 1), L0 or L∞ below 1,
+// Lower > Upper, a share of ε or δ too small for the secure noise, a
+// selection threshold that would not be finite, noise that the result's
+// type cannot hold (see Limits), and so on. Add never returns an error: it
+// reports with a bool whether a record was accepted, rejects records
+// without a person id or with a NaN value (counted by Rejected) and clamps
+// out-of-range values.
 // Release returns a *[BudgetError] (errors.Is [ErrBudgetExhausted]) when
 // the budget cannot pay, spending nothing and leaving the accumulator
-// usable, and [ErrReleased] the second time; with parameters the
-// constructor accepted, nothing fails once the budget has paid. Merge
+// usable, and [ErrReleased] the second time. Release checks everything
+// that can fail before the budget pays, and with parameters the
+// constructor accepted, nothing fails or hangs once it has paid. Merge
 // returns [ErrIncompatible] for states of different origins,
 // UnmarshalBinary an error wrapping [ErrInvalidState] for truncated,
 // corrupted or forged state; neither changes the receiver on failure. The

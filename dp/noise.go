@@ -44,7 +44,8 @@ func (m Mechanism) StdDev() float64 {
 	return math.Sqrt2 * float64(m.L0) * m.LInf / m.Epsilon
 }
 
-// mech is a Mechanism with an integer sensitivity for int64 values.
+// mech is a Mechanism with an integer sensitivity for int64 values; a
+// linfInt of 0 marks a mechanism that only noises float64 values.
 type mech struct {
 	Mechanism
 	linfInt int64
@@ -57,15 +58,70 @@ func newMech(kind NoiseKind, eps, delta float64, l0 int64, linf float64, linfInt
 	return mech{Mechanism{Kind: kind, Epsilon: eps, Delta: delta, L0: l0, LInf: linf}, linfInt}
 }
 
-// check returns a *ParamError if Google's noise would refuse m at
-// release: its share of ε below 2⁻⁵⁰, or Gaussian noise with no share of δ
-// (a δ so small that its share rounds to 0).
+// Limits within which Google's secure noise, and the confidence intervals
+// around it, terminate, are finite and are exact to their granularity (see
+// "Limits" in the package doc). The noise scale of a value is L0·L∞/ε for
+// Laplace, σ for Gaussian.
+const (
+	// minSensitivity is the least sensitivity (L0·L∞ for Laplace, L∞·√L0
+	// for Gaussian). Above it the noise scale exceeds 1e-202, the
+	// granularity of the noise (a power of two near scale/2⁴⁰ for
+	// Laplace, σ/2⁵⁶ for Gaussian) is a normal float64, and Google's
+	// search for σ terminates; below it, the granularity dominated the
+	// result, or the search for σ, among subnormal numbers, never ended.
+	minSensitivity = 1e-200
+	// maxNoiseScale keeps float64 noise and intervals (at most about
+	// 2²⁴·scale and 33·scale) below MaxFloat64.
+	maxNoiseScale = 1e300
+	// maxIntNoiseScale keeps int64 noise and intervals within ±2⁶¹, so
+	// that added to a value within ±maxIntValue they cannot overflow; the
+	// noise exceeds 2¹¹ times its scale with probability below e⁻²⁰⁰⁰.
+	maxIntNoiseScale = 1 << 50
+	// maxIntValue is where exact int64 sums saturate before noise.
+	maxIntValue = 1 << 62
+	// maxFloatBound is the largest magnitude of float64 bounds: sums of
+	// up to 2⁶³ clamped values stay far below MaxFloat64.
+	maxFloatBound = 1e250
+)
+
+// sensitivity returns the sensitivity m's noise is calibrated to: L1 =
+// L0·L∞ for Laplace, L2 = L∞·√L0 for Gaussian.
+func (m Mechanism) sensitivity() float64 {
+	if m.Kind == Gaussian {
+		return m.LInf * math.Sqrt(float64(m.L0))
+	}
+	return float64(m.L0) * m.LInf
+}
+
+// check returns a *ParamError if Google's noise would refuse m at release
+// (its share of ε below 2⁻⁵⁰, Gaussian noise with no share of δ, a
+// sensitivity of 0), or would hang or not give finite, representable
+// results: a share of ε above MaxEpsilon, a sensitivity below
+// minSensitivity, a noise scale above maxNoiseScale (maxIntNoiseScale for
+// int64 values). The order matters: Google's σ is computed only for the
+// ε and sensitivities where its search terminates.
 func (m mech) check() error {
 	if !(m.Epsilon >= minEpsilon) {
 		return paramErr("Epsilon", m.Epsilon, "a share of Epsilon is below 2⁻⁵⁰, the least the secure noise accepts")
 	}
+	if !(m.Epsilon <= MaxEpsilon) {
+		return paramErr("Epsilon", m.Epsilon, "a share of Epsilon is above MaxEpsilon (100)")
+	}
 	if m.Kind == Gaussian && !(m.Delta > 0) {
 		return paramErr("Delta", m.Delta, "a share of Delta for Gaussian noise rounds to 0")
+	}
+	if !(m.sensitivity() >= minSensitivity) {
+		return paramErr("Bounds", m.LInf, "the sensitivity is below 1e-200: the secure noise cannot be that fine")
+	}
+	s := float64(m.L0) * m.LInf / m.Epsilon // Laplace's scale
+	if m.Kind == Gaussian {
+		s = m.StdDev()
+	}
+	if m.linfInt > 0 && !(s <= maxIntNoiseScale) {
+		return paramErr("Epsilon", m.Epsilon, "too small for the sensitivity of int64 values: the noise scale would exceed 2⁵⁰ and the noisy values could overflow int64")
+	}
+	if !(s <= maxNoiseScale) {
+		return paramErr("Epsilon", m.Epsilon, "too small for the sensitivity: the noise scale would exceed 1e300 and the noisy values could overflow float64")
 	}
 	return nil
 }
@@ -128,6 +184,20 @@ func newSelector(src NoiseSource, eps, delta float64, l0, pre int64) (*selector,
 			return nil, fmt.Errorf("dp: partition selection: %w", err)
 		}
 		s.tmpl = *t
+		// Google's selection derives a crossover count from ε/L0 and δ/L0
+		// that, where rounding makes it 0 or overflows it (δ/L0 subnormal,
+		// or (ε/L0)·(1-δ/L0) near the float64 resolution), fails for every
+		// partition. Try one partition here rather than after the budget
+		// has paid (with Google's code even under a test NoiseSource): if
+		// one count succeeds, all do.
+		probe := s.tmpl
+		err = probe.IncrementBy(pre)
+		if err == nil {
+			_, err = probe.ShouldKeepPartition()
+		}
+		if err != nil {
+			return nil, paramErr("Delta", delta, "Google's partition selection cannot be computed at this share of ε and δ: use a smaller Delta or a larger Epsilon")
+		}
 		return s, nil
 	}
 	// What PreAggSelectPartition.ShouldKeepPartition does for L0 > 3 (a

@@ -70,6 +70,22 @@ const (
 	MaxLInf = 1 << 20   // largest MaxContributions
 )
 
+// MaxEpsilon is the largest ε one release may spend ([Params].Epsilon,
+// [CooccurrenceParams].Epsilon). A release at ε = 100 may already change
+// the probability of an output by a factor of e¹⁰⁰ ≈ 2.7·10⁴³: no privacy
+// is left long before. Beyond it Google's secure noise breaks down: its
+// Gaussian calibration computes e^ε, which overflows float64 above ε ≈
+// 709.78, and then hangs; its Laplace noise rounds the value to a
+// granularity near sensitivity/(2⁴⁰·ε), which at ε = 1e300 makes the
+// released sum +Inf. A [Budget] may hold more than MaxEpsilon, to be spent
+// by several releases.
+const MaxEpsilon = 100.0
+
+// minAlpha is the smallest Params.Alpha. The intervals of a mean split α in
+// up to 100 parts, and Go's math.Erfcinv, behind Gaussian intervals,
+// rounds 1-x to 1 and returns ±Inf for x below 2⁻⁵³.
+const minAlpha = 1e-12
+
 // Params are the privacy parameters and settings of one release. Epsilon,
 // MaxPartitions and MaxContributions are required: the zero Params is
 // invalid, and constructors say which field is wrong with a *[ParamError].
@@ -77,7 +93,8 @@ const (
 type Params struct {
 	// Epsilon is the privacy loss the release may cause, spent from the
 	// budget at release. Smaller is more private and more noisy. Required:
-	// positive and finite. See "Choosing ε" in the package doc.
+	// at least 2⁻⁵⁰ and at most [MaxEpsilon] (100). See "Choosing ε" and
+	// "Limits" in the package doc.
 	Epsilon float64
 
 	// Delta is the probability with which the ε guarantee may fail. It is
@@ -117,7 +134,8 @@ type Params struct {
 
 	// Alpha sets the confidence intervals of the result: each holds the
 	// true (bounded) value with probability at least 1-Alpha. Zero means
-	// 0.05. Computing intervals spends no budget.
+	// 0.05; otherwise it must be in [1e-12, 1), below which the intervals
+	// would not be finite. Computing intervals spends no budget.
 	Alpha float64
 
 	// Label names the release in the budget's ledger and in audit events.
@@ -170,7 +188,7 @@ func (p *Params) minPersons() int64 {
 
 // validate checks the fields shared by every release.
 func (p *Params) validate() error {
-	if err := checkEpsilon("Epsilon", p.Epsilon); err != nil {
+	if err := checkReleaseEpsilon(p.Epsilon); err != nil {
 		return err
 	}
 	if err := checkDelta("Delta", p.Delta); err != nil {
@@ -194,8 +212,8 @@ func (p *Params) validate() error {
 	if p.MinPersons < 0 {
 		return paramErr("MinPersons", p.MinPersons, "must not be negative")
 	}
-	if a := p.Alpha; a != 0 && !(a > 0 && a < 1) {
-		return paramErr("Alpha", a, "must be in (0, 1)")
+	if a := p.Alpha; a != 0 && !(a >= minAlpha && a < 1) {
+		return paramErr("Alpha", a, "must be in [1e-12, 1), or 0 for 0.05")
 	}
 	return nil
 }
@@ -206,6 +224,18 @@ func checkEpsilon(name string, e float64) error {
 	}
 	if e < minEpsilon {
 		return paramErr(name, e, "must be at least 2⁻⁵⁰ for the secure noise")
+	}
+	return nil
+}
+
+// checkReleaseEpsilon checks the ε of one release: as checkEpsilon, and at
+// most MaxEpsilon.
+func checkReleaseEpsilon(e float64) error {
+	if err := checkEpsilon("Epsilon", e); err != nil {
+		return err
+	}
+	if e > MaxEpsilon {
+		return paramErr("Epsilon", e, "must be at most MaxEpsilon (100): beyond it no privacy is left and the secure noise fails")
 	}
 	return nil
 }
