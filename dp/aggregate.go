@@ -319,13 +319,14 @@ func (a *Aggregation[V]) Delta() float64 { return a.plan.delta }
 // Release spends the aggregation's (ε, δ) from budget once and returns the
 // noisy result. If the budget refuses, it returns the *[BudgetError]
 // (errors.Is [ErrBudgetExhausted]), spends nothing and the aggregation
-// stays unreleased: Release may be tried again. A second release returns
-// [ErrReleased]. Everything that can fail is checked before the budget
-// pays: the release state here, and the parameters by the constructor,
+// stays unreleased: Release may be tried again; the same goes for an error
+// of the budget's [SpendLog] or of ctx, which only a budget with a log can
+// return. A second release returns [ErrReleased]. Everything that can fail
+// is checked before the budget pays: the release state here, and the parameters by the constructor,
 // including the limits within which the noise is finite and terminates
 // (see "Limits" in the package doc); once the budget has paid, the release
 // completes.
-func (a *Aggregation[V]) Release(budget *Budget) (*Result[V], error) {
+func (a *Aggregation[V]) Release(ctx context.Context, budget *Budget) (*Result[V], error) {
 	if a.released {
 		return nil, ErrReleased
 	}
@@ -333,7 +334,7 @@ func (a *Aggregation[V]) Release(budget *Budget) (*Result[V], error) {
 		return nil, errZero("Aggregation")
 	}
 	label := a.p.label("dp release")
-	if err := budget.Spend(label, a.plan.eps, a.plan.delta); err != nil {
+	if err := budget.Spend(ctx, label, a.plan.eps, a.plan.delta); err != nil {
 		return nil, err
 	}
 	a.released = true
@@ -666,11 +667,11 @@ func (c *Counter) Add(person, key string) bool { return c.a != nil && c.a.Add(pe
 
 // Release spends from budget once and returns the noisy counts; see
 // [Aggregation.Release].
-func (c *Counter) Release(budget *Budget) (*Result[int64], error) {
+func (c *Counter) Release(ctx context.Context, budget *Budget) (*Result[int64], error) {
 	if c.a == nil {
 		return nil, errZero("Counter")
 	}
-	return c.a.Release(budget)
+	return c.a.Release(ctx, budget)
 }
 
 // Rejected returns how many records Add rejected (exact, not private).

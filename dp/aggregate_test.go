@@ -101,7 +101,7 @@ func TestAddBadInput(t *testing.T) {
 	assert.True(t, a.Add("carol", "b", -5), "clamped to lower")
 	assert.EqualValues(t, 2, a.Rejected())
 
-	res, err := a.Release(bigBudget(t))
+	res, err := a.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
 	assert.False(t, a.Add("dave", "a", 1), "after release")
 	pa, ok := res.Lookup("a")
@@ -112,7 +112,7 @@ func TestAddBadInput(t *testing.T) {
 	assert.EqualValues(t, 2, pb.Count.Value)
 	assert.EqualValues(t, 10, pb.Sum.Value, "+Inf clamped to 10, -5 to 0")
 
-	_, err = a.Release(bigBudget(t))
+	_, err = a.Release(ctx, bigBudget(t))
 	require.ErrorIs(t, err, dp.ErrReleased)
 }
 
@@ -123,12 +123,12 @@ func TestReleaseBudgetRefusalKeepsState(t *testing.T) {
 	c.Add("alice", "a")
 	small, err := dp.NewBudget(0.5, 1e-6, nil)
 	require.NoError(t, err)
-	_, err = c.Release(small)
+	_, err = c.Release(ctx, small)
 	require.ErrorIs(t, err, dp.ErrBudgetExhausted)
 	se, _ := small.Spent()
 	assert.Zero(t, se)
 	// Still unreleased: a bigger budget works.
-	res, err := c.Release(bigBudget(t))
+	res, err := c.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Len())
 }
@@ -146,7 +146,7 @@ func TestAggregationExactWithTestNoise(t *testing.T) {
 		a.Add("p"+strconv.Itoa(i), "x", v)
 	}
 	a.Add("p0", "y", 7)
-	res, err := a.Release(bigBudget(t))
+	res, err := a.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
 	assert.False(t, res.Private())
 	assert.Contains(t, res.String(), "NOT PRIVATE")
@@ -179,7 +179,7 @@ func TestPrivateSelectionWithTestNoise(t *testing.T) {
 		c.Add("p"+strconv.Itoa(i), "popular")
 	}
 	c.Add("loner", "rare")
-	res, err := c.Release(bigBudget(t))
+	res, err := c.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
 	_, ok := res.Lookup("popular")
 	assert.True(t, ok)
@@ -227,7 +227,7 @@ func TestBoundingProperty(t *testing.T) {
 				}
 			}
 		}
-		res, err := a.Release(bigBudget(t))
+		res, err := a.Release(ctx, bigBudget(t))
 		require.NoError(t, err)
 		total := int64(0)
 		for _, part := range res.Partitions() {
@@ -296,7 +296,7 @@ func TestReleaseAuditEvent(t *testing.T) {
 	require.NoError(t, err)
 	c.Add("alice@example.com", "/home")
 	c.Add("bob@example.com", "/secret-page")
-	_, err = c.Release(bigBudget(t))
+	_, err = c.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
 	out := buf.String()
 	assert.Contains(t, out, `"msg":"dp.release"`)

@@ -52,7 +52,7 @@ func auditRelease(t *testing.T, withTarget bool, src dp.NoiseSource) int64 {
 			c.Add("target", "a")
 		}
 	}
-	res, err := c.Release(bigBudget(t))
+	res, err := c.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
 	part, _ := res.Lookup("a")
 	return part.Count.Value
@@ -144,7 +144,7 @@ func TestDPAuditSelection(t *testing.T) {
 			for j := 0; j < 2*l0; j++ {
 				c.Add("target", "solo"+strconv.Itoa(j))
 			}
-			res, err := c.Release(bigBudget(t))
+			res, err := c.Release(ctx, bigBudget(t))
 			require.NoError(t, err)
 			return res.Len()
 		}
@@ -162,7 +162,7 @@ func TestDPAuditSelection(t *testing.T) {
 			for j := 0; j < 8; j++ {
 				tk.Add("target", "s", "item"+strconv.Itoa(j))
 			}
-			tr, err := tk.Release(bigBudget(t))
+			tr, err := tk.Release(ctx, bigBudget(t))
 			require.NoError(t, err)
 			return len(tr.Top("s"))
 		}},
@@ -173,7 +173,7 @@ func TestDPAuditSelection(t *testing.T) {
 			for j := 0; j < 8; j++ {
 				c.Add("target", "item"+strconv.Itoa(j))
 			}
-			res, err := c.Release(bigBudget(t))
+			res, err := c.Release(ctx, bigBudget(t))
 			require.NoError(t, err)
 			return len(res.Items) + len(res.Pairs)
 		}},
@@ -271,16 +271,16 @@ func TestSmallDeltaSelectsNoSinglePerson(t *testing.T) {
 			counter.Add(person, item)
 		}
 	}
-	res, err := c.Release(bigBudget(t))
+	res, err := c.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
 	assert.Zero(t, len(res.Pairs), "pair threshold %d", res.PairThreshold)
 	assert.Zero(t, len(res.Items), "item threshold %d", res.ItemThreshold)
 	assert.Positive(t, res.PairThreshold)
-	tr, err := tk.Release(bigBudget(t))
+	tr, err := tk.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
 	assert.Zero(t, len(tr.Top("all")), "threshold %d", tr.Threshold())
 	assert.Positive(t, tr.Threshold())
-	cr, err := counter.Release(bigBudget(t))
+	cr, err := counter.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
 	assert.Zero(t, cr.Len())
 }

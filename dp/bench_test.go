@@ -74,7 +74,7 @@ func BenchmarkAggregate(b *testing.B) {
 			for _, r := range data {
 				agg.Add(r.person, r.key, r.value)
 			}
-			res, err := agg.Release(budget)
+			res, err := agg.Release(ctx, budget)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -86,7 +86,7 @@ func TestAggregationCalibration(t *testing.T) {
 						a.Add("ann", "a", 1)
 						budget, err := dp.NewBudget(eps, delta, nil)
 						require.NoError(t, err)
-						res, err := a.Release(budget)
+						res, err := a.Release(ctx, budget)
 						require.NoError(t, err)
 
 						count := metrics&(dp.Count|dp.Mean) != 0
@@ -160,7 +160,7 @@ func TestTopKCalibration(t *testing.T) {
 		tk, err := dp.NewTopK(2, dp.Params{Epsilon: 0.7, Delta: 1e-6, MaxPartitions: 4, Noise: kind, NoiseSource: rec})
 		require.NoError(t, err)
 		tk.Add("ann", "s", "x")
-		_, err = tk.Release(bigBudget(t))
+		_, err = tk.Release(ctx, bigBudget(t))
 		require.NoError(t, err)
 		noiseDelta := 0.0
 		if kind == dp.Gaussian {
@@ -197,7 +197,7 @@ func TestCooccurrenceCalibration(t *testing.T) {
 				for _, it := range catalog {
 					c.Add("ann", it)
 				}
-				res, err := c.Release(bigBudget(t))
+				res, err := c.Release(ctx, bigBudget(t))
 				require.NoError(t, err)
 
 				gaussian := kind == dp.Gaussian
@@ -270,7 +270,7 @@ func TestRecorderSeesEveryValue(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		c.Add("p"+strconv.Itoa(i), "k"+strconv.Itoa(i))
 	}
-	res, err := c.Release(bigBudget(t))
+	res, err := c.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
 	assert.Equal(t, 5, res.Len())
 	require.Len(t, rec.calls["int"], 1)

@@ -56,7 +56,7 @@ func BenchmarkCooccurrence(b *testing.B) {
 		for _, x := range data {
 			c.Add(x.person, x.item)
 		}
-		res, err := c.Release(budget)
+		res, err := c.Release(ctx, budget)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -92,7 +92,7 @@ func BenchmarkCooccurrencePublicPairs(b *testing.B) {
 		for _, x := range data {
 			c.Add(x.person, x.item)
 		}
-		res, err := c.Release(budget)
+		res, err := c.Release(ctx, budget)
 		if err != nil {
 			b.Fatal(err)
 		}

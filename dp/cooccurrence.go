@@ -1,6 +1,7 @@
 package dp
 
 import (
+	"context"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -360,7 +361,7 @@ const MaxPairItems = 2048
 // (δ = 0 with PairItems and Laplace noise, which need none). If the budget
 // refuses it returns the *[BudgetError] and stays unreleased; a second
 // release returns [ErrReleased].
-func (c *Cooccurrence) Release(budget *Budget) (*Cooccurrences, error) {
+func (c *Cooccurrence) Release(ctx context.Context, budget *Budget) (*Cooccurrences, error) {
 	if c.released {
 		return nil, ErrReleased
 	}
@@ -372,7 +373,7 @@ func (c *Cooccurrence) Release(budget *Budget) (*Cooccurrences, error) {
 	if label == "" {
 		label = "dp co-occurrence"
 	}
-	if err := budget.Spend(label, p.Epsilon, pl.delta); err != nil {
+	if err := budget.Spend(ctx, label, p.Epsilon, pl.delta); err != nil {
 		return nil, err
 	}
 	c.released = true

@@ -20,7 +20,7 @@
 //	for _, v := range events {
 //		visits.Add(v.PersonID, v.Page) // cheap; never an error
 //	}
-//	res, err := visits.Release(budget) // spends (0.5, 1e-7) once
+//	res, err := visits.Release(ctx, budget) // spends (0.5, 1e-7) once
 //	for _, p := range res.Partitions() {
 //		fmt.Println(p.Key, p.Count.Value, p.Count.Lower, p.Count.Upper)
 //	}
@@ -28,7 +28,7 @@
 // The accumulators are [Counter] and [Aggregation] (count, sum, mean and
 // quantiles per partition, over int64 or float64 values), [TopK] (trending
 // items per segment) and [Cooccurrence] (item and item-pair counts). Each
-// is fed with Add, then released once with Release(budget), which returns an
+// is fed with Add, then released once with Release(ctx, budget), which returns an
 // immutable result.
 //
 // # The parameters in plain words
@@ -98,6 +98,20 @@
 // changes at most L0 of them). [TopK] and [Cooccurrence] document their
 // own splits. A release never spends more than its Params say and may
 // spend less δ: with Laplace noise and public partitions it spends none.
+//
+// # A budget that outlives the process
+//
+// A Budget in memory starts full whenever the process starts, so a service
+// that restarts would spend its total again: the guarantee would silently
+// break. With a [SpendLog] ([BudgetOptions].Log) the spends are kept in the
+// host's database (dp/sqlbudget on SQLite or PostgreSQL; [MemorySpendLog]
+// in memory): a new Budget over the log starts from what was spent, a
+// spend is in the log before the release it pays for is returned, and
+// Budgets in several processes over one log never spend more than the
+// total together (each Append names the number of spends it follows, and
+// the log refuses it if another Budget spent first; the Budget then loads
+// the newer spends and decides again). Release takes a context because it
+// may reach that database.
 //
 // # Limits
 //
@@ -169,7 +183,9 @@
 // Params.Rand between accumulators used by different goroutines. Nothing
 // in the package starts a goroutine, does I/O or reads the clock on a
 // decision path (a [Budget] stamps its ledger with the time, and never
-// decides by it).
+// decides by it); a Budget's only I/O is through the [SpendLog] it is
+// given, one spend at a time, never while holding the lock that guards
+// Spent, Remaining and Ledger.
 //
 // # Errors
 //
@@ -184,7 +200,10 @@
 // out-of-range values.
 // Release returns a *[BudgetError] (errors.Is [ErrBudgetExhausted]) when
 // the budget cannot pay, spending nothing and leaving the accumulator
-// usable, and [ErrReleased] the second time. Release checks everything
+// usable, and [ErrReleased] the second time; with a [SpendLog], the log's
+// and the context's errors, also leaving the accumulator usable (the spend
+// may have reached the log: it then counts, and nothing was released), and
+// a *[LogError] ([ErrInvalidLog]) for a log holding an impossible spend. Release checks everything
 // that can fail before the budget pays, and with parameters the
 // constructor accepted, nothing fails or hangs once it has paid. Merge
 // returns [ErrIncompatible] for states of different origins,

@@ -103,7 +103,7 @@ func TestMergeIncompatible(t *testing.T) {
 	twin, err := dp.NewCounter(testParams(2, 1, 1))
 	require.NoError(t, err)
 	require.NoError(t, a.Merge(twin))
-	_, err = twin.Release(bigBudget(t))
+	_, err = twin.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
 	require.ErrorIs(t, a.Merge(twin), dp.ErrReleased)
 	_, err = twin.MarshalBinary()
@@ -291,16 +291,16 @@ func TestTopKAndCooccurrenceMerge(t *testing.T) {
 		require.NoError(t, cs.UnmarshalBinary(cd))
 		require.NoError(t, corigin.Merge(&cs))
 	}
-	want, err := single.Release(bigBudget(t))
+	want, err := single.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
-	got, err := origin.Release(bigBudget(t))
+	got, err := origin.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
 	// Bottom-k choices depend only on the shared salt: identical counts.
 	assert.Equal(t, want.All(), got.All())
 
-	cwant, err := csingle.Release(bigBudget(t))
+	cwant, err := csingle.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
-	cgot, err := corigin.Release(bigBudget(t))
+	cgot, err := corigin.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
 	assert.Equal(t, cwant.Items, cgot.Items)
 	assert.Equal(t, cwant.Persons, cgot.Persons)
@@ -340,7 +340,7 @@ func TestZeroAndCopiedAccumulators(t *testing.T) {
 	assert.False(t, za.Add("ann", "k", 1))
 	assert.Zero(t, za.Dropped())
 	assert.Zero(t, za.Rejected())
-	_, err := za.Release(budget)
+	_, err := za.Release(ctx, budget)
 	zeroErr(err)
 	_, err = za.MarshalBinary()
 	zeroErr(err)
@@ -356,7 +356,7 @@ func TestZeroAndCopiedAccumulators(t *testing.T) {
 	var zc dp.Counter
 	assert.False(t, zc.Add("ann", "k"))
 	assert.Zero(t, zc.Rejected())
-	_, err = zc.Release(budget)
+	_, err = zc.Release(ctx, budget)
 	zeroErr(err)
 	_, err = zc.MarshalBinary()
 	zeroErr(err)
@@ -368,7 +368,7 @@ func TestZeroAndCopiedAccumulators(t *testing.T) {
 
 	var zt dp.TopK
 	assert.False(t, zt.Add("ann", "s", "i"))
-	_, err = zt.Release(budget)
+	_, err = zt.Release(ctx, budget)
 	zeroErr(err)
 	_, err = zt.MarshalBinary()
 	zeroErr(err)
@@ -381,7 +381,7 @@ func TestZeroAndCopiedAccumulators(t *testing.T) {
 
 	var zo dp.Cooccurrence
 	assert.False(t, zo.Add("ann", "i"))
-	_, err = zo.Release(budget)
+	_, err = zo.Release(ctx, budget)
 	zeroErr(err)
 	_, err = zo.MarshalBinary()
 	zeroErr(err)

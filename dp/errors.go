@@ -28,7 +28,31 @@ var (
 	// ErrInvalidState reports encoded partial state that is truncated,
 	// corrupted, tampered with or of another kind or version.
 	ErrInvalidState = errors.New("dp: invalid encoded state")
+
+	// ErrSpendConflict is what a [SpendLog]'s Append returns when the log
+	// does not hold exactly the spends the Budget counted: another Budget
+	// spent first.
+	ErrSpendConflict = errors.New("dp: spend log conflict")
+
+	// ErrInvalidLog reports a [SpendLog] holding a spend no Budget could
+	// have made (negative, NaN or infinite). The returned error is a
+	// *[LogError]; the Budget spends nothing more until the log is fixed.
+	ErrInvalidLog = errors.New("dp: invalid spend log")
 )
+
+// LogError describes a spend log that cannot be trusted. It unwraps to
+// [ErrInvalidLog].
+type LogError struct {
+	N      int    // the number of the first bad spend, from 1
+	Reason string // what is wrong with it
+}
+
+func (e *LogError) Error() string {
+	return "dp: invalid spend log: spend " + strconv.Itoa(e.N) + ": " + e.Reason
+}
+
+// Unwrap returns [ErrInvalidLog].
+func (e *LogError) Unwrap() error { return ErrInvalidLog }
 
 // ParamError describes an invalid parameter. It unwraps to
 // [ErrInvalidParams].

@@ -1,6 +1,7 @@
 package dp_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -14,14 +15,15 @@ import (
 // A budget for a period: each release spends from it, the ledger records
 // what for, and a release that does not fit is refused.
 func ExampleBudget() {
+	ctx := context.Background()
 	clock := func() time.Time { return time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) }
 	budget, err := dp.NewBudget(1, 1e-6, &dp.BudgetOptions{Now: clock})
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(budget.Spend("trending this week", 0.5, 5e-7))
-	fmt.Println(budget.Spend("basket size by region", 0.25, 0))
-	err = budget.Spend("visits per page", 0.5, 0)
+	fmt.Println(budget.Spend(ctx, "trending this week", 0.5, 5e-7))
+	fmt.Println(budget.Spend(ctx, "basket size by region", 0.25, 0))
+	err = budget.Spend(ctx, "visits per page", 0.5, 0)
 	fmt.Println(errors.Is(err, dp.ErrBudgetExhausted))
 	fmt.Println(err)
 	for _, s := range budget.Ledger() {
@@ -42,6 +44,7 @@ func ExampleBudget() {
 // Counting visitors per page with private partition selection: pages with
 // few visitors are not released at all.
 func ExampleCounter() {
+	ctx := context.Background()
 	budget, _ := dp.NewBudget(1, 1e-6, nil)
 	visits, err := dp.NewCounter(dp.Params{
 		Epsilon: 1, Delta: 1e-6,
@@ -57,7 +60,7 @@ func ExampleCounter() {
 			visits.Add(page+"-visitor-"+strconv.Itoa(i), page)
 		}
 	}
-	res, err := visits.Release(budget)
+	res, err := visits.Release(ctx, budget)
 	if err != nil {
 		panic(err)
 	}
@@ -76,6 +79,7 @@ func ExampleCounter() {
 // Mean basket value per region over public partitions, with the confidence
 // interval of each mean.
 func ExampleNewAggregation() {
+	ctx := context.Background()
 	budget, _ := dp.NewBudget(1, 0, nil)
 	baskets, err := dp.NewAggregation(dp.Params{
 		Epsilon: 1, MaxPartitions: 1, MaxContributions: 2,
@@ -89,7 +93,7 @@ func ExampleNewAggregation() {
 		baskets.Add("s"+strconv.Itoa(i), "south", 80)
 		baskets.Add("s"+strconv.Itoa(i), "south", 1e9) // clamped to 200
 	}
-	res, err := baskets.Release(budget)
+	res, err := baskets.Release(ctx, budget)
 	if err != nil {
 		panic(err)
 	}
@@ -109,6 +113,7 @@ func ExampleNewAggregation() {
 // What is trending per segment, for visitors the service knows nothing
 // about.
 func ExampleTopK() {
+	ctx := context.Background()
 	budget, _ := dp.NewBudget(1, 1e-6, nil)
 	trending, err := dp.NewTopK(2, dp.Params{Epsilon: 1, Delta: 1e-6, MaxPartitions: 4})
 	if err != nil {
@@ -125,7 +130,7 @@ func ExampleTopK() {
 			trending.Add(person, "returning", "boots")
 		}
 	}
-	res, err := trending.Release(budget)
+	res, err := trending.Release(ctx, budget)
 	if err != nil {
 		panic(err)
 	}
@@ -143,6 +148,7 @@ func ExampleTopK() {
 // Item and item-pair counts for training an item-item recommender: only
 // pairs above the noise floor are released.
 func ExampleCooccurrence() {
+	ctx := context.Background()
 	budget, _ := dp.NewBudget(1, 1e-6, nil)
 	co, err := dp.NewCooccurrence(dp.CooccurrenceParams{
 		Epsilon: 1, Delta: 1e-6, MaxItems: 3, MaxPairs: 3, Noise: dp.Gaussian,
@@ -159,7 +165,7 @@ func ExampleCooccurrence() {
 		}
 		co.Add(person, "rare-"+strconv.Itoa(i)) // a pair seen once never shows
 	}
-	res, err := co.Release(budget)
+	res, err := co.Release(ctx, budget)
 	if err != nil {
 		panic(err)
 	}
@@ -176,6 +182,7 @@ func ExampleCooccurrence() {
 // among the most counted catalog items as public partitions instead, and
 // weight each shopper so that one with many items counts less in each pair.
 func ExampleCooccurrence_publicPairs() {
+	ctx := context.Background()
 	budget, _ := dp.NewBudget(1, 1e-5, nil)
 	co, err := dp.NewCooccurrence(dp.CooccurrenceParams{
 		Epsilon: 1, Delta: 1e-5, MaxItems: 50, MaxPairs: 1000, Noise: dp.Gaussian,
@@ -194,7 +201,7 @@ func ExampleCooccurrence_publicPairs() {
 			co.Add(person, "filter") // 3 pairs: each weighs 1/√3
 		}
 	}
-	res, err := co.Release(budget) // spends (1, 1e-5)
+	res, err := co.Release(ctx, budget) // spends (1, 1e-5)
 	if err != nil {
 		panic(err)
 	}
@@ -212,6 +219,7 @@ func ExampleCooccurrence_publicPairs() {
 // Unit tests of code that consumes releases use a deterministic noise
 // source: values are exact, and the result says it is not private.
 func Example_dptest() {
+	ctx := context.Background()
 	budget, _ := dp.NewBudget(1, 1e-6, nil)
 	visits, _ := dp.NewCounter(dp.Params{
 		Epsilon: 1, Delta: 1e-6, MaxPartitions: 2, MaxContributions: 1,
@@ -221,7 +229,7 @@ func Example_dptest() {
 	visits.Add("alice", "/home") // L∞ = 1: counted once
 	visits.Add("bob", "/home")
 	visits.Add("bob", "/shoes")
-	res, _ := visits.Release(budget)
+	res, _ := visits.Release(ctx, budget)
 	for _, p := range res.Partitions() {
 		fmt.Println(p.Key, p.Count.Value)
 	}
@@ -237,6 +245,7 @@ func Example_dptest() {
 // Sharded accumulation: shards decode the origin's empty state, add their
 // records, and the origin merges them and releases once.
 func ExampleAggregation_Merge() {
+	ctx := context.Background()
 	origin, _ := dp.NewAggregation(dp.Params{
 		Epsilon: 1, MaxPartitions: 1, MaxContributions: 1,
 		Partitions: []string{"a", "b"}, NoiseSource: dptest.Noise{},
@@ -265,7 +274,7 @@ func ExampleAggregation_Merge() {
 		}
 	}
 	budget, _ := dp.NewBudget(1, 0, nil)
-	res, _ := origin.Release(budget)
+	res, _ := origin.Release(ctx, budget)
 	for _, p := range res.Partitions() {
 		fmt.Println(p.Key, p.Sum.Value)
 	}

@@ -38,7 +38,7 @@ func aggregationCase[V dp.Value](name string, p dp.Params, s dp.Spec[V]) limitCa
 			a.Add("p"+strconv.Itoa(i), "b", s.Lower)
 		}
 		return func(b *dp.Budget) (map[string]float64, map[string][2]float64, error) {
-			r, err := a.Release(b)
+			r, err := a.Release(ctx, b)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -69,7 +69,7 @@ func topKCase(name string, p dp.Params) limitCase {
 			tk.Add("p"+strconv.Itoa(i), "s", "x")
 		}
 		return func(b *dp.Budget) (map[string]float64, map[string][2]float64, error) {
-			r, err := tk.Release(b)
+			r, err := tk.Release(ctx, b)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -97,7 +97,7 @@ func coocCase(name string, p dp.CooccurrenceParams) limitCase {
 			c.Add("p"+strconv.Itoa(i), "y")
 		}
 		return func(b *dp.Budget) (map[string]float64, map[string][2]float64, error) {
-			r, err := c.Release(b)
+			r, err := c.Release(ctx, b)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -289,7 +289,7 @@ func TestIntSumSaturatesWithoutWrapping(t *testing.T) {
 			a.Add("a"+strconv.Itoa(i), "a", 1<<53)
 			a.Add("b"+strconv.Itoa(i), "b", -1<<53)
 		}
-		r, err := a.Release(bigBudget(t))
+		r, err := a.Release(ctx, bigBudget(t))
 		require.NoError(t, err)
 		pa, _ := r.Lookup("a")
 		pb, _ := r.Lookup("b")

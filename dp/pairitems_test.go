@@ -30,7 +30,7 @@ func coocRelease(t testing.TB, p dp.CooccurrenceParams, histories map[string][]s
 			c.Add(person, it)
 		}
 	}
-	res, err := c.Release(bigBudget(t))
+	res, err := c.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
 	return res
 }
@@ -289,7 +289,7 @@ func TestPublicPairsAccountingAndNoise(t *testing.T) {
 		for i := 0; i < 200; i++ {
 			c.Add("p"+strconv.Itoa(i), catalog[0])
 		}
-		res, err := c.Release(budget)
+		res, err := c.Release(ctx, budget)
 		require.NoError(t, err)
 		re, rd := budget.Remaining()
 		assert.Zero(t, re, "ε spent in full")
@@ -339,7 +339,7 @@ func TestPublicPairsAccountingAndNoise(t *testing.T) {
 	require.NoError(t, err)
 	c.Add("ann", catalog[0])
 	c.Add("ann", catalog[1])
-	res, err := c.Release(budget)
+	res, err := c.Release(ctx, budget)
 	require.NoError(t, err)
 	assert.Zero(t, res.Delta)
 	assert.Zero(t, res.PairNoise.Delta)
@@ -353,7 +353,7 @@ func TestPublicPairsAccountingAndNoise(t *testing.T) {
 	c, err = dp.NewCooccurrence(dp.CooccurrenceParams{Epsilon: 1, Delta: 1e-6, MaxItems: 4, MaxPairs: 6,
 		Items: catalog[:10], PairItems: 5})
 	require.NoError(t, err)
-	_, err = c.Release(budget)
+	_, err = c.Release(ctx, budget)
 	require.NoError(t, err)
 	_, rd := budget.Remaining()
 	assert.Equal(t, 1e-6, rd)
@@ -421,9 +421,9 @@ func TestPublicPairsMerge(t *testing.T) {
 		require.NoError(t, s.UnmarshalBinary(data))
 		require.NoError(t, origin.Merge(&s))
 	}
-	want, err := single.Release(bigBudget(t))
+	want, err := single.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
-	got, err := origin.Release(bigBudget(t))
+	got, err := origin.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
 	require.Len(t, got.Pairs, 6)
 	require.Equal(t, len(want.Items), len(got.Items))
@@ -464,7 +464,7 @@ func TestCooccurrenceSplit(t *testing.T) {
 			Items: catalog, PairItems: 3, Weighted: true, Split: split, NoiseSource: dptest.Noise{}})
 		require.NoError(t, err)
 		c.Add("ann", "a")
-		res, err := c.Release(budget)
+		res, err := c.Release(ctx, budget)
 		require.NoError(t, err)
 		sum := split[0] + split[1] + split[2]
 		assert.InDelta(t, 2*split[1]/sum, res.ItemNoise.Epsilon, 1e-12, "%v", split)

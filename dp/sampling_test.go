@@ -27,7 +27,7 @@ func TestPartitionSamplingIsUniform(t *testing.T) {
 		for _, k := range keys[1:] {
 			c.Add("alice", k)
 		}
-		res, err := c.Release(bigBudget(t))
+		res, err := c.Release(ctx, bigBudget(t))
 		require.NoError(t, err)
 		require.Equal(t, l0, res.Len())
 		for _, p := range res.Partitions() {
@@ -54,7 +54,7 @@ func TestRecordSamplingIsUniform(t *testing.T) {
 			for v := int64(0); v < n; v++ {
 				a.Add("alice", "k", v)
 			}
-			res, err := a.Release(bigBudget(t))
+			res, err := a.Release(ctx, bigBudget(t))
 			require.NoError(t, err)
 			part, _ := res.Lookup("k")
 			// With the test source, quantiles 0 and 1 are the exact min and
@@ -102,7 +102,7 @@ func TestMergeOfSplitPersonIsUniform(t *testing.T) {
 		}
 		require.NoError(t, origin.Merge(&s1))
 		require.NoError(t, origin.Merge(&s2))
-		res, err := origin.Release(bigBudget(t))
+		res, err := origin.Release(ctx, bigBudget(t))
 		require.NoError(t, err)
 		require.Equal(t, l0, res.Len(), "the person is detected in both shards and bounded once")
 		for _, p := range res.Partitions() {
@@ -139,7 +139,7 @@ func TestMergedReservoirIsUniform(t *testing.T) {
 			}
 		}
 		require.NoError(t, origin.Merge(&s))
-		res, err := origin.Release(bigBudget(t))
+		res, err := origin.Release(ctx, bigBudget(t))
 		require.NoError(t, err)
 		part, _ := res.Lookup("k")
 		counts[part.Sum.Value]++
@@ -185,7 +185,7 @@ func TestMergeEqualsSingleAggregation(t *testing.T) {
 	assert.Equal(t, single.Rejected(), origin.Rejected())
 	assert.Equal(t, single.Dropped(), origin.Dropped())
 	want := exactRelease(t, testParams(3, 2, 11), &single) // same seed: same salt
-	got, err := origin.Release(bigBudget(t))
+	got, err := origin.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
 	assert.Equal(t, want, got.Partitions())
 }
@@ -203,7 +203,7 @@ func exactRelease(t *testing.T, p dp.Params, a *dp.Aggregation[float64]) []dp.Pa
 	twin, err := dp.NewAggregation(p, dp.Spec[float64]{Metrics: dp.Count | dp.Sum, Lower: 0, Upper: 10})
 	require.NoError(t, err)
 	require.NoError(t, twin.Merge(&b))
-	res, err := twin.Release(bigBudget(t))
+	res, err := twin.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
 	return res.Partitions()
 }
@@ -220,7 +220,7 @@ func TestCraftedIDsStayDistinctPersons(t *testing.T) {
 		require.NoError(t, err)
 		c.Add("AAAAAAAA"+block, "a")
 		c.Add("BBBBBBBB"+block, "b")
-		res, err := c.Release(bigBudget(t))
+		res, err := c.Release(ctx, bigBudget(t))
 		require.NoError(t, err)
 		assert.Equal(t, 2, res.Len(), "seed %d: two persons, one partition each", seed)
 	}

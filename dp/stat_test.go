@@ -40,7 +40,7 @@ func TestNoiseStatistics(t *testing.T) {
 				Noise: tt.noise, Partitions: keys, Alpha: 0.1}
 			a, err := dp.NewAggregation(p, dp.Spec[float64]{Metrics: tt.metric, Lower: 0, Upper: tt.upper})
 			require.NoError(t, err)
-			res, err := a.Release(bigBudget(t))
+			res, err := a.Release(ctx, bigBudget(t))
 			require.NoError(t, err)
 			require.True(t, res.Private())
 
@@ -96,7 +96,7 @@ func TestPrivateSelection(t *testing.T) {
 		for i := 0; i < 300; i++ {
 			c.Add("solo"+strconv.Itoa(i), "solo"+strconv.Itoa(i))
 		}
-		res, err := c.Release(bigBudget(t))
+		res, err := c.Release(ctx, bigBudget(t))
 		require.NoError(t, err)
 		big, ok := res.Lookup("big")
 		require.True(t, ok, "l0 %d", l0)

@@ -2,6 +2,7 @@ package dp
 
 import (
 	"cmp"
+	"context"
 	"slices"
 	"strings"
 )
@@ -130,7 +131,7 @@ type Trending struct {
 // Release spends (Epsilon, Delta) from budget once and returns the top k
 // items per segment. If the budget refuses it returns the *[BudgetError]
 // and stays unreleased; a second release returns [ErrReleased].
-func (t *TopK) Release(budget *Budget) (*Trending, error) {
+func (t *TopK) Release(ctx context.Context, budget *Budget) (*Trending, error) {
 	if t.released {
 		return nil, ErrReleased
 	}
@@ -138,7 +139,7 @@ func (t *TopK) Release(budget *Budget) (*Trending, error) {
 		return nil, errZero("TopK")
 	}
 	label := t.p.label("dp trending")
-	if err := budget.Spend(label, t.p.Epsilon, t.p.Delta); err != nil {
+	if err := budget.Spend(ctx, label, t.p.Epsilon, t.p.Delta); err != nil {
 		return nil, err
 	}
 	t.released = true

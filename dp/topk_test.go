@@ -32,7 +32,7 @@ func TestTopKExactWithTestNoise(t *testing.T) {
 	add(4, "hats", "cap")
 	assert.False(t, tk.Add("", "hats", "cap"))
 	assert.EqualValues(t, 1, tk.Rejected())
-	tr, err := tk.Release(bigBudget(t))
+	tr, err := tk.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
 	assert.False(t, tr.Private())
 	assert.Contains(t, tr.String(), "NOT PRIVATE")
@@ -50,7 +50,7 @@ func TestTopKExactWithTestNoise(t *testing.T) {
 	assert.Equal(t, "cap", tr.Top("hats")[0].Item, "results are immutable")
 
 	assert.False(t, tk.Add("p1", "hats", "cap"), "after release")
-	_, err = tk.Release(bigBudget(t))
+	_, err = tk.Release(ctx, bigBudget(t))
 	require.ErrorIs(t, err, dp.ErrReleased)
 }
 
@@ -85,7 +85,7 @@ func TestTopKWithRealNoise(t *testing.T) {
 	}
 	budget, err := dp.NewBudget(1, 1e-6, nil)
 	require.NoError(t, err)
-	tr, err := tk.Release(budget)
+	tr, err := tk.Release(ctx, budget)
 	require.NoError(t, err)
 	assert.True(t, tr.Private())
 	top := tr.Top("all")
@@ -114,14 +114,14 @@ func TestCooccurrenceExactWithTestNoise(t *testing.T) {
 		}
 	}
 	assert.False(t, c.Add("", "a"))
-	res, err := c.Release(bigBudget(t))
+	res, err := c.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
 	assert.False(t, res.Private)
 	assert.Equal(t, `"dp co-occurrence": counts of 3 items and 3 pairs for 6 privately selected partitions, ε=1 δ=1e-06, NOT PRIVATE: built with a test noise source`, res.String())
 	assert.EqualValues(t, 3, res.Persons)
 	assert.Equal(t, []dp.ItemCount{{"a", 2, 2}, {"b", 2, 2}, {"c", 2, 2}}, res.Items)
 	assert.Equal(t, []dp.PairCount{{"a", "b", 2, 2}, {"a", "c", 1, 1}, {"b", "c", 1, 1}}, res.Pairs)
-	_, err = c.Release(bigBudget(t))
+	_, err = c.Release(ctx, bigBudget(t))
 	require.ErrorIs(t, err, dp.ErrReleased)
 }
 
@@ -138,7 +138,7 @@ func TestCooccurrenceBounds(t *testing.T) {
 		for i := r.IntN(400); i > 0; i-- {
 			c.Add("p"+strconv.Itoa(r.IntN(persons)), "i"+strconv.Itoa(r.IntN(12)))
 		}
-		res, err := c.Release(bigBudget(t))
+		res, err := c.Release(ctx, bigBudget(t))
 		require.NoError(t, err)
 		var items, pairs int64
 		for _, it := range res.Items {
@@ -164,7 +164,7 @@ func TestCooccurrencePairSamplingIsUniform(t *testing.T) {
 		for _, it := range []string{"a", "b", "c", "d", "e"} {
 			c.Add("ann", it)
 		}
-		res, err := c.Release(bigBudget(t))
+		res, err := c.Release(ctx, bigBudget(t))
 		require.NoError(t, err)
 		require.Len(t, res.Pairs, maxPairs)
 		for _, pc := range res.Pairs {
@@ -210,7 +210,7 @@ func TestCooccurrenceWithRealNoise(t *testing.T) {
 		}
 		c.Add(person, "off-catalog")
 	}
-	res, err := c.Release(bigBudget(t))
+	res, err := c.Release(ctx, bigBudget(t))
 	require.NoError(t, err)
 	assert.True(t, res.Private)
 	assert.Contains(t, res.String(), "differentially private")
@@ -235,7 +235,7 @@ func TestCooccurrencePairSamplingOfManyItems(t *testing.T) {
 		for i := 0; i < items; i++ {
 			c.Add("ann", strconv.Itoa(i))
 		}
-		res, err := c.Release(bigBudget(t))
+		res, err := c.Release(ctx, bigBudget(t))
 		require.NoError(t, err)
 		require.Len(t, res.Pairs, maxPairs, "distinct pairs, each counted once")
 		return res

@@ -23,3 +23,7 @@ func TestNoise(t *testing.T) {
 	assert.False(t, dptest.Noise{MinPersons: 5}.KeepPartition(4, m))
 	assert.True(t, dptest.Noise{MinPersons: 5}.KeepPartition(5, m))
 }
+
+func TestMemorySpendLog(t *testing.T) {
+	dptest.RunSpendLog(t, func(*testing.T) dp.SpendLog { return new(dp.MemorySpendLog) }, nil)
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -196,7 +197,7 @@ func release(eps float64, c dpConfig, catalog []string, train []recommend.Intera
 			cc.Add(person, it)
 		}
 	}
-	res, err := cc.Release(budget)
+	res, err := cc.Release(context.Background(), budget) // an in-memory budget: nothing to cancel
 	if err != nil {
 		return nil, nil, err
 	}

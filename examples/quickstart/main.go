@@ -80,7 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := minimizeSection(p, shop); err != nil {
 		return err
 	}
-	dpSection(p, shop)
+	dpSection(ctx, p, shop)
 	ben, err := recommendSection(ctx, p, shop, ana)
 	if err != nil {
 		return err
@@ -185,7 +185,7 @@ func minimizeSection(p *printer, shop *demo.Shop) error {
 }
 
 // 4. Differential privacy: trending per country, the budget spent.
-func dpSection(p *printer, shop *demo.Shop) {
+func dpSection(ctx context.Context, p *printer, shop *demo.Shop) {
 	p.section("4. Differential privacy: what is trending, per country (top 3 of %d, persons ± 95%%; ε=%g, δ=%g)",
 		demo.TrendingK, demo.TrendingEpsilon, demo.Delta)
 	for _, seg := range append([]string{demo.AllSegments}, demo.Countries...) {
@@ -208,7 +208,7 @@ func dpSection(p *printer, shop *demo.Shop) {
 	for _, s := range shop.Budget.Ledger() {
 		p.line("  %-26s ε=%g δ=%g", s.Label, s.Epsilon, s.Delta)
 	}
-	if err := shop.Budget.Spend("one more report", 0.25, 0); err != nil {
+	if err := shop.Budget.Spend(ctx, "one more report", 0.25, 0); err != nil {
 		p.line("one more report is refused, not overspent:")
 		p.line("  %v", err)
 	}

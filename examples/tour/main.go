@@ -50,7 +50,7 @@ func main() {
 	for _, o := range kept {
 		trending.Add(o.Customer, "all", o.Item) // the person is the pseudonym
 	}
-	top := must(trending.Release(budget)) // two shoppers are far too few: nothing clears the noise threshold
+	top := must(trending.Release(ctx, budget)) // two shoppers are far too few: nothing clears the noise threshold
 	fmt.Println("trending:", top.Top("all"), "thresholded at", top.Threshold(), "persons")
 
 	// recommend: the tier and consent decide which signals are read; every item says why.

@@ -347,7 +347,7 @@ func (s *Shop) minimizeOrders(ctx context.Context, o Options) error {
 // trending releases, with differential privacy, the items most shoppers
 // bought per country and overall, from the minimized order log: the
 // person is the pseudonym, never the customer id.
-func (s *Shop) trending(_ context.Context, o Options) error {
+func (s *Shop) trending(ctx context.Context, o Options) error {
 	top, err := dp.NewTopK(TrendingK, dp.Params{
 		Epsilon: TrendingEpsilon, Delta: Delta, MaxPartitions: 16, MaxContributions: 1, Noise: dp.Gaussian,
 		Label: "trending per country", Logger: o.Logger, NoiseSource: o.Noise, Rand: o.bounding(1),
@@ -359,7 +359,7 @@ func (s *Shop) trending(_ context.Context, o Options) error {
 		top.Add(m.Customer, m.Country, m.Item)
 		top.Add(m.Customer, AllSegments, m.Item)
 	}
-	s.Trending, err = top.Release(s.Budget)
+	s.Trending, err = top.Release(ctx, s.Budget)
 	return err
 }
 
@@ -368,7 +368,7 @@ const AllSegments = "all"
 
 // train builds the models: popularity from the DP trending lists, item-item
 // from DP co-occurrence counts of the shoppers' bounded item sets.
-func (s *Shop) train(_ context.Context, o Options) error {
+func (s *Shop) train(ctx context.Context, o Options) error {
 	cat := s.World.Catalog
 	ranked := func(rs []dp.Ranked) []recommend.ItemCount {
 		out := make([]recommend.ItemCount, 0, len(rs))
@@ -399,7 +399,7 @@ func (s *Shop) train(_ context.Context, o Options) error {
 		log[i] = recommend.Interaction{Person: m.Customer, Item: m.Item}
 	}
 	bound := recommend.CountOptions{MaxItemsPerPerson: 50, Seed: o.Seed}
-	counts, res, err := dptrain.Counts(s.Budget, dp.CooccurrenceParams{
+	counts, res, err := dptrain.Counts(ctx, s.Budget, dp.CooccurrenceParams{
 		Epsilon: CoocEpsilon, Delta: Delta, Noise: dp.Gaussian, Items: items,
 		MaxItems: bound.MaxItemsPerPerson, MaxPairs: CoocPairItems * (CoocPairItems - 1) / 2,
 		PairItems: CoocPairItems, Weighted: true,

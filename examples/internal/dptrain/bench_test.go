@@ -37,7 +37,7 @@ func BenchmarkTrainDP(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		budget, _ := dp.NewBudget(1, 1e-5, nil)
-		counts, res, err := dptrain.Counts(budget, dp.CooccurrenceParams{Epsilon: 1, Delta: 1e-5, Noise: dp.Gaussian,
+		counts, res, err := dptrain.Counts(ctx, budget, dp.CooccurrenceParams{Epsilon: 1, Delta: 1e-5, Noise: dp.Gaussian,
 			MaxItems: recommend.DefaultMaxItemsPerPerson, MaxPairs: 200 * 199 / 2,
 			Items: ids, PairItems: 200, Weighted: true, Split: [3]float64{0.01, 0.3, 0.69}},
 			recommend.PersonItems(w.Interactions, o), dptrain.Options{Rank: 10})

@@ -4,7 +4,7 @@
 // data and never imports dp (nor Google's library and its glog flags):
 //
 //	budget, _ := dp.NewBudget(1, 1e-5, nil)
-//	counts, res, err := dptrain.Counts(budget, dp.CooccurrenceParams{
+//	counts, res, err := dptrain.Counts(ctx, budget, dp.CooccurrenceParams{
 //		Epsilon: 1, Delta: 1e-5, Noise: dp.Gaussian, MaxItems: 500, MaxPairs: 4950,
 //		Items: catalogIDs, PairItems: 100, Weighted: true,
 //	}, recommend.PersonItems(log, recommend.CountOptions{}), dptrain.Options{ItemPrior: 30})
@@ -31,6 +31,7 @@
 package dptrain
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"iter"
@@ -86,7 +87,7 @@ type Options struct {
 // with p, releases it once from budget and converts the release with
 // [FromRelease]. It returns the counts for [recommend.NewItemItem] and the
 // release itself, which says what was spent and how noisy the counts are.
-func Counts(budget *dp.Budget, p dp.CooccurrenceParams, histories iter.Seq2[string, []string], o Options) (*recommend.Counts, *dp.Cooccurrences, error) {
+func Counts(ctx context.Context, budget *dp.Budget, p dp.CooccurrenceParams, histories iter.Seq2[string, []string], o Options) (*recommend.Counts, *dp.Cooccurrences, error) {
 	if err := o.check(); err != nil {
 		return nil, nil, err
 	}
@@ -99,7 +100,7 @@ func Counts(budget *dp.Budget, p dp.CooccurrenceParams, histories iter.Seq2[stri
 			c.Add(person, it)
 		}
 	}
-	res, err := c.Release(budget)
+	res, err := c.Release(ctx, budget)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,6 +1,7 @@
 package dptrain_test
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -26,6 +27,8 @@ func store(t *testing.T) (*recommendtest.World, []string) {
 	return w, ids
 }
 
+var ctx = context.Background()
+
 func budget(t *testing.T, eps, delta float64) *dp.Budget {
 	t.Helper()
 	b, err := dp.NewBudget(eps, delta, nil)
@@ -43,7 +46,7 @@ func TestCountsEqualExactWithoutNoise(t *testing.T) {
 	p := dp.CooccurrenceParams{Epsilon: 1, Delta: 1e-5, Noise: dp.Gaussian,
 		MaxItems: recommend.DefaultMaxItemsPerPerson, MaxPairs: 1 << 20,
 		Items: ids, PairItems: len(ids), NoiseSource: dptest.Noise{}}
-	counts, res, err := dptrain.Counts(budget(t, 1, 1e-5), p, recommend.PersonItems(w.Interactions, o), dptrain.Options{})
+	counts, res, err := dptrain.Counts(ctx, budget(t, 1, 1e-5), p, recommend.PersonItems(w.Interactions, o), dptrain.Options{})
 	require.NoError(t, err)
 	assert.False(t, res.Private, "a test noise source is not private")
 
@@ -80,7 +83,7 @@ func TestWeightedCountsWithoutNoise(t *testing.T) {
 		MaxItems: recommend.DefaultMaxItemsPerPerson, MaxPairs: 1 << 20,
 		Items: ids, PairItems: len(ids), Weighted: true, NoiseSource: dptest.Noise{}}
 	const prior = 3
-	counts, res, err := dptrain.Counts(budget(t, 2, 1e-5), p, recommend.PersonItems(w.Interactions, o), dptrain.Options{ItemPrior: prior})
+	counts, res, err := dptrain.Counts(ctx, budget(t, 2, 1e-5), p, recommend.PersonItems(w.Interactions, o), dptrain.Options{ItemPrior: prior})
 	require.NoError(t, err)
 	sigma := res.PairNoise.StdDev()
 	require.Positive(t, sigma)
@@ -115,7 +118,7 @@ func TestCountsWithRealNoiseMakeAValidModel(t *testing.T) {
 	p := dp.CooccurrenceParams{Epsilon: 1, Delta: 1e-5, Noise: dp.Gaussian,
 		MaxItems: 100, MaxPairs: 1000, Items: ids, PairItems: 30, Weighted: true,
 		Rand: rand.New(rand.NewPCG(1, 2))}
-	counts, res, err := dptrain.Counts(b, p, recommend.PersonItems(w.Interactions, o), dptrain.Options{ItemPrior: 10})
+	counts, res, err := dptrain.Counts(ctx, b, p, recommend.PersonItems(w.Interactions, o), dptrain.Options{ItemPrior: 10})
 	require.NoError(t, err)
 	assert.True(t, res.Private)
 	re, rd := b.Remaining()
@@ -149,7 +152,7 @@ func TestCountsWithRealNoiseMakeAValidModel(t *testing.T) {
 	}
 
 	// The same budget cannot pay twice: typed error, nothing spent.
-	_, _, err = dptrain.Counts(b, p, recommend.PersonItems(w.Interactions, o), dptrain.Options{})
+	_, _, err = dptrain.Counts(ctx, b, p, recommend.PersonItems(w.Interactions, o), dptrain.Options{})
 	require.ErrorIs(t, err, dp.ErrBudgetExhausted)
 	var be *dp.BudgetError
 	require.ErrorAs(t, err, &be)
@@ -164,7 +167,7 @@ func TestCountsWithShiftedNoise(t *testing.T) {
 		p := dp.CooccurrenceParams{Epsilon: 0.5, Delta: 1e-5, Noise: dp.Gaussian,
 			MaxItems: 100, MaxPairs: 1000, Items: ids, PairItems: 20, Weighted: true,
 			NoiseSource: dptest.Noise{StdDevs: shift}}
-		counts, _, err := dptrain.Counts(budget(t, 0.5, 1e-5), p, recommend.PersonItems(w.Interactions, o), dptrain.Options{})
+		counts, _, err := dptrain.Counts(ctx, budget(t, 0.5, 1e-5), p, recommend.PersonItems(w.Interactions, o), dptrain.Options{})
 		require.NoError(t, err)
 		m, err := recommend.NewItemItem(w.Catalog, counts, recommend.ItemItemConfig{})
 		require.NoError(t, err)
@@ -185,7 +188,7 @@ func TestErrors(t *testing.T) {
 
 	for _, prior := range []float64{-1, math.NaN(), math.Inf(1)} {
 		b := budget(t, 1, 1e-5)
-		_, _, err := dptrain.Counts(b, ok, hist, dptrain.Options{ItemPrior: prior})
+		_, _, err := dptrain.Counts(ctx, b, ok, hist, dptrain.Options{ItemPrior: prior})
 		require.ErrorIs(t, err, dptrain.ErrInvalidOptions, "prior %v", prior)
 		re, _ := b.Remaining()
 		assert.Equal(t, 1.0, re, "nothing spent on bad options")
@@ -193,7 +196,7 @@ func TestErrors(t *testing.T) {
 
 	bad := ok
 	bad.Epsilon = -1
-	_, _, err := dptrain.Counts(budget(t, 1, 1e-5), bad, hist, dptrain.Options{})
+	_, _, err := dptrain.Counts(ctx, budget(t, 1, 1e-5), bad, hist, dptrain.Options{})
 	require.ErrorIs(t, err, dp.ErrInvalidParams)
 
 	_, err = dptrain.FromRelease(nil, dptrain.Options{})

@@ -57,7 +57,7 @@ func TestRankRemovesNoise(t *testing.T) {
 		Items: ids, PairItems: 40, Weighted: true}
 	exactP := p
 	exactP.NoiseSource = dptest.Noise{}
-	exact, _, err := dptrain.Counts(budget(t, 4, 1e-5), exactP, recommend.PersonItems(w.Interactions, o), dptrain.Options{})
+	exact, _, err := dptrain.Counts(ctx, budget(t, 4, 1e-5), exactP, recommend.PersonItems(w.Interactions, o), dptrain.Options{})
 	require.NoError(t, err)
 
 	c, err := dp.NewCooccurrence(p)
@@ -67,7 +67,7 @@ func TestRankRemovesNoise(t *testing.T) {
 			c.Add(person, it)
 		}
 	}
-	res, err := c.Release(budget(t, 4, 1e-5))
+	res, err := c.Release(ctx, budget(t, 4, 1e-5))
 	require.NoError(t, err)
 	raw, err := dptrain.FromRelease(res, dptrain.Options{})
 	require.NoError(t, err)

@@ -1,0 +1,5 @@
+package dp_test
+
+import "context"
+
+var ctx = context.Background()
