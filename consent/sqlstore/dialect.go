@@ -56,13 +56,16 @@ func (d Dialect) Rebind(query string) string {
 }
 
 // Types replaces the type names in a DDL statement by the dialect's:
-// {{int64}} (INTEGER in SQLite, BIGINT in PostgreSQL), {{blob}} (BLOB,
-// BYTEA) and {{id}}, a 64-bit key the database assigns in increasing order
-// (INTEGER PRIMARY KEY, BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY).
+// {{int64}} (INTEGER in SQLite, BIGINT in PostgreSQL), {{float64}} (REAL,
+// DOUBLE PRECISION: both IEEE 754 binary64, so values round-trip exactly),
+// {{blob}} (BLOB, BYTEA) and {{id}}, a 64-bit key the database assigns in
+// increasing order (INTEGER PRIMARY KEY, BIGINT GENERATED ALWAYS AS
+// IDENTITY PRIMARY KEY).
 func (d Dialect) Types(ddl string) string {
 	if d == Postgres {
-		return strings.NewReplacer("{{int64}}", "BIGINT", "{{blob}}", "BYTEA",
+		return strings.NewReplacer("{{int64}}", "BIGINT", "{{float64}}", "DOUBLE PRECISION", "{{blob}}", "BYTEA",
 			"{{id}}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY").Replace(ddl)
 	}
-	return strings.NewReplacer("{{int64}}", "INTEGER", "{{blob}}", "BLOB", "{{id}}", "INTEGER PRIMARY KEY").Replace(ddl)
+	return strings.NewReplacer("{{int64}}", "INTEGER", "{{float64}}", "REAL", "{{blob}}", "BLOB",
+		"{{id}}", "INTEGER PRIMARY KEY").Replace(ddl)
 }

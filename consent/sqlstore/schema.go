@@ -9,7 +9,7 @@ import (
 
 // A Migration is one step of a component's schema: the statements that
 // take it from Version-1 to Version. Statements may use the type names
-// {{int64}}, {{blob}} and {{id}} (see [Dialect.Types]).
+// {{int64}}, {{float64}}, {{blob}} and {{id}} (see [Dialect.Types]).
 type Migration struct {
 	Version    int
 	Statements []string
