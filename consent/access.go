@@ -97,12 +97,12 @@ func (g *Gate) eraseLocked(ctx context.Context, pol *compiledPolicy, subject str
 	e := Erasure{Withdrawn: []Purpose{}}
 	var withdrawals []Record
 	for try := 1; ; try++ {
-		ws, err := g.withdrawAll(ctx, pol, subject, at, &e)
+		ws, n, err := g.withdrawAll(ctx, pol, subject, at, &e)
 		withdrawals = append(withdrawals, ws...)
 		if err != nil {
 			return e, withdrawals, err
 		}
-		var tombs []Record
+		tombs := make([]Record, 0, n+len(ws))
 		err = g.store.Scan(ctx, subject, 0, func(r Record) error {
 			tombs = append(tombs, r.Tombstone())
 			return nil
@@ -129,11 +129,13 @@ func (g *Gate) eraseLocked(ctx context.Context, pol *compiledPolicy, subject str
 // withdrawAll records a withdrawal (Source [SourceErasure]) of every
 // purpose the subject's latest record grants, dated at, or at the subject's
 // latest record if that is later, adds the purposes to e.Withdrawn and
-// returns the records.
-func (g *Gate) withdrawAll(ctx context.Context, pol *compiledPolicy, subject string, at time.Time, e *Erasure) ([]Record, error) {
+// returns the records and the number of records the subject had before.
+func (g *Gate) withdrawAll(ctx context.Context, pol *compiledPolicy, subject string, at time.Time, e *Erasure) ([]Record, int, error) {
 	var order []Purpose // the latest record per purpose, in ledger order
 	latest := map[Purpose]Record{}
+	n := 0
 	err := g.store.Scan(ctx, subject, 0, func(r Record) error {
+		n++
 		if _, ok := latest[r.Purpose]; !ok {
 			order = append(order, r.Purpose)
 		}
@@ -141,7 +143,7 @@ func (g *Gate) withdrawAll(ctx context.Context, pol *compiledPolicy, subject str
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var evs []Event
 	for _, p := range order {
@@ -152,19 +154,19 @@ func (g *Gate) withdrawAll(ctx context.Context, pol *compiledPolicy, subject str
 		ev := Event{Action: Withdraw, Subject: subject, Purpose: p, At: at.Round(0).UTC(),
 			Channel: r.Channel, PolicyVersion: pol.version, Source: SourceErasure, Actor: r.Actor}
 		if err := ev.validate(); err != nil {
-			return nil, err
+			return nil, n, err
 		}
 		evs = append(evs, ev)
 	}
 	if len(evs) == 0 {
-		return nil, nil
+		return nil, n, nil
 	}
 	recs, err := g.appendLocked(ctx, pol, evs, true)
 	if err != nil {
-		return nil, err
+		return nil, n, err
 	}
 	for _, r := range recs {
 		e.Withdrawn = append(e.Withdrawn, r.Purpose)
 	}
-	return recs, nil
+	return recs, n, nil
 }

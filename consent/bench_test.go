@@ -242,3 +242,53 @@ func BenchmarkDecideParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkErase32k erases a subject with 32,000 records from a
+// MemoryStore: withdrawals, then one tombstone per record. Target: at most
+// 50 ms/op (linear in the records; it was quadratic). The baseline is
+// BenchmarkEraseBaselineScan: reading the subject's records once.
+func BenchmarkErase32k(b *testing.B) {
+	benchErase(b, func(ctx context.Context, g *consent.Gate, s *consent.MemoryStore, subject string, at time.Time) error {
+		_, err := g.Erase(ctx, subject, at)
+		return err
+	})
+}
+
+// BenchmarkEraseBaselineScan reads the 32,000 records of a subject once,
+// the least an erasure must do.
+func BenchmarkEraseBaselineScan(b *testing.B) {
+	benchErase(b, func(ctx context.Context, g *consent.Gate, s *consent.MemoryStore, subject string, at time.Time) error {
+		n := 0
+		return s.Scan(ctx, subject, 0, func(consent.Record) error { n++; return nil })
+	})
+}
+
+func benchErase(b *testing.B, op func(context.Context, *consent.Gate, *consent.MemoryStore, string, time.Time) error) {
+	const records = 32000
+	ctx := context.Background()
+	s := consent.NewMemoryStore()
+	g, err := consent.NewGate(consenttest.RetailPolicy(), s, consent.GateConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	at := consenttest.Now()
+	fill := func(subject string) {
+		for i := range records {
+			a := []consent.Action{consent.Grant, consent.Withdraw}[i%2]
+			at = at.Add(time.Second)
+			if _, err := g.Record(ctx, consent.Event{Action: a, Subject: subject, Purpose: consent.PurposeMarketing, At: at, Channel: consent.ChannelWeb}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		subject := "erased-" + strconv.Itoa(i)
+		fill(subject)
+		b.StartTimer()
+		if err := op(ctx, g, s, subject, at); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
