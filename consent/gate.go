@@ -482,11 +482,13 @@ func badPurpose(p Purpose) error {
 // the path.
 func (g *Gate) decideGeneric(ctx context.Context, cp *compiledPurpose, d *Decision, age int) error {
 	if g.batch != nil {
-		var st [MaxKeyDepth]Standing
+		st := standingsPool.Get().(*[MaxKeyDepth]Standing)
+		defer standingsPool.Put(st)
 		if err := g.batch.Standings(ctx, d.Subject, cp.path, st[:len(cp.path)]); err != nil {
 			return err
 		}
 		evaluateStandings(cp, st[:len(cp.path)], d, age)
+		clear(st[:len(cp.path)]) // hold no one's records while pooled
 		return nil
 	}
 	var buf [MaxKeyDepth]Record
@@ -522,6 +524,10 @@ func (g *Gate) decideGeneric(ctx context.Context, cp *compiledPurpose, d *Decisi
 	evaluate(cp, recs[:len(cp.path)], refused, d, age)
 	return nil
 }
+
+// standingsPool holds the buffers decideGeneric hands a StandingReader:
+// through the interface they would escape, one allocation per decision.
+var standingsPool = sync.Pool{New: func() any { return new([MaxKeyDepth]Standing) }}
 
 // evaluateStandings is evaluate over the standings of cp's path.
 func evaluateStandings(cp *compiledPurpose, st []Standing, d *Decision, age int) {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -18,21 +17,21 @@ const Component = "consent"
 // migrations is the consent store's schema, one step per version.
 //
 // tact_consent_records holds the ledger, one row per record (a tombstone in
-// place of an erased record). tact_consent_latest holds, per subject and
-// purpose (purpose_key), a copy of the latest record and the Seq of the
-// latest refusal, and under an empty purpose_key the subject's last record of any
-// purpose: a decision reads one indexed range of it. tact_consent_head holds the
-// ledger's last Seq; every write updates or locks its one row first, which
-// serializes writers and makes a lost race an update of zero rows.
+// place of an erased record). tact_consent_subjects holds one row per
+// subject with records: the Seq of its last record, and its standing, a
+// copy of its latest record and the Seq of its latest refusal per purpose
+// (see standing.go): a decision reads that one row. tact_consent_head
+// holds the ledger's last Seq; every write updates or locks its one row
+// first, which serializes writers and makes a lost race an update of zero
+// rows.
 var migrations = []Migration{{Version: 1, Statements: []string{
 	`CREATE TABLE tact_consent_records (` + recordColumnsDDL + `,
 		PRIMARY KEY (seq))`,
 	`CREATE INDEX tact_consent_records_subject ON tact_consent_records (subject, seq)`,
-	`CREATE TABLE tact_consent_latest (
-		purpose_key TEXT NOT NULL,
-		refused {{int64}} NOT NULL,
-		` + recordColumnsDDL + `,
-		PRIMARY KEY (subject, purpose_key))`,
+	`CREATE TABLE tact_consent_subjects (
+		subject TEXT PRIMARY KEY,
+		last {{int64}} NOT NULL,
+		standing {{blob}} NOT NULL)`,
 	`CREATE TABLE tact_consent_head (id SMALLINT PRIMARY KEY, seq {{int64}} NOT NULL)`,
 	`INSERT INTO tact_consent_head (id, seq) VALUES (1, 0)`,
 }}}
@@ -90,12 +89,10 @@ func Schema(d Dialect) []string {
 // multiple goroutines, and several Stores (in one process or many) may
 // share one database.
 type Store struct {
-	db      *sql.DB
-	d       Dialect
-	closed  atomic.Bool
-	stmts   stmts
-	inMu    sync.Mutex
-	inStmts map[int]*sql.Stmt // Standings statements by number of purposes
+	db     *sql.DB
+	d      Dialect
+	closed atomic.Bool
+	stmts  stmts
 }
 
 var (
@@ -104,13 +101,9 @@ var (
 )
 
 type stmts struct {
-	last, scanAll, scanSubject, headCAS, headLock, subjectLast, insert, upsert,
-	byseq, countSubject, redact, dropLatest *sql.Stmt
+	last, scanAll, scanSubject, headCAS, headLock, standing, setStanding, insert,
+	byseq, countSubject, redact, dropSubject *sql.Stmt
 }
-
-// maxIn is the most purposes Standings looks up with a prepared statement;
-// longer lists are split.
-const maxIn = 16
 
 // New returns a Store over db, which holds the consent schema at the
 // current version ([Migrate]); otherwise it returns a [*SchemaError]. It
@@ -121,7 +114,7 @@ func New(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
 	if err := CheckVersion(ctx, db, d, Component, len(migrations)); err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, d: d, inStmts: make(map[int]*sql.Stmt)}
+	s := &Store{db: db, d: d}
 	prep := func(dst **sql.Stmt, q string) error {
 		if *dst != nil {
 			return nil
@@ -135,10 +128,6 @@ func New(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
 	}
 	cols := recordColumns
 	placeholders := strings.TrimSuffix(strings.Repeat("?, ", nRecordColumns), ", ")
-	updates := make([]string, 0, nRecordColumns)
-	for _, c := range strings.Split(recordColumns, ", ") {
-		updates = append(updates, c+" = excluded."+c)
-	}
 	for _, p := range []struct {
 		dst **sql.Stmt
 		q   string
@@ -148,17 +137,15 @@ func New(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
 		{&s.stmts.scanSubject, `SELECT ` + cols + ` FROM tact_consent_records WHERE subject = ? AND seq > ? ORDER BY seq LIMIT ?`},
 		{&s.stmts.headCAS, `UPDATE tact_consent_head SET seq = ? WHERE id = 1 AND seq = ?`},
 		{&s.stmts.headLock, `UPDATE tact_consent_head SET seq = seq WHERE id = 1`},
-		{&s.stmts.subjectLast, `SELECT seq FROM tact_consent_latest WHERE subject = ? AND purpose_key = ''`},
+		{&s.stmts.standing, `SELECT last, standing FROM tact_consent_subjects WHERE subject = ?`},
+		{&s.stmts.setStanding, `INSERT INTO tact_consent_subjects (subject, last, standing) VALUES (?, ?, ?)
+			ON CONFLICT (subject) DO UPDATE SET last = excluded.last, standing = excluded.standing`},
 		{&s.stmts.insert, `INSERT INTO tact_consent_records (` + cols + `) VALUES (` + placeholders + `)`},
-		{&s.stmts.upsert, `INSERT INTO tact_consent_latest (purpose_key, refused, ` + cols + `) VALUES (?, ?, ` + placeholders + `)
-			ON CONFLICT (subject, purpose_key) DO UPDATE SET
-			refused = CASE WHEN excluded.refused <> 0 THEN excluded.refused ELSE tact_consent_latest.refused END,
-			` + strings.Join(updates, ", ")},
 		{&s.stmts.byseq, `SELECT ` + cols + ` FROM tact_consent_records WHERE seq = ?`},
 		{&s.stmts.countSubject, `SELECT count(*) FROM tact_consent_records WHERE subject = ?`},
 		{&s.stmts.redact, `UPDATE tact_consent_records SET erased = 1, subject = '', purpose = ?, at_sec = ?, at_nsec = ?,
 			channel = '', policy_version = ?, source = ?, evidence = '', actor = 0, salt = ?, sealed = ? WHERE seq = ?`},
-		{&s.stmts.dropLatest, `DELETE FROM tact_consent_latest WHERE subject = ?`},
+		{&s.stmts.dropSubject, `DELETE FROM tact_consent_subjects WHERE subject = ?`},
 	} {
 		if err := prep(p.dst, p.q); err != nil {
 			s.Close()
@@ -175,17 +162,11 @@ func (s *Store) Close() error {
 	s.closed.Store(true)
 	var errs []error
 	for _, st := range []*sql.Stmt{s.stmts.last, s.stmts.scanAll, s.stmts.scanSubject, s.stmts.headCAS, s.stmts.headLock,
-		s.stmts.subjectLast, s.stmts.insert, s.stmts.upsert, s.stmts.byseq, s.stmts.countSubject, s.stmts.redact, s.stmts.dropLatest} {
+		s.stmts.standing, s.stmts.setStanding, s.stmts.insert, s.stmts.byseq, s.stmts.countSubject, s.stmts.redact, s.stmts.dropSubject} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
 	}
-	s.inMu.Lock()
-	for _, st := range s.inStmts {
-		errs = append(errs, st.Close())
-	}
-	clear(s.inStmts)
-	s.inMu.Unlock()
 	return errors.Join(errs...)
 }
 
@@ -250,55 +231,77 @@ func (s *Store) Append(ctx context.Context, recs []consent.Record) error {
 		tx.Rollback()
 		return s.conflict(ctx)
 	}
-	lastOf := tx.StmtContext(ctx, s.stmts.subjectLast)
-	inBatch := map[string]uint64{}
+	// Each subject's standing, read once and updated record by record.
+	getStanding := tx.StmtContext(ctx, s.stmts.standing)
+	standings := map[string][]entry{}
+	var order []string
 	for i := range recs {
 		r := &recs[i]
 		if r.Erased || r.Subject == "" {
 			continue
 		}
-		want, ok := inBatch[r.Subject]
+		es, ok := standings[r.Subject]
 		if !ok {
-			var seq int64
-			switch err := lastOf.QueryRowContext(ctx, r.Subject).Scan(&seq); {
-			case errors.Is(err, sql.ErrNoRows):
-			case err != nil:
-				return dbErr(ctx, "append", err)
-			default:
-				want = uint64(seq)
+			var err error
+			if es, err = s.readStanding(ctx, getStanding, r.Subject); err != nil {
+				return err
 			}
+			order = append(order, r.Subject)
+		}
+		var want uint64
+		if len(es) > 0 {
+			want = es[0].rec.Seq // the empty key comes first
 		}
 		if r.Back != want {
 			tx.Rollback()
 			return s.conflict(ctx)
 		}
-		inBatch[r.Subject] = r.Seq
+		standings[r.Subject] = apply(es, r)
 	}
-	insert, upsert := tx.StmtContext(ctx, s.stmts.insert), tx.StmtContext(ctx, s.stmts.upsert)
-	var args [2 + nRecordColumns]any
+	insert := tx.StmtContext(ctx, s.stmts.insert)
+	var args [nRecordColumns]any
 	for i := range recs {
-		r := &recs[i]
-		cols := recordArgs(r, args[2:])
-		if _, err := insert.ExecContext(ctx, cols...); err != nil {
+		if _, err := insert.ExecContext(ctx, recordArgs(&recs[i], args[:])...); err != nil {
 			return dbErr(ctx, "append", err)
 		}
-		if r.Erased || r.Subject == "" {
-			continue
-		}
-		var refused int64
-		if r.Action == consent.Deny || r.Action == consent.Withdraw {
-			refused = int64(r.Seq)
-		}
-		args[0], args[1] = string(r.Purpose), refused
-		if _, err := upsert.ExecContext(ctx, args[:]...); err != nil {
-			return dbErr(ctx, "append", err)
-		}
-		args[0], args[1] = "", int64(0)
-		if _, err := upsert.ExecContext(ctx, args[:]...); err != nil {
+	}
+	set := tx.StmtContext(ctx, s.stmts.setStanding)
+	var buf []byte
+	for _, subject := range order {
+		es := standings[subject]
+		buf = encodeStanding(buf[:0], es)
+		if _, err := set.ExecContext(ctx, subject, int64(es[0].rec.Seq), buf); err != nil {
 			return dbErr(ctx, "append", err)
 		}
 	}
 	return dbErr(ctx, "append", tx.Commit())
+}
+
+// readStanding returns the decoded standing of subject, nil if it has no
+// row, with the empty key first.
+func (s *Store) readStanding(ctx context.Context, st *sql.Stmt, subject string) ([]entry, error) {
+	var last int64
+	var b []byte
+	switch err := st.QueryRowContext(ctx, subject).Scan(&last, &b); {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, dbErr(ctx, "append", err)
+	}
+	es, err := decodeAll(b, subject)
+	if err != nil {
+		return nil, err
+	}
+	for i := range es {
+		if es[i].key == "" {
+			es[0], es[i] = es[i], es[0]
+			if uint64(last) != es[0].rec.Seq {
+				return nil, &corruptError{seq: uint64(last), why: "a subject's last record differs from its standing"}
+			}
+			return es, nil
+		}
+	}
+	return nil, &corruptError{why: "a subject's standing has no last record"}
 }
 
 // recordArgs fills args (nRecordColumns long) with r's columns, in the
@@ -327,11 +330,12 @@ func (s *Store) Latest(ctx context.Context, subject string, purpose consent.Purp
 	return out[0].Record, out[0].Record.Seq != 0, nil
 }
 
-// Standings implements [consent.StandingReader] with one query of an
-// index for up to 16 purposes. It returns [consent.ErrEmptySubject] for an
-// empty subject, a [*consent.KeyError] for a malformed purpose, and an
-// error unwrapping to [consent.ErrTampered] for a row whose hash does not
-// match its contents (edited in the database).
+// Standings implements [consent.StandingReader] with one query of one row,
+// by primary key, however many purposes it is asked about. It returns
+// [consent.ErrEmptySubject] for an empty subject, a [*consent.KeyError]
+// for a malformed purpose, and an error unwrapping to
+// [consent.ErrTampered] for a row whose hashes do not match its contents
+// (edited in the database).
 func (s *Store) Standings(ctx context.Context, subject string, purposes []consent.Purpose, out []consent.Standing) error {
 	if s.closed.Load() {
 		return ErrClosed
@@ -350,67 +354,23 @@ func (s *Store) Standings(ctx context.Context, subject string, purposes []consen
 		}
 	}
 	clear(out[:len(purposes)])
-	for len(purposes) > 0 {
-		n := min(len(purposes), maxIn)
-		if err := s.standings(ctx, subject, purposes[:n], out[:n]); err != nil {
-			return err
-		}
-		purposes, out = purposes[n:], out[n:]
-	}
-	return nil
-}
-
-func (s *Store) standings(ctx context.Context, subject string, purposes []consent.Purpose, out []consent.Standing) error {
-	st, err := s.inStmt(ctx, len(purposes))
-	if err != nil {
-		return err
-	}
-	var argv [1 + maxIn]any
-	argv[0] = subject
-	for i, p := range purposes {
-		argv[1+i] = string(p)
-	}
-	rows, err := st.QueryContext(ctx, argv[:1+len(purposes)]...)
+	rows, err := s.stmts.standing.QueryContext(ctx, subject)
 	if err != nil {
 		return dbErr(ctx, "standings", err)
 	}
 	defer rows.Close()
-	var rs recordScan
-	var p sql.RawBytes
-	var refused int64
-	dest := append([]any{&p, &refused}, rs.dest()...)
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return dbErr(ctx, "standings", err)
-		}
-		for i, q := range purposes {
-			if string(q) == string(p) {
-				rec, err := rs.record(subject, q)
-				if err != nil {
-					return err
-				}
-				out[i] = consent.Standing{Record: rec, Refused: uint64(refused)}
-			}
-		}
+	if !rows.Next() {
+		return dbErr(ctx, "standings", rows.Err())
 	}
-	return dbErr(ctx, "standings", rows.Err())
-}
-
-// inStmt returns the prepared Standings query for n purposes.
-func (s *Store) inStmt(ctx context.Context, n int) (*sql.Stmt, error) {
-	s.inMu.Lock()
-	defer s.inMu.Unlock()
-	if st := s.inStmts[n]; st != nil {
-		return st, nil
+	var last int64
+	var b sql.RawBytes
+	if err := rows.Scan(&last, &b); err != nil {
+		return dbErr(ctx, "standings", err)
 	}
-	q := `SELECT purpose_key, refused, ` + recordColumns + ` FROM tact_consent_latest WHERE subject = ? AND purpose_key IN (` +
-		strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + `)`
-	st, err := s.db.PrepareContext(ctx, s.d.Rebind(q))
-	if err != nil {
-		return nil, dbErr(ctx, "prepare", err)
+	if err := lookup(b, subject, purposes, out); err != nil {
+		return err
 	}
-	s.inStmts[n] = st
-	return st, nil
+	return dbErr(ctx, "standings", rows.Close())
 }
 
 // scanBatch is how many records Scan reads per query. Scan holds no
@@ -514,7 +474,7 @@ func (s *Store) Redact(ctx context.Context, tombstones []consent.Record) error {
 			return s.conflict(ctx)
 		}
 	}
-	redact, drop := tx.StmtContext(ctx, s.stmts.redact), tx.StmtContext(ctx, s.stmts.dropLatest)
+	redact, drop := tx.StmtContext(ctx, s.stmts.redact), tx.StmtContext(ctx, s.stmts.dropSubject)
 	for _, t := range live {
 		_, err := redact.ExecContext(ctx, string(t.Purpose), t.At.Unix(), t.At.Nanosecond(), t.PolicyVersion, int(t.Source),
 			t.Salt[:], t.Sealed[:], int64(t.Seq))

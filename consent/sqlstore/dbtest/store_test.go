@@ -1,6 +1,7 @@
 package dbtest_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -107,25 +108,36 @@ func TestBadInput(t *testing.T) {
 		_, err = g.Decide(cctx, "ana", consent.PurposeMarketingEmail, now, consent.Signals{})
 		require.ErrorIs(t, err, context.Canceled)
 
-		// A corrupted row: a withdrawal turned into a grant in the
-		// database, in the ledger and in the latest-record table alike.
+		// Corrupted rows: a withdrawal turned into a grant in the ledger,
+		// and the subject's standing (what decisions read) damaged.
 		w := record(t, g, consent.Withdraw, "ana", consent.PurposeMarketing, now.Add(time.Minute))
-		for _, table := range []string{"tact_consent_records", "tact_consent_latest"} {
-			_, err = db.ExecContext(ctx, d.Rebind(`UPDATE `+table+` SET action = ? WHERE seq = ?`), int(consent.Grant), int64(w.Seq))
+		_, err = db.ExecContext(ctx, d.Rebind(`UPDATE tact_consent_records SET action = ? WHERE seq = ?`), int(consent.Grant), int64(w.Seq))
+		require.NoError(t, err)
+		var standing []byte
+		require.NoError(t, db.QueryRowContext(ctx, d.Rebind(`SELECT standing FROM tact_consent_subjects WHERE subject = ?`), "ana").Scan(&standing))
+		for _, damage := range []func([]byte) []byte{
+			func(b []byte) []byte { b[len(b)-1] ^= 1; return b }, // a salt byte: a hash no longer matches
+			func(b []byte) []byte { return b[:len(b)-5] },        // truncated
+			func(b []byte) []byte { b[0] = 9; return b },         // another version
+			func(b []byte) []byte { return append(b, 0) },        // trailing data
+		} {
+			_, err = db.ExecContext(ctx, d.Rebind(`UPDATE tact_consent_subjects SET standing = ? WHERE subject = ?`), damage(bytes.Clone(standing)), "ana")
 			require.NoError(t, err)
+			_, err = g.Decide(ctx, "ana", consent.PurposeMarketingEmail, now.Add(time.Hour), consent.Signals{})
+			require.ErrorIs(t, err, consent.ErrTampered, "a decision on a corrupted row is an error, never an allow")
 		}
-		_, err = g.Decide(ctx, "ana", consent.PurposeMarketingEmail, now.Add(time.Hour), consent.Signals{})
-		require.ErrorIs(t, err, consent.ErrTampered, "a decision on a corrupted row is an error, never an allow")
 		_, err = g.Verify(ctx)
 		require.ErrorIs(t, err, consent.ErrTampered)
-		// Put it back: nothing was lost.
-		for _, table := range []string{"tact_consent_records", "tact_consent_latest"} {
-			_, err = db.ExecContext(ctx, d.Rebind(`UPDATE `+table+` SET action = ? WHERE seq = ?`), int(consent.Withdraw), int64(w.Seq))
-			require.NoError(t, err)
-		}
+		// Put them back: nothing was lost.
+		_, err = db.ExecContext(ctx, d.Rebind(`UPDATE tact_consent_records SET action = ? WHERE seq = ?`), int(consent.Withdraw), int64(w.Seq))
+		require.NoError(t, err)
+		_, err = db.ExecContext(ctx, d.Rebind(`UPDATE tact_consent_subjects SET standing = ? WHERE subject = ?`), standing, "ana")
+		require.NoError(t, err)
 		dec, err := g.Decide(ctx, "ana", consent.PurposeMarketingEmail, now.Add(time.Hour), consent.Signals{})
 		require.NoError(t, err)
 		assert.Equal(t, consent.ReasonWithdrawn, dec.Reason)
+		_, err = g.Verify(ctx)
+		require.NoError(t, err)
 
 		// A closed store, and a closed *sql.DB.
 		s2, err := sqlstore.New(ctx, db, d)

@@ -68,7 +68,19 @@ func New(t testing.TB, d sqlstore.Dialect) DB {
 	t.Helper()
 	switch d {
 	case sqlstore.SQLite:
-		return DB{Dialect: d, Driver: SQLiteDriver, DSN: SQLiteDSN(filepath.Join(t.TempDir(), "tact.db"))}
+		x := DB{Dialect: d, Driver: SQLiteDriver, DSN: SQLiteDSN(filepath.Join(t.TempDir(), "tact.db"))}
+		// Create the file in WAL mode now: switching a database to WAL
+		// needs it to itself, which several first connections at once
+		// would not give it.
+		db, err := sql.Open(x.Driver, x.DSN)
+		if err == nil {
+			err = db.Ping()
+			db.Close()
+		}
+		if err != nil {
+			t.Fatalf("sqltest: creating a SQLite database: %v", err)
+		}
+		return x
 	case sqlstore.Postgres:
 		return newPostgres(t)
 	}
