@@ -301,20 +301,21 @@ func (c *Cooccurrence) Rejected() int64 { return c.rejected }
 // ItemCount is a released item count: the noisy number of persons with the
 // item.
 type ItemCount struct {
-	Item  string
-	Count int64
+	Item  string `json:"item"`
+	Count int64  `json:"count"`
 	// Value is the released count as a float64: Count itself, or with
 	// Weighted the noisy sum of weights (Count is then Value rounded).
-	Value float64
+	Value float64 `json:"value"`
 }
 
 // PairCount is a released pair count: the noisy number of persons with
 // both items. A < B.
 type PairCount struct {
-	A, B  string
-	Count int64
+	A     string `json:"a"`
+	B     string `json:"b"`
+	Count int64  `json:"count"`
 	// Value is as in [ItemCount].
-	Value float64
+	Value float64 `json:"value"`
 }
 
 // Cooccurrences is the plain result of a [Cooccurrence] release. Its

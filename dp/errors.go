@@ -29,6 +29,10 @@ var (
 	// corrupted, tampered with or of another kind or version.
 	ErrInvalidState = errors.New("dp: invalid encoded state")
 
+	// ErrInvalidRelease reports an encoded release ([Trending],
+	// [Cooccurrences]) that no release could have produced.
+	ErrInvalidRelease = errors.New("dp: invalid release")
+
 	// ErrSpendConflict is what a [SpendLog]'s Append returns when the log
 	// does not hold exactly the spends the Budget counted: another Budget
 	// spent first.

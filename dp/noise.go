@@ -27,11 +27,11 @@ type NoiseSource interface {
 // share of the privacy parameters and the sensitivity it is calibrated to
 // (a person changes at most L0 released values, each by at most LInf).
 type Mechanism struct {
-	Kind    NoiseKind
-	Epsilon float64
-	Delta   float64
-	L0      int64
-	LInf    float64
+	Kind    NoiseKind `json:"kind"`
+	Epsilon float64   `json:"epsilon"`
+	Delta   float64   `json:"delta"`
+	L0      int64     `json:"l0"`
+	LInf    float64   `json:"linf"`
 }
 
 // StdDev returns the standard deviation of the mechanism's noise: √2·L0·LInf/ε

@@ -110,9 +110,10 @@ func (t *TopK) Rejected() int64 { return t.rejected }
 // Ranked is one trending item: its noisy count of distinct persons and the
 // count's confidence interval.
 type Ranked struct {
-	Item         string
-	Count        int64
-	Lower, Upper float64
+	Item  string  `json:"item"`
+	Count int64   `json:"count"`
+	Lower float64 `json:"lower"`
+	Upper float64 `json:"upper"`
 }
 
 // Trending is an immutable TopK release. It is safe for concurrent use.
