@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -31,7 +32,9 @@ func FuzzRequests(f *testing.F) {
 	f.Add(uint8(1), uint8(0), "bikes%00", "", "", false)
 	f.Add(uint8(5), uint8(1), "", "%zz", "", false)
 	f.Fuzz(func(t *testing.T, route, method uint8, id, body, cookie string, gpc bool) {
-		fuzzOnce.Do(func() { fuzzSrv, fuzzErr = newServer(config{Shop: testShop(t), MaxVisitors: 100}) })
+		fuzzOnce.Do(func() {
+			fuzzSrv, fuzzErr = newServer(context.Background(), config{Shop: testShop(t), MaxVisitors: 100})
+		})
 		if fuzzErr != nil {
 			t.Fatal(fuzzErr)
 		}

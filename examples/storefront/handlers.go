@@ -231,7 +231,9 @@ func (s *server) buy(x *visit) error {
 	}
 	s.mu.Lock()
 	v.orders++
+	row := v.row()
 	s.mu.Unlock()
+	s.persist(x.ctx(), row)
 	return x.redirect("/items/" + url.PathEscape(it.ID) + "?done=bought")
 }
 
@@ -476,6 +478,9 @@ func (s *server) erase(x *visit) error {
 	e, err := s.shop.Gate.Erase(x.ctx(), v.id, x.now)
 	if err == nil {
 		err = s.shop.Profiles.Erase(x.ctx(), v.id)
+	}
+	if err == nil {
+		err = s.forget(x.ctx(), v.id)
 	}
 	if err == nil {
 		s.mu.Lock()

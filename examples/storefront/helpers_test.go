@@ -74,7 +74,7 @@ func newFixture(t testing.TB, mod ...func(*config)) *fixture {
 		m(&cfg)
 	}
 	var err error
-	if f.srv, err = newServer(cfg); err != nil {
+	if f.srv, err = newServer(context.Background(), cfg); err != nil {
 		t.Fatal(err)
 	}
 	f.ts = httptest.NewServer(f.srv)

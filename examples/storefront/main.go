@@ -1,13 +1,21 @@
 // Command storefront serves a small web shop built on tact, where a shopper
 // can see and control what the shop knows about them:
 //
-//	go run ./examples/storefront                # http://localhost:8080
-//	go run ./examples/storefront -addr :9000 -audit
-//	go run ./examples/storefront -h             # every flag
+//	cd examples/storefront && go run .            # http://localhost:8080, state in storefront.db
+//	go run . -addr :9000 -audit
+//	go run . -db postgres://postgres@127.0.0.1:5432/shop
+//	go run . -h                                   # every flag
 //
 // It runs on the synthetic shop of the quickstart (a smaller one by
-// default, so that it starts in well under a second) and keeps everything
-// in memory. Its pages:
+// default, so that it starts in about a second). What must outlive a
+// restart is kept in -db: a SQLite file (storefront.db by default), or a
+// PostgreSQL database given by URL, or nowhere with -db memory. There it
+// keeps the consent ledger (consent/sqlstore), the visitors' preferences,
+// feedback and orders (recommend/sqlprofiles), the visitors' relationship
+// with the shop, the privacy budget's spends (dp/sqlbudget) and the DP
+// releases they paid for: a restart serves the same releases instead of
+// spending the budget again, and checks that the ledger verifies before it
+// serves. Its pages:
 //
 //   - Shop (/, /?category=…, /items/{id}): a product listing with
 //     recommendations. Each item has a "Why am I seeing this?" disclosure
@@ -56,9 +64,11 @@
 // recommendations with the data they used) are logged as JSON lines on
 // stderr; they never carry a visitor id.
 //
-// The tests (go test ./examples/storefront) cover every page and form with
-// net/http/httptest and click through the whole story in headless Chromium
-// when one is installed.
+// The tests (go test ./... in examples/storefront, a module of its own for
+// the database and browser drivers) cover every page and form with
+// net/http/httptest, a restart over SQLite and over PostgreSQL (when
+// TACT_POSTGRES_URL names a server), and click through the whole story in
+// headless Chromium when one is installed.
 package main
 
 import (
@@ -75,6 +85,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tact-go/tact/consent/sqlstore"
 	"github.com/tact-go/tact/examples/internal/demo"
 	"github.com/tact-go/tact/recommend"
 )
@@ -105,6 +116,7 @@ type options struct {
 	trust    string
 	warmUp   time.Duration
 	audit    bool
+	db       string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -118,12 +130,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.trust, "trust", "demo", `trust policy: "demo" uses purchase history from 1 order, 1 visit and 1 minute; "default" needs 2 orders, 3 visits and 30 days`)
 	fs.DurationVar(&o.warmUp, "warmup", recommend.DefaultWarmUp, "warm-up of each visit: nothing personal or promotional is shown this long into a visit (negative: off)")
 	fs.BoolVar(&o.audit, "audit", false, "log the audit events of serving (consent changes, recommendations) as JSON lines on stderr")
+	fs.StringVar(&o.db, "db", "storefront.db", `where state is kept: a SQLite file, a PostgreSQL URL (postgres://user@host:5432/db), or "memory" for none`)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `usage: storefront [flags]
 
 Serves a demo shop built on tact: recommendations that explain themselves,
-a preference centre and a "your data" page (export, erase). State is kept in
-memory; nothing is written to disk.
+a preference centre and a "your data" page (export, erase). Consents and
+their ledger, profiles, visitors, the privacy budget and the releases it paid
+for are kept in -db (a SQLite file by default), so a restart keeps them.
 
 Flags:
 `)
@@ -159,15 +173,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		audit.next = slog.NewJSONHandler(stderr, nil)
 	}
 	logger := slog.New(audit)
-	shop, err := demo.New(ctx, demo.Options{Seed: o.seed, Items: o.items, Shoppers: o.shoppers, Logger: logger})
+	opts := demo.Options{Seed: o.seed, Items: o.items, Shoppers: o.shoppers, Logger: logger}
+	var db *database
+	if o.db != "memory" {
+		if db, err = openDatabase(ctx, o.db); err != nil {
+			return fmt.Errorf("-db: %w", err)
+		}
+		defer db.Close()
+		if opts, err = db.shopOptions(ctx, opts); err != nil {
+			return err
+		}
+	}
+	shop, err := demo.New(ctx, opts)
 	if err != nil {
 		return err
 	}
 	cfg := config{Shop: shop, WarmUp: o.warmUp, Logger: logger, Trust: demoTrust}
+	if db != nil {
+		cfg.Visitors = db
+		// A restart must find the ledger whole.
+		if _, err := shop.Gate.Verify(ctx); err != nil {
+			return fmt.Errorf("-db %s: %w", o.db, err)
+		}
+	}
 	if o.trust == "default" {
 		cfg.Trust = recommend.DefaultTrust{}
 	}
-	srv, err := newServer(cfg)
+	srv, err := newServer(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -187,6 +219,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "tact storefront: %s, %d items, %d shoppers (seed %d), built in %s\n",
 		shop.Policy.Controller, shop.World.Catalog.Len(), len(shop.World.Shoppers), o.seed, time.Since(start).Round(time.Millisecond))
+	where := "memory (nothing is kept)"
+	if db != nil {
+		where = o.db
+		if db.d == sqlstore.Postgres {
+			where = "PostgreSQL"
+		}
+	}
+	fmt.Fprintf(stdout, "state in %s\n", where)
 	fmt.Fprintf(stdout, "serving on http://%s/ (Ctrl-C to stop)\n", ln.Addr())
 
 	errc := make(chan error, 1)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"io"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -36,9 +37,10 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout, stderr syncBuffer
+	dbFile := filepath.Join(t.TempDir(), "storefront.db")
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-items", "100", "-shoppers", "1000", "-audit"}, &stdout, &stderr)
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-items", "100", "-shoppers", "1000", "-audit", "-db", dbFile}, &stdout, &stderr)
 	}()
 	serving := regexp.MustCompile(`serving on (http://127\.0\.0\.1:\d+/)`)
 	var base string
@@ -52,7 +54,8 @@ func TestRunServesUntilCancelled(t *testing.T) {
 			base = m[1]
 		}
 	}
-	if !strings.Contains(stdout.String(), "tact storefront: Acme Outfitters, 100 items, 1000 shoppers (seed 1)") {
+	if !strings.Contains(stdout.String(), "tact storefront: Acme Outfitters, 100 items, 1000 shoppers (seed 1)") ||
+		!strings.Contains(stdout.String(), "state in "+dbFile) {
 		t.Errorf("banner: %q", stdout.String())
 	}
 	resp, err := http.Get(base)
@@ -83,7 +86,7 @@ func TestFlags(t *testing.T) {
 	if _, err := parseFlags([]string{"-h"}, &stderr); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("-h: %v", err)
 	}
-	for _, f := range []string{"-addr", "-seed", "-items", "-shoppers", "-trust", "-warmup", "-audit", "Serves a demo shop built on tact"} {
+	for _, f := range []string{"-addr", "-seed", "-items", "-shoppers", "-trust", "-warmup", "-audit", "-db", "Serves a demo shop built on tact"} {
 		if !strings.Contains(stderr.String(), f) {
 			t.Errorf("-h does not explain %s:\n%s", f, stderr.String())
 		}
@@ -108,7 +111,10 @@ func TestFlags(t *testing.T) {
 	if err != nil || o.addr != ":9000" || o.trust != "default" || o.warmUp != -time.Second {
 		t.Errorf("parsed %+v, %v", o, err)
 	}
-	if err := run(context.Background(), []string{"-addr", "256.0.0.1:0", "-items", "50", "-shoppers", "1000"}, io.Discard, io.Discard); err == nil {
+	if err := run(context.Background(), []string{"-addr", "256.0.0.1:0", "-items", "50", "-shoppers", "1000", "-db", "memory"}, io.Discard, io.Discard); err == nil {
 		t.Error("run on a bad address succeeded")
+	}
+	if err := run(context.Background(), []string{"-db", filepath.Join(t.TempDir(), "no", "such", "dir", "s.db")}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "-db") {
+		t.Errorf("run with a database it cannot open = %v; want an error naming -db", err)
 	}
 }

@@ -53,9 +53,20 @@ type config struct {
 	Now func() time.Time
 	// Logger receives the recommender's audit events; nil logs nothing.
 	Logger *slog.Logger
-	// MaxVisitors bounds the visitors kept in memory; 0 means
-	// defaultMaxVisitors.
+	// MaxVisitors bounds the visitors kept; 0 means defaultMaxVisitors.
 	MaxVisitors int
+	// Visitors keeps the visitors across restarts; nil keeps them in
+	// memory only.
+	Visitors visitorStore
+}
+
+// visitorStore keeps the storefront's visitors (the relationship each
+// cookie id has with the shop) across restarts. The server holds them all
+// in memory too and writes every change through.
+type visitorStore interface {
+	loadVisitors(ctx context.Context) ([]visitorRow, error)
+	saveVisitor(ctx context.Context, v visitorRow) error
+	deleteVisitor(ctx context.Context, id string) error
 }
 
 // server is the storefront: an http.Handler over a demo shop. It is safe
@@ -74,6 +85,8 @@ type server struct {
 
 	mu       sync.Mutex
 	visitors map[string]*visitor
+	store    visitorStore // nil: memory only
+	log      *slog.Logger
 }
 
 // visitor is what the storefront knows about one browser, keyed by the
@@ -98,7 +111,7 @@ var templateFS embed.FS
 
 var pageNames = []string{"home", "item", "preferences", "data", "erased", "error"}
 
-func newServer(cfg config) (*server, error) {
+func newServer(ctx context.Context, cfg config) (*server, error) {
 	if cfg.Shop == nil {
 		return nil, errors.New("storefront: no shop")
 	}
@@ -108,6 +121,8 @@ func newServer(cfg config) (*server, error) {
 		warmUp:      cfg.WarmUp,
 		maxVisitors: cfg.MaxVisitors,
 		visitors:    make(map[string]*visitor),
+		store:       cfg.Visitors,
+		log:         cfg.Logger,
 		pages:       make(map[string]*template.Template),
 	}
 	if s.now == nil {
@@ -131,6 +146,16 @@ func newServer(cfg config) (*server, error) {
 		return nil, err
 	}
 	s.cat = newCatalogInfo(cfg.Shop)
+	if s.store != nil {
+		rows, err := s.store.loadVisitors(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			s.visitors[r.id] = &visitor{id: r.id, firstSeen: r.firstSeen, visitStart: r.visitStart, lastSeen: r.lastSeen,
+				visits: r.visits, orders: r.orders}
+		}
+	}
 	for _, spec := range cfg.Shop.Policy.Purposes {
 		if s.gpcPurpose == "" && s.gpcCovers(spec.Purpose) && spec.Basis.NeedsConsent() {
 			s.gpcPurpose = spec.Purpose
@@ -337,9 +362,9 @@ func (s *server) current(r *http.Request, now time.Time) *visitor {
 		return nil
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	v := s.visitors[c.Value]
 	if v == nil {
+		s.mu.Unlock()
 		return nil
 	}
 	if now.Sub(v.lastSeen) > visitGap {
@@ -349,7 +374,35 @@ func (s *server) current(r *http.Request, now time.Time) *visitor {
 	if now.After(v.lastSeen) {
 		v.lastSeen = now
 	}
+	row := v.row()
+	s.mu.Unlock()
+	s.persist(r.Context(), row)
 	return v
+}
+
+// row returns what the database keeps of v. server.mu must be held.
+func (v *visitor) row() visitorRow {
+	return visitorRow{id: v.id, firstSeen: v.firstSeen, visitStart: v.visitStart, lastSeen: v.lastSeen, visits: v.visits, orders: v.orders}
+}
+
+// persist writes a visitor's row through to the store, if there is one. A
+// failure is logged and otherwise ignored: the visitor's state in memory
+// is right, and the next change writes it again.
+func (s *server) persist(ctx context.Context, row visitorRow) {
+	if s.store == nil {
+		return
+	}
+	if err := s.store.saveVisitor(ctx, row); err != nil && s.log != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "storefront: saving a visitor", slog.String("error", err.Error()))
+	}
+}
+
+// forget deletes a visitor's row from the store, if there is one.
+func (s *server) forget(ctx context.Context, id string) error {
+	if s.store == nil {
+		return nil
+	}
+	return s.store.deleteVisitor(ctx, id)
 }
 
 // ensure returns the request's visitor, issuing a new visitor id (and its
@@ -372,7 +425,9 @@ func (s *server) ensure(x *visit) *visitor {
 		evicted.gone = true
 	}
 	s.visitors[v.id] = v
+	row := v.row()
 	s.mu.Unlock()
+	s.persist(x.ctx(), row)
 	if evicted != nil {
 		evicted.op.Lock()
 		_ = s.eraseData(x.ctx(), evicted, x.now)
@@ -406,7 +461,7 @@ func (s *server) lock(v *visitor) error {
 // held.
 func (s *server) eraseData(ctx context.Context, v *visitor, now time.Time) error {
 	_, err := s.shop.Gate.Erase(ctx, v.id, now)
-	return errors.Join(err, s.shop.Profiles.Erase(ctx, v.id))
+	return errors.Join(err, s.shop.Profiles.Erase(ctx, v.id), s.forget(ctx, v.id))
 }
 
 // relationship returns what the shop knows of its relationship with v, and

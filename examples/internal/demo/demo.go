@@ -13,6 +13,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -39,6 +40,32 @@ type Options struct {
 	// seeded too. Such releases say they are not private. Nil means
 	// Google's secure noise.
 	Noise dp.NoiseSource
+
+	// Consents holds the consent ledger; nil means a new MemoryStore. A
+	// store that already holds a ledger (the shop restarted over its
+	// database) is not seeded again.
+	Consents consent.Store
+	// Profiles holds what the recommender reads about people; nil means the
+	// synthetic shoppers' profiles, in memory.
+	Profiles recommendtest.ProfileStore
+	// SpendLog keeps the privacy budget's spends (see dp.SpendLog); nil
+	// keeps them in memory.
+	SpendLog dp.SpendLog
+	// Releases keeps the shop's DP releases; nil keeps none, so every New
+	// releases (and spends) again. With a durable SpendLog, a shop must keep
+	// its releases too: a restart then serves them instead of spending the
+	// budget a second time.
+	Releases Releases
+}
+
+// Releases keeps differentially private releases by name, as JSON: they
+// are public, and a shop over a durable budget releases each once.
+type Releases interface {
+	// Load returns the release saved under name, and ok false if there is
+	// none.
+	Load(ctx context.Context, name string) (data []byte, ok bool, err error)
+	// Save keeps data under name.
+	Save(ctx context.Context, name string, data []byte) error
 }
 
 // Shop is the wired pipeline over the synthetic data. Its fields are the
@@ -48,9 +75,9 @@ type Shop struct {
 	Policy *consent.Policy
 	Gate   *consent.Gate
 	// Consents is the consent store behind Gate.
-	Consents *consent.MemoryStore
+	Consents consent.Store
 	// Profiles hold declared preferences, feedback and history.
-	Profiles *recommend.MemoryStore
+	Profiles recommendtest.ProfileStore
 	World    *recommendtest.World
 	// Country is each shopper's coarse location, the DP segment.
 	Country map[string]string
@@ -104,18 +131,29 @@ func New(ctx context.Context, o Options) (*Shop, error) {
 		World:   recommendtest.Generate(recommendtest.Options{Seed: o.Seed, Items: o.Items, Shoppers: o.Shoppers}),
 		Country: make(map[string]string, o.Shoppers),
 	}
-	s.Consents = consent.NewMemoryStore()
+	s.Consents = o.Consents
+	if s.Consents == nil {
+		s.Consents = consent.NewMemoryStore()
+	}
 	var err error
 	s.Gate, err = consent.NewGate(s.Policy, s.Consents, consent.GateConfig{Regime: consent.GDPR, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}
-	s.Profiles = s.World.Store()
+	s.Profiles = o.Profiles
+	if s.Profiles == nil {
+		s.Profiles = s.World.Store()
+	}
+	end, err := s.Gate.Checkpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seed := end.Seq == 0 // a ledger on record was seeded when it was new
 	r := rand.New(rand.NewPCG(o.Seed, 0x7ac7))
 	for _, sh := range s.World.Shoppers {
 		x := r.Float64()
 		s.Country[sh.ID] = Countries[slices.IndexFunc(countryShare, func(c float64) bool { return x < c })]
-		if err := s.seedConsent(ctx, r, sh); err != nil {
+		if err := s.seedConsent(ctx, r, sh, seed); err != nil {
 			return nil, err
 		}
 	}
@@ -123,7 +161,7 @@ func New(ctx context.Context, o Options) (*Shop, error) {
 		return nil, err
 	}
 	if s.Budget, err = dp.NewBudget(TrendingEpsilon+CoocEpsilon, 2*Delta, &dp.BudgetOptions{
-		Now: func() time.Time { return s.Now }, Logger: o.Logger,
+		Now: func() time.Time { return s.Now }, Logger: o.Logger, Log: o.SpendLog,
 	}); err != nil {
 		return nil, err
 	}
@@ -217,13 +255,18 @@ func Policy() *consent.Policy {
 // seedConsent gives a shopper a typical consent history: most known
 // shoppers let the shop personalize, some only from what they declare,
 // some withdrew history later, some said no; a few objected to analytics.
-func (s *Shop) seedConsent(ctx context.Context, r *rand.Rand, sh recommendtest.Shopper) error {
+// Without record, it draws the same random numbers and records nothing (the
+// ledger on record holds the history already).
+func (s *Shop) seedConsent(ctx context.Context, r *rand.Rand, sh recommendtest.Shopper, record bool) error {
 	if !sh.Relationship.Known {
 		return nil
 	}
 	at := sh.Relationship.FirstSeen
 	ch := []consent.Channel{consent.ChannelWeb, consent.ChannelApp, consent.ChannelStore}[r.IntN(3)]
 	rec := func(a consent.Action, p consent.Purpose, at time.Time) error {
+		if !record {
+			return nil
+		}
 		_, err := s.Gate.Record(ctx, consent.Event{Action: a, Subject: sh.ID, Purpose: p, At: at, Channel: ch,
 			Evidence: NoticeHash})
 		return err
@@ -348,6 +391,10 @@ func (s *Shop) minimizeOrders(ctx context.Context, o Options) error {
 // bought per country and overall, from the minimized order log: the
 // person is the pseudonym, never the customer id.
 func (s *Shop) trending(ctx context.Context, o Options) error {
+	s.Trending = new(dp.Trending)
+	if ok, err := load(ctx, o.Releases, "trending", s.Trending); ok || err != nil {
+		return err
+	}
 	top, err := dp.NewTopK(TrendingK, dp.Params{
 		Epsilon: TrendingEpsilon, Delta: Delta, MaxPartitions: 16, MaxContributions: 1, Noise: dp.Gaussian,
 		Label: "trending per country", Logger: o.Logger, NoiseSource: o.Noise, Rand: o.bounding(1),
@@ -359,8 +406,38 @@ func (s *Shop) trending(ctx context.Context, o Options) error {
 		top.Add(m.Customer, m.Country, m.Item)
 		top.Add(m.Customer, AllSegments, m.Item)
 	}
-	s.Trending, err = top.Release(ctx, s.Budget)
-	return err
+	if s.Trending, err = top.Release(ctx, s.Budget); err != nil {
+		return err
+	}
+	return save(ctx, o.Releases, "trending", s.Trending)
+}
+
+// load decodes the release saved under name into v, and reports whether
+// there was one.
+func load(ctx context.Context, rs Releases, name string, v any) (bool, error) {
+	if rs == nil {
+		return false, nil
+	}
+	b, ok, err := rs.Load(ctx, name)
+	if !ok || err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("demo: the saved %s release: %w", name, err)
+	}
+	return true, nil
+}
+
+// save keeps release v under name.
+func save(ctx context.Context, rs Releases, name string, v any) error {
+	if rs == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return rs.Save(ctx, name, b)
 }
 
 // AllSegments is the trending segment of every country together.
@@ -399,14 +476,28 @@ func (s *Shop) train(ctx context.Context, o Options) error {
 		log[i] = recommend.Interaction{Person: m.Customer, Item: m.Item}
 	}
 	bound := recommend.CountOptions{MaxItemsPerPerson: 50, Seed: o.Seed}
-	counts, res, err := dptrain.Counts(ctx, s.Budget, dp.CooccurrenceParams{
-		Epsilon: CoocEpsilon, Delta: Delta, Noise: dp.Gaussian, Items: items,
-		MaxItems: bound.MaxItemsPerPerson, MaxPairs: CoocPairItems * (CoocPairItems - 1) / 2,
-		PairItems: CoocPairItems, Weighted: true,
-		Label: "item-item co-occurrence", Logger: o.Logger, NoiseSource: o.Noise, Rand: o.bounding(2),
-	}, recommend.PersonItems(log, bound), dptrain.Options{ItemPrior: 30})
-	if err != nil {
+	opts := dptrain.Options{ItemPrior: 30}
+	res := new(dp.Cooccurrences)
+	var counts *recommend.Counts
+	if ok, err := load(ctx, o.Releases, "cooccurrence", res); err != nil {
 		return err
+	} else if ok {
+		if counts, err = dptrain.FromRelease(res, opts); err != nil {
+			return err
+		}
+	} else {
+		counts, res, err = dptrain.Counts(ctx, s.Budget, dp.CooccurrenceParams{
+			Epsilon: CoocEpsilon, Delta: Delta, Noise: dp.Gaussian, Items: items,
+			MaxItems: bound.MaxItemsPerPerson, MaxPairs: CoocPairItems * (CoocPairItems - 1) / 2,
+			PairItems: CoocPairItems, Weighted: true,
+			Label: "item-item co-occurrence", Logger: o.Logger, NoiseSource: o.Noise, Rand: o.bounding(2),
+		}, recommend.PersonItems(log, bound), opts)
+		if err != nil {
+			return err
+		}
+		if err := save(ctx, o.Releases, "cooccurrence", res); err != nil {
+			return err
+		}
 	}
 	s.Cooc = res
 	ii, err := recommend.NewItemItem(cat, counts, recommend.ItemItemConfig{
