@@ -97,7 +97,7 @@ func NewAggregation[V Value](p Params, s Spec[V]) (*Aggregation[V], error) {
 	rng := randomness(p.Rand)
 	a.salt = rng.Uint64()
 	a.p.Rand = rng
-	a.b = newBounder[V](p.MaxPartitions, p.MaxContributions, a.values, a.salt, rng)
+	a.b = newBounder[V](p.MaxPartitions, p.MaxContributions, a.values, a.salt, rng, p.ExpectedPersons)
 	a.keyIndex = make(map[string]int32)
 	if p.Partitions != nil {
 		a.p.Partitions = dedupe(p.Partitions)
@@ -269,7 +269,10 @@ func (a *Aggregation[V]) newPartition(key string) int32 {
 //     returns false.
 //
 // An accepted record may still be dropped later by contribution bounding.
-// Add does not allocate except to grow its tables.
+// Add does not allocate except to grow its tables (see
+// [Params].ExpectedPersons). Records are bounded in small batches, so Add
+// may keep person for a while, as it keeps key: Go strings are immutable,
+// and one made with unsafe.String must not change while it is kept.
 func (a *Aggregation[V]) Add(person, key string, v V) bool {
 	if a.released || a.b == nil {
 		return false
@@ -292,7 +295,7 @@ func (a *Aggregation[V]) Add(person, key string, v V) bool {
 			v = a.spec.Upper
 		}
 	}
-	a.b.add(a.b.pseudonym(person), pid, v)
+	a.b.add(person, pid, v)
 	return true
 }
 
@@ -307,6 +310,7 @@ func (a *Aggregation[V]) Dropped() int64 {
 	if a.b == nil {
 		return 0
 	}
+	a.b.flush()
 	return a.b.dropped
 }
 
@@ -359,6 +363,7 @@ type partials[V Value] struct {
 
 func (a *Aggregation[V]) partials() *partials[V] {
 	b, n := a.b, len(a.keys)
+	b.flush()
 	m := a.spec.Metrics
 	pa := &partials[V]{persons: make([]int64, n), count: make([]int64, n)}
 	if m&Sum != 0 {

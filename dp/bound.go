@@ -26,7 +26,19 @@ import (
 // float64), so one cache miss finds a person and its partitions. Further
 // slots grow per person in power-of-two blocks of an arena with free lists.
 // A person costs O(min(distinct partitions, l0)); values beyond the first
-// of a slot (linf > 1) live in blocks of linf-1 in another arena.
+// of a slot (linf > 1) live in blocks of linf-1 in another arena. The
+// table starts at the size a capacity hint asks for, so that it need not
+// grow while records arrive.
+//
+// Records are bounded in batches: add queues a record, and flush bounds
+// the queued records in the order they arrived, drawing the same
+// randomness as one at a time, so batches change nothing but speed. A
+// flush first loads every queued person id, then the table entries their
+// pseudonyms land on: independent loads, whose cache misses the processor
+// overlaps, where one record at a time waits for two misses in a row when
+// the table outgrows the caches. Everything that reads the state flushes
+// first (mergeFrom, personsPerPartition, encodeBounder, and the owners'
+// Release and Dropped).
 type bounder[V Value] struct {
 	l0, linf int
 	values   bool // keep values (sum, mean, quantiles)
@@ -46,6 +58,21 @@ type bounder[V Value] struct {
 	partHash []uint64 // per partition id
 
 	dropped int64 // records dropped by bounding (exact; never released)
+
+	queue []queued[V] // records added, not yet bounded; flushed at batch
+	ids   []uint64    // their pseudonyms, during a flush
+	sink  uint64      // keeps a flush's loads from being optimized away
+}
+
+// batch is how many records are queued before they are bounded.
+const batch = 64
+
+// queued is a record waiting in the queue. It holds the caller's person
+// id (a string, immutable) until the flush.
+type queued[V Value] struct {
+	person string
+	pid    int32
+	v      V
 }
 
 const inline = 3
@@ -78,10 +105,14 @@ func randomness(r *rand.Rand) *rand.Rand {
 	return r
 }
 
-func newBounder[V Value](l0, linf int, values bool, salt uint64, rng *rand.Rand) *bounder[V] {
+// newBounder returns an empty bounder whose table holds persons (a
+// capacity hint; 0 for none) without growing.
+func newBounder[V Value](l0, linf int, values bool, salt uint64, rng *rand.Rand, persons int) *bounder[V] {
 	b := &bounder[V]{
 		l0: l0, linf: linf, values: values, salt: salt, rng: rng,
-		people: make([]person[V], 64),
+		people: make([]person[V], tableSize(persons)),
+		queue:  make([]queued[V], 0, batch),
+		ids:    make([]uint64, batch),
 	}
 	if l0 > inline {
 		b.freeSlots = make([][]int32, classOf(l0-inline)+1)
@@ -90,6 +121,15 @@ func newBounder[V Value](l0, linf int, values bool, salt uint64, rng *rand.Rand)
 		b.more = make(map[slotKey]int32)
 	}
 	return b
+}
+
+// tableSize returns the size of a table that holds n persons at load at
+// most 1/2 (see person): a power of two, at least 64.
+func tableSize(n int) int {
+	if n <= 32 {
+		return 64
+	}
+	return 1 << bits.Len(uint(2*n-1))
 }
 
 // classOf returns the smallest class whose capacity holds n slots.
@@ -166,8 +206,48 @@ func (b *bounder[V]) at(p *person[V], j int) *slot[V] {
 	return &b.slots[int(p.off)+j-inline]
 }
 
-// add records one contribution of person id to partition pid.
-func (b *bounder[V]) add(id uint64, pid int32, v V) {
+// add records one contribution of person (a non-empty id) to partition
+// pid: it queues the record, and bounds the queue when it is full.
+func (b *bounder[V]) add(person string, pid int32, v V) {
+	b.queue = append(b.queue, queued[V]{person, pid, v})
+	if len(b.queue) == batch {
+		b.flush()
+	}
+}
+
+// flush bounds the queued records, in the order they were added.
+func (b *bounder[V]) flush() {
+	q := b.queue
+	if len(q) == 0 {
+		return
+	}
+	ids := b.ids[:len(q)]
+	// Three passes of independent loads, each overlapping its cache
+	// misses: the person ids, then their keyed hashes, then the table
+	// entries they land on and the entries after them (a 64-byte entry is
+	// a cache line, and linear probing often goes on to the next one).
+	var sink uint64
+	for i := range q {
+		sink += uint64(q[i].person[0])
+	}
+	for i := range q {
+		ids[i] = b.pseudonym(q[i].person)
+	}
+	mask := uint64(len(b.people) - 1)
+	for _, id := range ids {
+		sink += b.people[id&mask].id + b.people[(id+1)&mask].id
+	}
+	b.sink = sink
+	for i := range q {
+		b.bound(ids[i], q[i].pid, q[i].v)
+	}
+	clear(q) // let go of the person ids
+	b.queue = q[:0]
+}
+
+// bound applies the bounds to one contribution of person id (pseudonym) to
+// partition pid.
+func (b *bounder[V]) bound(id uint64, pid int32, v V) {
 	p := &b.people[b.person(id)]
 	used := int(p.used)
 	for j := 0; j < used; j++ {
@@ -403,6 +483,8 @@ func partitionMap[K comparable](keys []K, index map[K]int32, add func(K) int32, 
 // o's partition ids to b's. A person in both (same pseudonym) is merged
 // slot by slot, as if one bounder had seen all their records.
 func (b *bounder[V]) mergeFrom(o *bounder[V], pidMap []int32) {
+	b.flush()
+	o.flush()
 	var vals []V
 	for i := range o.people {
 		op := &o.people[i]
@@ -432,6 +514,7 @@ func (b *bounder[V]) mergeFrom(o *bounder[V], pidMap []int32) {
 
 // personsPerPartition returns the number of distinct persons per partition.
 func (b *bounder[V]) personsPerPartition() []int64 {
+	b.flush()
 	out := make([]int64, len(b.partHash))
 	for i := range b.people {
 		p := &b.people[i]

@@ -89,11 +89,13 @@ type CooccurrenceParams struct {
 	// (PairItems), which have no threshold.
 	MinPersons int
 
-	// Label, Rand, NoiseSource and Logger are as in [Params].
-	Label       string
-	Rand        *rand.Rand
-	NoiseSource NoiseSource
-	Logger      *slog.Logger
+	// Label, Rand, NoiseSource, Logger and ExpectedPersons (a capacity
+	// hint) are as in [Params].
+	Label           string
+	Rand            *rand.Rand
+	NoiseSource     NoiseSource
+	Logger          *slog.Logger
+	ExpectedPersons int
 }
 
 // Cooccurrence counts, with differential privacy at the person level, how
@@ -164,6 +166,9 @@ func NewCooccurrence(p CooccurrenceParams) (*Cooccurrence, error) {
 	if p.MaxItems < 2 || p.MaxItems > MaxL0 {
 		return nil, paramErr("MaxItems", p.MaxItems, "must be between 2 and "+itoa(MaxL0))
 	}
+	if err := checkExpectedPersons(p.ExpectedPersons); err != nil {
+		return nil, err
+	}
 	if p.MaxPairs < 1 {
 		return nil, paramErr("MaxPairs", p.MaxPairs, "must be at least 1")
 	}
@@ -180,7 +185,7 @@ func NewCooccurrence(p CooccurrenceParams) (*Cooccurrence, error) {
 	}
 	c.rng = randomness(p.Rand)
 	c.salt = c.rng.Uint64()
-	c.b = newBounder[int64](p.MaxItems, 1, false, c.salt, c.rng)
+	c.b = newBounder[int64](p.MaxItems, 1, false, c.salt, c.rng, p.ExpectedPersons)
 	if p.Items != nil {
 		c.p.Items = dedupe(p.Items)
 		for _, it := range c.p.Items {
@@ -291,7 +296,7 @@ func (c *Cooccurrence) Add(person, item string) bool {
 		}
 		pid = c.item(item)
 	}
-	c.b.add(c.b.pseudonym(person), pid, 0)
+	c.b.add(person, pid, 0)
 	return true
 }
 
@@ -381,6 +386,7 @@ func (c *Cooccurrence) Release(ctx context.Context, budget *Budget) (*Cooccurren
 	src := p.NoiseSource
 	out := &Cooccurrences{Epsilon: p.Epsilon, Delta: pl.delta, Private: src == nil, Weighted: p.Weighted, Label: label}
 
+	c.b.flush()
 	n, err := c.personsMech().addInt64(src, int64(c.b.npeople))
 	if err != nil {
 		return nil, err

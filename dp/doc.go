@@ -174,6 +174,48 @@
 //
 // Events never contain person ids, pseudonyms or partition keys.
 //
+// # Performance
+//
+// Add bounds records in batches, so that the memory latency of looking a
+// person up overlaps between records: throughput falls little as the
+// number of persons outgrows the processor's caches. Give
+// [Params].ExpectedPersons when the number of persons is known roughly,
+// and the person table is sized once instead of doubling as persons
+// arrive.
+//
+// # glog
+//
+// Google's library logs with github.com/golang/glog, whose initialization
+// registers nine flags on [flag.CommandLine]: -v, -vmodule,
+// -log_backtrace_at, -logtostderr, -alsologtostderr, -stderrthreshold,
+// -log_dir, -log_link and -logbuflevel. A host that defines its own -v
+// would panic with "flag redefined: v", and every host's -h would list
+// them. Package dp's initialization, which Go runs after glog's and before
+// that of any package importing dp (the host's main package among them),
+// takes them off: it replaces flag.CommandLine with a copy holding every
+// other flag registered so far, with the same values, usage, defaults and
+// set state, and the same name, error handling, output and Usage; flags
+// defined later go to the copy as usual. [GlogFlags] returns glog's flags,
+// for a host that logs with glog itself and wants them back.
+//
+// Out of dp's reach, since they happen before its initialization: a
+// package that registers one of those names and is initialized before
+// glog still makes glog panic (Go initializes packages in import path
+// order where dependencies allow, so this is a package that does not
+// import dp and whose path sorts before github.com/golang/glog); a package
+// that kept the old flag.CommandLine keeps glog's flags there. Define such
+// flags in main, or in a package that imports dp.
+//
+// What remains of glog: it is linked; its initialization reads the host
+// and user names and starts a goroutine that flushes glog's log files
+// every 30 seconds (there are none on tact's paths); its settings keep
+// their defaults. Google's library logs through it only warnings about
+// parameters tact never passes (equal bounds, an unknown noise kind, an
+// overflowing sensitivity), which glog would write to log files in
+// os.TempDir, and a fatal error if the operating system's random source
+// fails, which glog writes to stderr and to such files before it exits the
+// process. On tact's paths nothing of glog writes to stderr or to a file.
+//
 // # Concurrency
 //
 // [Budget] and the results ([Result], [Trending], [Cooccurrences] once

@@ -203,6 +203,7 @@ func valueFrom[V Value](isInt bool, u uint64) V {
 
 // encodeBounder writes the per-person state.
 func encodeBounder[V Value](w *writer, b *bounder[V]) {
+	b.flush()
 	w.u64(b.salt)
 	w.i(b.dropped)
 	w.u(uint64(b.npeople))
@@ -375,7 +376,7 @@ func (a *Aggregation[V]) UnmarshalBinary(data []byte) error {
 		return stateErr("parameters: %v", err)
 	}
 	na.p.Rand, na.salt = p.Rand, salt
-	na.b = newBounder[V](p.MaxPartitions, p.MaxContributions, na.values, salt, p.Rand)
+	na.b = newBounder[V](p.MaxPartitions, p.MaxContributions, na.values, salt, p.Rand, 0)
 	na.keys, na.keyIndex = nil, make(map[string]int32, len(keys))
 	for _, k := range keys {
 		na.newPartition(k)

@@ -79,7 +79,7 @@ func (t *TopK) UnmarshalBinary(data []byte) error {
 		return stateErr("parameters: %v", err)
 	}
 	nt.salt = salt
-	nt.b = newBounder[int64](p.MaxPartitions, 1, false, salt, p.Rand)
+	nt.b = newBounder[int64](p.MaxPartitions, 1, false, salt, p.Rand, 0)
 	for _, key := range keys {
 		if _, dup := nt.index[key]; dup {
 			return stateErr("duplicate partition keys")
@@ -203,7 +203,7 @@ func (c *Cooccurrence) UnmarshalBinary(data []byte) error {
 		return stateErr("parameters: %v", err)
 	}
 	nc.salt = salt
-	nc.b = newBounder[int64](p.MaxItems, 1, false, salt, p.Rand)
+	nc.b = newBounder[int64](p.MaxItems, 1, false, salt, p.Rand, 0)
 	nc.keys, nc.index = nil, make(map[string]int32, len(keys))
 	for _, it := range keys {
 		nc.item(it)

@@ -163,6 +163,28 @@ type Params struct {
 
 	// Logger, if not nil, receives a "dp.release" audit event per release.
 	Logger *slog.Logger
+
+	// ExpectedPersons is a capacity hint: about how many distinct persons
+	// will contribute. The accumulator then sizes its person table for
+	// them at construction (128 to 256 bytes per person), instead of
+	// starting small and doubling, rehashing every person, as they arrive.
+	// It changes only speed and memory: with more or fewer persons than
+	// the hint, the same records are kept and releases have the same
+	// distribution. Zero means no hint; it must be between 0 and 2³⁰. It
+	// is not part of the encoded state (MarshalBinary), nor compared by
+	// Merge.
+	ExpectedPersons int
+}
+
+// maxExpectedPersons is the largest ExpectedPersons: the person table is
+// indexed by int32 and kept at most half full.
+const maxExpectedPersons = 1 << 30
+
+func checkExpectedPersons(n int) error {
+	if n < 0 || n > maxExpectedPersons {
+		return paramErr("ExpectedPersons", n, "must be between 0 and 2^30")
+	}
+	return nil
 }
 
 func (p *Params) label(def string) string {
@@ -215,7 +237,7 @@ func (p *Params) validate() error {
 	if a := p.Alpha; a != 0 && !(a >= minAlpha && a < 1) {
 		return paramErr("Alpha", a, "must be in [1e-12, 1), or 0 for 0.05")
 	}
-	return nil
+	return checkExpectedPersons(p.ExpectedPersons)
 }
 
 func checkEpsilon(name string, e float64) error {

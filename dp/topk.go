@@ -58,7 +58,7 @@ func NewTopK(k int, p Params) (*TopK, error) {
 	t := &TopK{p: p, k: k, th: th, index: make(map[segItem]int32)}
 	rng := randomness(p.Rand)
 	t.salt = rng.Uint64()
-	t.b = newBounder[int64](p.MaxPartitions, 1, false, t.salt, rng)
+	t.b = newBounder[int64](p.MaxPartitions, 1, false, t.salt, rng, p.ExpectedPersons)
 	if p.Partitions != nil {
 		t.allow = make(map[string]struct{}, len(p.Partitions))
 		for _, it := range p.Partitions {
@@ -91,7 +91,7 @@ func (t *TopK) Add(person, segment, item string) bool {
 	if !ok {
 		pid = t.partition(key)
 	}
-	t.b.add(t.b.pseudonym(person), pid, 0)
+	t.b.add(person, pid, 0)
 	return true
 }
 
