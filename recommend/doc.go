@@ -48,7 +48,8 @@
 // only from what the person declared, and sensitive items in a history, in
 // view or liked never used to infer anything; a per-item frequency cap;
 // "not interested" removes the item (and optionally its category); items
-// already bought are not offered again unless replenishable; declared avoid
+// already bought are not offered again unless replenishable, however old
+// the purchase; declared avoid
 // tags, budget and sizes are respected; a confidence floor returns fewer
 // items rather than weak guesses. [Response].Filtered counts what each
 // guard removed.
@@ -71,6 +72,19 @@
 // [CountsBuilder]. Popularity likewise takes plain counts ([ItemCount]),
 // such as a DP top-k. This package never imports a DP library. Everything
 // applied to one person's data happens at request time, in process.
+//
+// # Cost of a request
+//
+// The work of a request is bounded whatever the size of the catalog and of
+// the person's profile: a catalog category, tag or search token proposes
+// at most 200 items, the most popular first, a request reads the first 32
+// declared interests, and a history, like a list of liked items, seeds
+// the item-item model with at most [MaxSeeds] items, its strongest events.
+// Leaving out what the person bought or is not interested in still reads
+// all of their history and feedback, in one pass that hashes each history
+// event rather than looking it up in the catalog. The sentences that
+// explain a recommendation by an item ("Because you bought …") are built
+// once per item and model, not per request.
 //
 // # Concurrency
 //

@@ -2,7 +2,9 @@ package recommend
 
 import (
 	"cmp"
+	"hash/maphash"
 	"slices"
+	"sync/atomic"
 )
 
 // Model bundles what serving needs from training: the catalog, the
@@ -19,13 +21,24 @@ type Model struct {
 	byTag      map[string][]int32
 	byToken    map[string][]int32
 	// meta keeps what serving reads per candidate in one 8-byte entry:
-	// global popularity relative to the most popular item, and flags.
+	// global popularity relative to the most popular item, flags and 16
+	// bits of the id's hash.
 	meta []itemMeta
+	// idHash[i] is the hash of item i's id with seed, so that a request
+	// checks its candidates against a whole history without looking up
+	// every event in the catalog (see boughtSet).
+	seed   maphash.Seed
+	idHash []uint64
+	// phrases[k][i] is the sentence of kind k explaining a recommendation
+	// by item i ("Because you bought …"), built on first use (see
+	// Model.phrase).
+	phrases [numPhrases][]atomic.Pointer[string]
 }
 
 type itemMeta struct {
 	pop   float32 // global count / max count, in [0, 1]; 0 without popularity
 	flags uint8
+	idh   uint16 // the top 16 bits of idHash: the bought filter's bit
 }
 
 // NewModel bundles a catalog with its models. pop and ii may be nil (the
@@ -42,6 +55,15 @@ func NewModel(cat *Catalog, pop *Popularity, ii *ItemItem) (*Model, error) {
 	m.meta = make([]itemMeta, cat.Len())
 	for i, f := range cat.flags {
 		m.meta[i].flags = f
+	}
+	m.seed = maphash.MakeSeed()
+	m.idHash = make([]uint64, cat.Len())
+	for i := range cat.items {
+		m.idHash[i] = maphash.String(m.seed, cat.items[i].ID)
+		m.meta[i].idh = uint16(m.idHash[i] >> 48)
+	}
+	for k := range m.phrases {
+		m.phrases[k] = make([]atomic.Pointer[string], cat.Len())
 	}
 	if pop != nil {
 		g := &pop.global
