@@ -2,6 +2,7 @@ package dp
 
 import (
 	"context"
+	"iter"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -74,8 +75,8 @@ type CooccurrenceParams struct {
 	// Laplace noise), and the noise is calibrated to that norm instead of
 	// MaxItems and MaxPairs, which then only bound the work per person. A
 	// person with many items thus weighs less in each of their pairs than
-	// one with few, and the counts are sums of weights ([ItemCount].Value,
-	// [PairCount].Value), not numbers of persons. Weighted needs
+	// one with few, and the counts are sums of weights ([ItemCount].Count,
+	// [PairCount].Count), not numbers of persons. Weighted needs
 	// PairItems: a threshold would have to exceed the weight of a whole
 	// person, which drops nearly every pair.
 	Weighted bool
@@ -304,23 +305,60 @@ func (c *Cooccurrence) Add(person, item string) bool {
 func (c *Cooccurrence) Rejected() int64 { return c.rejected }
 
 // ItemCount is a released item count: the noisy number of persons with the
-// item.
+// item (a whole number), or with Weighted the noisy sum of their weights.
+// It may be negative: noise is not clamped, so that sums of counts stay
+// unbiased.
 type ItemCount struct {
-	Item  string `json:"item"`
-	Count int64  `json:"count"`
-	// Value is the released count as a float64: Count itself, or with
-	// Weighted the noisy sum of weights (Count is then Value rounded).
-	Value float64 `json:"value"`
+	Item  string  `json:"item"`
+	Count float64 `json:"count"`
 }
+
+// ItemCounts yields every released item count, sorted by item. It and
+// [Cooccurrences.PairCounts], [Cooccurrences.PersonCount],
+// [Cooccurrences.CountNoise] and [Cooccurrences.SumsOfWeights] are what
+// package recommend reads to train its models from a release
+// (recommend.CountsFromRelease): recommend declares the interface, and
+// imports neither dp nor Google's library.
+func (c *Cooccurrences) ItemCounts() iter.Seq2[string, float64] {
+	return func(yield func(string, float64) bool) {
+		for _, it := range c.Items {
+			if !yield(it.Item, it.Count) {
+				return
+			}
+		}
+	}
+}
+
+// PairCounts yields every released pair count, sorted by A then B.
+func (c *Cooccurrences) PairCounts() iter.Seq2[[2]string, float64] {
+	return func(yield func([2]string, float64) bool) {
+		for _, p := range c.Pairs {
+			if !yield([2]string{p.A, p.B}, p.Count) {
+				return
+			}
+		}
+	}
+}
+
+// PersonCount returns the released number of persons.
+func (c *Cooccurrences) PersonCount() float64 { return float64(c.Persons) }
+
+// CountNoise returns the standard deviations of the noise of an item count
+// and of a pair count, in the units of the counts.
+func (c *Cooccurrences) CountNoise() (item, pair float64) {
+	return c.ItemNoise.StdDev(), c.PairNoise.StdDev()
+}
+
+// SumsOfWeights reports whether the counts are sums of weights (Weighted)
+// rather than numbers of persons.
+func (c *Cooccurrences) SumsOfWeights() bool { return c.Weighted }
 
 // PairCount is a released pair count: the noisy number of persons with
 // both items. A < B.
 type PairCount struct {
-	A     string `json:"a"`
-	B     string `json:"b"`
-	Count int64  `json:"count"`
-	// Value is as in [ItemCount].
-	Value float64 `json:"value"`
+	A     string  `json:"a"`
+	B     string  `json:"b"`
+	Count float64 `json:"count"` // as in [ItemCount]
 }
 
 // Cooccurrences is the plain result of a [Cooccurrence] release. Its
@@ -431,7 +469,7 @@ func (c *Cooccurrence) releaseItems(out *Cooccurrences) error {
 			if err != nil {
 				return err
 			}
-			out.Items = append(out.Items, ItemCount{Item: it, Count: roundCount(x), Value: x})
+			out.Items = append(out.Items, ItemCount{Item: it, Count: x})
 		}
 	case p.Items != nil:
 		m := c.itemMech()
@@ -441,7 +479,7 @@ func (c *Cooccurrence) releaseItems(out *Cooccurrences) error {
 			if err != nil {
 				return err
 			}
-			out.Items = append(out.Items, ItemCount{Item: it, Count: x, Value: float64(x)})
+			out.Items = append(out.Items, ItemCount{Item: it, Count: float64(x)})
 		}
 	default:
 		th := c.plan.itemTh
@@ -453,7 +491,7 @@ func (c *Cooccurrence) releaseItems(out *Cooccurrences) error {
 				return err
 			}
 			if keep {
-				out.Items = append(out.Items, ItemCount{Item: it, Count: x, Value: float64(x)})
+				out.Items = append(out.Items, ItemCount{Item: it, Count: float64(x)})
 			}
 		}
 	}
@@ -482,7 +520,7 @@ func (c *Cooccurrence) releasePairs(out *Cooccurrences) error {
 				if b < a {
 					a, b = b, a
 				}
-				out.Pairs = append(out.Pairs, PairCount{A: a, B: b, Count: x, Value: float64(x)})
+				out.Pairs = append(out.Pairs, PairCount{A: a, B: b, Count: float64(x)})
 			}
 		}
 		i = j
@@ -498,8 +536,8 @@ func (c *Cooccurrence) releasePublicPairs(out *Cooccurrences) error {
 	// Candidates: post-processing of the released item counts.
 	cands := slices.Clone(out.Items)
 	slices.SortFunc(cands, func(a, b ItemCount) int {
-		if a.Value != b.Value {
-			if a.Value > b.Value {
+		if a.Count != b.Count {
+			if a.Count > b.Count {
 				return -1
 			}
 			return 1
@@ -557,13 +595,13 @@ func (c *Cooccurrence) releasePublicPairs(out *Cooccurrences) error {
 				if err != nil {
 					return err
 				}
-				pc.Count, pc.Value = roundCount(v), v
+				pc.Count = v
 			} else {
 				v, err := m.addInt64(src, int64(sum))
 				if err != nil {
 					return err
 				}
-				pc.Count, pc.Value = v, float64(v)
+				pc.Count = float64(v)
 			}
 			out.Pairs = append(out.Pairs, pc)
 		}
@@ -604,17 +642,6 @@ func (c *Cooccurrence) weight(n int) float64 {
 		w = math.Nextafter(w, 0)
 	}
 	return w
-}
-
-// roundCount rounds a float count to the nearest int64, saturating.
-func roundCount(x float64) int64 {
-	switch {
-	case x >= math.MaxInt64:
-		return math.MaxInt64
-	case x <= math.MinInt64:
-		return math.MinInt64
-	}
-	return int64(math.Round(x))
 }
 
 // eachPerson calls f with the partition ids of every person's kept items,

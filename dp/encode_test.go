@@ -304,7 +304,7 @@ func TestTopKAndCooccurrenceMerge(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, cwant.Items, cgot.Items)
 	assert.Equal(t, cwant.Persons, cgot.Persons)
-	var wantPairs, gotPairs int64
+	var wantPairs, gotPairs float64
 	for _, p := range cwant.Pairs {
 		wantPairs += p.Count
 	}

@@ -206,7 +206,7 @@ func ExampleCooccurrence_publicPairs() {
 		panic(err)
 	}
 	for _, p := range res.Pairs {
-		fmt.Printf("%s+%s: about %.0f\n", p.A, p.B, math.Round(p.Value/100)*100)
+		fmt.Printf("%s+%s: about %.0f\n", p.A, p.B, math.Round(p.Count/100)*100)
 	}
 	fmt.Printf("noise σ of a pair: %.0f\n", res.PairNoise.StdDev())
 	// Output:

@@ -104,10 +104,10 @@ func coocCase(name string, p dp.CooccurrenceParams) limitCase {
 			vals := map[string]float64{"persons": float64(r.Persons),
 				"item noise": r.ItemNoise.StdDev(), "pair noise": r.PairNoise.StdDev()}
 			for _, it := range r.Items {
-				vals["item "+it.Item] = it.Value
+				vals["item "+it.Item] = it.Count
 			}
 			for _, pc := range r.Pairs {
-				vals["pair "+pc.A+pc.B] = pc.Value
+				vals["pair "+pc.A+pc.B] = pc.Count
 			}
 			return vals, nil, nil
 		}, nil

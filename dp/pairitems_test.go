@@ -115,16 +115,15 @@ func TestPublicPairsExact(t *testing.T) {
 		wantItems, _ := reference(histories, catalog, nil, weighted, gaussian)
 		require.Len(t, res.Items, nItems, "seed %d: the catalog is public", seed)
 		for _, ic := range res.Items {
-			assert.InDelta(t, wantItems[ic.Item], ic.Value, 1e-9, "seed %d item %s", seed, ic.Item)
-			assert.Equal(t, int64(math.Round(ic.Value)), ic.Count)
+			assert.InDelta(t, wantItems[ic.Item], ic.Count, 1e-9, "seed %d item %s", seed, ic.Item)
 		}
 		// Candidates: the k largest counts, ties by id.
 		byCount := slices.Clone(res.Items)
 		slices.SortStableFunc(byCount, func(a, b dp.ItemCount) int {
 			switch {
-			case a.Value > b.Value:
+			case a.Count > b.Count:
 				return -1
-			case a.Value < b.Value:
+			case a.Count < b.Count:
 				return 1
 			}
 			return 0
@@ -139,7 +138,7 @@ func TestPublicPairsExact(t *testing.T) {
 		for _, pc := range res.Pairs {
 			require.Less(t, pc.A, pc.B)
 			require.True(t, slices.Contains(cands, pc.A) && slices.Contains(cands, pc.B), "seed %d: %s+%s not among candidates", seed, pc.A, pc.B)
-			assert.InDelta(t, wantPairs[[2]string{pc.A, pc.B}], pc.Value, 1e-9, "seed %d pair %s+%s", seed, pc.A, pc.B)
+			assert.InDelta(t, wantPairs[[2]string{pc.A, pc.B}], pc.Count, 1e-9, "seed %d pair %s+%s", seed, pc.A, pc.B)
 		}
 		assert.True(t, slices.IsSortedFunc(res.Pairs, func(x, y dp.PairCount) int {
 			if x.A != y.A {
@@ -210,12 +209,12 @@ func TestWeightedSensitivity(t *testing.T) {
 		}
 		var items, pairs []float64
 		for i := range with.Items {
-			items = append(items, with.Items[i].Value-without.Items[i].Value)
+			items = append(items, with.Items[i].Count-without.Items[i].Count)
 		}
 		require.Len(t, with.Pairs, len(without.Pairs))
 		for i := range with.Pairs {
 			require.Equal(t, with.Pairs[i].A, without.Pairs[i].A)
-			pairs = append(pairs, with.Pairs[i].Value-without.Pairs[i].Value)
+			pairs = append(pairs, with.Pairs[i].Count-without.Pairs[i].Count)
 		}
 		assert.LessOrEqual(t, norm(items), 1+1e-12, "seed %d items", seed)
 		assert.LessOrEqual(t, norm(pairs), 1+1e-12, "seed %d pairs", seed)
@@ -246,21 +245,21 @@ func TestPublicPairsBounds(t *testing.T) {
 		var items, pairs, nonzero float64
 		for _, ic := range res.Items {
 			if weighted {
-				items += ic.Value * ic.Value
+				items += ic.Count * ic.Count
 			} else {
-				items += ic.Value
+				items += ic.Count
 			}
 		}
 		for _, pc := range res.Pairs {
-			require.GreaterOrEqual(t, pc.Value, 0.0)
-			if pc.Value != 0 {
+			require.GreaterOrEqual(t, pc.Count, 0.0)
+			if pc.Count != 0 {
 				nonzero++
 			}
 			if weighted {
-				pairs += pc.Value * pc.Value
+				pairs += pc.Count * pc.Count
 			} else {
-				require.Contains(t, []float64{0, 1}, pc.Value)
-				pairs += pc.Value
+				require.Contains(t, []float64{0, 1}, pc.Count)
+				pairs += pc.Count
 			}
 		}
 		if weighted {
@@ -320,8 +319,8 @@ func TestPublicPairsAccountingAndNoise(t *testing.T) {
 			if pc.A == catalog[0] || pc.B == catalog[0] {
 				continue
 			}
-			sum += pc.Value
-			sq += pc.Value * pc.Value
+			sum += pc.Count
+			sq += pc.Count * pc.Count
 			n++
 		}
 		mean := sum / float64(n)
@@ -428,11 +427,11 @@ func TestPublicPairsMerge(t *testing.T) {
 	require.Len(t, got.Pairs, 6)
 	require.Equal(t, len(want.Items), len(got.Items))
 	for i := range want.Items {
-		assert.InDelta(t, want.Items[i].Value, got.Items[i].Value, 1e-9)
+		assert.InDelta(t, want.Items[i].Count, got.Items[i].Count, 1e-9)
 	}
 	for i := range want.Pairs {
 		assert.Equal(t, want.Pairs[i].A+want.Pairs[i].B, got.Pairs[i].A+got.Pairs[i].B)
-		assert.InDelta(t, want.Pairs[i].Value, got.Pairs[i].Value, 1e-9)
+		assert.InDelta(t, want.Pairs[i].Count, got.Pairs[i].Count, 1e-9)
 	}
 
 	// Other PairItems or weighting: another release, not mergeable.

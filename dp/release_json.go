@@ -133,12 +133,12 @@ func (c *Cooccurrences) UnmarshalJSON(b []byte) error {
 		return releaseErr("a negative count or threshold")
 	}
 	for i, it := range j.Items {
-		if it.Item == "" || i > 0 && j.Items[i-1].Item >= it.Item || math.IsNaN(it.Value) || math.IsInf(it.Value, 0) {
+		if it.Item == "" || i > 0 && j.Items[i-1].Item >= it.Item || math.IsNaN(it.Count) || math.IsInf(it.Count, 0) {
 			return releaseErr("items not sorted, repeated, empty or not finite")
 		}
 	}
 	for i, p := range j.Pairs {
-		if p.A == "" || p.A >= p.B || math.IsNaN(p.Value) || math.IsInf(p.Value, 0) ||
+		if p.A == "" || p.A >= p.B || math.IsNaN(p.Count) || math.IsInf(p.Count, 0) ||
 			i > 0 && cmp.Or(strings.Compare(j.Pairs[i-1].A, p.A), strings.Compare(j.Pairs[i-1].B, p.B)) >= 0 {
 			return releaseErr("pairs not sorted, repeated, unordered or not finite")
 		}

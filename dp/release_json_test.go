@@ -71,7 +71,7 @@ func TestReleasesRefuseBadJSON(t *testing.T) {
 	} {
 		require.ErrorIs(t, tr.UnmarshalJSON([]byte(bad)), dp.ErrInvalidRelease, name)
 	}
-	goodCo := `{"items":[{"item":"a","count":3,"value":3},{"item":"b","count":4,"value":4}],"pairs":[{"a":"a","b":"b","count":2,"value":2}],
+	goodCo := `{"items":[{"item":"a","count":3},{"item":"b","count":4}],"pairs":[{"a":"a","b":"b","count":2}],
 		"persons":9,"item_threshold":0,"pair_threshold":0,"item_noise":{"kind":"laplace","epsilon":0.5,"delta":0,"l0":3,"linf":1},
 		"pair_noise":{"kind":"gaussian","epsilon":0.5,"delta":1e-6,"l0":3,"linf":1},"weighted":false,"epsilon":1,"delta":1e-5,"private":true,"label":"c"}`
 	var co dp.Cooccurrences

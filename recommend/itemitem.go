@@ -95,7 +95,8 @@ type Scored struct {
 // item count is raised to at least the largest count of a pair it is in
 // (so that similarities stay in range), negative item counts become 0, and
 // the number of persons is raised to at least the largest item count and
-// 1. Items in c that are not in cat are ignored ([ItemItem.Unknown] counts
+// 1. Lift on weighted counts ([Counts.Weighted]) is an error: it compares
+// counts with the number of persons. Items in c that are not in cat are ignored ([ItemItem.Unknown] counts
 // them). The error wraps [ErrNilModel] or [ErrInvalidConfig].
 func NewItemItem(cat *Catalog, c *Counts, cfg ItemItemConfig) (*ItemItem, error) {
 	if cat == nil || c == nil {
@@ -113,6 +114,8 @@ func NewItemItem(cat *Catalog, c *Counts, cfg ItemItemConfig) (*ItemItem, error)
 		return nil, configError("MinCount", "must be finite")
 	case !(cfg.Shrink >= 0) || math.IsInf(cfg.Shrink, 0):
 		return nil, configError("Shrink", "must be finite and non-negative")
+	case cfg.Similarity == Lift && c.Weighted():
+		return nil, configError("Similarity", "lift compares counts with the number of persons, which weighted counts are not")
 	}
 	m := &ItemItem{cat: cat, cfg: cfg}
 	n := cat.Len()

@@ -77,8 +77,8 @@ func dpPopularity(cat *recommend.Catalog, res *dp.Cooccurrences, form int) (*rec
 	if form == popPairs && len(res.Pairs) > 0 {
 		sums := make(map[string]float64)
 		for _, pc := range res.Pairs {
-			sums[pc.A] += pc.Value
-			sums[pc.B] += pc.Value
+			sums[pc.A] += pc.Count
+			sums[pc.B] += pc.Count
 		}
 		top, topItem := 0.0, 0.0
 		for _, v := range sums {
@@ -86,7 +86,7 @@ func dpPopularity(cat *recommend.Catalog, res *dp.Cooccurrences, form int) (*rec
 		}
 		for _, ic := range res.Items {
 			if _, ok := sums[ic.Item]; !ok {
-				topItem = max(topItem, ic.Value)
+				topItem = max(topItem, ic.Count)
 			}
 		}
 		// Candidates score in (1, 2], the others in [0, 1].
@@ -98,7 +98,7 @@ func dpPopularity(cat *recommend.Catalog, res *dp.Cooccurrences, form int) (*rec
 			case ok:
 				v = 1
 			case topItem > 0:
-				v = max(ic.Value, 0) / topItem
+				v = max(ic.Count, 0) / topItem
 			default:
 				v = 0
 			}
@@ -107,7 +107,7 @@ func dpPopularity(cat *recommend.Catalog, res *dp.Cooccurrences, form int) (*rec
 		return recommend.NewPopularity(cat, counts, nil)
 	}
 	for _, ic := range res.Items {
-		counts = append(counts, recommend.ItemCount{Item: ic.Item, Count: ic.Value})
+		counts = append(counts, recommend.ItemCount{Item: ic.Item, Count: ic.Count})
 	}
 	return recommend.NewPopularity(cat, counts, nil)
 }

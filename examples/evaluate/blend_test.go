@@ -273,9 +273,9 @@ func TestDPPopularityForms(t *testing.T) {
 	cat, err := recommend.NewCatalog(items)
 	require.NoError(t, err)
 	res := &dp.Cooccurrences{
-		Items: []dp.ItemCount{{Item: "a", Value: 5}, {Item: "b", Value: 9}, {Item: "c", Value: 7}, {Item: "d", Value: 8}, {Item: "e", Value: -3}},
+		Items: []dp.ItemCount{{Item: "a", Count: 5}, {Item: "b", Count: 9}, {Item: "c", Count: 7}, {Item: "d", Count: 8}, {Item: "e", Count: -3}},
 		// Pairs among the candidates b, c, d: c has the largest sum.
-		Pairs: []dp.PairCount{{A: "b", B: "c", Value: 4}, {A: "b", B: "d", Value: -1}, {A: "c", B: "d", Value: 3}},
+		Pairs: []dp.PairCount{{A: "b", B: "c", Count: 4}, {A: "b", B: "d", Count: -1}, {A: "c", B: "d", Count: 3}},
 	}
 	order := func(form int) []string {
 		p, err := dpPopularity(cat, res, form)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/tact-go/tact/dp"
-	"github.com/tact-go/tact/examples/internal/dptrain"
 	"github.com/tact-go/tact/recommend"
 	"github.com/tact-go/tact/recommend/eval"
 )
@@ -30,14 +29,14 @@ type dpConfig struct {
 	// the largest noisy counts (dp.CooccurrenceParams.PairItems).
 	PairItems int
 	// ItemPrior, in σ, is added to every item count
-	// (dptrain.Options.ItemPrior).
+	// (recommend.ReleaseOptions.ItemPrior).
 	ItemPrior float64
 	// Shrink, in σ, is recommend.ItemItemConfig.Shrink.
 	Shrink float64
 	// Neighbors is recommend.ItemItemConfig.Neighbors (0: the exact row's).
 	Neighbors int
 	// Rank, if positive, denoises the pair counts by a low-rank
-	// approximation (dptrain.Options.Rank).
+	// approximation (recommend.ReleaseOptions.Rank).
 	Rank int
 	// ItemShare is the share of ε spent on the item counts (0: that of
 	// dpSplit); the number of persons gets 1% and the pairs the rest.
@@ -205,9 +204,9 @@ func release(eps float64, c dpConfig, catalog []string, train []recommend.Intera
 }
 
 // dpItemItem builds the item-item model of a DP row from its release
-// (post-processing: examples/internal/dptrain, then recommend).
+// (post-processing: recommend.CountsFromRelease, then the model).
 func dpItemItem(cat *recommend.Catalog, res *dp.Cooccurrences, c dpConfig, base recommend.ItemItemConfig) (*recommend.ItemItem, error) {
-	counts, err := dptrain.FromRelease(res, dptrain.Options{ItemPrior: c.ItemPrior, Rank: c.Rank})
+	counts, err := recommend.CountsFromRelease(res, recommend.ReleaseOptions{ItemPrior: c.ItemPrior, Rank: c.Rank})
 	if err != nil {
 		return nil, err
 	}
@@ -382,7 +381,7 @@ func tuneDP(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, base recom
 					for _, cd := range mine {
 						key := [2]float64{float64(cd.c.Rank), cd.c.ItemPrior}
 						if counts[key] == nil {
-							if counts[key], err = dptrain.FromRelease(res, dptrain.Options{ItemPrior: cd.c.ItemPrior, Rank: cd.c.Rank}); err != nil {
+							if counts[key], err = recommend.CountsFromRelease(res, recommend.ReleaseOptions{ItemPrior: cd.c.ItemPrior, Rank: cd.c.Rank}); err != nil {
 								return nil, nil, err
 							}
 						}

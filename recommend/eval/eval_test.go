@@ -12,6 +12,7 @@ import (
 
 	"github.com/tact-go/tact/recommend"
 	"github.com/tact-go/tact/recommend/eval"
+	"github.com/tact-go/tact/recommend/recommendtest"
 )
 
 func set(ids ...string) map[string]bool {
@@ -174,4 +175,35 @@ func TestEvaluate(t *testing.T) {
 	none := eval.Evaluate(s, 2, 10, func(string, []string, int) []string { return []string{"q", "r", "s"} })
 	assert.Zero(t, none.NDCG)
 	assert.Zero(t, eval.Evaluate(s, 0, 10, perfect).Users)
+}
+
+// Served ranks what a Recommender serves: the items of the model's
+// popularity for a person with no usable history, never an item the
+// person has, and never more than k.
+func TestServed(t *testing.T) {
+	w := recommendtest.Generate(recommendtest.Options{Seed: 3, Items: 200, Shoppers: 100})
+	rank, err := eval.Served(w.Model(), w.Interactions, recommend.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := w.Shoppers[0].ID
+	have := map[string]bool{}
+	for _, x := range w.Interactions {
+		if x.Person == p {
+			have[x.Item] = true
+		}
+	}
+	got := rank(p, nil, 10)
+	if len(got) == 0 || len(got) > 10 {
+		t.Fatalf("Served ranked %d items; want 1 to 10", len(got))
+	}
+	for _, id := range got {
+		it, _ := w.Catalog.Lookup(id)
+		if have[id] && !it.Replenishable {
+			t.Errorf("Served recommended %s, which the person has", id)
+		}
+	}
+	if got := rank("nobody-known", nil, 5); len(got) == 0 {
+		t.Error("Served ranked nothing for a person with no history: popularity backfills")
+	}
 }

@@ -22,7 +22,6 @@ import (
 
 	"github.com/tact-go/tact/consent"
 	"github.com/tact-go/tact/dp"
-	"github.com/tact-go/tact/examples/internal/dptrain"
 	"github.com/tact-go/tact/minimize"
 	"github.com/tact-go/tact/recommend"
 	"github.com/tact-go/tact/recommend/recommendtest"
@@ -476,28 +475,37 @@ func (s *Shop) train(ctx context.Context, o Options) error {
 		log[i] = recommend.Interaction{Person: m.Customer, Item: m.Item}
 	}
 	bound := recommend.CountOptions{MaxItemsPerPerson: 50, Seed: o.Seed}
-	opts := dptrain.Options{ItemPrior: 30}
+	opts := recommend.ReleaseOptions{ItemPrior: 30}
 	res := new(dp.Cooccurrences)
-	var counts *recommend.Counts
-	if ok, err := load(ctx, o.Releases, "cooccurrence", res); err != nil {
+	ok, err := load(ctx, o.Releases, "cooccurrence", res)
+	if err != nil {
 		return err
-	} else if ok {
-		if counts, err = dptrain.FromRelease(res, opts); err != nil {
-			return err
-		}
-	} else {
-		counts, res, err = dptrain.Counts(ctx, s.Budget, dp.CooccurrenceParams{
+	}
+	if !ok {
+		cooc, err := dp.NewCooccurrence(dp.CooccurrenceParams{
 			Epsilon: CoocEpsilon, Delta: Delta, Noise: dp.Gaussian, Items: items,
 			MaxItems: bound.MaxItemsPerPerson, MaxPairs: CoocPairItems * (CoocPairItems - 1) / 2,
 			PairItems: CoocPairItems, Weighted: true,
 			Label: "item-item co-occurrence", Logger: o.Logger, NoiseSource: o.Noise, Rand: o.bounding(2),
-		}, recommend.PersonItems(log, bound), opts)
+		})
 		if err != nil {
+			return err
+		}
+		for person, items := range recommend.PersonItems(log, bound) {
+			for _, it := range items {
+				cooc.Add(person, it)
+			}
+		}
+		if res, err = cooc.Release(ctx, s.Budget); err != nil {
 			return err
 		}
 		if err := save(ctx, o.Releases, "cooccurrence", res); err != nil {
 			return err
 		}
+	}
+	counts, err := recommend.CountsFromRelease(res, opts)
+	if err != nil {
+		return err
 	}
 	s.Cooc = res
 	ii, err := recommend.NewItemItem(cat, counts, recommend.ItemItemConfig{

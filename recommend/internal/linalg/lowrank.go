@@ -1,4 +1,4 @@
-package dptrain
+package linalg
 
 import (
 	"math"
@@ -23,9 +23,10 @@ const (
 	subspaceRounds = 50
 )
 
-// denoise returns the rank-r approximation of the symmetric n×n matrix a
-// (row-major; the diagonal is ignored and imputed).
-func denoise(a []float64, n, r int) []float64 {
+// LowRank returns the rank-r approximation of the symmetric n×n matrix a
+// (row-major; the diagonal is ignored and imputed), for denoising the pair
+// counts of a differentially private release.
+func LowRank(a []float64, n, r int) []float64 {
 	r = min(r, n)
 	if n == 0 || r <= 0 {
 		return make([]float64, n*n)
@@ -128,12 +129,4 @@ func orthonormalize(q []float64, n int) {
 			qi[k] /= norm
 		}
 	}
-}
-
-func dot(a, b []float64) float64 {
-	var s float64
-	for i := range a {
-		s += a[i] * b[i]
-	}
-	return s
 }

@@ -1,0 +1,160 @@
+package recommend
+
+import (
+	"fmt"
+	"iter"
+	"math"
+
+	"github.com/tact-go/tact/recommend/internal/linalg"
+)
+
+// CooccurrenceRelease is what a differentially private co-occurrence
+// release gives a model to train on: noisy item and pair counts over the
+// persons' bounded (and, for a weighted release, weighted) item sets, the
+// noisy number of persons, and how noisy the counts are. *dp.Cooccurrences
+// implements it; recommend declares it so that it imports neither package
+// dp nor Google's library (nor glog), and a serving host that uses
+// recommend links neither.
+//
+// ItemCounts and PairCounts yield each released count once (pairs as two
+// distinct items, in any order); counts may be fractional or negative
+// (noise). CountNoise returns the standard deviation of the noise of an
+// item count and of a pair count, in the units of the counts (0 for exact
+// counts). SumsOfWeights reports whether the counts are sums of weights
+// rather than numbers of persons.
+type CooccurrenceRelease interface {
+	ItemCounts() iter.Seq2[string, float64]
+	PairCounts() iter.Seq2[[2]string, float64]
+	PersonCount() float64
+	CountNoise() (item, pair float64)
+	SumsOfWeights() bool
+}
+
+// ReleaseOptions say how [CountsFromRelease] reads a release. The zero value
+// is the defaults, which work on small data sets (see examples/evaluate).
+type ReleaseOptions struct {
+	// ItemPrior is added to every item count, in standard deviations of the
+	// pair noise: it damps the similarity of items whose noisy count is
+	// small, which noise would otherwise make look close to everything. 0
+	// means none; negative, NaN or infinite is an error.
+	ItemPrior float64
+	// Rank, if positive, replaces the pair counts by their best rank-Rank
+	// approximation: the pairs among the release's candidate items form a
+	// symmetric matrix whose signal is close to low-rank (tastes are few)
+	// while the noise is spread over every dimension, so the approximation
+	// keeps most of the signal and drops most of the noise. It needs every
+	// pair among the items the pairs name (a release with public pairs,
+	// dp.CooccurrenceParams.PairItems). 0 means no denoising.
+	Rank int
+}
+
+// CountsFromRelease returns the counts a co-occurrence release estimates,
+// ready for [NewItemItem] or [TrainEASE]: the noisy number of persons,
+// every released item count (plus the item prior), every released pair
+// count (or its low-rank denoising), negative and fractional values
+// included (the models clamp them). The counts remember the noise of the
+// release ([Counts.Noise]), from which the models take their noise-aware
+// defaults (shrinkage, regularization), and are weighted when the release
+// is. Everything here is post-processing of the release: it costs no
+// privacy.
+//
+// Errors wrap [ErrInvalidConfig] for bad options or a Rank without every
+// pair among the candidates, [ErrNilModel] for a nil release, and are
+// [*CountError]s for values no release has (NaN, infinite, empty ids).
+func CountsFromRelease(r CooccurrenceRelease, o ReleaseOptions) (*Counts, error) {
+	if r == nil {
+		return nil, ErrNilModel
+	}
+	if !(o.ItemPrior >= 0) || math.IsInf(o.ItemPrior, 0) {
+		return nil, configError("ItemPrior", "must be finite and non-negative")
+	}
+	if o.Rank < 0 {
+		return nil, configError("Rank", "must not be negative")
+	}
+	_, sigma := r.CountNoise()
+	if !(sigma >= 0) || math.IsInf(sigma, 0) {
+		return nil, &CountError{Item: "pair noise", Value: sigma}
+	}
+	prior := o.ItemPrior * sigma
+	var b CountsBuilder
+	b.SetWeighted(r.SumsOfWeights())
+	if err := b.SetPersons(r.PersonCount()); err != nil {
+		return nil, err
+	}
+	for item, n := range r.ItemCounts() {
+		if err := b.AddItem(item, n+prior); err != nil {
+			return nil, err
+		}
+	}
+	if o.Rank > 0 {
+		if err := addDenoised(&b, r.PairCounts(), o.Rank); err != nil {
+			return nil, err
+		}
+	} else {
+		for p, n := range r.PairCounts() {
+			if err := b.AddPair(p[0], p[1], n); err != nil {
+				return nil, err
+			}
+		}
+	}
+	c := b.Build()
+	c.noise = sigma
+	return c, nil
+}
+
+// Noise returns the standard deviation of the noise of a pair count: 0
+// for exact counts, that of the release for [CountsFromRelease].
+func (c *Counts) Noise() float64 { return c.noise }
+
+// addDenoised adds the rank-r approximation of the pair counts to b. The
+// pairs must be every pair among the items they name, once.
+func addDenoised(b *CountsBuilder, pairs iter.Seq2[[2]string, float64], r int) error {
+	index := make(map[string]int)
+	var ids []string
+	type pv struct {
+		x, y int
+		n    float64
+	}
+	var all []pv
+	for p, n := range pairs {
+		var k [2]int
+		for i, id := range p {
+			j, ok := index[id]
+			if !ok {
+				j = len(ids)
+				index[id] = j
+				ids = append(ids, id)
+			}
+			k[i] = j
+		}
+		all = append(all, pv{k[0], k[1], n})
+	}
+	n := len(ids)
+	if n < 2 {
+		return nil
+	}
+	if len(all) != n*(n-1)/2 {
+		return configError("Rank", fmt.Sprintf("needs every pair among the candidates (a release with public pairs): %d pairs among %d items", len(all), n))
+	}
+	a := make([]float64, n*n)
+	seen := make([]bool, n*n)
+	for _, p := range all {
+		if p.x == p.y || seen[p.x*n+p.y] {
+			return configError("Rank", "needs every pair among the candidates once")
+		}
+		if math.IsNaN(p.n) || math.IsInf(p.n, 0) {
+			return &CountError{Item: ids[p.x], Other: ids[p.y], Value: p.n}
+		}
+		seen[p.x*n+p.y], seen[p.y*n+p.x] = true, true
+		a[p.x*n+p.y], a[p.y*n+p.x] = p.n, p.n
+	}
+	out := linalg.LowRank(a, n, r)
+	for x := 0; x < n; x++ {
+		for y := x + 1; y < n; y++ {
+			if err := b.AddPair(ids[x], ids[y], out[x*n+y]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

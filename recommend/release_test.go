@@ -1,0 +1,119 @@
+package recommend_test
+
+import (
+	"iter"
+	"math"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tact-go/tact/recommend"
+)
+
+// fakeRelease is a CooccurrenceRelease of given counts.
+type fakeRelease struct {
+	items    map[string]float64
+	pairs    map[[2]string]float64
+	persons  float64
+	sigma    float64
+	weighted bool
+}
+
+func (f fakeRelease) ItemCounts() iter.Seq2[string, float64] {
+	return func(yield func(string, float64) bool) {
+		for k, v := range f.items {
+			if !yield(k, v) {
+				return
+			}
+		}
+	}
+}
+
+func (f fakeRelease) PairCounts() iter.Seq2[[2]string, float64] {
+	return func(yield func([2]string, float64) bool) {
+		for k, v := range f.pairs {
+			if !yield(k, v) {
+				return
+			}
+		}
+	}
+}
+
+func (f fakeRelease) PersonCount() float64             { return f.persons }
+func (f fakeRelease) CountNoise() (item, pair float64) { return f.sigma, f.sigma }
+func (f fakeRelease) SumsOfWeights() bool              { return f.weighted }
+
+func lowRankRelease(n int) (fakeRelease, func(x, y int) float64) {
+	u := func(i int) float64 { return 3 + float64(i%5) }
+	v := func(i int) float64 { return float64(i%3) - 1 }
+	m := func(x, y int) float64 { return u(x)*u(y) + 2*v(x)*v(y) }
+	f := fakeRelease{items: map[string]float64{}, pairs: map[[2]string]float64{}, persons: 100, sigma: 2}
+	for x := 0; x < n; x++ {
+		f.items[rid(x)] = 50
+		for y := x + 1; y < n; y++ {
+			f.pairs[[2]string{rid(x), rid(y)}] = m(x, y)
+		}
+	}
+	return f, m
+}
+
+func rid(i int) string { return "i" + strconv.Itoa(100+i) }
+
+func TestCountsFromRelease(t *testing.T) {
+	f, m := lowRankRelease(30)
+	c, err := recommend.CountsFromRelease(f, recommend.ReleaseOptions{ItemPrior: 3})
+	require.NoError(t, err)
+	assert.Equal(t, 56.0, c.Item(rid(0)), "50 plus a prior of 3σ")
+	assert.Equal(t, m(1, 2), c.Pair(rid(1), rid(2)))
+	assert.Equal(t, 2.0, c.Noise())
+	assert.False(t, c.Weighted())
+	assert.Equal(t, 100.0, c.Persons())
+
+	// A matrix already of the rank asked is kept, its diagonal imputed.
+	for _, rank := range []int{2, 4} {
+		d, err := recommend.CountsFromRelease(f, recommend.ReleaseOptions{Rank: rank})
+		require.NoError(t, err)
+		require.Equal(t, 30*29/2, d.NumPairs())
+		for x := 0; x < 30; x++ {
+			for y := x + 1; y < 30; y++ {
+				assert.InDelta(t, m(x, y), d.Pair(rid(x), rid(y)), 0.02*m(x, y), "rank %d pair %d,%d", rank, x, y)
+			}
+		}
+	}
+	f.weighted = true
+	c, err = recommend.CountsFromRelease(f, recommend.ReleaseOptions{})
+	require.NoError(t, err)
+	assert.True(t, c.Weighted())
+}
+
+func TestCountsFromReleaseErrors(t *testing.T) {
+	f, _ := lowRankRelease(5)
+	for name, o := range map[string]recommend.ReleaseOptions{
+		"negative rank":  {Rank: -1},
+		"negative prior": {ItemPrior: -1},
+		"NaN prior":      {ItemPrior: math.NaN()},
+	} {
+		_, err := recommend.CountsFromRelease(f, o)
+		require.ErrorIs(t, err, recommend.ErrInvalidConfig, name)
+	}
+	missing := fakeRelease{items: f.items, pairs: map[[2]string]float64{}, sigma: 1}
+	for k, v := range f.pairs {
+		missing.pairs[k] = v
+	}
+	delete(missing.pairs, [2]string{rid(0), rid(1)})
+	_, err := recommend.CountsFromRelease(missing, recommend.ReleaseOptions{Rank: 2})
+	require.ErrorIs(t, err, recommend.ErrInvalidConfig, "a pair missing for Rank")
+	_, err = recommend.CountsFromRelease(nil, recommend.ReleaseOptions{})
+	require.ErrorIs(t, err, recommend.ErrNilModel)
+	bad := fakeRelease{items: map[string]float64{"a": math.Inf(1)}}
+	_, err = recommend.CountsFromRelease(bad, recommend.ReleaseOptions{})
+	require.ErrorIs(t, err, recommend.ErrInvalidCount)
+	bad = fakeRelease{sigma: math.NaN()}
+	_, err = recommend.CountsFromRelease(bad, recommend.ReleaseOptions{})
+	require.ErrorIs(t, err, recommend.ErrInvalidCount)
+	c, err := recommend.CountsFromRelease(fakeRelease{}, recommend.ReleaseOptions{Rank: 3})
+	require.NoError(t, err, "no pairs: nothing to denoise")
+	assert.Zero(t, c.NumPairs())
+}
