@@ -2,6 +2,7 @@ package recommend_test
 
 import (
 	"context"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -264,4 +265,42 @@ func BenchmarkTrain1M(b *testing.B) {
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 	b.ReportMetric(float64(peak-before)/(1<<20), "train-heap-MiB")
 	b.ReportMetric(float64(len(in)), "interactions")
+}
+
+// BenchmarkTrainEASE trains EASE over the N most counted of the 100,000
+// items of the 1,000,000-interaction fixture (the item-item model for the
+// rest), from counts taken beforehand, with as many workers as
+// GOMAXPROCS. It reports wall and CPU time and the peak heap. N = 20,000
+// inverts a 20,000×20,000 matrix: about 25 minutes on 2 cores, so it runs
+// only with TACT_BENCH_EASE_LARGE=1:
+//
+//	go test -run '^$' -bench TrainEASE -benchtime 1x ./recommend/
+//	TACT_BENCH_EASE_LARGE=1 go test -run '^$' -bench 'TrainEASE/N=20000' -benchtime 1x -timeout 2h ./recommend/
+func BenchmarkTrainEASE(b *testing.B) {
+	for _, n := range []int{5000, 20000} {
+		b.Run("N="+strconv.Itoa(n), func(b *testing.B) {
+			if n > 5000 && os.Getenv("TACT_BENCH_EASE_LARGE") == "" {
+				b.Skip("set TACT_BENCH_EASE_LARGE=1 to run (about 25 minutes on 2 cores)")
+			}
+			bigFixture(b)
+			c := recommend.CountCooccurrence(big.w.Interactions, recommend.CountOptions{})
+			cfg := recommend.EASEConfig{Items: n, Workers: runtime.GOMAXPROCS(0)}
+			b.ReportAllocs()
+			var peak, before uint64
+			var cpu time.Duration
+			for b.Loop() {
+				c0 := cpuTime()
+				p, bf := peakHeap(func() {
+					if _, err := recommend.TrainEASE(big.w.Catalog, c, cfg); err != nil {
+						b.Fatal(err)
+					}
+				})
+				cpu += cpuTime() - c0
+				peak, before = max(peak, p), bf
+			}
+			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+			b.ReportMetric(float64(peak-before)/(1<<20), "train-heap-MiB")
+		})
+	}
 }

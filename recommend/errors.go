@@ -29,6 +29,10 @@ var (
 	ErrCatalogMismatch = errors.New("recommend: models built for different catalogs")
 	// ErrNilModel is returned when a required model or catalog is nil.
 	ErrNilModel = errors.New("recommend: nil model")
+	// ErrNotPositiveDefinite is returned by [TrainEASE] when the
+	// regularized Gram matrix is not positive definite: noisy counts with
+	// too small a regularization.
+	ErrNotPositiveDefinite = errors.New("recommend: the regularized Gram matrix is not positive definite")
 	// ErrUndeclaredCategory is returned by [New] when the policy in force
 	// declares a source's purpose but not every data category the source
 	// reads for it.

@@ -50,9 +50,18 @@ type ItemItemConfig struct {
 	// not above zero (possible after noise) are always dropped.
 	MinCount float64
 	// Shrink multiplies each similarity by c(a,b) / (c(a,b) + Shrink),
-	// damping pairs seen by few persons. 0 means no shrinkage.
+	// damping pairs seen by few persons (or, in noisy counts, pairs whose
+	// count is mostly noise). 0 means the default: none for exact counts,
+	// [DefaultShrinkNoise] standard deviations of the pair noise for counts
+	// from a release ([Counts.Noise]). Negative means none.
 	Shrink float64
 }
+
+// DefaultShrinkNoise is the shrinkage [NewItemItem] applies to noisy counts
+// when [ItemItemConfig].Shrink is 0, in standard deviations of the pair
+// noise: chosen on validation splits of both data sets of
+// examples/evaluate.
+const DefaultShrinkNoise = 3
 
 // ItemItem is an item-to-item similarity model: for each catalog item, its
 // most similar items. It is built from cross-person [Counts] and applied at
@@ -68,7 +77,8 @@ type ItemItem struct {
 	// used to map summed similarities to a confidence in [0, 1].
 	scale   float64
 	unknown int
-	pool    sync.Pool // *topScratch for Top
+	ease    *EASEConfig // how TrainEASE made the model; nil for NewItemItem
+	pool    sync.Pool   // *topScratch for Top
 }
 
 type topScratch struct {
@@ -112,10 +122,16 @@ func NewItemItem(cat *Catalog, c *Counts, cfg ItemItemConfig) (*ItemItem, error)
 		return nil, configError("Neighbors", "must be in [0, 1000]")
 	case math.IsNaN(cfg.MinCount) || math.IsInf(cfg.MinCount, 0):
 		return nil, configError("MinCount", "must be finite")
-	case !(cfg.Shrink >= 0) || math.IsInf(cfg.Shrink, 0):
-		return nil, configError("Shrink", "must be finite and non-negative")
+	case math.IsNaN(cfg.Shrink) || math.IsInf(cfg.Shrink, 0):
+		return nil, configError("Shrink", "must be finite")
 	case cfg.Similarity == Lift && c.Weighted():
 		return nil, configError("Similarity", "lift compares counts with the number of persons, which weighted counts are not")
+	}
+	switch {
+	case cfg.Shrink < 0:
+		cfg.Shrink = 0
+	case cfg.Shrink == 0:
+		cfg.Shrink = DefaultShrinkNoise * c.noise
 	}
 	m := &ItemItem{cat: cat, cfg: cfg}
 	n := cat.Len()
@@ -332,8 +348,17 @@ func TrainItemItem(cat *Catalog, in []Interaction, o CountOptions, cfg ItemItemC
 func (m *ItemItem) Catalog() *Catalog { return m.cat }
 
 // Config returns the configuration the model was built with, defaults
-// filled in.
+// filled in (for a model of [TrainEASE], that of its tail).
 func (m *ItemItem) Config() ItemItemConfig { return m.cfg }
+
+// EASE returns the configuration [TrainEASE] built the model with, defaults
+// filled in, and false for a model of [NewItemItem].
+func (m *ItemItem) EASE() (EASEConfig, bool) {
+	if m.ease == nil {
+		return EASEConfig{}, false
+	}
+	return *m.ease, true
+}
 
 // Unknown returns the number of items in the counts that were not in the
 // catalog and so were ignored.

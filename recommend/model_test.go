@@ -310,7 +310,7 @@ func TestItemItemConfigErrors(t *testing.T) {
 		"many neighbors": {Neighbors: 5000},
 		"NaN min count":  {MinCount: math.NaN()},
 		"NaN shrink":     {Shrink: math.NaN()},
-		"negative":       {Shrink: -1},
+		"infinite":       {Shrink: math.Inf(1)},
 	} {
 		_, err := recommend.NewItemItem(cat, c, cfg)
 		assert.ErrorIs(t, err, recommend.ErrInvalidConfig, name)

@@ -117,3 +117,27 @@ func TestCountsFromReleaseErrors(t *testing.T) {
 	require.NoError(t, err, "no pairs: nothing to denoise")
 	assert.Zero(t, c.NumPairs())
 }
+
+// Counts from a release carry their noise, and the item-item model shrinks
+// them by DefaultShrinkNoise standard deviations unless told otherwise.
+func TestNoisyCountsShrinkByDefault(t *testing.T) {
+	f, _ := lowRankRelease(10)
+	c, err := recommend.CountsFromRelease(f, recommend.ReleaseOptions{})
+	require.NoError(t, err)
+	var items []recommend.Item
+	for i := range 10 {
+		items = append(items, recommend.Item{ID: rid(i)})
+	}
+	cat, err := recommend.NewCatalog(items)
+	require.NoError(t, err)
+	m, err := recommend.NewItemItem(cat, c, recommend.ItemItemConfig{})
+	require.NoError(t, err)
+	assert.Equal(t, recommend.DefaultShrinkNoise*f.sigma, m.Config().Shrink)
+	m, err = recommend.NewItemItem(cat, c, recommend.ItemItemConfig{Shrink: -1})
+	require.NoError(t, err)
+	assert.Zero(t, m.Config().Shrink, "negative: none")
+	exact := recommend.CountCooccurrence(nil, recommend.CountOptions{})
+	m, err = recommend.NewItemItem(cat, exact, recommend.ItemItemConfig{})
+	require.NoError(t, err)
+	assert.Zero(t, m.Config().Shrink, "exact counts are not shrunk by default")
+}

@@ -1,0 +1,187 @@
+package recommend_test
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tact-go/tact/recommend"
+	"github.com/tact-go/tact/recommend/recommendtest"
+)
+
+// easeByHand computes EASE's weights B over the given items with plain
+// Gauss-Jordan elimination: B[i][j] = -P[i][j] / P[j][j], P = (G + λI)⁻¹.
+func easeByHand(c *recommend.Counts, items []string, lambda float64) [][]float64 {
+	n := len(items)
+	a := make([][]float64, n)
+	for i := range a {
+		a[i] = make([]float64, 2*n)
+		for j := range n {
+			if i == j {
+				a[i][j] = c.Item(items[i]) + lambda
+			} else {
+				a[i][j] = c.Pair(items[i], items[j])
+			}
+		}
+		a[i][n+i] = 1
+	}
+	for k := range n {
+		d := a[k][k]
+		for j := range 2 * n {
+			a[k][j] /= d
+		}
+		for i := range n {
+			if i != k {
+				f := a[i][k]
+				for j := range 2 * n {
+					a[i][j] -= f * a[k][j]
+				}
+			}
+		}
+	}
+	b := make([][]float64, n)
+	for i := range b {
+		b[i] = make([]float64, n)
+		for j := range n {
+			if i != j {
+				b[i][j] = -a[i][n+j] / a[j][n+j]
+			}
+		}
+	}
+	return b
+}
+
+func TestEASEMatchesTheFormula(t *testing.T) {
+	w := recommendtest.Generate(recommendtest.Options{Seed: 5, Items: 80, Shoppers: 300})
+	c := recommend.CountCooccurrence(w.Interactions, recommend.CountOptions{})
+	const items, neighbors = 40, 10
+	m, err := recommend.TrainEASE(w.Catalog, c, recommend.EASEConfig{Items: items, Neighbors: neighbors, Lambda: 0.3})
+	require.NoError(t, err)
+	cfg, ok := m.EASE()
+	require.True(t, ok)
+	assert.Equal(t, items, cfg.Items)
+
+	// The 40 items with the largest counts (ties by catalog order).
+	var ids []string
+	for it := range w.Catalog.All() {
+		if c.Item(it.ID) > 0 {
+			ids = append(ids, it.ID)
+		}
+	}
+	slices.SortStableFunc(ids, func(a, b string) int { return -cmpF(c.Item(a), c.Item(b)) })
+	ids = ids[:items]
+	var mean float64
+	for _, id := range ids {
+		mean += c.Item(id)
+	}
+	mean /= items
+	b := easeByHand(c, ids, 0.3*mean)
+	for i, id := range ids {
+		var want []recommend.Neighbor
+		for j, other := range ids {
+			if b[i][j] > 0 {
+				want = append(want, recommend.Neighbor{Item: other, Similarity: b[i][j]})
+			}
+		}
+		slices.SortFunc(want, func(x, y recommend.Neighbor) int { return -cmpF(x.Similarity, y.Similarity) })
+		want = want[:min(len(want), neighbors)]
+		got := m.Neighbors(id)
+		require.Len(t, got, len(want), id)
+		for k := range want {
+			assert.Equal(t, want[k].Item, got[k].Item, "%s neighbour %d", id, k)
+			assert.InDelta(t, want[k].Similarity, got[k].Similarity, 1e-5*(1+want[k].Similarity), "%s neighbour %d", id, k)
+		}
+	}
+	// Items beyond the 40 get the tail's item-item neighbours.
+	var tail int
+	for it := range w.Catalog.All() {
+		if !slices.Contains(ids, it.ID) && len(m.Neighbors(it.ID)) > 0 {
+			tail++
+		}
+	}
+	assert.Positive(t, tail, "the tail items have neighbours too")
+}
+
+func cmpF(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// EASE trains from a noisy release as from exact counts: its λ grows with
+// the noise, so the matrix stays positive definite, and a person's items
+// still lead to related ones.
+func TestEASEFromNoisyCounts(t *testing.T) {
+	w := recommendtest.Generate(recommendtest.Options{Seed: 6, Items: 60, Shoppers: 400})
+	exact := recommend.CountCooccurrence(w.Interactions, recommend.CountOptions{})
+	r := rand.New(rand.NewPCG(1, 1))
+	f := fakeRelease{items: map[string]float64{}, pairs: map[[2]string]float64{}, persons: exact.Persons(), sigma: 3}
+	for it := range w.Catalog.All() {
+		f.items[it.ID] = exact.Item(it.ID) + r.NormFloat64()*3
+	}
+	var all []string
+	for it := range w.Catalog.All() {
+		all = append(all, it.ID)
+	}
+	for i, a := range all {
+		for _, b := range all[i+1:] {
+			f.pairs[[2]string{a, b}] = exact.Pair(a, b) + r.NormFloat64()*3
+		}
+	}
+	noisy, err := recommend.CountsFromRelease(f, recommend.ReleaseOptions{})
+	require.NoError(t, err)
+	m, err := recommend.TrainEASE(w.Catalog, noisy, recommend.EASEConfig{Items: 60, Lambda: 0.01})
+	require.NoError(t, err, "a tiny λ still inverts: the noise term keeps the matrix positive definite")
+	top := m.Top(all[:3], 5, nil)
+	assert.NotEmpty(t, top)
+
+	// Without the noise term, a tiny λ on noisy counts fails cleanly.
+	var b recommend.CountsBuilder
+	require.NoError(t, b.AddItem("a", 1))
+	require.NoError(t, b.AddItem("b", 1))
+	require.NoError(t, b.AddPair("a", "b", 50))
+	cat, err := recommend.NewCatalog([]recommend.Item{{ID: "a"}, {ID: "b"}})
+	require.NoError(t, err)
+	_, err = recommend.TrainEASE(cat, b.Build(), recommend.EASEConfig{Lambda: 1e-6})
+	require.True(t, errors.Is(err, recommend.ErrNotPositiveDefinite), "%v", err)
+}
+
+func TestEASEConfigErrors(t *testing.T) {
+	w := recommendtest.Generate(recommendtest.Options{Seed: 5, Items: 20, Shoppers: 50})
+	c := recommend.CountCooccurrence(w.Interactions, recommend.CountOptions{})
+	for _, cfg := range []recommend.EASEConfig{
+		{Items: -1}, {Items: recommend.MaxEASEItems + 1}, {Lambda: -1}, {Lambda: math.NaN()}, {Lambda: math.Inf(1)},
+		{Neighbors: -1}, {Neighbors: 1001}, {Tail: recommend.ItemItemConfig{Neighbors: -3}},
+	} {
+		_, err := recommend.TrainEASE(w.Catalog, c, cfg)
+		require.ErrorIs(t, err, recommend.ErrInvalidConfig, fmt.Sprintf("%+v", cfg))
+	}
+	_, err := recommend.TrainEASE(nil, c, recommend.EASEConfig{})
+	require.ErrorIs(t, err, recommend.ErrNilModel)
+	_, err = recommend.TrainEASE(w.Catalog, nil, recommend.EASEConfig{})
+	require.ErrorIs(t, err, recommend.ErrNilModel)
+	// One item only: the tail's model (nothing to invert).
+	var b recommend.CountsBuilder
+	require.NoError(t, b.AddItem(w.Items[0].ID, 3))
+	m, err := recommend.TrainEASE(w.Catalog, b.Build(), recommend.EASEConfig{})
+	require.NoError(t, err)
+	assert.Empty(t, m.Neighbors(w.Items[0].ID))
+	// Workers change nothing but the speed.
+	m1, err := recommend.TrainEASE(w.Catalog, c, recommend.EASEConfig{Workers: 1})
+	require.NoError(t, err)
+	m3, err := recommend.TrainEASE(w.Catalog, c, recommend.EASEConfig{Workers: 3})
+	require.NoError(t, err)
+	for it := range w.Catalog.All() {
+		require.Equal(t, m1.Neighbors(it.ID), m3.Neighbors(it.ID))
+	}
+}
