@@ -10,8 +10,9 @@ import (
 type Signals struct {
 	// GPC is true when the request carries the Global Privacy Control signal
 	// (the Sec-GPC: 1 header or navigator.globalPrivacyControl). It is an
-	// opt-out of sale, sharing and targeted advertising, and under GDPR an
-	// objection to direct marketing.
+	// opt-out of sale, sharing and targeted advertising, and, where the
+	// policy says so, an objection to direct marketing (see [Regime] and
+	// [Policy].GPCObjectsToMarketing).
 	GPC bool
 	// Age is the person's age in whole years when known, 0 when unknown
 	// (treated as an adult). Negative ages are an error.

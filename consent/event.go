@@ -145,6 +145,16 @@ type Event struct {
 	// "sha256:…" of the notice text or a form submission id. Optional.
 	Evidence string
 	Actor    Actor
+	// OverridesGPC marks a grant the person made while told that their
+	// browser's Global Privacy Control signal opts them out of the purpose,
+	// choosing to allow it anyway for this business (as the CCPA
+	// regulations, 11 CCR § 7025(c)(3), allow). Such a grant prevails over
+	// a GPC signal for its purpose and the purposes under it; any other
+	// grant does not (see [Gate.Decide]). Only a grant by the person
+	// (SourceUser) or one imported from a system that recorded such a
+	// confirmation (SourceImport) may carry it, and only for a purpose GPC
+	// covers. Put the disclosure the person saw in Evidence.
+	OverridesGPC bool
 }
 
 // Limits on event fields.
@@ -200,6 +210,9 @@ func (e *Event) validate() error {
 	}
 	if e.Action == Grant && (e.Source == SourceGPC || e.Source == SourceErasure) {
 		return bad("source", "a "+e.Source.String()+" event can only deny or withdraw", nil)
+	}
+	if e.OverridesGPC && (e.Action != Grant || (e.Source != SourceUser && e.Source != SourceImport)) {
+		return bad("overrides_gpc", "only a grant by the person (source user or import) can override Global Privacy Control", nil)
 	}
 	return nil
 }

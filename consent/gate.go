@@ -112,7 +112,6 @@ func compile(p *Policy) (*compiledPolicy, error) {
 		}
 	}
 	for _, c := range cp.purposes {
-		var marked [CPRA + 1]bool
 		for q := c.spec.Purpose; q != ""; q = q.Parent() {
 			a := cp.purposes[q]
 			c.path = append(c.path, a.spec.Purpose)
@@ -125,14 +124,10 @@ func compile(p *Policy) (*compiledPolicy, error) {
 			}
 			c.version = append(c.version, v)
 			c.lifetime = append(c.lifetime, life)
-			for r := GDPR; r <= CPRA; r++ {
-				marked[r] = marked[r] || a.spec.SaleOrShare || (a.spec.DirectMarketing && r.gpcObjectsToMarketing())
-			}
 		}
 		c.explicit = c.spec.Basis == BasisExplicitConsent
-		refusable := c.spec.Basis.NeedsConsent() || c.spec.Basis == BasisLegitimateInterest
 		for r := GDPR; r <= CPRA; r++ {
-			c.gpc[r] = refusable && marked[r]
+			c.gpc[r] = src.GPCCovers(c.spec.Purpose, r)
 		}
 	}
 	for r := GDPR; r <= CPRA; r++ {
@@ -251,7 +246,13 @@ func (g *Gate) Policy() *Policy {
 //     (whatever the purpose asked about), is recorded as denials (Source
 //     [SourceGPC], channel web, evidence "Sec-GPC: 1") of every purpose it
 //     covers that is not refused already, so that its later absence is not
-//     an opt-in. That is the only case in which Decide writes.
+//     an opt-in. That is the only case in which Decide writes. The one
+//     exception: a grant the person made after being told of the conflict
+//     ([Event].OverridesGPC) allows its purpose and those under it despite
+//     the signal, as long as rule 3 says it allows; the signal records no
+//     denial over it. A grant made without that confirmation does not
+//     prevail: the next request with the signal denies and records a
+//     denial again.
 //  3. The subject's latest record for the purpose and for each of its
 //     ancestors decide, most specific first: a denial or withdrawal of the
 //     purpose or of an ancestor denies, and beats any grant of an ancestor;
@@ -387,18 +388,17 @@ func (g *Gate) decideMany(ctx context.Context, pol *compiledPolicy, ds []Decisio
 	var path [MaxKeyDepth]Standing
 	for i := range ds {
 		cp := pol.purposes[ds[i].Purpose]
-		switch {
-		case !cp.spec.Basis.NeedsConsent() && cp.spec.Basis != BasisLegitimateInterest:
+		if !cp.spec.Basis.NeedsConsent() && cp.spec.Basis != BasisLegitimateInterest {
 			ds[i].Allowed, ds[i].Reason = true, ReasonNotConsent
-			continue
-		case sig.GPC && cp.gpc[ds[i].Regime]:
-			ds[i].Reason = ReasonGPC
 			continue
 		}
 		for j, p := range cp.path {
 			path[j] = st[slices.Index(all, p)]
 		}
 		evaluateStandings(cp, path[:len(cp.path)], &ds[i], sig.Age)
+		if sig.GPC && cp.gpc[ds[i].Regime] {
+			vetoGPC(&ds[i])
+		}
 	}
 	return nil
 }
@@ -422,17 +422,29 @@ func checkRequest(subject string, at time.Time, sig Signals) error {
 // signal: rules 1 to 4. d has everything but the verdict set; decide sets
 // the verdict, reason, record and expiry.
 func (g *Gate) decide(ctx context.Context, cp *compiledPurpose, d *Decision, sig Signals) error {
-	switch {
-	case !cp.spec.Basis.NeedsConsent() && cp.spec.Basis != BasisLegitimateInterest:
+	if !cp.spec.Basis.NeedsConsent() && cp.spec.Basis != BasisLegitimateInterest {
 		d.Allowed, d.Reason = true, ReasonNotConsent
-	case sig.GPC && cp.gpc[d.Regime]:
-		d.Reason = ReasonGPC
-	case g.mem != nil:
+		return nil
+	}
+	if g.mem != nil {
 		g.mem.decide(d.Subject, cp, d, sig.Age)
-	default:
-		return g.decideGeneric(ctx, cp, d, sig.Age)
+	} else if err := g.decideGeneric(ctx, cp, d, sig.Age); err != nil {
+		return err
+	}
+	if sig.GPC && cp.gpc[d.Regime] {
+		vetoGPC(d)
 	}
 	return nil
+}
+
+// vetoGPC applies rule 2 of Decide to a decision made from the records: a
+// GPC signal denies, unless the decision rests on a grant the person
+// confirmed over it.
+func vetoGPC(d *Decision) {
+	if d.Allowed && d.Record.OverridesGPC {
+		return
+	}
+	d.Allowed, d.Reason, d.Record, d.Expires = false, ReasonGPC, Record{}, time.Time{}
 }
 
 // decideAll returns the decisions for every purpose of pol, in policy
@@ -652,11 +664,11 @@ func refusal(r *Record, b Basis) Reason {
 // first, it takes no lock and does not allocate.
 func (g *Gate) recordGPC(ctx context.Context, pol *compiledPolicy, subject string, at time.Time, regime Regime) error {
 	for _, c := range pol.gpc[regime] {
-		refused, err := g.refusedOnRecord(ctx, c, subject, at, regime)
+		settled, err := g.settledOnRecord(ctx, pol, c, subject, at, regime)
 		if err != nil {
 			return err
 		}
-		if !refused {
+		if !settled {
 			g.mu.Lock()
 			recs, err := g.recordGPCLocked(ctx, pol, subject, at, regime)
 			g.mu.Unlock()
@@ -675,11 +687,11 @@ func (g *Gate) recordGPC(ctx context.Context, pol *compiledPolicy, subject strin
 func (g *Gate) recordGPCLocked(ctx context.Context, pol *compiledPolicy, subject string, at time.Time, regime Regime) ([]Record, error) {
 	var recs []Record
 	for _, c := range pol.gpc[regime] {
-		refused, err := g.refusedOnRecord(ctx, c, subject, at, regime)
+		settled, err := g.settledOnRecord(ctx, pol, c, subject, at, regime)
 		if err != nil {
 			return recs, err
 		}
-		if refused {
+		if settled {
 			continue
 		}
 		ev := Event{Action: Deny, Subject: subject, Purpose: c.spec.Purpose, At: at.Round(0).UTC(),
@@ -696,15 +708,30 @@ func (g *Gate) recordGPCLocked(ctx context.Context, pol *compiledPolicy, subject
 	return recs, nil
 }
 
-// refusedOnRecord reports whether the subject's records deny purpose c.
-func (g *Gate) refusedOnRecord(ctx context.Context, c *compiledPurpose, subject string, at time.Time, regime Regime) (bool, error) {
-	d := Decision{Subject: subject, Purpose: c.spec.Purpose, At: at, Regime: regime}
-	if g.mem != nil {
-		g.mem.decide(subject, c, &d, 0)
-	} else if err := g.decideGeneric(ctx, c, &d, 0); err != nil {
-		return false, err
+// settledOnRecord reports whether the subject's records already say what
+// a GPC signal means for purpose c: they deny it, or a grant confirmed
+// over GPC allows it or a purpose under it (a denial of c would end that
+// grant: the purposes under c are then denied one by one instead, and c
+// itself is left to the signal).
+func (g *Gate) settledOnRecord(ctx context.Context, pol *compiledPolicy, c *compiledPurpose, subject string, at time.Time, regime Regime) (bool, error) {
+	for _, x := range pol.gpc[regime] {
+		if x != c && !c.spec.Purpose.Covers(x.spec.Purpose) {
+			continue
+		}
+		d := Decision{Subject: subject, Purpose: x.spec.Purpose, At: at, Regime: regime}
+		if g.mem != nil {
+			g.mem.decide(subject, x, &d, 0)
+		} else if err := g.decideGeneric(ctx, x, &d, 0); err != nil {
+			return false, err
+		}
+		switch {
+		case d.Allowed && d.Record.OverridesGPC:
+			return true, nil
+		case x == c && d.Record.Seq != 0 && d.Record.Action.refuses():
+			return true, nil
+		}
 	}
-	return d.Record.Seq != 0 && d.Record.Action.refuses(), nil
+	return false, nil
 }
 
 // Record checks ev against the policy and appends it to the ledger. A grant,
@@ -773,6 +800,9 @@ func (pol *compiledPolicy) check(ev *Event) error {
 		return &EventError{Field: "action", Why: "a legitimate-interest purpose can be objected to, not granted", Err: ErrNotConsentBasis}
 	default:
 		return &EventError{Field: "purpose", Why: "basis is " + b.String(), Err: ErrNotConsentBasis}
+	}
+	if ev.OverridesGPC && !slices.Contains(cp.gpc[:], true) {
+		return &EventError{Field: "overrides_gpc", Why: "Global Privacy Control does not cover " + string(ev.Purpose) + " in any regime: there is nothing to override"}
 	}
 	switch {
 	case ev.PolicyVersion == 0:

@@ -172,8 +172,8 @@ func TestDecideRules(t *testing.T) {
 			steps: []step{grant(consent.PurposeAdvertising, day)}, p: consent.PurposeAdvertisingTargeted, sig: consent.Signals{GPC: true}, why: consent.ReasonGPC},
 		{name: "GPC under CPRA", reason: "GPC is an opt-out of sale and sharing under CPRA",
 			regime: consent.CPRA, p: consent.PurposeSharingPartners, sig: consent.Signals{GPC: true}, why: consent.ReasonGPC},
-		{name: "GPC is an objection to direct marketing under GDPR", reason: "Art. 21(2)",
-			steps: []step{grant(M, day)}, p: ME, sig: consent.Signals{GPC: true}, why: consent.ReasonGPC},
+		{name: "GPC and direct marketing under GDPR, by default", reason: "GPC is a do-not-sell-or-share signal; an objection to marketing only where the policy says so (see TestGPCObjectsToMarketing)",
+			steps: []step{grant(M, day)}, p: ME, sig: consent.Signals{GPC: true}, allowed: true, why: consent.ReasonGranted, recPurpose: M},
 		{name: "GPC and direct marketing under CPRA", reason: "CPRA's GPC covers sale and sharing, not first-party email",
 			regime: consent.CPRA, steps: []step{grant(M, day)}, p: ME, sig: consent.Signals{GPC: true}, allowed: true, why: consent.ReasonGranted, recPurpose: M},
 		{name: "GPC leaves other purposes", reason: "GPC is not a withdrawal of everything",
@@ -320,8 +320,8 @@ func TestGPCIsRemembered(t *testing.T) {
 	// The denials the first signal records: the top-level purposes it
 	// covers (their children are covered by them).
 	recorded := map[consent.Regime][]consent.Purpose{
-		consent.GDPR: {consent.PurposeMarketing, consent.PurposeAdvertising, consent.PurposeSharing},
-		consent.LGPD: {consent.PurposeMarketing, consent.PurposeAdvertising, consent.PurposeSharing},
+		consent.GDPR: {consent.PurposeAdvertising, consent.PurposeSharing},
+		consent.LGPD: {consent.PurposeAdvertising, consent.PurposeSharing},
 		consent.CPRA: {consent.PurposeAdvertising, consent.PurposeSharing},
 	}
 	for _, regime := range []consent.Regime{consent.GDPR, consent.LGPD, consent.CPRA} {

@@ -36,6 +36,21 @@ type Policy struct {
 	Withdraw string `json:"withdraw"`
 	// NoticeURL is where the full privacy notice lives; optional.
 	NoticeURL string `json:"notice_url,omitempty"`
+	// GPCObjectsToMarketing makes a Global Privacy Control signal count,
+	// under GDPR and LGPD, as the person's objection to the purposes marked
+	// DirectMarketing (GDPR Art. 21(2), exercised by automated means as
+	// Art. 21(5) allows), besides its opt-out of sale and sharing. It is
+	// off by default, following the W3C GPC specification: the signal
+	// conveys a request not to sell or share personal data with third
+	// parties, and is "not intended to limit a first party's use of
+	// personal information within the first-party context"; it leaves to
+	// each regulator whether it invokes other rights (its section on legal
+	// effects, which names GDPR Articles 7 and 21 as rights it could
+	// potentially invoke). A controller that reads the signal as an
+	// objection to its own marketing turns this on, and says so in its
+	// notice: the specification asks publishers to disclose how they treat
+	// the signal.
+	GPCObjectsToMarketing bool `json:"gpc_objects_to_marketing,omitempty"`
 	// Purposes lists the purposes, parents before or after children, in the
 	// order receipts show them.
 	Purposes []PurposeSpec `json:"purposes"`
@@ -65,8 +80,9 @@ type PurposeSpec struct {
 	// serves targeted (cross-context behavioural) advertising: CPRA's opt-out
 	// applies and a Global Privacy Control signal denies it.
 	SaleOrShare bool
-	// DirectMarketing marks marketing the person did not ask for; under GDPR
-	// and LGPD a GPC signal counts as an objection to it.
+	// DirectMarketing marks marketing the person did not ask for. Under
+	// GDPR and LGPD a GPC signal counts as an objection to it when the
+	// policy's GPCObjectsToMarketing says so.
 	DirectMarketing bool
 	// Lifetime is how long a grant holds before the person must be asked
 	// again. Required (positive) for purposes that need consent; zero
@@ -109,6 +125,31 @@ func (p *Policy) Spec(purpose Purpose) (PurposeSpec, bool) {
 		}
 	}
 	return PurposeSpec{}, false
+}
+
+// GPCCovers reports whether a Global Privacy Control signal opts the person
+// out of purpose under regime r (RegimeDefault meaning GDPR): the purpose
+// rests on consent or a legitimate interest, and it or a purpose above it
+// is marked SaleOrShare, or DirectMarketing when the policy's
+// GPCObjectsToMarketing is set and r is GDPR or LGPD. A preference centre
+// uses it to disclose the conflict before a grant (see
+// [Event].OverridesGPC). It is false for a purpose the policy does not
+// declare.
+func (p *Policy) GPCCovers(purpose Purpose, r Regime) bool {
+	if r == RegimeDefault {
+		r = GDPR
+	}
+	s, ok := p.Spec(purpose)
+	if !ok || !(s.Basis.NeedsConsent() || s.Basis == BasisLegitimateInterest) {
+		return false
+	}
+	for q := purpose; q != ""; q = q.Parent() {
+		a, ok := p.Spec(q)
+		if ok && (a.SaleOrShare || (a.DirectMarketing && p.GPCObjectsToMarketing && r.optIn())) {
+			return true
+		}
+	}
+	return false
 }
 
 // Clone returns a deep copy of p, or nil if p is nil.

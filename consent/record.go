@@ -79,7 +79,7 @@ func (s *Salt) UnmarshalText(b []byte) error {
 // fields (not over its JSON), in nested parts:
 //
 //	personal = SHA-256(subject, channel, evidence, actor, salt)
-//	facts    = SHA-256(purpose, time, policy version, source, personal)
+//	facts    = SHA-256(purpose, time, policy version, source, personal[, 1 if OverridesGPC])
 //	Hash     = SHA-256(Prev, Seq, action, Back, facts)
 //
 // Prev is the Hash of the record before (zeros for the first) and Back the
@@ -165,6 +165,9 @@ func factsDigest(e *Event, personal Hash) Hash {
 	b = binary.BigEndian.AppendUint64(b, uint64(e.PolicyVersion))
 	b = append(b, byte(e.Source))
 	b = append(b, personal[:]...)
+	if e.OverridesGPC {
+		b = append(b, 1) // only when set: records without it hash as before
+	}
 	return sha256.Sum256(b)
 }
 
@@ -268,12 +271,12 @@ func (r *Record) check() error {
 	if r.Sealed.IsZero() {
 		return &recordFieldError{"sealed", "a tombstone seals the fields it dropped"}
 	}
-	if r.Subject != "" || r.Channel != "" || r.Evidence != "" || r.Actor != ActorSelf || !r.Salt.IsZero() {
+	if r.Subject != "" || r.Channel != "" || r.Evidence != "" || r.Actor != ActorSelf || !r.Salt.IsZero() || r.OverridesGPC {
 		return &recordFieldError{"erased", "a tombstone holds no subject, channel, evidence, actor or salt"}
 	}
 	switch r.Action {
 	case Grant:
-		if r.Purpose != "" || !r.At.IsZero() || r.PolicyVersion != 0 || r.Source != SourceUser {
+		if r.Purpose != "" || !r.At.IsZero() || r.PolicyVersion != 0 || r.Source != SourceUser || r.OverridesGPC {
 			return &recordFieldError{"erased", "an erased grant keeps only its action"}
 		}
 	case Deny, Withdraw:
@@ -334,6 +337,7 @@ type recordJSON struct {
 	Source        *Source `json:"source,omitempty"`
 	Evidence      string  `json:"evidence,omitempty"`
 	Actor         *Actor  `json:"actor,omitempty"`
+	OverridesGPC  bool    `json:"overrides_gpc,omitempty"`
 }
 
 // MarshalJSON encodes the record as one JSON object with snake_case names
@@ -343,7 +347,7 @@ func (r Record) MarshalJSON() ([]byte, error) {
 	j := recordJSON{
 		Seq: r.Seq, Prev: r.Prev, Hash: r.Hash, Back: r.Back, Erased: r.Erased, Action: r.Action,
 		Subject: r.Subject, Purpose: r.Purpose, Channel: r.Channel, PolicyVersion: r.PolicyVersion,
-		Evidence: r.Evidence,
+		Evidence: r.Evidence, OverridesGPC: r.OverridesGPC,
 	}
 	if r.Erased {
 		s := r.Sealed
@@ -386,7 +390,7 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 		Seq: j.Seq, Prev: j.Prev, Hash: j.Hash, Back: j.Back, Erased: j.Erased,
 		Event: Event{
 			Action: j.Action, Subject: j.Subject, Purpose: j.Purpose, Channel: j.Channel,
-			PolicyVersion: j.PolicyVersion, Evidence: j.Evidence,
+			PolicyVersion: j.PolicyVersion, Evidence: j.Evidence, OverridesGPC: j.OverridesGPC,
 		},
 	}
 	if j.Sealed != nil {

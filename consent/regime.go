@@ -10,9 +10,10 @@ package consent
 //     person grants them (opt-in). A person under 16 ([Signals].Age) needs a
 //     grant by a guardian (Art. 8). Legitimate-interest purposes are allowed
 //     until the person objects. A Global Privacy Control signal denies
-//     purposes marked SaleOrShare and counts as an objection to purposes
-//     marked DirectMarketing (Art. 21(2)).
-//   - [LGPD] (Brazil): as GDPR (consent is opt-in, Art. 7 and 8; GPC is an
+//     purposes marked SaleOrShare and, when the policy says so
+//     ([Policy].GPCObjectsToMarketing), counts as an objection to purposes
+//     marked DirectMarketing (Art. 21(2) and (5)).
+//   - [LGPD] (Brazil): as GDPR (consent is opt-in, Art. 7 and 8; an
 //     objection under Art. 18 §2), with a guardian needed under 12 (Art. 14).
 //   - [CPRA] (California): purposes on a consent basis are allowed until the
 //     person opts out, except explicit-consent (sensitive) purposes, which stay
@@ -25,7 +26,9 @@ package consent
 // In every regime: contract, legal-obligation, vital-interest and public-task
 // purposes are allowed without consent and the decision says so; a denial or
 // withdrawal is honoured; a GPC signal, once seen, is recorded so that its
-// later absence is not an opt-in. When the age is unknown ([Signals].Age is 0)
+// later absence is not an opt-in, and it prevails over earlier grants; a
+// later grant the person confirms over it ([Event].OverridesGPC) prevails
+// over the signal for that purpose. When the age is unknown ([Signals].Age is 0)
 // the person is treated as an adult: hosts that serve children should pass
 // the age they know.
 type Regime uint8
@@ -67,10 +70,6 @@ func (r Regime) valid() bool { return r <= CPRA }
 
 // optIn reports whether consent-basis purposes need a grant by default.
 func (r Regime) optIn() bool { return r != CPRA }
-
-// gpcObjectsToMarketing reports whether a GPC signal counts as an objection
-// to direct marketing.
-func (r Regime) gpcObjectsToMarketing() bool { return r != CPRA }
 
 // guardianAge returns the age under which a grant must come from a guardian.
 func (r Regime) guardianAge() int {

@@ -78,6 +78,14 @@ func mk(first uint64, n int, subjects []string, purposes []consent.Purpose) []co
 		r.At = Now().Add(time.Duration(seq) * time.Minute)
 		r.Channel = consent.ChannelWeb
 		r.PolicyVersion = 1
+		// Every field a store keeps takes more than its zero value.
+		switch i % 5 {
+		case 1:
+			r.OverridesGPC = r.Action == consent.Grant
+			r.Evidence = "shown: the GPC conflict"
+		case 3:
+			r.Actor, r.Source, r.Channel = consent.ActorGuardian, consent.SourceImport, consent.ChannelApp
+		}
 		recs[i] = r
 	}
 	return relink(recs)

@@ -32,6 +32,11 @@ type entry struct {
 
 const standingVersion = 1
 
+// overridesGPCBit marks, in the action byte of a standing's record, a grant
+// confirmed over GPC (schema version 2; standings written before have it
+// clear, as their records do).
+const overridesGPCBit = 0x80
+
 var errStanding = errors.New("not a valid standing")
 
 func appendStr(b []byte, s string) []byte {
@@ -49,7 +54,11 @@ func encodeStanding(b []byte, es []entry) []byte {
 		b = binary.AppendUvarint(b, e.refused)
 		b = binary.AppendUvarint(b, r.Seq)
 		b = binary.AppendUvarint(b, r.Back)
-		b = append(b, byte(r.Action), byte(r.Source), byte(r.Actor))
+		action := byte(r.Action)
+		if r.OverridesGPC {
+			action |= overridesGPCBit
+		}
+		b = append(b, action, byte(r.Source), byte(r.Actor))
 		b = appendStr(b, string(r.Purpose))
 		b = binary.AppendVarint(b, r.At.Unix())
 		b = binary.AppendUvarint(b, uint64(r.At.Nanosecond()))
@@ -123,7 +132,8 @@ func (r *reader) record(subject string, purpose consent.Purpose) consent.Record 
 	if r.err != nil {
 		return rec
 	}
-	rec.Action, rec.Source, rec.Actor = consent.Action(fixed[0]), consent.Source(fixed[1]), consent.Actor(fixed[2])
+	rec.Action, rec.Source, rec.Actor = consent.Action(fixed[0]&^overridesGPCBit), consent.Source(fixed[1]), consent.Actor(fixed[2])
+	rec.OverridesGPC = fixed[0]&overridesGPCBit != 0
 	if p := r.str(); string(p) == string(purpose) {
 		rec.Purpose = purpose
 	} else {

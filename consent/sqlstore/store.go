@@ -34,6 +34,10 @@ var migrations = []Migration{{Version: 1, Statements: []string{
 		standing {{blob}} NOT NULL)`,
 	`CREATE TABLE tact_consent_head (id SMALLINT PRIMARY KEY, seq {{int64}} NOT NULL)`,
 	`INSERT INTO tact_consent_head (id, seq) VALUES (1, 0)`,
+}}, {Version: 2, Statements: []string{
+	// A grant the person confirmed over Global Privacy Control
+	// (consent.Event.OverridesGPC): 1, else 0.
+	`ALTER TABLE tact_consent_records ADD COLUMN overrides_gpc SMALLINT NOT NULL DEFAULT 0`,
 }}}
 
 // recordColumnsDDL declares the columns of a record, in the order of
@@ -57,9 +61,10 @@ const recordColumnsDDL = `seq {{int64}} NOT NULL,
 		salt {{blob}} NOT NULL,
 		sealed {{blob}} NOT NULL`
 
-const recordColumns = `seq, erased, action, subject, purpose, at_sec, at_nsec, channel, policy_version, source, evidence, actor, back, prev, hash, salt, sealed`
+// (Version 2 adds overrides_gpc SMALLINT.)
+const recordColumns = `seq, erased, action, subject, purpose, at_sec, at_nsec, channel, policy_version, source, evidence, actor, back, prev, hash, salt, sealed, overrides_gpc`
 
-const nRecordColumns = 17
+const nRecordColumns = 18
 
 // Migrate creates or upgrades the consent store's schema in db, in one
 // transaction (see [Apply]). Call it once when the service deploys, or
@@ -144,7 +149,7 @@ func New(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
 		{&s.stmts.byseq, `SELECT ` + cols + ` FROM tact_consent_records WHERE seq = ?`},
 		{&s.stmts.countSubject, `SELECT count(*) FROM tact_consent_records WHERE subject = ?`},
 		{&s.stmts.redact, `UPDATE tact_consent_records SET erased = 1, subject = '', purpose = ?, at_sec = ?, at_nsec = ?,
-			channel = '', policy_version = ?, source = ?, evidence = '', actor = 0, salt = ?, sealed = ? WHERE seq = ?`},
+			channel = '', policy_version = ?, source = ?, evidence = '', actor = 0, salt = ?, sealed = ?, overrides_gpc = 0 WHERE seq = ?`},
 		{&s.stmts.dropSubject, `DELETE FROM tact_consent_subjects WHERE subject = ?`},
 	} {
 		if err := prep(p.dst, p.q); err != nil {
@@ -317,6 +322,10 @@ func recordArgs(r *consent.Record, args []any) []any {
 	args[7], args[8], args[9] = string(r.Channel), r.PolicyVersion, int(r.Source)
 	args[10], args[11], args[12] = r.Evidence, int(r.Actor), int64(r.Back)
 	args[13], args[14], args[15], args[16] = r.Prev[:], r.Hash[:], r.Salt[:], r.Sealed[:]
+	args[17] = 0
+	if r.OverridesGPC {
+		args[17] = 1
+	}
 	return args[:nRecordColumns]
 }
 
@@ -506,13 +515,14 @@ func (*tombstoneError) Unwrap() error { return consent.ErrMalformedRecord }
 type recordScan struct {
 	seq, atSec, back                       int64
 	erased, action, atNsec, pv, src, actor int
+	overridesGPC                           int
 	subject, purpose, channel, evidence    sql.RawBytes
 	prev, hash, salt, sealed               sql.RawBytes
 }
 
 func (rs *recordScan) dest() []any {
 	return []any{&rs.seq, &rs.erased, &rs.action, &rs.subject, &rs.purpose, &rs.atSec, &rs.atNsec, &rs.channel,
-		&rs.pv, &rs.src, &rs.evidence, &rs.actor, &rs.back, &rs.prev, &rs.hash, &rs.salt, &rs.sealed}
+		&rs.pv, &rs.src, &rs.evidence, &rs.actor, &rs.back, &rs.prev, &rs.hash, &rs.salt, &rs.sealed, &rs.overridesGPC}
 }
 
 // record returns the scanned row as a checked record. subject and purpose,
@@ -540,6 +550,7 @@ func (rs *recordScan) record(subject string, purpose consent.Purpose) (consent.R
 	}
 	r.Channel = consent.Channel(internChannel(rs.channel))
 	r.PolicyVersion, r.Source, r.Actor = rs.pv, consent.Source(rs.src), consent.Actor(rs.actor)
+	r.OverridesGPC = rs.overridesGPC != 0
 	if len(rs.evidence) > 0 {
 		r.Evidence = string(rs.evidence)
 	}

@@ -375,8 +375,8 @@ func TestGlobalPrivacyControl(t *testing.T) {
 	p = b.get("/preferences")
 	want(t, p, http.StatusOK, "Global Privacy Control is on.", `data-state="advertising.targeted">Off`,
 		"Your browser's Global Privacy Control signal keeps this off.")
-	p = b.post("/consent", url.Values{"purpose": {"marketing.email"}, "action": {"grant"}})
-	want(t, p, http.StatusConflict, "Your browser sends Global Privacy Control, which opts you out of “Offers by email”", "Nothing was changed.")
+	p = b.post("/consent", url.Values{"purpose": {"advertising.targeted"}, "action": {"grant"}})
+	want(t, p, http.StatusConflict, "Your browser sends Global Privacy Control, which opts you out of “Ads elsewhere based on what you did here”", "Nothing was changed.")
 
 	// Personalization is not what GPC opts out of: it still works.
 	b.post("/preferences", url.Values{"interest": {"marathon"}})
@@ -384,7 +384,7 @@ func TestGlobalPrivacyControl(t *testing.T) {
 	p = b.get("/preferences")
 	want(t, p, http.StatusOK, "It is recorded with your consent choices.", `data-state="personalize.declared">On`,
 		`data-state="advertising.targeted">Off</strong> (your browser sent a Global Privacy Control signal)`,
-		`data-state="marketing.email">Off</strong> (your browser sent a Global Privacy Control signal)`)
+		`data-state="marketing.email">Off</strong> (you have not given consent)`)
 	f.clock.Advance(3 * time.Minute)
 	want(t, b.get("/"), http.StatusOK, marathon)
 

@@ -208,16 +208,8 @@ var basisText = map[consent.Basis]string{
 }
 
 // gpcCovers reports whether a Global Privacy Control signal opts out of
-// spec under the shop's regime (GDPR): sale, sharing and targeted
-// advertising, and direct marketing, on the purpose or a parent.
-func (s *server) gpcCovers(p consent.Purpose) bool {
-	for q := p; q != ""; q = q.Parent() {
-		if spec, ok := s.shop.Policy.Spec(q); ok && (spec.SaleOrShare || spec.DirectMarketing) {
-			return true
-		}
-	}
-	return false
-}
+// purpose p under the shop's regime (GDPR).
+func (s *server) gpcCovers(p consent.Purpose) bool { return s.shop.Policy.GPCCovers(p, consent.GDPR) }
 
 // purposeKind says how a visitor can act on a purpose.
 func purposeKind(b consent.Basis) string {

@@ -62,6 +62,34 @@ func TestMigrate(t *testing.T) {
 		_, err = sqlstore.New(ctx, db, d)
 		require.NoError(t, err)
 
+		// A database at version 1 (before overrides_gpc) upgrades in
+		// place, keeping its records.
+		g, err := consent.NewGate(consenttest.RetailPolicy(), newStore(t, db, d), consent.GateConfig{})
+		require.NoError(t, err)
+		_, err = g.Record(ctx, consent.Event{Action: consent.Grant, Subject: "s", Purpose: consent.PurposeSharing,
+			At: consenttest.Now(), Channel: consent.ChannelWeb})
+		require.NoError(t, err)
+		for _, q := range []string{`ALTER TABLE tact_consent_records DROP COLUMN overrides_gpc`,
+			`UPDATE tact_schema SET version = 1 WHERE component = 'consent'`} {
+			_, err = db.ExecContext(ctx, q)
+			require.NoError(t, err)
+		}
+		_, err = sqlstore.New(ctx, db, d)
+		require.ErrorAs(t, err, &se, "a version-1 database must be migrated first")
+		assert.Equal(t, 1, se.Have)
+		require.NoError(t, sqlstore.Migrate(ctx, db, d))
+		g, err = consent.NewGate(consenttest.RetailPolicy(), newStore(t, db, d), consent.GateConfig{})
+		require.NoError(t, err)
+		rec, err := g.Record(ctx, consent.Event{Action: consent.Grant, Subject: "s", Purpose: consent.PurposeSharing,
+			At: consenttest.Now().Add(time.Minute), Channel: consent.ChannelWeb, OverridesGPC: true})
+		require.NoError(t, err)
+		dec, err := g.Decide(ctx, "s", consent.PurposeSharing, consenttest.Now().Add(2*time.Minute), consent.Signals{GPC: true})
+		require.NoError(t, err)
+		assert.True(t, dec.Allowed && dec.Record == rec, "the upgraded store keeps the confirmation: %s", dec.Explain())
+		cp, err := g.Verify(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, uint64(3), cp.Seq, "the two grants and the denial of advertising the signal recorded")
+
 		// A database migrated by newer code.
 		_, err = db.ExecContext(ctx, d.Rebind(`UPDATE tact_schema SET version = 99 WHERE component = ?`), sqlstore.Component)
 		require.NoError(t, err)
@@ -362,4 +390,11 @@ func record(t testing.TB, g *consent.Gate, a consent.Action, subject string, p c
 	r, err := g.Record(ctx, ev(a, subject, p, at))
 	require.NoError(t, err)
 	return r
+}
+
+func newStore(t *testing.T, db *sql.DB, d sqlstore.Dialect) *sqlstore.Store {
+	t.Helper()
+	s, err := sqlstore.New(ctx, db, d)
+	require.NoError(t, err)
+	return s
 }
