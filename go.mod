@@ -1,6 +1,6 @@
 module github.com/tact-go/tact
 
-go 1.24
+go 1.25.0
 
 require (
 	github.com/google/differential-privacy/go/v3 v3.0.0

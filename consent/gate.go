@@ -781,6 +781,51 @@ func (g *Gate) Record(ctx context.Context, ev Event) (Record, error) {
 	return rec, nil
 }
 
+// RecordMany records several events at once, all or none: the choices of
+// one form (a preference centre saved in one go, "turn everything off").
+// Each event is checked as [Gate.Record] checks it, and against the events
+// before it in evs; if any is refused, or the store fails, nothing is
+// recorded and the error is the first event's error, wrapped in a
+// [*BatchError] that names its index. The records are returned in the
+// order of evs. An empty evs records nothing and returns no error.
+func (g *Gate) RecordMany(ctx context.Context, evs []Event) ([]Record, error) {
+	pol := g.policy.Load()
+	if pol == nil {
+		return nil, ErrUninitialized
+	}
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	evs = slices.Clone(evs)
+	for i := range evs {
+		if err := pol.check(&evs[i]); err != nil {
+			return nil, &BatchError{Index: i, Err: err}
+		}
+	}
+	g.mu.Lock()
+	recs, err := g.appendLocked(ctx, pol, evs, false)
+	g.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	for i := range recs {
+		g.logChange(ctx, &recs[i])
+	}
+	return recs, nil
+}
+
+// BatchError is the error of [Gate.RecordMany] about one of its events:
+// nothing was recorded. It unwraps to the event's error.
+type BatchError struct {
+	Index int // the event's index in the batch
+	Err   error
+}
+
+func (e *BatchError) Error() string { return "event " + strconv.Itoa(e.Index) + ": " + e.Err.Error() }
+
+// Unwrap returns the event's error.
+func (e *BatchError) Unwrap() error { return e.Err }
+
 // check validates ev against the policy and normalizes it.
 func (pol *compiledPolicy) check(ev *Event) error {
 	if err := ev.validate(); err != nil {
@@ -894,9 +939,13 @@ func (g *Gate) chainAll(ctx context.Context, pol *compiledPolicy, evs []Event, r
 		}
 		if ev.At.Before(bound.At) {
 			if !clamp {
-				return &EventError{Field: "at", Err: ErrOutOfOrder, Why: "dated " + ev.At.Format(time.RFC3339Nano) +
+				err := &EventError{Field: "at", Err: ErrOutOfOrder, Why: "dated " + ev.At.Format(time.RFC3339Nano) +
 					", before the subject's record " + strconv.FormatUint(bound.Seq, 10) + " about " + string(bound.Purpose) +
 					" (" + bound.At.Format(time.RFC3339Nano) + ")"}
+				if len(evs) > 1 {
+					return &BatchError{Index: i, Err: err}
+				}
+				return err
 			}
 			ev.At = bound.At
 		}
