@@ -157,8 +157,10 @@ func ExampleRegime() {
 	// cpra age 15: false (minor)
 }
 
-// A receipt tells the person what they agreed to, for which benefit, when,
-// through which channel, and how to withdraw.
+// A receipt tells the person, in words they can read in one screen, what
+// is on and what it gives them, what is off, how to change their mind and
+// where the proof is. The JSON form (json.Marshal) carries the full
+// records and hashes.
 func ExampleGate_Receipt() {
 	ctx := context.Background()
 	// A fixed salt stream, so that the hashes below are the same on every
@@ -176,26 +178,23 @@ func ExampleGate_Receipt() {
 	}
 	fmt.Print(rc.Text())
 	// Output:
-	// Consent receipt e2ee67db4a173a47021e79c7c0d735af
-	// For shopper-42, issued 2025-06-01 12:00 UTC
-	// By Acme Outfitters (privacy@acme.example), privacy policy version 2
-	// Full notice: https://acme.example/privacy
+	// Your privacy choices with Acme Outfitters
+	// As of 1 June 2025.
 	//
-	// You agreed to:
-	//   - Recommendations from what you bought and browsed [personalize.history]
-	//     What you get: recommendations that fit your training, without repeats of what you own
-	//     Data used: user.behavior.purchase_history, user.behavior.browsing_history
-	//     Agreed 2025-05-30 12:00 UTC via app; valid until 2026-05-30 12:00 UTC
+	// On
+	// • Recommendations from what you bought and browsed
+	//   What you get: recommendations that fit your training, without repeats of what you own
+	//   Uses what you bought and what you looked at.
+	//   You agreed on 30 May 2025 in our app. Until 30 May 2026, unless you turn it off.
 	//
-	// You said no to:
-	//   - Offers by email [marketing.email]: said no 2025-05-30 12:00 UTC via app
+	// Off
+	// • Offers by email. You said no on 30 May 2025.
 	//
-	// How to withdraw: open Account > Privacy in the app or at acme.example/privacy, or reply STOP to any email
-	// Withdrawing is as easy as agreeing and takes effect at once.
+	// To change your mind: open Account > Privacy in the app or at acme.example/privacy, or reply STOP to any email. It takes effect at once.
+	// Questions: privacy@acme.example
+	// Our full privacy notice: https://acme.example/privacy
 	//
-	// Proof: the ledger records above, with their SHA-256 chain hashes
-	//   record 1, grant personalize.history: 8ff64b2def3444016f315fce17412ed180da8f8cb2e3143aea3145ae82be7299
-	//   record 2, deny marketing.email: 12f16df13ce81494a15f80b476ff3976fed6e90b73a4742a4df237ee7031732d
+	// Proof: records 1 and 2 of our consent ledger, receipt e2ee67db4a17. Your data export holds them in full.
 }
 
 // The ledger proves what was recorded: export it, verify it anywhere, and
@@ -280,4 +279,46 @@ func ExampleDecodePolicy() {
 	// consent: invalid policy: purpose "personalize.fit": basis: uses sensitive category "user.health" on basis consent; sensitive data needs explicit_consent
 	// true
 	// <nil> 2
+}
+
+// The same receipt in German, with the policy's purposes labelled in
+// German by the host: the catalog is chosen per request, from the
+// Accept-Language header.
+func ExampleCatalog() {
+	ctx := context.Background()
+	gate, _ := consent.NewGate(consenttest.RetailPolicy(), consent.NewMemoryStore(), consent.GateConfig{Rand: consenttest.Rand(1)})
+	now := consenttest.Now()
+	gate.Record(ctx, consent.Event{Action: consent.Grant, Subject: "shopper-42", Purpose: consent.PurposePersonalizeHistory,
+		At: now.Add(-48 * time.Hour), Channel: consent.ChannelApp})
+	gate.Record(ctx, consent.Event{Action: consent.Withdraw, Subject: "shopper-42", Purpose: consent.PurposeMarketingEmail,
+		At: now.Add(-24 * time.Hour), Channel: consent.ChannelEmail})
+
+	cat := consent.NewCatalog()
+	cat.Set("de", "purpose.personalize.history", "Empfehlungen aus Ihren Käufen und Ansichten")
+	cat.Set("de", "benefit.personalize.history", "Empfehlungen, die zu Ihrem Training passen, ohne Wiederholungen")
+	cat.Set("de", "purpose.marketing.email", "Angebote per E-Mail")
+	lang := cat.Match("de-AT, de;q=0.9, en;q=0.5")
+	fmt.Println(lang)
+
+	rc, _ := gate.Receipt(ctx, "shopper-42", now)
+	fmt.Print(cat.Receipt(lang, &rc))
+	// Output:
+	// de
+	// Ihre Datenschutz-Einstellungen bei Acme Outfitters
+	// Stand: 1. Juni 2025.
+	//
+	// Eingeschaltet
+	// • Empfehlungen aus Ihren Käufen und Ansichten
+	//   Ihr Vorteil: Empfehlungen, die zu Ihrem Training passen, ohne Wiederholungen
+	//   Genutzte Daten: was Sie gekauft haben und was Sie sich angesehen haben.
+	//   Sie haben am 30. Mai 2025 in unserer App eingewilligt. Bis zum 30. Mai 2026, wenn Sie es nicht vorher ausschalten.
+	//
+	// Ausgeschaltet
+	// • Angebote per E-Mail. Sie haben es am 31. Mai 2025 ausgeschaltet.
+	//
+	// So ändern Sie Ihre Wahl: open Account > Privacy in the app or at acme.example/privacy, or reply STOP to any email. Die Änderung gilt sofort.
+	// Fragen: privacy@acme.example
+	// Unsere vollständige Datenschutzerklärung: https://acme.example/privacy
+	//
+	// Nachweis: Einträge 1 und 2 unseres Einwilligungsprotokolls, Beleg a5e042b3ba44. Ihr Datenexport enthält sie vollständig.
 }

@@ -1,8 +1,8 @@
 package consent
 
 // Reason says why a [Decision] came out as it did. Callers branch on it; the
-// human text is [Reason.Text] or, with the decision's details,
-// [Decision.Explain].
+// text for a person is [Catalog.Reason] ([Reason.Text] in English), and
+// [Decision.Explain] is a sentence for logs.
 type Reason uint8
 
 // Reasons.
@@ -27,23 +27,6 @@ const (
 	// above so that their numbers stay stable.
 	ReasonLegitimateInterest
 )
-
-var reasonText = [...]string{
-	ReasonUnknown:     "no reason recorded",
-	ReasonGranted:     "you gave your consent",
-	ReasonNotConsent:  "needed to provide the service or required by law; consent is not the basis",
-	ReasonNotOptedOut: "allowed until you opt out",
-	ReasonNoConsent:   "you have not given consent",
-	ReasonDenied:      "you said no",
-	ReasonWithdrawn:   "you withdrew your consent",
-	ReasonExpired:     "your consent has expired",
-	ReasonReconsent:   "the purpose changed since you agreed; we need to ask again",
-	ReasonGPC:         "your browser sent a Global Privacy Control signal",
-	ReasonMinor:       "you are under the age at which this needs your opt-in",
-	ReasonObjected:    "you objected to this use",
-
-	ReasonLegitimateInterest: "allowed as our legitimate interest until you object",
-}
 
 var reasonNames = [...]string{
 	ReasonUnknown:     "unknown",
@@ -71,16 +54,14 @@ func (r Reason) Allows() bool {
 func (r Reason) String() string { return name(reasonNames[:], r) }
 
 // Text returns a short plain-language sentence fragment for the reason,
-// written to the person ("you withdrew your consent").
-func (r Reason) Text() string {
-	if int(r) < len(reasonText) {
-		return reasonText[r]
-	}
-	return reasonText[ReasonUnknown]
-}
+// written to the person, in English ("you withdrew your consent"). For
+// other languages, see [Catalog.Reason].
+func (r Reason) Text() string { return defaultCatalog().Reason(fallbackLang, r) }
 
-// Explain returns the decision in one plain-language sentence, such as
-// "personalize.history is not allowed: you withdrew your consent".
+// Explain returns the decision in one sentence for logs and developers,
+// such as "personalize.history is not allowed: you withdrew your consent".
+// It names the purpose by its key: for a person, use the purpose's label
+// and [Catalog.Reason].
 func (d Decision) Explain() string {
 	verdict := " is not allowed: "
 	if d.Allowed {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -88,13 +89,18 @@ func (g *Gate) Receipt(ctx context.Context, subject string, at time.Time) (Recei
 	return rc, nil
 }
 
-// receiptTime formats times on receipts: to the minute, in UTC.
-func receiptTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") }
+// Text returns the receipt in plain English a person can read in one
+// screen: [Catalog.Receipt] with the built-in catalog.
+func (rc *Receipt) Text() string { return defaultCatalog().Receipt(fallbackLang, rc) }
 
-// Text returns the receipt as plain text a person can read: who holds the
-// data, what they agreed to and for which benefit, when and through which
-// channel, what they refused or withdrew, and how to withdraw.
-func (rc *Receipt) Text() string {
+// Receipt returns the receipt in words, in lang: what is on and what each
+// gives the person and uses, what is off and since when, what no longer
+// holds and why, how to change one's mind and whom to ask, and, last and
+// short, where the proof is (the ledger records, which the JSON receipt
+// and the person's data export carry in full with their hashes). It shows
+// no raw key: purposes by their labels ([Catalog.Purpose]), data by
+// [Catalog.Category], channels and dates in words.
+func (c *Catalog) Receipt(lang string, rc *Receipt) string {
 	var b strings.Builder
 	line := func(s ...string) {
 		for _, x := range s {
@@ -102,89 +108,123 @@ func (rc *Receipt) Text() string {
 		}
 		b.WriteByte('\n')
 	}
-	line("Consent receipt ", rc.ID)
-	line("For ", rc.Subject, ", issued ", receiptTime(rc.Issued))
-	line("By ", rc.Controller, " (", rc.Contact, "), privacy policy version ", strconv.Itoa(rc.PolicyVersion))
-	if rc.NoticeURL != "" {
-		line("Full notice: ", rc.NoticeURL)
+	label := func(it *ReceiptItem) (string, string) {
+		return c.purposeText(lang, it.Purpose, it.Description, it.Benefit)
 	}
-	var agreed, lapsed, refused []*ReceiptItem
+	date := func(t time.Time) string { return c.Date(lang, t) }
+	line(c.Text(lang, "receipt.title", "controller", rc.Controller))
+	line(c.Text(lang, "receipt.as_of", "date", date(rc.Issued)))
+	var on, off, lapsed []*ReceiptItem
 	for i := range rc.Items {
 		it := &rc.Items[i]
 		switch {
 		case it.Allowed:
-			agreed = append(agreed, it)
+			on = append(on, it)
 		case it.Record.Action == Grant:
 			lapsed = append(lapsed, it)
 		default:
-			refused = append(refused, it)
+			off = append(off, it)
 		}
 	}
-	line()
-	if len(agreed) == 0 {
-		line("You have not agreed to anything that needs your consent.")
-	} else {
-		line("You agreed to:")
-		for _, it := range agreed {
-			line("  - ", it.Description, " [", string(it.Purpose), "]")
-			line("    What you get: ", it.Benefit)
-			if len(it.Categories) > 0 {
-				cs := make([]string, len(it.Categories))
-				for i, c := range it.Categories {
-					cs[i] = string(c)
-				}
-				line("    Data used: ", strings.Join(cs, ", "))
+	if len(rc.Items) == 0 {
+		line()
+		line(c.Text(lang, "receipt.none"))
+	}
+	if len(on) > 0 {
+		line()
+		line(c.Text(lang, "receipt.on"))
+		for _, it := range on {
+			name, benefit := label(it)
+			line("• ", name)
+			if benefit != "" {
+				line("  ", c.Text(lang, "receipt.benefit", "benefit", benefit))
 			}
-			when := "    Agreed " + receiptTime(it.Record.At) + " via " + string(it.Record.Channel)
-			if it.Record.Purpose != it.Purpose {
-				when += " (as part of " + string(it.Record.Purpose) + ")"
+			if len(it.Categories) > 0 {
+				line("  ", c.Text(lang, "receipt.uses", "data", c.Categories(lang, it.Categories)))
+			}
+			r := &it.Record
+			agreed := c.Text(lang, "receipt.agreed", "date", date(r.At), "channel", c.Channel(lang, r.Channel))
+			if r.Purpose != it.Purpose {
+				if parent, ok := c.itemLabel(lang, rc, r.Purpose); ok {
+					agreed = c.Text(lang, "receipt.agreed_as_part", "date", date(r.At), "channel", c.Channel(lang, r.Channel), "parent", parent)
+				}
 			}
 			if !it.Expires.IsZero() {
-				when += "; valid until " + receiptTime(it.Expires)
+				agreed += " " + c.Text(lang, "receipt.until", "date", date(it.Expires))
 			}
-			line(when)
+			line("  ", agreed)
+		}
+	}
+	if len(off) > 0 {
+		line()
+		line(c.Text(lang, "receipt.off"))
+		for _, it := range off {
+			name, _ := label(it)
+			key := "receipt.denied"
+			switch r := &it.Record; {
+			case r.Source == SourceGPC:
+				key = "receipt.gpc"
+			case it.Basis == BasisLegitimateInterest:
+				key = "receipt.objected"
+			case r.Action == Withdraw:
+				key = "receipt.withdrawn"
+			}
+			line("• ", name, ". ", c.Text(lang, key, "date", date(it.Record.At)))
 		}
 	}
 	if len(lapsed) > 0 {
 		line()
-		line("No longer in effect:")
+		line(c.Text(lang, "receipt.lapsed"))
 		for _, it := range lapsed {
-			line("  - ", it.Description, " [", string(it.Purpose), "]: ", it.Reason.Text(),
-				" (agreed ", receiptTime(it.Record.At), " via ", string(it.Record.Channel), ")")
-		}
-	}
-	if len(refused) > 0 {
-		line()
-		line("You said no to:")
-		for _, it := range refused {
-			how := "said no"
-			switch {
-			case it.Record.Source == SourceGPC:
-				how = "opted out by Global Privacy Control"
-			case it.Record.Action == Withdraw:
-				how = "withdrew"
-			}
-			line("  - ", it.Description, " [", string(it.Purpose), "]: ", how, " ",
-				receiptTime(it.Record.At), " via ", string(it.Record.Channel))
+			name, _ := label(it)
+			line("• ", name, ". ", c.Text(lang, "receipt.lapsed_item", "date", date(it.Record.At), "reason", c.Reason(lang, it.Reason)))
 		}
 	}
 	line()
-	line("How to withdraw: ", rc.Withdraw)
-	line("Withdrawing is as easy as agreeing and takes effect at once.")
+	how := strings.TrimSpace(rc.Withdraw)
+	if how != "" && !strings.ContainsAny(how[len(how)-1:], ".!?") {
+		how += "."
+	}
+	line(c.Text(lang, "receipt.change", "how", how))
+	line(c.Text(lang, "receipt.contact", "contact", rc.Contact))
+	if rc.NoticeURL != "" {
+		line(c.Text(lang, "receipt.notice", "url", rc.NoticeURL))
+	}
 	if len(rc.Items) > 0 {
-		line()
-		line("Proof: the ledger records above, with their SHA-256 chain hashes")
-		seen := map[uint64]bool{}
+		var seqs []uint64
 		for _, it := range rc.Items {
-			r := &it.Record
-			if seen[r.Seq] {
-				continue
+			if !slices.Contains(seqs, it.Record.Seq) {
+				seqs = append(seqs, it.Record.Seq)
 			}
-			seen[r.Seq] = true
-			line("  record ", strconv.FormatUint(r.Seq, 10), ", ", r.Action.String(), " ", string(r.Purpose), ": ", r.Hash.String())
 		}
+		slices.Sort(seqs)
+		words := make([]string, len(seqs))
+		for i, q := range seqs {
+			words[i] = strconv.FormatUint(q, 10)
+		}
+		id := rc.ID
+		if len(id) > 12 {
+			id = id[:12]
+		}
+		line()
+		line(c.Text(lang, "receipt.proof", "records", c.List(lang, words), "id", id))
 	}
 	return b.String()
+}
+
+// itemLabel returns the label of purpose p as the receipt or the catalog
+// has it.
+func (c *Catalog) itemLabel(lang string, rc *Receipt, p Purpose) (string, bool) {
+	for i := range rc.Items {
+		if it := &rc.Items[i]; it.Purpose == p {
+			l, _ := c.purposeText(lang, p, it.Description, it.Benefit)
+			return l, true
+		}
+	}
+	if t, ok := c.lookup(lang, "purpose."+string(p)); ok {
+		return t, true
+	}
+	return "", false
 }
 
 // Kantara Consent Receipt v1.1 structure, with ISO/IEC TS 27560-style

@@ -24,20 +24,33 @@ func TestReceiptText(t *testing.T) {
 	require.Len(t, rc.Items, 2)
 	text := rc.Text()
 	for _, want := range []string{
-		"Acme Outfitters", "privacy@acme.example", "policy version 2",
-		"You agreed to:",
-		"Recommendations from what you bought and browsed [personalize.history]",
-		"What you get: recommendations that fit your training, without repeats of what you own",
-		"Data used: user.behavior.purchase_history, user.behavior.browsing_history",
-		"Agreed 2025-05-22 12:00 UTC via app; valid until 2026-05-22 12:00 UTC",
-		"You said no to:",
-		"Offers by email [marketing.email]: withdrew 2025-05-30 12:00 UTC via email",
-		"How to withdraw: open Account > Privacy",
-		"takes effect at once",
-		"record 1, grant personalize.history: " + gr.Hash.String(),
-		"record 2, withdraw marketing.email: " + w.Hash.String(),
+		"Your privacy choices with Acme Outfitters\nAs of 1 June 2025.",
+		"On\n• Recommendations from what you bought and browsed\n",
+		"  What you get: recommendations that fit your training, without repeats of what you own\n",
+		"  Uses what you bought and what you looked at.\n",
+		"  You agreed on 22 May 2025 in our app. Until 22 May 2026, unless you turn it off.\n",
+		"Off\n• Offers by email. You turned it off on 30 May 2025.\n",
+		"To change your mind: open Account > Privacy in the app or at acme.example/privacy, or reply STOP to any email. It takes effect at once.",
+		"Questions: privacy@acme.example",
+		"Proof: records 1 and 2 of our consent ledger, receipt " + rc.ID[:12] + ".",
 	} {
 		assert.Contains(t, text, want)
+	}
+	// The proof is there but not in the way: no hashes, no keys.
+	for _, not := range []string{gr.Hash.String()[:12], w.Hash.String()[:12], "personalize.history", "user.behavior", "marketing.email", subj} {
+		assert.NotContains(t, text, not)
+	}
+	assert.LessOrEqual(t, strings.Count(text, "\n"), 20, "one screen")
+
+	de := consent.NewCatalog().Receipt("de", &rc)
+	for _, want := range []string{
+		"Ihre Datenschutz-Einstellungen bei Acme Outfitters\nStand: 1. Juni 2025.",
+		"Genutzte Daten: was Sie gekauft haben und was Sie sich angesehen haben.",
+		"Sie haben am 22. Mai 2025 in unserer App eingewilligt. Bis zum 22. Mai 2026, wenn Sie es nicht vorher ausschalten.",
+		"Sie haben es am 30. Mai 2025 ausgeschaltet.",
+		"Die Änderung gilt sofort.",
+	} {
+		assert.Contains(t, de, want)
 	}
 	assert.NotContains(t, text, "Offers by post", "only purposes the person acted on")
 
@@ -55,22 +68,22 @@ func TestReceiptStates(t *testing.T) {
 	rc, err := g.Receipt(ctx, consenttest.SubjectNew, now)
 	require.NoError(t, err)
 	assert.Empty(t, rc.Items)
-	assert.Contains(t, rc.Text(), "You have not agreed to anything that needs your consent.")
+	assert.Contains(t, rc.Text(), "You have not made any choices yet.")
 
 	rc, err = g.Receipt(ctx, consenttest.SubjectExpired, now)
 	require.NoError(t, err)
-	assert.Contains(t, rc.Text(), "No longer in effect:")
-	assert.Contains(t, rc.Text(), "your consent has expired")
+	assert.Contains(t, rc.Text(), "No longer in effect\n• ")
+	assert.Contains(t, rc.Text(), ", but your consent has expired.")
 
 	rc, err = g.Receipt(ctx, consenttest.SubjectGranted, now)
 	require.NoError(t, err)
-	assert.Contains(t, rc.Text(), "(as part of personalize)", "a child allowed by its parent's grant says so")
+	assert.Regexp(t, `as part of “[^”]+”`, rc.Text(), "a child allowed by its parent's grant says so")
 
 	_, err = g.Decide(ctx, consenttest.SubjectGPC, consent.PurposeAdvertising, now, consent.Signals{GPC: true})
 	require.NoError(t, err)
 	rc, err = g.Receipt(ctx, consenttest.SubjectGPC, now)
 	require.NoError(t, err)
-	assert.Contains(t, rc.Text(), "opted out by Global Privacy Control")
+	assert.Contains(t, rc.Text(), "by your browser's Global Privacy Control signal")
 }
 
 func TestReceiptJSON(t *testing.T) {

@@ -32,7 +32,7 @@ func TestQuickstartTellsTheWholeStory(t *testing.T) {
 		"Because you told us you're training for a marathon",
 		"tier established",
 		"and the Gate: advertising.targeted is not allowed: your browser sent a Global Privacy Control signal",
-		"How to withdraw:",
+		"To change your mind:",
 		"verified ",
 		"consent.change", "minimize.report", "dp.release", "recommend.serve",
 	} {

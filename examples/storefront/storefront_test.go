@@ -473,8 +473,7 @@ func TestYourDataExportAndErase(t *testing.T) {
 	bought, _ := f.srv.shop.World.Catalog.Lookup("item-000012")
 
 	p := b.get("/data")
-	want(t, p, http.StatusOK, "<code id=\"visitor-id\">"+id+"</code>", "Consent receipt", "You agreed to:",
-		"Recommendations from the goals and sizes you tell us [personalize.declared]",
+	want(t, p, http.StatusOK, "<code id=\"visitor-id\">"+id+"</code>", "Your privacy choices with", "On\n• Recommendations from the goals and sizes you tell us\n",
 		"Interests: you're training for a marathon", "Budget: €80.00", "Tags to avoid: coffee",
 		bought.Title, "liked: ", "Download everything as JSON", `name="confirm" value="yes" required`)
 
