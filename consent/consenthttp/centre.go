@@ -55,6 +55,12 @@ type Options struct {
 	TrustedOrigins []string
 	// MaxBody caps a request body, in bytes; 0 means 64 KiB.
 	MaxBody int64
+	// Catalog holds the texts the Centre shows people (reasons, data in
+	// words, receipts, the GPC disclosure); nil means consent.NewCatalog().
+	Catalog *consent.Catalog
+	// Lang returns the language to answer a request in; nil means the
+	// catalog's best match for its Accept-Language header.
+	Lang func(*http.Request) string
 }
 
 // Centre is a preference centre over a [consent.Gate], as an http.Handler
@@ -66,7 +72,7 @@ type Options struct {
 //
 //	GET  /         the person's purposes and choices ([State], JSON)
 //	POST /         save choices: a form or JSON ([Choices])
-//	GET  /receipt  the person's receipt: plain text, or JSON if asked for
+//	GET  /receipt  the person's receipt: plain words, or JSON if asked for
 //	GET  /export   everything held about the person, as a JSON download
 //	POST /erase    erase the person (form or JSON with confirm=erase)
 //
@@ -97,6 +103,13 @@ func NewCentre(g *consent.Gate, auth Authenticator, opts Options) (*Centre, erro
 	}
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = 64 << 10
+	}
+	if opts.Catalog == nil {
+		opts.Catalog = consent.NewCatalog()
+	}
+	if opts.Lang == nil {
+		cat := opts.Catalog
+		opts.Lang = func(r *http.Request) string { return cat.Match(r.Header.Get("Accept-Language")) }
 	}
 	c := &Centre{gate: g, auth: auth, opts: opts}
 	mux := http.NewServeMux()
@@ -144,7 +157,33 @@ func (c *Centre) fail(w http.ResponseWriter, r *http.Request, err error) {
 		c.opts.Error(w, r, err)
 		return
 	}
+	var gc *GPCConflictError
+	if errors.As(err, &gc) {
+		// Tell the person what the conflict is, in their language, with
+		// what confirming means.
+		lang, pol := c.opts.Lang(r), c.gate.Policy()
+		body := gpcConflictBody{Error: code(err), Message: err.Error(), Purposes: gc.Purposes,
+			Confirm: c.opts.Catalog.Text(lang, "confirm_gpc.action")}
+		for _, p := range gc.Purposes {
+			label, _ := c.opts.Catalog.Purpose(lang, pol, p)
+			body.Disclosures = append(body.Disclosures, c.opts.Catalog.Text(lang, "confirm_gpc.disclosure", "purpose", label))
+		}
+		w.Header().Set("Content-Language", lang)
+		writeJSON(w, Status(err), body)
+		return
+	}
 	WriteError(w, err)
+}
+
+// gpcConflictBody is the Centre's answer to a GPC conflict.
+type gpcConflictBody struct {
+	Error    string            `json:"error"`
+	Message  string            `json:"message"`
+	Purposes []consent.Purpose `json:"purposes"`
+	// Disclosures tell the person, one per purpose, what the conflict is.
+	Disclosures []string `json:"disclosures"`
+	// Confirm is the label of the button that confirms.
+	Confirm string `json:"confirm"`
 }
 
 // WriteError writes err as the Centre does by default: status [Status],
@@ -204,6 +243,8 @@ func kindOf(b consent.Basis) Kind {
 // State is a person's preference centre: every purpose of the policy and
 // where they stand on it, for the request's signals.
 type State struct {
+	// Lang is the language of the texts.
+	Lang          string `json:"lang"`
 	Controller    string `json:"controller"`
 	Contact       string `json:"contact"`
 	Withdraw      string `json:"withdraw"`
@@ -216,15 +257,24 @@ type State struct {
 
 // PurposeState is one purpose of a [State].
 type PurposeState struct {
-	Purpose    consent.Purpose    `json:"purpose"`
-	Parent     consent.Purpose    `json:"parent,omitempty"`
-	Label      string             `json:"label"` // the policy's description
-	Benefit    string             `json:"benefit,omitempty"`
-	Basis      consent.Basis      `json:"basis"`
+	Purpose consent.Purpose `json:"purpose"`
+	Parent  consent.Purpose `json:"parent,omitempty"`
+	// Label and Benefit say what the purpose does and gives the person,
+	// in the request's language ([consent.Catalog.Purpose]).
+	Label   string        `json:"label"`
+	Benefit string        `json:"benefit,omitempty"`
+	Basis   consent.Basis `json:"basis"`
+	// BasisText is the legal basis in words.
+	BasisText  string             `json:"basis_text"`
 	Kind       Kind               `json:"kind"`
 	Categories []consent.Category `json:"categories,omitempty"`
-	On         bool               `json:"on"`
-	Reason     consent.Reason     `json:"reason"`
+	// Uses is the data categories in words ("what you bought and what you
+	// looked at").
+	Uses   string         `json:"uses,omitempty"`
+	On     bool           `json:"on"`
+	Reason consent.Reason `json:"reason"`
+	// Why is the reason in words.
+	Why string `json:"why"`
 	// GPCCovers is true when a GPC signal opts the person out of the
 	// purpose under the request's regime: turning it on while the signal
 	// is sent needs the person's confirmation.
@@ -246,10 +296,10 @@ func (c *Centre) State(r *http.Request) (State, error) {
 	if err != nil || subject == "" {
 		return State{}, errors.Join(ErrUnauthenticated, err)
 	}
-	return c.state(r.Context(), subject, c.opts.Signals.Read(r), c.opts.Now())
+	return c.state(r.Context(), subject, c.opts.Signals.Read(r), c.opts.Now(), c.opts.Lang(r))
 }
 
-func (c *Centre) state(ctx context.Context, subject string, sig consent.Signals, at time.Time) (State, error) {
+func (c *Centre) state(ctx context.Context, subject string, sig consent.Signals, at time.Time, lang string) (State, error) {
 	pol := c.gate.Policy()
 	ps := make([]consent.Purpose, len(pol.Purposes))
 	for i, s := range pol.Purposes {
@@ -259,12 +309,15 @@ func (c *Centre) state(ctx context.Context, subject string, sig consent.Signals,
 	if err != nil {
 		return State{}, err
 	}
-	st := State{Controller: pol.Controller, Contact: pol.Contact, Withdraw: pol.Withdraw, PolicyVersion: pol.Version,
+	cat := c.opts.Catalog
+	st := State{Lang: lang, Controller: pol.Controller, Contact: pol.Contact, Withdraw: pol.Withdraw, PolicyVersion: pol.Version,
 		GPC: sig.GPC, Purposes: make([]PurposeState, len(pol.Purposes))}
 	for i, s := range pol.Purposes {
 		d := ds[i]
-		p := PurposeState{Purpose: s.Purpose, Parent: s.Purpose.Parent(), Label: s.Description, Benefit: s.Benefit,
-			Basis: s.Basis, Kind: kindOf(s.Basis), Categories: s.Categories, On: d.Allowed, Reason: d.Reason,
+		label, benefit := cat.Purpose(lang, pol, s.Purpose)
+		p := PurposeState{Purpose: s.Purpose, Parent: s.Purpose.Parent(), Label: label, Benefit: benefit,
+			Basis: s.Basis, BasisText: cat.Basis(lang, s.Basis), Kind: kindOf(s.Basis), Categories: s.Categories,
+			Uses: cat.Categories(lang, s.Categories), On: d.Allowed, Reason: d.Reason, Why: cat.Reason(lang, d.Reason),
 			GPCCovers: pol.GPCCovers(s.Purpose, d.Regime), OverridesGPC: d.Allowed && d.Record.OverridesGPC}
 		if d.Record.Seq != 0 && d.Record.Source != consent.SourceGPC {
 			p.Since = d.Record.At
@@ -275,10 +328,11 @@ func (c *Centre) state(ctx context.Context, subject string, sig consent.Signals,
 }
 
 func (c *Centre) serveState(w http.ResponseWriter, r *http.Request, subject string) error {
-	st, err := c.state(r.Context(), subject, c.opts.Signals.Read(r), c.opts.Now())
+	st, err := c.state(r.Context(), subject, c.opts.Signals.Read(r), c.opts.Now(), c.opts.Lang(r))
 	if err != nil {
 		return err
 	}
+	w.Header().Set("Content-Language", st.Lang)
 	writeJSON(w, http.StatusOK, st)
 	return nil
 }
@@ -485,9 +539,11 @@ func (c *Centre) serveReceipt(w http.ResponseWriter, r *http.Request, subject st
 		writeJSON(w, http.StatusOK, rc)
 		return nil
 	}
+	lang := c.opts.Lang(r)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Language", lang)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	_, err = w.Write([]byte(rc.Text()))
+	_, err = w.Write([]byte(c.opts.Catalog.Receipt(lang, &rc)))
 	return err
 }
 

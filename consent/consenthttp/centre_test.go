@@ -484,3 +484,43 @@ func TestStatus(t *testing.T) {
 	assert.Equal(t, 500, w.Code)
 	assert.NotContains(t, w.Body.String(), "10.0.0.7")
 }
+
+// TestLanguage: texts come in the language the request asks for, from the
+// catalog, and never as raw keys.
+func TestLanguage(t *testing.T) {
+	cat := consent.NewCatalog()
+	require.NoError(t, cat.Set("de", "purpose.sharing.partners", "Weitergabe an unsere Fitnessstudio-Partner"))
+	f := newFixture(t, consenthttp.Options{Catalog: cat})
+	f.form("ana", url.Values{"on": {"personalize.history"}})
+
+	st := f.state("ana", "Accept-Language", "de-DE,de;q=0.9,en;q=0.5")
+	assert.Equal(t, "de", st.Lang)
+	h := on(st, consent.PurposePersonalizeHistory)
+	assert.Equal(t, "Sie haben eingewilligt", h.Why)
+	assert.Equal(t, "was Sie gekauft haben und was Sie sich angesehen haben", h.Uses)
+	assert.Equal(t, "Ihre Einwilligung", h.BasisText)
+	assert.Equal(t, "Weitergabe an unsere Fitnessstudio-Partner", on(st, consent.PurposeSharingPartners).Label)
+	st = f.state("ana")
+	assert.Equal(t, "en", st.Lang)
+	assert.Equal(t, "you gave your consent", on(st, consent.PurposePersonalizeHistory).Why)
+	for _, p := range st.Purposes {
+		assert.NotContains(t, p.Why+p.Uses+p.BasisText, "user.", "%s: no raw keys", p.Purpose)
+		assert.NotEmpty(t, p.Why)
+	}
+
+	rep := f.do("ana", "GET", "/privacy/receipt", "", "", "Accept-Language", "de")
+	assert.Equal(t, "de", rep.header.Get("Content-Language"))
+	assert.Contains(t, rep.body, "Ihre Datenschutz-Einstellungen")
+
+	// The GPC conflict is disclosed in the person's language.
+	rep = f.form("ana", url.Values{"on": {"sharing.partners"}}, "Sec-GPC", "1", "Accept-Language", "de")
+	require.Equal(t, http.StatusConflict, rep.status)
+	var body struct {
+		Disclosures []string
+		Confirm     string
+	}
+	require.NoError(t, json.Unmarshal([]byte(rep.body), &body))
+	require.Len(t, body.Disclosures, 1)
+	assert.Contains(t, body.Disclosures[0], "„Weitergabe an unsere Fitnessstudio-Partner“")
+	assert.Equal(t, "Ja, für diese Website einschalten", body.Confirm)
+}
