@@ -55,8 +55,11 @@
 //     are allowed without consent, and say so; an unknown purpose is an
 //     error, never an allow.
 //  2. Signals: Global Privacy Control denies what it covers in the request's
-//     [Regime] and is recorded, whatever the request is for, so its later
-//     absence is not an opt-in.
+//     [Regime] ([Policy.GPCCovers]: sale, sharing and targeted advertising;
+//     direct marketing too where the policy says so) and is recorded,
+//     whatever the request is for, so its later absence is not an opt-in.
+//     A grant the person makes after being told of the conflict
+//     ([Event].OverridesGPC) prevails over the signal for its purpose.
 //  3. Records: the latest record for the purpose and for each ancestor. A
 //     denial or withdrawal of the purpose or an ancestor denies; a grant
 //     allows unless the purpose or an ancestor was refused after it (even
@@ -71,6 +74,17 @@
 //
 // A Gate has a default regime ([GateConfig].Regime); a request can name its
 // own in [Signals].Regime, so one Gate serves people under several laws.
+// [Gate.RecordMany] records the choices of one form, all or nothing. The
+// package consenthttp reads the signals from an HTTP request and serves a
+// preference centre over a Gate.
+//
+// # Words for people
+//
+// What a person reads (why a purpose is on or off, what data it uses, the
+// receipt) comes from a [Catalog], in the language of their request: the
+// built-in texts are English and German, a host adds its own, and nothing
+// shows a raw key. [Receipt.Text] is the English receipt; [Catalog.Receipt]
+// the one in any language. [Decision.Explain] is a sentence for logs.
 //
 // # The ledger
 //
