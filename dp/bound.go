@@ -20,6 +20,9 @@ import (
 //
 // Within a kept partition it keeps at most linf values by classic reservoir
 // sampling (Algorithm R), a uniform sample of the person's records there.
+// With weights instead, a kept partition holds one weight, the largest of
+// its records' values (a weighted Cooccurrence's item weight): like the
+// sample, it depends neither on arrival order nor on batching or merging.
 //
 // Layout: persons live in an open-addressing hash table keyed by pseudonym,
 // each entry holding its first inline slots (a 64-byte entry for int64 and
@@ -42,6 +45,7 @@ import (
 type bounder[V Value] struct {
 	l0, linf int
 	values   bool // keep values (sum, mean, quantiles)
+	weights  bool // keep each slot's largest value instead (weighted Cooccurrence)
 	salt     uint64
 	rng      *rand.Rand
 
@@ -88,7 +92,7 @@ type person[V Value] struct {
 type slot[V Value] struct {
 	pid int32 // partition id
 	n   int32 // records seen (saturating); capped at linf when values are not kept
-	v   V     // first kept value
+	v   V     // first kept value, or the weight
 }
 
 type slotKey struct {
@@ -334,6 +338,9 @@ func (b *bounder[V]) kept(s *slot[V]) int { return min(int(s.n), b.linf) }
 // observe adds a further record to slot j (s) of p: reservoir sampling.
 func (b *bounder[V]) observe(p *person[V], j int, s *slot[V], v V) {
 	if !b.values {
+		if b.weights {
+			s.v = max(s.v, v)
+		}
 		if int(s.n) < b.linf {
 			s.n++
 		} else {
@@ -376,8 +383,12 @@ func (b *bounder[V]) setVal(id uint64, j int, s *slot[V], i int, v V) {
 	b.extra[int(e)+i-1] = v
 }
 
-// vals appends the kept values of slot j (s) of person id to dst.
+// vals appends the kept values of slot j (s) of person id to dst: its
+// weight, with weights.
 func (b *bounder[V]) vals(dst []V, id uint64, j int, s *slot[V]) []V {
+	if b.weights {
+		return append(dst, s.v)
+	}
 	k := b.kept(s)
 	if k == 0 || !b.values {
 		return dst
@@ -391,8 +402,9 @@ func (b *bounder[V]) vals(dst []V, id uint64, j int, s *slot[V]) []V {
 }
 
 // insert adds a whole slot (partition pid with n records seen and the kept
-// values vals) to person pi, applying the bottom-k rule. It is used by merge
-// and decode; pid must not already be among the person's slots.
+// values vals, or its weight) to person pi, applying the bottom-k rule. It
+// is used by merge and decode; pid must not already be among the person's
+// slots.
 func (b *bounder[V]) insert(pi, pid int32, n int32, vals []V) {
 	p := &b.people[pi]
 	j := int(p.used)
@@ -421,13 +433,17 @@ func (b *bounder[V]) find(p *person[V], pid int32) int {
 	return -1
 }
 
-// mergeSlot merges a sample of n2 records with values v2 into slot j of p,
-// as if all records had been seen by one reservoir.
+// mergeSlot merges a sample of n2 records with values v2 (or the weight
+// v2[0]) into slot j of p, as if all records had been seen by one
+// reservoir.
 func (b *bounder[V]) mergeSlot(p *person[V], j int, n2 int32, v2 []V) {
 	s := b.at(p, j)
 	n1 := s.n
 	total := min(int64(n1)+int64(n2), math.MaxInt32)
 	if !b.values {
+		if b.weights {
+			s.v = max(s.v, v2[0])
+		}
 		newN := min(total, int64(b.linf))
 		s.n = int32(newN)
 		b.dropped += int64(n1) + int64(n2) - newN

@@ -101,3 +101,41 @@ func BenchmarkCooccurrencePublicPairs(b *testing.B) {
 	b.ReportMetric(float64(len(data))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(float64(pairs), "pairs")
 }
+
+// The public-pairs job with a weight per interaction (AddWeighted), beside
+// BenchmarkCooccurrencePublicPairs: weights cost a max per record and the
+// normalization of each person's items and pairs at release.
+func BenchmarkCooccurrenceWeights(b *testing.B) {
+	data := coocJob()
+	catalog := make([]string, 10_000)
+	for i := range catalog {
+		catalog[i] = "sku-" + strconv.Itoa(i)
+	}
+	weights := make([]float64, len(data))
+	r := rand.New(rand.NewPCG(10, 11))
+	for i := range weights {
+		weights[i] = 1 + 4*r.Float64()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var pairs int
+	for i := 0; i < b.N; i++ {
+		budget, _ := dp.NewBudget(1, 1e-5, nil)
+		c, err := dp.NewCooccurrence(dp.CooccurrenceParams{Epsilon: 1, Delta: 1e-5,
+			MaxItems: 100, MaxPairs: 1000, Noise: dp.Gaussian,
+			Items: catalog, PairItems: 200, Weighted: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for j, x := range data {
+			c.AddWeighted(x.person, x.item, weights[j])
+		}
+		res, err := c.Release(ctx, budget)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pairs = len(res.Pairs)
+	}
+	b.ReportMetric(float64(len(data))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(pairs), "pairs")
+}

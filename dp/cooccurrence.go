@@ -1,6 +1,7 @@
 package dp
 
 import (
+	"cmp"
 	"context"
 	"iter"
 	"log/slog"
@@ -68,17 +69,23 @@ type CooccurrenceParams struct {
 	PairItems int
 
 	// Weighted replaces the person-level bounds by weights, after McSherry
-	// and Mironov: each kept item of a person with m kept items counts
+	// and Mironov: every person's vector of item counts and of pair counts
+	// is scaled to norm 1 (L2 for Gaussian, L1 for Laplace noise), and the
+	// noise is calibrated to that norm instead of MaxItems and MaxPairs,
+	// which then only bound the work per person. With items of equal
+	// weight (Add), each kept item of a person with m kept items counts
 	// 1/√m (1/m with Laplace noise), and each counted pair of a person with
-	// n counted pairs counts 1/√n (1/n), so that every person's vector of
-	// item counts and of pair counts has norm 1 (L2 for Gaussian, L1 for
-	// Laplace noise), and the noise is calibrated to that norm instead of
-	// MaxItems and MaxPairs, which then only bound the work per person. A
-	// person with many items thus weighs less in each of their pairs than
-	// one with few, and the counts are sums of weights ([ItemCount].Count,
-	// [PairCount].Count), not numbers of persons. Weighted needs
-	// PairItems: a threshold would have to exceed the weight of a whole
-	// person, which drops nearly every pair.
+	// n counted pairs counts 1/√n (1/n). With weights x (a rating, a
+	// quantity, a time decay: [Cooccurrence.AddWeighted]) the counts are
+	// the persons' item Gram matrices, each normalized: a kept item a
+	// counts x_a²/‖(x_b²)‖ over the person's kept items b, and a counted
+	// pair {a, b} counts x_a·x_b/‖(x_c·x_d)‖ over the person's counted
+	// pairs {c, d}, the norm being the noise's. A person with many items
+	// thus weighs less in each of their pairs than one with few, and the
+	// counts are sums of weights ([ItemCount].Count, [PairCount].Count),
+	// not numbers of persons. Weighted needs PairItems: a threshold would
+	// have to exceed the weight of a whole person, which drops nearly every
+	// pair.
 	Weighted bool
 
 	// MinPersons pre-thresholds pair (and private item) counts: counts
@@ -102,8 +109,9 @@ type CooccurrenceParams struct {
 // Cooccurrence counts, with differential privacy at the person level, how
 // many persons have each item and each unordered pair of items in their
 // history: the statistics an item-item recommender is trained on. Feed it
-// person histories with Add and release once with Release, which returns
-// plain data.
+// person histories with Add (or, with [CooccurrenceParams].Weighted, items
+// of different weights with AddWeighted) and release once with Release,
+// which returns plain data.
 //
 // Pairs are many and mostly rare, so by default they are selected by
 // thresholding: only pairs whose noisy count clears the noise floor are
@@ -117,7 +125,7 @@ type Cooccurrence struct {
 	pairs    int // enforced pairs bound
 	salt     uint64
 	rng      *rand.Rand
-	b        *bounder[int64]
+	b        *bounder[float64] // slot values: item weights, with Weighted
 	plan     coocPlan
 	keys     []string
 	index    map[string]int32
@@ -186,7 +194,8 @@ func NewCooccurrence(p CooccurrenceParams) (*Cooccurrence, error) {
 	}
 	c.rng = randomness(p.Rand)
 	c.salt = c.rng.Uint64()
-	c.b = newBounder[int64](p.MaxItems, 1, false, c.salt, c.rng, p.ExpectedPersons)
+	c.b = newBounder[float64](p.MaxItems, 1, false, c.salt, c.rng, p.ExpectedPersons)
+	c.b.weights = p.Weighted
 	if p.Items != nil {
 		c.p.Items = dedupe(p.Items)
 		for _, it := range c.p.Items {
@@ -281,11 +290,47 @@ func (c *Cooccurrence) item(it string) int32 {
 // Add records that item is in person's history, and reports whether it was
 // accepted. Repeats of an item count once. An empty person id is rejected
 // (counted in Rejected); with a catalog, other items are ignored; after
-// Release, Add does nothing.
+// Release, Add does nothing. With Weighted, Add is AddWeighted with weight
+// 1.
 func (c *Cooccurrence) Add(person, item string) bool {
 	if c.released || c.b == nil {
 		return false
 	}
+	return c.add(person, item, 1)
+}
+
+// AddWeighted records that item is in person's history with weight w (a
+// rating, a quantity, a time decay), and reports whether it was accepted.
+// It needs [CooccurrenceParams].Weighted, which says how weights count:
+// without it the counts are numbers of persons, and AddWeighted rejects
+// every event. An item added several times weighs the largest of its
+// weights, so that Add (weight 1) counts repeats once and a redelivered
+// event changes nothing: to count totals, sum a person's weights per item
+// first (recommend.PersonWeights yields them so). A weight that is NaN,
+// infinite, zero or negative is rejected, as is an empty person id (both
+// counted in Rejected); with a catalog, other items are ignored; after
+// Release, AddWeighted does nothing.
+//
+// Weights decide how much a kept item counts, never which items or pairs
+// are kept: MaxItems keeps a uniform sample of a person's distinct items
+// (by keyed hash, whatever the weights and their order) and MaxPairs a
+// uniform sample of the pairs of those, exactly as without weights, and
+// the weights then follow the sample. Each person's item and pair vectors
+// are scaled to norm 1 whatever the weights, so the noise calibration
+// holds unchanged: weights move a person's contribution within the unit
+// ball, never out of it.
+func (c *Cooccurrence) AddWeighted(person, item string, w float64) bool {
+	if c.released || c.b == nil {
+		return false
+	}
+	if !c.p.Weighted || !(w > 0) || math.IsInf(w, 0) {
+		c.rejected++
+		return false
+	}
+	return c.add(person, item, w)
+}
+
+func (c *Cooccurrence) add(person, item string, w float64) bool {
 	if person == "" {
 		c.rejected++
 		return false
@@ -297,15 +342,17 @@ func (c *Cooccurrence) Add(person, item string) bool {
 		}
 		pid = c.item(item)
 	}
-	c.b.add(person, pid, 0)
+	c.b.add(person, pid, w)
 	return true
 }
 
-// Rejected returns how many events Add rejected (exact, not private).
+// Rejected returns how many events Add and AddWeighted rejected (exact,
+// not private).
 func (c *Cooccurrence) Rejected() int64 { return c.rejected }
 
 // ItemCount is a released item count: the noisy number of persons with the
-// item (a whole number), or with Weighted the noisy sum of their weights.
+// item (a whole number), or with Weighted the noisy sum of their
+// contributions (see [CooccurrenceParams].Weighted).
 // It may be negative: noise is not clamped, so that sums of counts stay
 // unbiased.
 type ItemCount struct {
@@ -354,7 +401,7 @@ func (c *Cooccurrences) CountNoise() (item, pair float64) {
 func (c *Cooccurrences) SumsOfWeights() bool { return c.Weighted }
 
 // PairCount is a released pair count: the noisy number of persons with
-// both items. A < B.
+// both items, or with Weighted the noisy sum of their contributions. A < B.
 type PairCount struct {
 	A     string  `json:"a"`
 	B     string  `json:"b"`
@@ -558,26 +605,31 @@ func (c *Cooccurrence) releasePublicPairs(out *Cooccurrences) error {
 	// is at tri(x, y).
 	tri := func(x, y int) int { return y*(y-1)/2 + x }
 	sums := make([]float64, k*(k-1)/2)
-	var items []int32
-	c.eachPerson(func(kept []int32) {
+	var items []candidate
+	var at []int     // one person's counted pairs, as indexes in sums,
+	var ys []float64 // and their contributions
+	c.eachPerson(func(kept []int32, xs []float64) {
 		items = items[:0]
-		for _, pid := range kept {
+		for i, pid := range kept {
 			if ci := cand[pid]; ci >= 0 {
-				items = append(items, ci)
+				items = append(items, candidate{ci, xs[i]})
 			}
 		}
-		m := len(items)
-		if m < 2 {
+		if len(items) < 2 {
 			return
 		}
-		slices.Sort(items)
-		w := 1.0
-		if p.Weighted {
-			w = c.weight(min(m*(m-1)/2, c.pairs))
-		}
+		slices.SortFunc(items, func(a, b candidate) int { return cmp.Compare(a.ci, b.ci) })
+		at, ys = at[:0], ys[:0]
 		c.forPairs(len(items), func(x, y int) {
-			sums[tri(int(items[x]), int(items[y]))] += w
+			at = append(at, tri(int(items[x].ci), int(items[y].ci)))
+			ys = append(ys, items[x].x*items[y].x)
 		})
+		if p.Weighted {
+			c.normalize(ys)
+		}
+		for i, t := range at {
+			sums[t] += ys[i]
+		}
 	})
 	m := c.pairMech()
 	out.PairNoise = m.Mechanism
@@ -609,56 +661,102 @@ func (c *Cooccurrence) releasePublicPairs(out *Cooccurrences) error {
 	return nil
 }
 
-// itemWeights returns, per item, the sum over persons of the weights of
-// their kept items (Weighted).
+// candidate is a kept item of one person among the candidates of public
+// pairs: its candidate index and its relative weight.
+type candidate struct {
+	ci int32
+	x  float64
+}
+
+// itemWeights returns, per item, the sum over persons of the contributions
+// of their kept items (Weighted): each person's squared weights, scaled to
+// norm 1.
 func (c *Cooccurrence) itemWeights() []float64 {
 	sums := make([]float64, len(c.keys))
-	c.eachPerson(func(kept []int32) {
-		w := c.weight(len(kept))
-		for _, pid := range kept {
-			sums[pid] += w
+	c.eachPerson(func(kept []int32, xs []float64) {
+		for i, x := range xs {
+			xs[i] = x * x
+		}
+		c.normalize(xs)
+		for i, pid := range kept {
+			sums[pid] += xs[i]
 		}
 	})
 	return sums
 }
 
-// weight returns the weight of each of n contributions of one person with
-// Weighted: 1/√n for Gaussian noise, 1/n for Laplace, so that their L2 or
-// L1 norm is at most 1, rounded down where floating point would exceed it.
-func (c *Cooccurrence) weight(n int) float64 {
-	if n <= 1 {
-		return 1
+// normalize scales one person's contributions ys (non-negative, not all
+// zero unless underflowed) in place to norm 1: L2 for Gaussian noise, L1
+// for Laplace, rounded down where floating point would exceed it. Equal
+// contributions become exactly 1/√n (1/n) each. The norm is a compensated
+// sum, so that it is as exact with unequal contributions as with equal
+// ones; ys are first divided by their largest, so that it neither
+// overflows nor underflows.
+func (c *Cooccurrence) normalize(ys []float64) {
+	top := slices.Max(ys)
+	if top == 0 {
+		return // all underflowed: the person counts nothing here
 	}
-	f := float64(n)
-	if c.p.Noise == Gaussian {
-		w := 1 / math.Sqrt(f)
-		for w*w*f > 1 {
-			w = math.Nextafter(w, 0)
+	gaussian := c.p.Noise == Gaussian
+	var norm, comp float64 // Neumaier's summation
+	for i := range ys {
+		ys[i] /= top
+		t := ys[i]
+		if gaussian {
+			t *= t
 		}
-		return w
+		sum := norm + t
+		if norm >= t {
+			comp += (norm - sum) + t
+		} else {
+			comp += (t - sum) + norm
+		}
+		norm = sum
 	}
-	w := 1 / f
-	for w*f > 1 {
-		w = math.Nextafter(w, 0)
+	norm += comp
+	s := 1 / norm
+	exceeds := func(s float64) bool { return s*norm > 1 }
+	if gaussian {
+		s = 1 / math.Sqrt(norm)
+		exceeds = func(s float64) bool { return s*s*norm > 1 }
 	}
-	return w
+	for exceeds(s) {
+		s = math.Nextafter(s, 0)
+	}
+	for i := range ys {
+		ys[i] *= s
+	}
 }
 
-// eachPerson calls f with the partition ids of every person's kept items,
-// in the bounder's table order. The slice is reused between calls.
-func (c *Cooccurrence) eachPerson(f func(kept []int32)) {
+// eachPerson calls f with the partition ids of every person's kept items
+// and their weights relative to the person's largest, which is 1 (all 1
+// unless Weighted), in the bounder's table order. The slices are reused
+// between calls, and f may change xs.
+func (c *Cooccurrence) eachPerson(f func(kept []int32, xs []float64)) {
 	b := c.b
 	var items []int32
+	var xs []float64
 	for i := range b.people {
 		p := &b.people[i]
 		if p.used == 0 {
 			continue
 		}
-		items = items[:0]
+		items, xs = items[:0], xs[:0]
+		top := 0.0
 		for j := 0; j < int(p.used); j++ {
-			items = append(items, b.at(p, j).pid)
+			s := b.at(p, j)
+			x := 1.0
+			if b.weights {
+				x = s.v
+			}
+			items = append(items, s.pid)
+			xs = append(xs, x)
+			top = max(top, x)
 		}
-		f(items)
+		for j := range xs {
+			xs[j] /= top
+		}
+		f(items, xs)
 	}
 }
 
@@ -756,7 +854,7 @@ func (c *Cooccurrence) pairKeys(pre int64) []uint64 {
 	}
 	keys := make([]uint64, 0, size)
 	n := uint64(len(c.keys))
-	c.eachPerson(func(items []int32) {
+	c.eachPerson(func(items []int32, _ []float64) {
 		if len(items) < 2 {
 			return
 		}

@@ -66,7 +66,12 @@
 // and [CooccurrenceParams].Weighted scales each person's contribution to
 // norm 1, so that a person with many items counts less in each pair
 // (McSherry and Mironov's per-person weighting) and the noise no longer
-// grows with the bounds.
+// grows with the bounds. Weighted also lets items carry weights (a rating,
+// a quantity, a time decay: [Cooccurrence.AddWeighted], fed for example by
+// recommend.PersonWeights): the counts then estimate the persons' item Gram
+// matrices (Σ x_a² per item, Σ x_a·x_b per pair), each person's items and
+// pairs scaled to norm 1, so the noise is the same whatever the weights. Weights never
+// choose which items or pairs a person keeps.
 //
 // Alpha sets the confidence intervals: each released [Estimate] holds the
 // true value of the bounded data with probability at least 1-Alpha (0.05 by

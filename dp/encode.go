@@ -219,7 +219,7 @@ func encodeBounder[V Value](w *writer, b *bounder[V]) {
 			s := b.at(p, j)
 			w.u(uint64(s.pid))
 			w.u(uint64(s.n))
-			if b.values {
+			if b.values || b.weights {
 				vals = b.vals(vals[:0], p.id, j, s)
 				for _, v := range vals {
 					w.u64(valueBits(v))
@@ -230,7 +230,8 @@ func encodeBounder[V Value](w *writer, b *bounder[V]) {
 }
 
 // decodeBounder reads per-person state into b (fresh, with its partitions
-// registered), checking every bound. lo and hi bound the values.
+// registered), checking every bound. lo and hi bound the values (the
+// weights, with weights).
 func decodeBounder[V Value](r *reader, b *bounder[V], isInt bool, lo, hi V) {
 	b.dropped = r.i()
 	if b.dropped < 0 {
@@ -267,7 +268,7 @@ func decodeBounder[V Value](r *reader, b *bounder[V], isInt bool, lo, hi V) {
 			}
 			seen[int32(pid)] = true
 			vals = vals[:0]
-			if b.values {
+			if b.values || b.weights {
 				for k := 0; k < min(int(n), b.linf); k++ {
 					v := valueFrom[V](isInt, r.u64())
 					if math.IsNaN(float64(v)) || v < lo || v > hi {

@@ -122,6 +122,10 @@ func (t *TopK) Merge(o *TopK) error {
 const (
 	coocCatalog  = 1 << 0 // Items is set: the keys are the catalog
 	coocWeighted = 1 << 1 // Weighted
+	// coocWeights: each kept item holds its weight, as with Weighted since
+	// AddWeighted. Weighted state without it is of an older encoding (which
+	// held no weights), and older decoders reject it as an unknown flag.
+	coocWeights = 1 << 2
 )
 
 // MarshalBinary encodes the Cooccurrence's partial state for transport,
@@ -148,7 +152,7 @@ func (c *Cooccurrence) MarshalBinary() ([]byte, error) {
 		flags |= coocCatalog
 	}
 	if p.Weighted {
-		flags |= coocWeighted
+		flags |= coocWeighted | coocWeights
 	}
 	w.b(flags)
 	w.u(uint64(p.PairItems))
@@ -184,8 +188,11 @@ func (c *Cooccurrence) UnmarshalBinary(data []byte) error {
 	if r.err != nil {
 		return r.err
 	}
-	if flags&^(coocCatalog|coocWeighted) != 0 {
+	if flags&^(coocCatalog|coocWeighted|coocWeights) != 0 {
 		return stateErr("unknown flags %#x", flags)
+	}
+	if (flags&coocWeighted != 0) != (flags&coocWeights != 0) {
+		return stateErr("weighted state without item weights (an older encoding) or weights without Weighted")
 	}
 	if flags&coocCatalog != 0 {
 		p.Items = keys
@@ -203,13 +210,14 @@ func (c *Cooccurrence) UnmarshalBinary(data []byte) error {
 		return stateErr("parameters: %v", err)
 	}
 	nc.salt = salt
-	nc.b = newBounder[int64](p.MaxItems, 1, false, salt, p.Rand, 0)
+	nc.b = newBounder[float64](p.MaxItems, 1, false, salt, p.Rand, 0)
+	nc.b.weights = p.Weighted
 	nc.keys, nc.index = nil, make(map[string]int32, len(keys))
 	for _, it := range keys {
 		nc.item(it)
 	}
 	nc.rejected = rejected
-	decodeBounder(r, nc.b, true, 0, 0)
+	decodeBounder(r, nc.b, false, math.SmallestNonzeroFloat64, math.MaxFloat64) // weights: positive and finite
 	if err := r.end(); err != nil {
 		return err
 	}

@@ -205,13 +205,14 @@ func coocState(t testing.TB) []byte {
 	return data
 }
 
-// weightedCoocState is the state of a weighted public-pairs Cooccurrence.
+// weightedCoocState is the state of a weighted public-pairs Cooccurrence,
+// its items of several weights.
 func weightedCoocState(t testing.TB) []byte {
 	c, err := dp.NewCooccurrence(dp.CooccurrenceParams{Epsilon: 1, Delta: 1e-6, MaxItems: 3, MaxPairs: 2,
 		Items: []string{"i0", "i1", "i2", "i3"}, PairItems: 3, Weighted: true, Rand: rand.New(rand.NewPCG(1, 1))})
 	require.NoError(t, err)
 	for i := 0; i < 30; i++ {
-		c.Add("p"+strconv.Itoa(i%7), "i"+strconv.Itoa(i%5))
+		c.AddWeighted("p"+strconv.Itoa(i%7), "i"+strconv.Itoa(i%5), 0.5+float64(i%4))
 	}
 	data, err := c.MarshalBinary()
 	require.NoError(t, err)

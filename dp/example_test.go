@@ -216,6 +216,40 @@ func ExampleCooccurrence_publicPairs() {
 	// noise σ of a pair: 6
 }
 
+// Items may carry weights, such as ratings, quantities or a time decay:
+// each shopper's pairs then count in proportion to the products of the
+// weights, still scaled to norm 1 per shopper, so the noise is the same.
+func ExampleCooccurrence_AddWeighted() {
+	ctx := context.Background()
+	budget, _ := dp.NewBudget(1, 1e-5, nil)
+	co, err := dp.NewCooccurrence(dp.CooccurrenceParams{
+		Epsilon: 1, Delta: 1e-5, MaxItems: 50, MaxPairs: 1000, Noise: dp.Gaussian,
+		Items: []string{"coffee", "filter", "mug", "spoon"}, PairItems: 3, Weighted: true,
+	})
+	if err != nil {
+		panic(err)
+	}
+	for i := 0; i < 1300; i++ {
+		person := "shopper-" + strconv.Itoa(i)
+		co.AddWeighted(person, "coffee", 3) // rated 3 stars
+		co.AddWeighted(person, "filter", 1)
+		co.AddWeighted(person, "mug", 1)
+	}
+	// Each shopper's pairs weigh 3·1, 3·1 and 1·1, scaled to norm 1:
+	// 3/√19, 3/√19 and 1/√19.
+	res, err := co.Release(ctx, budget) // spends (1, 1e-5)
+	if err != nil {
+		panic(err)
+	}
+	for _, p := range res.Pairs {
+		fmt.Printf("%s+%s: about %.0f\n", p.A, p.B, math.Round(p.Count/100)*100)
+	}
+	// Output:
+	// coffee+filter: about 900
+	// coffee+mug: about 900
+	// filter+mug: about 300
+}
+
 // Unit tests of code that consumes releases use a deterministic noise
 // source: values are exact, and the result says it is not private.
 func Example_dptest() {
