@@ -163,6 +163,26 @@
 // withdraw); its JSON uses the Kantara Consent Receipt v1.1 / ISO/IEC TS
 // 27560 field names where they fit.
 //
+// # ISO/IEC TS 27560 records
+//
+// [Gate.ISO27560] exports a subject's consent as ISO/IEC TS 27560:2023
+// consent records with W3C Data Privacy Vocabulary (DPV) terms
+// ([ISORecord]): one record per purpose the person's choices decide, with
+// the standard's header (schema_version, record_id, pii_principal_id),
+// processing (privacy_notice, language, purpose, lawful_basis,
+// pii_information, pii_controllers, storage_locations, retention_period,
+// jurisdiction, recipient_third_parties, withdrawal_method) and events
+// (event_time, validity_duration, entity_id, event_type, event_state:
+// dpv:ConsentGiven, dpv:ConsentRefused, dpv:ConsentWithdrawn, and a derived
+// dpv:ConsentExpired where a grant's lifetime ran out). The controller's
+// fields come from the [Policy]: Controller, Address, Contact,
+// Jurisdiction, StorageLocations, Language and, per purpose, Recipients.
+// An integrity extension ties each event to its ledger record by sequence
+// number and hash, and each record to the ledger's [Checkpoint], so that a
+// person or an auditor can check the export against the ledger.
+// [DecodeISO27560] reads the JSON back and checks it against the field
+// list; its errors are [*ISOError]s that unwrap to [ErrInvalidISORecord].
+//
 // # Stores
 //
 // A Gate keeps its records in a [Store] (four methods, context first) that

@@ -214,3 +214,37 @@ func (e *codeError) Error() string {
 	return e.sentinel.Error() + ": unknown " + e.kind + " " + strconv.Quote(e.code)
 }
 func (e *codeError) Unwrap() error { return e.sentinel }
+
+// ErrInvalidISORecord is returned (wrapped in an [*ISOError]) by
+// [DecodeISO27560] for a document that is not a list of ISO/IEC TS 27560
+// records in the form [Gate.ISO27560] writes.
+var ErrInvalidISORecord = errors.New("consent: invalid ISO/IEC TS 27560 record")
+
+// ISOError says what is wrong with an ISO/IEC TS 27560 document given to
+// [DecodeISO27560]. It unwraps to [ErrInvalidISORecord] and to the
+// underlying error, if any.
+type ISOError struct {
+	Path string // where: "[0].events[2].event_state"; "" for the whole document
+	Why  string // what is wrong, in a few words
+	Err  error  // an underlying error (a JSON syntax error, a [*KeyError], ...), or nil
+}
+
+func (e *ISOError) Error() string {
+	s := "consent: invalid ISO/IEC TS 27560 record: "
+	if e.Path != "" {
+		s += e.Path + ": "
+	}
+	s += e.Why
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns [ErrInvalidISORecord] and the underlying error, if any.
+func (e *ISOError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrInvalidISORecord, e.Err}
+	}
+	return []error{ErrInvalidISORecord}
+}

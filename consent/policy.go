@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"regexp"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -30,12 +32,27 @@ type Policy struct {
 	// Contact is how to reach the controller about privacy (an address, an
 	// email or a URL).
 	Contact string `json:"contact"`
+	// Address is the controller's postal address, as ISO/IEC TS 27560
+	// records name the controller by it; optional.
+	Address string `json:"address,omitempty"`
 	// Withdraw tells a person, in plain words, how to withdraw consent
 	// ("Settings › Privacy in the app, or reply STOP to any email").
 	// Receipts show it; withdrawing must be as easy as agreeing.
 	Withdraw string `json:"withdraw"`
 	// NoticeURL is where the full privacy notice lives; optional.
 	NoticeURL string `json:"notice_url,omitempty"`
+	// Language is the BCP 47 tag of the language the policy's text is
+	// written in ("en", "pt-BR"); empty means "en".
+	Language string `json:"language,omitempty"`
+	// Jurisdiction is where the controller answers for the processing: an
+	// ISO 3166-1 alpha-2 country code, optionally followed by "-" and an
+	// ISO 3166-2 subdivision code ("BR", "US-CA"), or "EU". Optional;
+	// [Gate.ISO27560] falls back to the Gate's regime (EU for GDPR, BR for
+	// LGPD, US-CA for CPRA).
+	Jurisdiction string `json:"jurisdiction,omitempty"`
+	// StorageLocations lists where personal data is stored, as codes of
+	// the same form as Jurisdiction ("EU", "US"). Optional.
+	StorageLocations []string `json:"storage_locations,omitempty"`
 	// GPCObjectsToMarketing makes a Global Privacy Control signal count,
 	// under GDPR and LGPD, as the person's objection to the purposes marked
 	// DirectMarketing (GDPR Art. 21(2), exercised by automated means as
@@ -91,6 +108,10 @@ type PurposeSpec struct {
 	// Retention is how long data used for the purpose is kept. Required
 	// (positive) when the purpose uses any category.
 	Retention time.Duration
+	// Recipients names the third parties that receive personal data for
+	// the purpose (a purpose marked SaleOrShare lists whom it sells to or
+	// shares with). Optional.
+	Recipients []string
 }
 
 // Limits on policy text, so that a policy stays something a person can read.
@@ -158,6 +179,9 @@ func (p *Policy) Clone() *Policy {
 		return nil
 	}
 	q := *p
+	if p.StorageLocations != nil {
+		q.StorageLocations = append([]string(nil), p.StorageLocations...)
+	}
 	if p.Purposes != nil {
 		q.Purposes = make([]PurposeSpec, len(p.Purposes))
 		for i, s := range p.Purposes {
@@ -171,6 +195,9 @@ func (s PurposeSpec) clone() PurposeSpec {
 	if s.Categories != nil {
 		s.Categories = append([]Category(nil), s.Categories...)
 	}
+	if s.Recipients != nil {
+		s.Recipients = append([]string(nil), s.Recipients...)
+	}
 	return s
 }
 
@@ -178,7 +205,12 @@ func (s PurposeSpec) clone() PurposeSpec {
 // [*PolicyError] naming the purpose and field concerned. The rules:
 //
 //   - Version is 1 or more; Controller, Contact and Withdraw are set; text
-//     fields are valid UTF-8 of at most [MaxTextLen] bytes.
+//     fields, storage locations and recipients are valid UTF-8 of at most
+//     [MaxTextLen] bytes.
+//   - Language, if set, has the shape of a BCP 47 tag ("en", "pt-BR");
+//     Jurisdiction and each storage location, if set, that of an ISO 3166
+//     code ("EU", "BR", "US-CA"). Storage locations and a purpose's
+//     recipients are not empty and not repeated.
 //   - Every purpose key is well formed, declared once, and its parent is
 //     declared too.
 //   - Every purpose has a description and a known basis; purposes that need
@@ -205,10 +237,22 @@ func (p *Policy) Validate() error {
 		{"contact", p.Contact, true},
 		{"withdraw", p.Withdraw, true},
 		{"notice_url", p.NoticeURL, false},
+		{"address", p.Address, false},
+		{"language", p.Language, false},
+		{"jurisdiction", p.Jurisdiction, false},
 	} {
 		if err := checkText("", f.name, f.v, f.required); err != nil {
 			return err
 		}
+	}
+	if p.Language != "" && !languageTag.MatchString(p.Language) {
+		return &PolicyError{Field: "language", Why: "not a BCP 47 language tag such as \"en\" or \"pt-BR\""}
+	}
+	if p.Jurisdiction != "" && !regionCode.MatchString(p.Jurisdiction) {
+		return &PolicyError{Field: "jurisdiction", Why: notRegion}
+	}
+	if err := checkList("", "storage_locations", p.StorageLocations, regionCode); err != nil {
+		return err
 	}
 	if len(p.Purposes) == 0 {
 		return &PolicyError{Field: "purposes", Why: "a policy declares at least one purpose"}
@@ -280,6 +324,9 @@ func (s *PurposeSpec) validate(policyVersion int) error {
 			return bad("basis", "uses sensitive category "+strconv.Quote(string(c))+" on basis "+s.Basis.String()+"; sensitive data needs explicit_consent")
 		}
 	}
+	if err := checkList(s.Purpose, "recipients", s.Recipients, nil); err != nil {
+		return err
+	}
 	refusable := needs || s.Basis == BasisLegitimateInterest
 	if s.SaleOrShare && !refusable {
 		return bad("sale_or_share", "sale, sharing or targeted advertising cannot rest on "+s.Basis.String()+": people must be able to refuse it")
@@ -302,6 +349,40 @@ func checkText(p Purpose, field, v string, required bool) error {
 	return nil
 }
 
+// Shapes of the codes a policy names. They check the form, not the
+// registries: "ZZ" passes as a country code.
+var (
+	// languageTag is a BCP 47 tag in its common form: a primary language
+	// subtag of 2 or 3 letters (or a registered one of 5 to 8), then
+	// subtags of 1 to 8 letters or digits.
+	languageTag = regexp.MustCompile(`^(?:[A-Za-z]{2,3}|[A-Za-z]{5,8})(?:-[A-Za-z0-9]{1,8})*$`)
+	// regionCode is an ISO 3166-1 alpha-2 code, optionally followed by an
+	// ISO 3166-2 subdivision ("US-CA"); "EU" has the same form.
+	regionCode = regexp.MustCompile(`^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$`)
+)
+
+const notRegion = "not an ISO 3166 code such as \"EU\", \"BR\" or \"US-CA\""
+
+// checkList checks a list of short texts: each set, valid, not repeated
+// and, with shape, of that shape.
+func checkList(p Purpose, field string, vs []string, shape *regexp.Regexp) error {
+	for i, v := range vs {
+		n := strconv.Itoa(i + 1)
+		if err := checkText(p, field, v, true); err != nil {
+			pe := err.(*PolicyError) // checkText's errors are all *PolicyError
+			pe.Why = "entry " + n + ": " + pe.Why
+			return pe
+		}
+		if shape != nil && !shape.MatchString(v) {
+			return &PolicyError{Purpose: p, Field: field, Why: "entry " + n + ": " + notRegion}
+		}
+		if slices.Contains(vs[:i], v) {
+			return &PolicyError{Purpose: p, Field: field, Why: strconv.Quote(v) + " listed more than once"}
+		}
+	}
+	return nil
+}
+
 // purposeSpecJSON is the JSON form of a PurposeSpec: snake_case names and
 // durations as Go duration strings ("8760h").
 type purposeSpecJSON struct {
@@ -315,6 +396,7 @@ type purposeSpecJSON struct {
 	DirectMarketing bool       `json:"direct_marketing,omitempty"`
 	Lifetime        string     `json:"lifetime,omitempty"`
 	Retention       string     `json:"retention,omitempty"`
+	Recipients      []string   `json:"recipients,omitempty"`
 }
 
 // MarshalJSON encodes the spec with snake_case field names and durations as
@@ -323,6 +405,7 @@ func (s PurposeSpec) MarshalJSON() ([]byte, error) {
 	j := purposeSpecJSON{
 		Purpose: s.Purpose, Version: s.Version, Description: s.Description, Benefit: s.Benefit,
 		Basis: s.Basis, Categories: s.Categories, SaleOrShare: s.SaleOrShare, DirectMarketing: s.DirectMarketing,
+		Recipients: s.Recipients,
 	}
 	if s.Lifetime != 0 {
 		j.Lifetime = s.Lifetime.String()
@@ -364,10 +447,13 @@ func (s *PurposeSpec) UnmarshalJSON(data []byte) error {
 	if len(j.Categories) == 0 {
 		j.Categories = nil
 	}
+	if len(j.Recipients) == 0 {
+		j.Recipients = nil
+	}
 	*s = PurposeSpec{
 		Purpose: j.Purpose, Version: j.Version, Description: j.Description, Benefit: j.Benefit,
 		Basis: j.Basis, Categories: j.Categories, SaleOrShare: j.SaleOrShare, DirectMarketing: j.DirectMarketing,
-		Lifetime: life, Retention: keep,
+		Lifetime: life, Retention: keep, Recipients: j.Recipients,
 	}
 	return nil
 }
@@ -401,6 +487,9 @@ func DecodePolicy(data []byte) (*Policy, error) {
 	}
 	if len(p.Purposes) == 0 {
 		p.Purposes = nil
+	}
+	if len(p.StorageLocations) == 0 {
+		p.StorageLocations = nil
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err

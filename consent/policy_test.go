@@ -78,6 +78,30 @@ func TestPolicyValidate(t *testing.T) {
 		{"marketing on legal obligation", "people can refuse marketing", func(p *consent.Policy) {
 			p.Purposes[idx(p, consent.PurposeLegalObligation)].DirectMarketing = true
 		}, consent.PurposeLegalObligation, "direct_marketing"},
+		{"long address", "text stays readable", func(p *consent.Policy) { p.Address = strings.Repeat("a", consent.MaxTextLen+1) }, "", "address"},
+		{"address not utf-8", "text must encode", func(p *consent.Policy) { p.Address = "Rua \xff" }, "", "address"},
+		{"language not a tag", "27560 records carry a BCP 47 tag", func(p *consent.Policy) { p.Language = "English" + "!" }, "", "language"},
+		{"language with a space", "a tag has no spaces", func(p *consent.Policy) { p.Language = "pt BR" }, "", "language"},
+		{"language subtag too long", "subtags have at most 8 characters", func(p *consent.Policy) { p.Language = "en-abcdefghi" }, "", "language"},
+		{"jurisdiction lower case", "ISO 3166 codes are upper case", func(p *consent.Policy) { p.Jurisdiction = "eu" }, "", "jurisdiction"},
+		{"jurisdiction a name", "a code, not a name", func(p *consent.Policy) { p.Jurisdiction = "Brazil" }, "", "jurisdiction"},
+		{"jurisdiction bad subdivision", "subdivisions have 1 to 3 characters", func(p *consent.Policy) { p.Jurisdiction = "US-CALI" }, "", "jurisdiction"},
+		{"jurisdiction not utf-8", "text must encode", func(p *consent.Policy) { p.Jurisdiction = "\xff" }, "", "jurisdiction"},
+		{"storage location a name", "locations are codes", func(p *consent.Policy) { p.StorageLocations = []string{"EU", "Frankfurt"} }, "", "storage_locations"},
+		{"storage location empty", "an empty entry says nothing", func(p *consent.Policy) { p.StorageLocations = []string{""} }, "", "storage_locations"},
+		{"storage location repeated", "listed once", func(p *consent.Policy) { p.StorageLocations = []string{"EU", "US", "EU"} }, "", "storage_locations"},
+		{"recipient empty", "an empty entry says nothing", func(p *consent.Policy) {
+			p.Purposes[idx(p, consent.PurposeSharingPartners)].Recipients = []string{"Gym Co", ""}
+		}, consent.PurposeSharingPartners, "recipients"},
+		{"recipient too long", "text stays readable", func(p *consent.Policy) {
+			p.Purposes[idx(p, consent.PurposeSharingPartners)].Recipients = []string{strings.Repeat("r", consent.MaxTextLen+1)}
+		}, consent.PurposeSharingPartners, "recipients"},
+		{"recipient not utf-8", "text must encode", func(p *consent.Policy) {
+			p.Purposes[idx(p, consent.PurposeSharingPartners)].Recipients = []string{"Gym \xff"}
+		}, consent.PurposeSharingPartners, "recipients"},
+		{"recipient repeated", "listed once", func(p *consent.Policy) {
+			p.Purposes[idx(p, consent.PurposeSharingPartners)].Recipients = []string{"Gym Co", "Gym Co"}
+		}, consent.PurposeSharingPartners, "recipients"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,6 +174,100 @@ func TestPolicyJSON(t *testing.T) {
 		_, err := consent.DecodePolicy([]byte(tt.doc))
 		require.ErrorIs(t, err, consent.ErrInvalidPolicy, tt.name)
 	}
+}
+
+// controllerPolicy is the retail policy with every controller field and
+// recipients set.
+func controllerPolicy() *consent.Policy {
+	p := consenttest.RetailPolicy()
+	p.Address = "1 Harbour Road, Dublin, Ireland"
+	p.Language = "en-IE"
+	p.Jurisdiction = "EU"
+	p.StorageLocations = []string{"IE", "DE"}
+	for i := range p.Purposes {
+		if p.Purposes[i].Purpose == consent.PurposeSharingPartners {
+			p.Purposes[i].Recipients = []string{"Gym Partners Ltd", "FitClub GmbH"}
+		}
+	}
+	return p
+}
+
+// TestPolicyControllerFields checks the controller fields ISO/IEC TS 27560
+// records need: valid values are accepted, they survive JSON and Clone,
+// and older policies without them still decode.
+func TestPolicyControllerFields(t *testing.T) {
+	for _, tt := range []struct {
+		name, lang, juris string
+		locs              []string
+	}{
+		{"plain", "en", "BR", []string{"BR"}},
+		{"region", "pt-BR", "US-CA", []string{"US", "EU"}},
+		{"script and region", "zh-Hant-TW", "EU", nil},
+		{"three-letter language", "gsw", "CH-ZH", []string{"CH"}},
+		{"defaults", "", "", nil},
+	} {
+		p := consenttest.RetailPolicy()
+		p.Language, p.Jurisdiction, p.StorageLocations = tt.lang, tt.juris, tt.locs
+		require.NoError(t, p.Validate(), tt.name)
+	}
+
+	p := controllerPolicy()
+	require.NoError(t, p.Validate())
+	b, err := json.Marshal(p)
+	require.NoError(t, err)
+	for _, frag := range []string{`"address":"1 Harbour Road, Dublin, Ireland"`, `"language":"en-IE"`, `"jurisdiction":"EU"`,
+		`"storage_locations":["IE","DE"]`, `"recipients":["Gym Partners Ltd","FitClub GmbH"]`} {
+		assert.Contains(t, string(b), frag)
+	}
+	q, err := consent.DecodePolicy(b)
+	require.NoError(t, err)
+	assert.Equal(t, p, q, "decode(encode(p)) == p")
+
+	c := p.Clone()
+	c.StorageLocations[0] = "US"
+	c.Purposes[idx(t, c, consent.PurposeSharingPartners)].Recipients[0] = "Someone Else"
+	assert.Equal(t, "IE", p.StorageLocations[0], "Clone copies storage locations")
+	assert.Equal(t, "Gym Partners Ltd", p.Purposes[idx(t, p, consent.PurposeSharingPartners)].Recipients[0], "Clone copies recipients")
+	spec, _ := p.Spec(consent.PurposeSharingPartners)
+	spec.Recipients[0] = "Someone Else"
+	assert.Equal(t, "Gym Partners Ltd", p.Purposes[idx(t, p, consent.PurposeSharingPartners)].Recipients[0], "Spec returns a copy")
+
+	// A policy written before these fields existed encodes as it did.
+	old, err := json.Marshal(consenttest.RetailPolicy())
+	require.NoError(t, err)
+	for _, k := range []string{`"address"`, `"language"`, `"jurisdiction"`, `"storage_locations"`, `"recipients"`} {
+		assert.NotContains(t, string(old), k, "new fields are omitted when empty")
+	}
+
+	// Decoding stays strict about the new fields too.
+	for _, tt := range []struct{ name, doc, field string }{
+		{"repeated jurisdiction", strings.Replace(string(b), `"jurisdiction":"EU"`, `"jurisdiction":"EU","jurisdiction":"US"`, 1), "json"},
+		{"repeated recipients", strings.Replace(string(b), `"recipients":`, `"recipients":[],"Recipients":`, 1), "json"},
+		{"unknown field", strings.Replace(string(b), `"jurisdiction"`, `"jurisdictions":["EU"],"jurisdiction"`, 1), ""},
+		{"locations not a list", strings.Replace(string(b), `["IE","DE"]`, `"IE"`, 1), ""},
+		{"invalid location", strings.Replace(string(b), `["IE","DE"]`, `["Ireland"]`, 1), "storage_locations"},
+		{"invalid recipient", strings.Replace(string(b), `"Gym Partners Ltd",`, `"",`, 1), "recipients"},
+	} {
+		_, err := consent.DecodePolicy([]byte(tt.doc))
+		require.ErrorIs(t, err, consent.ErrInvalidPolicy, tt.name)
+		var pe *consent.PolicyError
+		require.ErrorAs(t, err, &pe, tt.name)
+		if tt.field != "" {
+			assert.Equal(t, tt.field, pe.Field, "%s: %v", tt.name, err)
+		}
+	}
+}
+
+// idx returns the index of purpose in p.
+func idx(t *testing.T, p *consent.Policy, purpose consent.Purpose) int {
+	t.Helper()
+	for i := range p.Purposes {
+		if p.Purposes[i].Purpose == purpose {
+			return i
+		}
+	}
+	t.Fatalf("no purpose %s", purpose)
+	return -1
 }
 
 func TestBasisText(t *testing.T) {
