@@ -182,25 +182,14 @@ func parseRange(part string) (string, float64) {
 	return tag, q
 }
 
-// normalizeTag lower-cases a BCP 47 tag and checks its shape: subtags of
-// 1 to 8 letters or digits, separated by hyphens, the first of 2 to 8
-// letters.
+// normalizeTag lower-cases a BCP 47 tag after checking its shape, the
+// one a policy's Language must have.
 func normalizeTag(tag string) (string, bool) {
-	tag = strings.ToLower(strings.TrimSpace(tag))
-	if tag == "" || len(tag) > 64 {
+	tag = strings.TrimSpace(tag)
+	if len(tag) > 64 || !languageTag.MatchString(tag) {
 		return "", false
 	}
-	for i, sub := range strings.Split(tag, "-") {
-		if len(sub) < 1 || len(sub) > 8 || (i == 0 && len(sub) < 2) {
-			return "", false
-		}
-		for _, r := range sub {
-			if !(r >= 'a' && r <= 'z') && !(i > 0 && r >= '0' && r <= '9') {
-				return "", false
-			}
-		}
-	}
-	return tag, true
+	return strings.ToLower(tag), true
 }
 
 // render fills in template's parameters and reports whether the template

@@ -590,16 +590,10 @@ func evaluate(cp *compiledPurpose, recs []*Record, refused uint64, d *Decision, 
 		case r.Action != Grant || (cp.explicit && i > 0) || cp.spec.Basis == BasisLegitimateInterest:
 			continue // a legitimate interest rests on no grant; an explicit consent only on its own
 		case r.Seq < refused:
-			// Refused since. Name the refusal if it is still the latest
-			// record of a purpose above; otherwise a later grant replaced
-			// it, and that grant decides.
-			for _, a := range recs[i+1:] {
-				if a != nil && a.Action.refuses() && a.Seq > r.Seq {
-					d.Reason = refusal(a, cp.spec.Basis)
-					d.Record = *a
-					return
-				}
-			}
+			// Refused since: this grant no longer counts. A refusal that is
+			// still the latest record of a purpose above comes later in
+			// the loop and denies, unless a grant in between, made after
+			// it, allows first (the later grant is the one that may allow).
 			continue
 		}
 		why := ReasonGranted

@@ -58,6 +58,13 @@ func TestDecideProperties(t *testing.T) {
 			pol.Purposes[i].Version = 2
 		}
 	}
+	// A third level, so that grants and refusals of a purpose, its parent
+	// and its grandparent interleave.
+	pol.Purposes = append(pol.Purposes, consent.PurposeSpec{Purpose: "personalize.history.recent", Version: 1,
+		Basis: consent.BasisConsent, Description: "Recommendations from what you did this month", Benefit: "fresher recommendations",
+		Categories: []consent.Category{consent.CategoryBehaviorBrowsingHistory}, Lifetime: 120 * day, Retention: 30 * day},
+		consent.PurposeSpec{Purpose: "sharing.partners.gyms", Version: 1, Basis: consent.BasisConsent, SaleOrShare: true,
+			Description: "Sharing with gyms", Benefit: "gym discounts", Lifetime: 200 * day})
 	// The same policy with GPC objecting to direct marketing, for half the
 	// histories.
 	polMkt := pol.Clone()
@@ -94,7 +101,7 @@ func TestDecideProperties(t *testing.T) {
 		return false
 	}
 	rng := rand.New(rand.NewPCG(3, 5))
-	iterations := 2000
+	iterations := 4000
 	if testing.Short() {
 		iterations = 500
 	}
@@ -120,7 +127,11 @@ func TestDecideProperties(t *testing.T) {
 			pool = families[roots[rng.IntN(len(roots))]]
 		case 2:
 			pool = nil
-			for p := refusable[rng.IntN(len(refusable))]; p != ""; p = p.Parent() {
+			start := refusable[rng.IntN(len(refusable))]
+			if rng.IntN(2) == 0 { // often a path three deep
+				start = []consent.Purpose{"personalize.history.recent", "sharing.partners.gyms"}[rng.IntN(2)]
+			}
+			for p := start; p != ""; p = p.Parent() {
 				pool = append(pool, p)
 			}
 		}
@@ -239,6 +250,17 @@ func TestDecideProperties(t *testing.T) {
 			if !onPath(d.Record.Purpose, q.Purpose) {
 				fail("the decision rests on a record for another purpose")
 			}
+		}
+
+		// The decision from the records alone is what the rules of
+		// Decide's documentation give, applied here from scratch: the
+		// latest record of each purpose on the path, most specific first;
+		// a refusal denies unless a usable grant more specific than it,
+		// made after every refusal on the path, allows first; with no such
+		// grant, the regime's default.
+		if want, why := expected(q, history, sig.Age, regime, specs); base.Allowed != want {
+			d = base
+			fail("from the records alone, expected allowed=" + fmt.Sprint(want) + " (" + why + ")")
 		}
 
 		// No allowed decision without a basis.
@@ -423,4 +445,58 @@ func TestDecideAllocs(t *testing.T) {
 		})
 		require.Zero(t, allocs, "Decide(%s, %s) allocates", c.subject, c.p)
 	}
+}
+
+// expected decides q from history as Decide's documentation says, without
+// signals but the age: whether it is allowed, and why, in words.
+func expected(q consent.PurposeSpec, history []consent.Record, age int, regime consent.Regime, specs map[consent.Purpose]consent.PurposeSpec) (bool, string) {
+	switch q.Basis {
+	case consent.BasisContract, consent.BasisLegalObligation, consent.BasisVitalInterest, consent.BasisPublicTask:
+		return true, "not consent"
+	}
+	var path []consent.Purpose // most specific first
+	for p := q.Purpose; p != ""; p = p.Parent() {
+		path = append(path, p)
+	}
+	latest := map[consent.Purpose]consent.Record{}
+	var refusedMax uint64
+	for _, r := range history {
+		if r.Purpose.Covers(q.Purpose) {
+			latest[r.Purpose] = r
+			if r.Action != consent.Grant {
+				refusedMax = max(refusedMax, r.Seq)
+			}
+		}
+	}
+	guardianAge := map[consent.Regime]int{consent.GDPR: 16, consent.LGPD: 12, consent.CPRA: 13}[regime]
+	var life time.Duration
+	version := 0
+	for i, p := range path {
+		if l := specs[p].Lifetime; l > 0 && (life == 0 || l < life) {
+			life = l
+		}
+		version = max(version, specs[p].Version)
+		r, ok := latest[p]
+		switch {
+		case !ok:
+			continue
+		case r.Action != consent.Grant:
+			return false, "the latest record of " + string(p) + " refuses"
+		case q.Basis == consent.BasisLegitimateInterest || (q.Basis == consent.BasisExplicitConsent && i > 0):
+			continue
+		case r.Seq < refusedMax,
+			age > 0 && age < guardianAge && r.Actor != consent.ActorGuardian,
+			r.PolicyVersion < version,
+			life > 0 && !now.Before(r.At.Add(life)):
+			continue
+		}
+		return true, "granted by record " + fmt.Sprint(r.Seq)
+	}
+	switch {
+	case q.Basis == consent.BasisLegitimateInterest:
+		return true, "legitimate interest"
+	case regime != consent.CPRA || q.Basis == consent.BasisExplicitConsent || (age > 0 && age < 16):
+		return false, "opt-in, no usable grant"
+	}
+	return true, "opt-out, not opted out"
 }
