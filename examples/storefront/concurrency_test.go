@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tact-go/tact/consent"
 )
 
 // TestConcurrentVisitors runs many visitors at once, and several requests
@@ -45,15 +47,15 @@ func TestConcurrentVisitors(t *testing.T) {
 			for round := range 4 {
 				p, err := b.try("POST", "/preferences", form(url.Values{"interest": {"marathon"}, "budget": {fmt.Sprint(50 + round)}}), nil)
 				check(who, p, err, http.StatusSeeOther)
-				p, err = b.try("POST", "/consent", form(url.Values{"purpose": {"personalize.declared"}, "action": {"grant"}}), nil)
+				p, err = b.try("POST", "/privacy/", form(url.Values{"shown": {"personalize.declared"}, "on": {"personalize.declared"}}), nil)
 				check(who, p, err, http.StatusSeeOther)
 				p, err = b.try("POST", fmt.Sprintf("/items/item-%06d/buy", 10*i+round), nil, nil)
 				check(who, p, err, http.StatusSeeOther)
-				for _, path := range []string{"/", "/?category=bikes", "/items/item-000005", "/preferences", "/data", "/data/export"} {
+				for _, path := range []string{"/", "/?category=bikes", "/items/item-000005", "/preferences", "/data", "/privacy/export", "/privacy/receipt"} {
 					p, err = b.try("GET", path, nil, nil)
 					check(who+" "+path, p, err, http.StatusOK)
 				}
-				p, err = b.try("POST", "/consent", form(url.Values{"purpose": {"personalize.declared"}, "action": {"withdraw"}}), nil)
+				p, err = b.try("POST", "/privacy/", form(url.Values{"shown": {"personalize.declared", "personalize.feedback"}, "all": {"off"}}), nil)
 				check(who, p, err, http.StatusSeeOther)
 				p, err = b.try("POST", "/preferences", form(url.Values{"budget": {"oops"}}), nil)
 				check(who, p, err, http.StatusBadRequest)
@@ -64,7 +66,7 @@ func TestConcurrentVisitors(t *testing.T) {
 
 	// One visitor, many requests at once, and an erasure in the middle.
 	shared := f.browser()
-	shared.post("/consent", url.Values{"purpose": {"personalize.history"}, "action": {"grant"}})
+	shared.grant(string(consent.PurposePersonalizeHistory))
 	for g := range 4 {
 		wg.Add(1)
 		go func() {
@@ -72,8 +74,8 @@ func TestConcurrentVisitors(t *testing.T) {
 			who := fmt.Sprintf("shared %d", g)
 			for k := range 5 {
 				if g == 0 && k == 2 {
-					p, err := shared.try("POST", "/data/erase", form(url.Values{"confirm": {"yes"}}), nil)
-					check(who+" erase", p, err, http.StatusOK, http.StatusNotFound)
+					p, err := shared.try("POST", "/privacy/erase", form(url.Values{"confirm": {"erase"}}), nil)
+					check(who+" erase", p, err, http.StatusSeeOther, http.StatusUnauthorized)
 					continue
 				}
 				p, err := shared.try("POST", "/items/item-000020/buy", nil, nil)

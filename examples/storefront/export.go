@@ -1,23 +1,22 @@
 package main
 
 import (
+	"context"
 	"time"
 
 	"github.com/tact-go/tact/consent"
 	"github.com/tact-go/tact/recommend"
 )
 
-// dataExport is everything the storefront holds about one visitor, as the
-// "Your data" download gives it.
-type dataExport struct {
+// ownData is what the storefront itself holds about one visitor: the
+// "data" of the preference centre's export (GET /privacy/export), beside
+// the visitor's consent records, and what "Your data" shows.
+type ownData struct {
 	About      string        `json:"about"`
 	Controller string        `json:"controller"`
 	Contact    string        `json:"contact"`
 	ExportedAt time.Time     `json:"exported_at"`
 	Visitor    exportVisitor `json:"visitor"`
-	// Consent is every consent record of the visitor and the decision for
-	// every purpose of the policy.
-	Consent consent.Access `json:"consent"`
 	// Receipt is the consent receipt (Kantara Consent Receipt / ISO/IEC TS
 	// 27560 field names); with it the visitor can prove a record theirs
 	// even after erasure.
@@ -26,8 +25,7 @@ type dataExport struct {
 	Feedback    []exportFeedback `json:"feedback"`
 	Orders      []exportOrder    `json:"orders"`
 
-	receipt consent.Receipt
-	prefs   recommend.Preferences
+	prefs recommend.Preferences
 }
 
 type exportVisitor struct {
@@ -35,10 +33,6 @@ type exportVisitor struct {
 	FirstSeen time.Time `json:"first_seen"`
 	Visits    int       `json:"visits"`
 	Orders    int       `json:"orders"`
-}
-
-func (v exportVisitor) facts() visitorFacts {
-	return visitorFacts(v)
 }
 
 type exportPrefs struct {
@@ -62,53 +56,47 @@ type exportOrder struct {
 	At    time.Time `json:"at"`
 }
 
-// exportOf gathers everything held about the request's visitor, who must
-// have an id.
-func (s *server) exportOf(x *visit) (dataExport, error) {
-	ctx, v := x.ctx(), x.v
+// ownData gathers what the storefront holds about v, as of now.
+func (s *server) ownData(ctx context.Context, v *visitor, now time.Time) (ownData, error) {
 	f := s.facts(v)
-	ex := dataExport{
-		About:      "Everything " + s.shop.Policy.Controller + " holds about you in this demo storefront.",
-		Controller: s.shop.Policy.Controller, Contact: s.shop.Policy.Contact, ExportedAt: x.now.UTC(),
+	d := ownData{
+		About:      "Everything " + s.shop.Policy.Controller + " holds about you in this demo storefront, beside your consent records.",
+		Controller: s.shop.Policy.Controller, Contact: s.shop.Policy.Contact, ExportedAt: now.UTC(),
 		Visitor:  exportVisitor{ID: f.ID, FirstSeen: f.FirstSeen.UTC(), Visits: f.Visits, Orders: f.Orders},
 		Feedback: []exportFeedback{}, Orders: []exportOrder{},
 	}
 	var err error
-	if ex.Consent, err = s.shop.Gate.Access(ctx, v.id, x.now); err != nil {
-		return ex, err
+	if d.Receipt, err = s.shop.Gate.Receipt(ctx, v.id, now); err != nil {
+		return d, err
 	}
-	if ex.receipt, err = s.shop.Gate.Receipt(ctx, v.id, x.now); err != nil {
-		return ex, err
-	}
-	ex.Receipt = ex.receipt
 	prof, err := s.shop.Profiles.Export(ctx, v.id)
 	if err != nil {
-		return ex, err
+		return d, err
 	}
-	ex.prefs = prof.Preferences
-	ex.Preferences = exportPrefs{Interests: []string{}, Sizes: prof.Preferences.Sizes, MaxPrice: prof.Preferences.MaxPrice, Avoid: prof.Preferences.Avoid}
-	if ex.Preferences.Sizes == nil {
-		ex.Preferences.Sizes = []string{}
+	d.prefs = prof.Preferences
+	d.Preferences = exportPrefs{Interests: []string{}, Sizes: prof.Preferences.Sizes, MaxPrice: prof.Preferences.MaxPrice, Avoid: prof.Preferences.Avoid}
+	if d.Preferences.Sizes == nil {
+		d.Preferences.Sizes = []string{}
 	}
-	if ex.Preferences.Avoid == nil {
-		ex.Preferences.Avoid = []string{}
+	if d.Preferences.Avoid == nil {
+		d.Preferences.Avoid = []string{}
 	}
 	for _, in := range prof.Preferences.Interests {
-		ex.Preferences.Interests = append(ex.Preferences.Interests, in.Text)
+		d.Preferences.Interests = append(d.Preferences.Interests, in.Text)
 	}
 	title := func(id string) string {
 		it, _ := s.shop.World.Catalog.Lookup(id)
 		return it.Title
 	}
 	for _, fb := range prof.Feedback {
-		ex.Feedback = append(ex.Feedback, exportFeedback{Item: fb.Item, Title: title(fb.Item), Kind: fb.Kind.String(), At: fb.At.UTC()})
+		d.Feedback = append(d.Feedback, exportFeedback{Item: fb.Item, Title: title(fb.Item), Kind: fb.Kind.String(), At: fb.At.UTC()})
 	}
 	for _, e := range prof.History {
 		if e.Kind != recommend.Purchase {
 			continue
 		}
 		it, _ := s.shop.World.Catalog.Lookup(e.Item)
-		ex.Orders = append(ex.Orders, exportOrder{Item: e.Item, Title: it.Title, Price: it.Price, At: e.At.UTC()})
+		d.Orders = append(d.Orders, exportOrder{Item: e.Item, Title: it.Title, Price: it.Price, At: e.At.UTC()})
 	}
-	return ex, nil
+	return d, nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"math"
 	"net/url"
 	"slices"
@@ -24,16 +23,19 @@ type catalogInfo struct {
 	trending    []recommend.Item
 }
 
-// interestOption is a declared interest the preference centre offers.
+// interestOption is a declared interest the preference page offers: its
+// label is the text "interest.KEY", or the department's name.
 type interestOption struct {
-	Key, Label string
+	Key        string
+	Department bool // Key is the name of a department
 	Interest   recommend.Interest
 }
 
-// sizeDim is a size dimension ("shoe") and its values.
+// sizeDim is a size dimension ("shoe") and its values; its label is the
+// text "size.DIM".
 type sizeDim struct {
-	Dim, Label string
-	Values     []string
+	Dim    string
+	Values []string
 }
 
 // department is a group of catalog categories, for navigation.
@@ -67,10 +69,8 @@ func newCatalogInfo(shop *demo.Shop) catalogInfo {
 	slices.Sort(c.tags)
 
 	c.interests = []interestOption{
-		{Key: "marathon", Label: "Training for a marathon",
-			Interest: recommend.Interest{Text: "you're training for a marathon", Tags: []string{"marathon"}}},
-		{Key: "trail", Label: "Running or hiking on trails",
-			Interest: recommend.Interest{Text: "you like the trails", Tags: []string{"trail"}}},
+		{Key: "marathon", Interest: recommend.Interest{Text: "you're training for a marathon", Tags: []string{"marathon"}}},
+		{Key: "trail", Interest: recommend.Interest{Text: "you like the trails", Tags: []string{"trail"}}},
 	}
 	dims := map[string]*sizeDim{}
 	for _, d := range recommendtest.Departments {
@@ -86,14 +86,14 @@ func newCatalogInfo(shop *demo.Shop) catalogInfo {
 		// Sensitive departments (health, baby) are not offered as
 		// interests: the demo keeps to ordinary ones.
 		if !d.Sensitive && c.tagSet[d.Name] {
-			c.interests = append(c.interests, interestOption{Key: d.Name, Label: capitalize(d.Name),
+			c.interests = append(c.interests, interestOption{Key: d.Name, Department: true,
 				Interest: recommend.Interest{Text: "you're into " + d.Name, Tags: []string{d.Name}}})
 		}
 		for _, s := range d.Sizes {
 			dim, val, _ := strings.Cut(s, ":")
 			sd := dims[dim]
 			if sd == nil {
-				sd = &sizeDim{Dim: dim, Label: capitalize(dim) + " size"}
+				sd = &sizeDim{Dim: dim}
 				dims[dim] = sd
 				c.sizes = append(c.sizes, sizeDim{Dim: dim})
 			}
@@ -113,11 +113,64 @@ func newCatalogInfo(shop *demo.Shop) catalogInfo {
 	return c
 }
 
+// capitalize turns a key ("coffee-beans") into words ("Coffee beans"),
+// for a key the texts have no label for.
 func capitalize(s string) string {
 	if s == "" {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + strings.ReplaceAll(s[1:], "-", " ")
+}
+
+// interestLabel returns the label of an interest on offer.
+func (c *catalogInfo) interestLabel(x *visit, o interestOption) string {
+	if o.Department {
+		return x.Department(o.Key)
+	}
+	return x.T("interest." + o.Key)
+}
+
+// interestsText returns the declared interests of p in words: the labels
+// of those on offer, the person's own words for any other.
+func (c *catalogInfo) interestsText(x *visit, p recommend.Preferences) string {
+	var words []string
+	for _, in := range p.Interests {
+		w := in.Text
+		for _, o := range c.interests {
+			if o.Interest.Text == in.Text {
+				w = c.interestLabel(x, o)
+			}
+		}
+		words = append(words, w)
+	}
+	return x.List(words)
+}
+
+// held returns the declared preferences held, in words.
+func (c *catalogInfo) held(x *visit, p recommend.Preferences) string {
+	or := func(s, none string) string {
+		if s == "" {
+			return x.T(none)
+		}
+		return s
+	}
+	budget := ""
+	if p.MaxPrice > 0 {
+		budget = x.Price(p.MaxPrice)
+	}
+	return x.T("prefs.held", "interests", or(c.interestsText(x, p), "data.none"), "sizes", or(x.List(x.SizeValues(p.Sizes)), "data.none"),
+		"budget", or(budget, "data.none"), "avoid", or(x.List(p.Avoid), "data.none"))
+}
+
+// uniq returns the strings of ss, each once, in their order.
+func uniq(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // prefsForm is the preference form as filled in: what it shows.
@@ -157,23 +210,23 @@ func (c *catalogInfo) formOf(p recommend.Preferences) prefsForm {
 // parsePrefs reads the preference form. It returns the preferences, the
 // form as submitted (to show again) and every problem found; with any
 // problem the preferences must not be saved.
-func (c *catalogInfo) parsePrefs(v url.Values) (recommend.Preferences, prefsForm, []fieldError) {
+func (c *catalogInfo) parsePrefs(x *visit, v url.Values) (recommend.Preferences, prefsForm, []fieldError) {
 	var p recommend.Preferences
 	f := prefsForm{Interests: map[string]bool{}, Sizes: map[string]string{}}
 	var errs []fieldError
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, fieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	bad := func(field, key string, params ...string) {
+		errs = append(errs, fieldError{Field: field, Msg: x.T(key, params...)})
 	}
 	single := func(name string) (string, bool) {
 		vs := v[name]
 		switch {
 		case len(vs) > 1:
-			bad(name, "The field %q was sent %d times; send it once.", name, len(vs))
+			bad(name, "form.twice", "field", name, "n", itoa(len(vs)))
 			return "", false
 		case len(vs) == 0:
 			return "", true
 		case len(vs[0]) > maxFieldLen:
-			bad(name, "The field %q is longer than %d characters.", name, maxFieldLen)
+			bad(name, "form.long", "field", name, "n", itoa(maxFieldLen))
 			return "", false
 		}
 		return vs[0], true
@@ -182,7 +235,7 @@ func (c *catalogInfo) parsePrefs(v url.Values) (recommend.Preferences, prefsForm
 	for _, key := range v[interestName] {
 		i := slices.IndexFunc(c.interests, func(o interestOption) bool { return o.Key == key })
 		if i < 0 {
-			bad("interest-"+c.interests[0].Key, "%q is not one of the interests on offer.", clip(key))
+			bad("interest-"+c.interests[0].Key, "form.interest", "value", clip(key))
 			continue
 		}
 		if !f.Interests[key] {
@@ -197,7 +250,7 @@ func (c *catalogInfo) parsePrefs(v url.Values) (recommend.Preferences, prefsForm
 		}
 		f.Sizes[d.Dim] = val
 		if !slices.Contains(d.Values, val) {
-			bad(sizePrefix+d.Dim, "%s %q does not exist; choose one of %s, or no preference.", d.Label, clip(val), strings.Join(d.Values, ", "))
+			bad(sizePrefix+d.Dim, "form.size", "size", x.T("size."+d.Dim), "value", clip(val), "values", x.List(d.Values))
 			continue
 		}
 		p.Sizes = append(p.Sizes, d.Dim+":"+val)
@@ -205,14 +258,15 @@ func (c *catalogInfo) parsePrefs(v url.Values) (recommend.Preferences, prefsForm
 	if budget, ok := single(budgetField); ok {
 		f.Budget = budget
 		if b := strings.TrimSpace(budget); b != "" {
-			x, err := strconv.ParseFloat(b, 64)
+			// A decimal comma ("79,90") is read as a point.
+			n, err := strconv.ParseFloat(strings.Replace(b, ",", ".", 1), 64)
 			switch {
-			case err != nil || math.IsNaN(x) || math.IsInf(x, 0):
-				bad(budgetField, "Budget %q is not a number; write a price such as 80 or 79.90, or leave it empty for no budget.", clip(b))
-			case x < 0 || x > maxBudget:
-				bad(budgetField, "Budget must be between 0 and %d (0 or empty: no budget).", maxBudget)
+			case err != nil || math.IsNaN(n) || math.IsInf(n, 0):
+				bad(budgetField, "form.budget.nan", "value", clip(b))
+			case n < 0 || n > maxBudget:
+				bad(budgetField, "form.budget.range", "max", itoa(maxBudget))
 			default:
-				p.MaxPrice = x
+				p.MaxPrice = n
 			}
 		}
 	}
@@ -223,16 +277,16 @@ func (c *catalogInfo) parsePrefs(v url.Values) (recommend.Preferences, prefsForm
 			t = strings.ToLower(t)
 			switch {
 			case !c.tagSet[t]:
-				unknown = append(unknown, strconv.Quote(clip(t)))
+				unknown = append(unknown, x.T("quote", "s", clip(t)))
 			case !slices.Contains(p.Avoid, t):
 				p.Avoid = append(p.Avoid, t)
 			}
 		}
 		switch {
 		case len(unknown) > 0:
-			bad(avoidField, "No item is tagged %s. Tags you can avoid are listed under the field.", strings.Join(unknown, ", "))
+			bad(avoidField, "form.avoid.unknown", "tags", x.List(unknown))
 		case len(p.Avoid) > maxAvoid:
-			bad(avoidField, "At most %d tags to avoid, please (you gave %d).", maxAvoid, len(p.Avoid))
+			bad(avoidField, "form.avoid.many", "max", itoa(maxAvoid), "n", itoa(len(p.Avoid)))
 		}
 	}
 	return p, f, errs

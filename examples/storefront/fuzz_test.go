@@ -17,16 +17,22 @@ var (
 )
 
 // FuzzRequests sends arbitrary forms, ids, cookies and headers to every
-// route: the server answers each with a page and a status below 500, and a
-// refusal always says why.
+// route, the preference centre's too: the server answers each with a
+// status below 500, and a refusal always says why, on a page.
 func FuzzRequests(f *testing.F) {
 	f.Add(uint8(0), uint8(0), "", "", "", false)
 	f.Add(uint8(5), uint8(1), "", "interest=marathon&budget=80&avoid=coffee", "", false)
 	f.Add(uint8(5), uint8(1), "", "budget=NaN&size-shoe=99&interest=x", "", true)
-	f.Add(uint8(6), uint8(1), "", "purpose=personalize.history&action=grant", "", false)
-	f.Add(uint8(6), uint8(1), "", "purpose=advertising.targeted&action=grant", "v-AAAAAAAAAAAAAAAAAAAAAAAAAA", true)
+	f.Add(uint8(6), uint8(1), "", "shown=personalize.history&on=personalize.history", "", false)
+	f.Add(uint8(6), uint8(1), "", "shown=advertising.targeted&on=advertising.targeted", "v-AAAAAAAAAAAAAAAAAAAAAAAAAA", true)
+	f.Add(uint8(6), uint8(1), "", "shown=advertising.targeted&on=advertising.targeted&confirm_gpc=advertising.targeted", "", true)
+	f.Add(uint8(6), uint8(1), "", "all=off&subject=v-AAAAAAAAAAAAAAAAAAAAAAAAAA", "", false)
+	f.Add(uint8(6), uint8(0), "", "", "", true)
+	f.Add(uint8(11), uint8(0), "", "", "", false)
+	f.Add(uint8(12), uint8(0), "", "", "", false)
 	f.Add(uint8(3), uint8(1), "item-000001", "", "", false)
 	f.Add(uint8(4), uint8(1), "item-000001", "kind=liked", "garbage", false)
+	f.Add(uint8(9), uint8(1), "", "confirm=erase", "", false)
 	f.Add(uint8(9), uint8(1), "", "confirm=yes", "", false)
 	f.Add(uint8(2), uint8(0), "../../etc/passwd", "", "", false)
 	f.Add(uint8(1), uint8(0), "bikes%00", "", "", false)
@@ -40,7 +46,8 @@ func FuzzRequests(f *testing.F) {
 		}
 		paths := []string{"/", "/?category=" + url.QueryEscape(id), "/items/" + url.PathEscape(id),
 			"/items/" + url.PathEscape(id) + "/buy", "/items/" + url.PathEscape(id) + "/feedback",
-			"/preferences", "/consent", "/data", "/data/export", "/data/erase", "/" + url.PathEscape(id)}
+			"/preferences", "/privacy/", "/data", "/privacy/export", "/privacy/erase", "/" + url.PathEscape(id),
+			"/privacy/receipt", "/privacy/" + url.PathEscape(id)}
 		methods := []string{http.MethodGet, http.MethodPost, http.MethodHead, http.MethodPut}
 		u, err := url.Parse(paths[int(route)%len(paths)])
 		if err != nil {

@@ -2,15 +2,11 @@ package main
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"net/http"
 	"net/url"
-	"slices"
-	"strconv"
 	"time"
 
 	"github.com/tact-go/tact/consent"
-	"github.com/tact-go/tact/examples/internal/demo"
 	"github.com/tact-go/tact/recommend"
 )
 
@@ -20,81 +16,81 @@ const (
 	itemK = 4
 )
 
-// evidence is recorded with every consent choice made in the storefront:
-// where it was made and the notice the visitor could read.
-func evidence() string { return "storefront preference centre; notice " + demo.NoticeHash }
-
-// recommend asks the Recommender for the visitor. A browser without a
+// recommend asks for the visitor's recommendations. A browser without a
 // visitor id is asked for under a throw-away id that lives for this
-// request only, so that the page in view can be used (a legitimate
-// interest) and nothing is kept.
+// request only, by the guest recommender, so that the page in view can be
+// used (a legitimate interest) and nothing is kept.
 func (s *server) recommend(x *visit, c recommend.Context, k int) (respView, error) {
-	req := recommend.Request{At: x.now, K: k, Signals: x.signals(), Context: c}
+	req := recommend.Request{At: x.now, K: k, Signals: x.sig, Context: c}
+	rec := s.rec
 	if x.v != nil {
 		req.Subject = x.v.id
 		req.Relationship, req.VisitStart = s.relationship(x.v)
 	} else {
-		req.Subject = "request-" + rand.Text()
+		req.Subject, rec = "request-"+rand.Text(), s.guest
 	}
-	resp, err := s.rec.Recommend(x.ctx(), req)
+	resp, err := rec.Recommend(x.ctx(), req)
 	if err != nil {
 		return respView{}, err
 	}
-	return s.respView(resp), nil
+	return s.respView(x, resp, c), nil
 }
 
 // flash returns the message for a finished POST, named in the query of
 // the page it redirected to. Only fixed messages are shown: nothing the
-// request says is echoed except a purpose the policy declares.
+// request says is echoed.
 func (s *server) flash(x *visit) string {
-	q := x.r.URL.Query()
-	desc := func() string {
-		spec, ok := s.shop.Policy.Spec(consent.Purpose(q.Get("purpose")))
-		if !ok {
-			return "that purpose"
-		}
-		return "“" + spec.Description + "”"
-	}
-	switch q.Get("done") {
+	switch x.r.URL.Query().Get("done") {
 	case "saved":
-		if x.v != nil {
-			d, err := s.shop.Gate.Decide(x.ctx(), x.v.id, consent.PurposePersonalizeDeclared, x.now, x.signals())
-			if err == nil && d.Allowed {
-				return "Saved. Your recommendations use your preferences from now on."
-			}
+		d, err := s.decision(x, consent.PurposePersonalizeDeclared)
+		if err == nil && d.Allowed {
+			return x.T("flash.saved.used")
 		}
-		return "Saved. We use them only once you turn on “" + s.describe(consent.PurposePersonalizeDeclared) + "” below."
-	case "granted":
-		return "Turned on: " + desc() + "."
-	case "withdrawn":
-		return "Turned off: " + desc() + ". It takes effect at once."
-	case "objected":
-		return "Objection recorded: " + desc() + " no longer applies to you."
+		return x.T("flash.saved", "purpose", s.label(x, consent.PurposePersonalizeDeclared))
+	case "choices":
+		return x.T("flash.choices")
+	case "alloff":
+		return x.T("flash.alloff")
 	case "bought":
-		return "Bought (a demo: nothing is charged). We keep your order to run the service; it shapes recommendations only if you turn on “" +
-			s.describe(consent.PurposePersonalizeHistory) + "”."
+		return x.T("flash.bought", "purpose", s.label(x, consent.PurposePersonalizeHistory))
 	case "liked":
-		return "Noted: you like this item."
+		return x.T("flash.liked")
 	case "hidden":
-		return "Noted: we will not suggest this item again."
+		return x.T("flash.hidden")
+	case "erased":
+		return x.T("flash.erased")
 	}
 	return ""
 }
 
-func (s *server) describe(p consent.Purpose) string {
-	spec, _ := s.shop.Policy.Spec(p)
-	return spec.Description
+// label returns the label of a purpose of the policy, in the request's
+// language.
+func (s *server) label(x *visit, p consent.Purpose) string {
+	l, _ := s.texts.Purpose(x.Lang, s.shop.Policy, p)
+	return l
 }
 
 type homePage struct {
 	chrome
-	Category    string
-	Departments []department
-	Listing     []recommend.Item
-	Trending    bool
-	Recs        respView
-	Tiers       string
+	Category      string
+	CategoryLabel string
+	Departments   []departmentView
+	Listing       []listingView
+	Trending      bool
+	Recs          respView
+	Tiers         string
 }
+
+// listingView is an item of a product listing.
+type listingView struct{ ID, Title, Price string }
+
+// departmentView is a department and its categories, in words.
+type departmentView struct {
+	Label      string
+	Categories []categoryView
+}
+
+type categoryView struct{ Key, Label string }
 
 // home is the product listing: trending items or a category's items, and
 // recommendations.
@@ -102,37 +98,50 @@ func (s *server) home(x *visit) error {
 	q := x.r.URL.Query()
 	category := q.Get("category")
 	if len(q["category"]) > 1 {
-		return badRequest("One category at a time", "The address names %d categories; the shop lists one at a time.", len(q["category"]))
+		return badRequest(x.T("err.categories.title"), x.T("err.categories", "n", itoa(len(q["category"]))))
 	}
 	if category != "" && !s.cat.categories[category] {
-		return notFound("No such category", "The shop has no category %q. Choose one from the list of departments.", clip(category))
+		return notFound(x.T("err.category.title"), x.T("err.category", "category", clip(category)))
 	}
 	recs, err := s.recommend(x, recommend.Context{Category: category}, homeK)
 	if err != nil {
 		return err
 	}
 	p := homePage{chrome: s.chrome(x, "home", s.shop.Policy.Controller, "shop"), Category: category,
-		Departments: s.cat.departments, Recs: recs, Tiers: s.tierHint()}
+		CategoryLabel: x.Category(category), Recs: recs, Tiers: s.tierHint(x, recs.tier)}
+	for _, d := range s.cat.departments {
+		dv := departmentView{Label: x.Department(d.Name)}
+		for _, c := range d.Categories {
+			dv.Categories = append(dv.Categories, categoryView{Key: c, Label: x.Category(c)})
+		}
+		p.Departments = append(p.Departments, dv)
+	}
 	p.Flash = s.flash(x)
+	listing := s.cat.trending
 	if category == "" {
-		p.Listing, p.Trending = s.cat.trending, true
-		p.Title = s.shop.Policy.Controller + ": shop"
+		p.Trending = true
+		p.Title = x.T("home.title", "controller", s.shop.Policy.Controller)
 	} else {
+		listing = nil
 		for it := range s.shop.World.Catalog.All() {
 			if it.Category == category {
-				p.Listing = append(p.Listing, it)
+				listing = append(listing, it)
 			}
 		}
-		p.Title = capitalize(category) + " · " + s.shop.Policy.Controller
+		p.Title = p.CategoryLabel + " · " + s.shop.Policy.Controller
+	}
+	for _, it := range listing {
+		p.Listing = append(p.Listing, listingView{ID: it.ID, Title: it.Title, Price: x.Price(it.Price)})
 	}
 	return s.render(x, http.StatusOK, "home", p)
 }
 
-// tierHint says how a visitor reaches each tier under the server's trust
-// policy, when it is a DefaultTrust.
-func (s *server) tierHint() string {
+// tierHint says how a visitor reaches the tiers above theirs under the
+// server's trust policy, when it is a DefaultTrust; nothing once there is
+// no tier above.
+func (s *server) tierHint(x *visit, tier recommend.Tier) string {
 	t, ok := s.trust.(recommend.DefaultTrust)
-	if !ok {
+	if !ok || tier == recommend.Established {
 		return ""
 	}
 	orders := cmpOr(t.EstablishedOrders, recommend.DefaultEstablishedOrders)
@@ -141,9 +150,11 @@ func (s *server) tierHint() string {
 	if tenure == 0 {
 		tenure = recommend.DefaultEstablishedTenure
 	}
-	return "Recommendations become personal in steps. Once you tell us about yourself and allow us to use it (Preferences), " +
-		"we use what you told us. Once you have " + plural(orders, "order") + " and " + plural(visits, "visit") +
-		" over at least " + span(tenure) + ", and allow purchase history, we use what you bought too."
+	est := x.T("tiers.established", "orders", x.Count(orders, "order"), "visits", x.Count(visits, "visit"), "span", x.Span(tenure))
+	if tier == recommend.Anonymous {
+		return x.T("tiers.recognized") + " " + est
+	}
+	return est
 }
 
 func cmpOr(v, def int) int {
@@ -153,28 +164,21 @@ func cmpOr(v, def int) int {
 	return v
 }
 
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return strconv.Itoa(n) + " " + what + "s"
-}
-
-func span(d time.Duration) string {
-	switch {
-	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
-		return plural(int(d/(24*time.Hour)), "day")
-	case d >= time.Minute && d%time.Minute == 0:
-		return plural(int(d/time.Minute), "minute")
-	}
-	return d.String()
-}
-
 type itemPage struct {
 	chrome
-	Item     recommend.Item
-	Feedback purposeRow // the visitor's decision for personalize.feedback
-	Recs     respView
+	Item      itemView
+	Feedback  bool   // the visitor allows personalize.feedback
+	FbLabel   string // the label of personalize.feedback
+	FbWhy     string // why it is off
+	Recs      respView
+	FbPurpose consent.Purpose
+}
+
+// itemView is an item as its page shows it.
+type itemView struct {
+	ID, Title, Price, Category, CategoryLabel string
+	Tags                                      string // each once, in the order the item has them
+	Sizes                                     string
 }
 
 // item is a product page: the item, buy and feedback buttons, and items
@@ -189,12 +193,15 @@ func (s *server) item(x *visit) error {
 	if err != nil {
 		return err
 	}
-	spec, _ := s.shop.Policy.Spec(consent.PurposePersonalizeFeedback)
-	fb, err := s.purposeRow(x.ctx(), x, spec)
+	d, err := s.decision(x, consent.PurposePersonalizeFeedback)
 	if err != nil {
 		return err
 	}
-	p := itemPage{chrome: s.chrome(x, "item", it.Title+" · "+s.shop.Policy.Controller, "shop"), Item: it, Feedback: fb, Recs: recs}
+	p := itemPage{chrome: s.chrome(x, "item", it.Title+" · "+s.shop.Policy.Controller, "shop"), Recs: recs,
+		Item: itemView{ID: it.ID, Title: it.Title, Price: x.Price(it.Price), Category: it.Category, CategoryLabel: x.Category(it.Category),
+			Tags: x.List(uniq(it.Tags)), Sizes: x.Sizes(it.Sizes)},
+		Feedback: d.Allowed, FbLabel: s.label(x, consent.PurposePersonalizeFeedback), FbWhy: s.texts.Reason(x.Lang, d.Reason),
+		FbPurpose: consent.PurposePersonalizeFeedback}
 	p.Flash = s.flash(x)
 	return s.render(x, http.StatusOK, "item", p)
 }
@@ -203,7 +210,7 @@ func (s *server) lookupItem(x *visit) (recommend.Item, error) {
 	id := x.r.PathValue("id")
 	it, ok := s.shop.World.Catalog.Lookup(id)
 	if !ok {
-		return it, notFound("No such item", "The shop has no item %q. It may have been mistyped; the shop's items are listed by category.", clip(id))
+		return it, notFound(x.T("err.item.title"), x.T("err.item", "id", clip(id)))
 	}
 	return it, nil
 }
@@ -216,7 +223,7 @@ func (s *server) buy(x *visit) error {
 		return err
 	}
 	v := s.ensure(x)
-	if err := s.lock(v); err != nil {
+	if err := s.lock(x, v); err != nil {
 		return err
 	}
 	defer v.op.Unlock()
@@ -224,7 +231,7 @@ func (s *server) buy(x *visit) error {
 	full := v.orders >= maxOrders
 	s.mu.Unlock()
 	if full {
-		return conflict("Too many orders", "This demo keeps at most %d orders per visitor. Erase your data on the “Your data” page to start again.", maxOrders)
+		return conflict(x.T("err.orders.title"), x.T("err.orders", "n", itoa(maxOrders)))
 	}
 	if err := s.shop.Profiles.AddEvents(x.ctx(), v.id, recommend.Event{Item: it.ID, Kind: recommend.Purchase, At: x.now}); err != nil {
 		return err
@@ -244,6 +251,9 @@ func (s *server) feedback(x *visit) error {
 	if err != nil {
 		return err
 	}
+	if err := x.parseForm(); err != nil {
+		return err
+	}
 	var kind recommend.FeedbackKind
 	done := ""
 	switch k := x.r.PostForm["kind"]; {
@@ -252,19 +262,18 @@ func (s *server) feedback(x *visit) error {
 	case len(k) == 1 && k[0] == "not_interested":
 		kind, done = recommend.NotInterested, "hidden"
 	default:
-		return badRequest("Unknown feedback", "Feedback must be “liked” or “not_interested”, sent once. Nothing was kept.")
+		return badRequest(x.T("err.feedback.title"), x.T("err.feedback"))
 	}
-	off := conflict("Feedback is off", "We did not keep this: you have not turned on “%s”. Turn it on in Preferences if you want us to learn from your feedback.",
-		s.describe(consent.PurposePersonalizeFeedback))
+	off := conflict(x.T("err.feedback.off.title"), x.T("err.feedback.off", "purpose", s.label(x, consent.PurposePersonalizeFeedback)))
 	if x.v == nil {
 		return off
 	}
 	v := x.v
-	if err := s.lock(v); err != nil {
+	if err := s.lock(x, v); err != nil {
 		return err
 	}
 	defer v.op.Unlock()
-	d, err := s.shop.Gate.Decide(x.ctx(), v.id, consent.PurposePersonalizeFeedback, x.now, x.signals())
+	d, err := s.shop.Gate.Decide(x.ctx(), v.id, consent.PurposePersonalizeFeedback, x.now, x.sig)
 	if err != nil {
 		return err
 	}
@@ -276,7 +285,7 @@ func (s *server) feedback(x *visit) error {
 		return err
 	}
 	if len(fb) >= maxFeedback {
-		return conflict("Too much feedback", "This demo keeps at most %d pieces of feedback per visitor.", maxFeedback)
+		return conflict(x.T("err.feedbacks.title"), x.T("err.feedbacks", "n", itoa(maxFeedback)))
 	}
 	if err := s.shop.Profiles.AddFeedback(x.ctx(), v.id, recommend.Feedback{Item: it.ID, Kind: kind, At: x.now}); err != nil {
 		return err
@@ -288,17 +297,63 @@ type prefsPage struct {
 	chrome
 	Errors    []fieldError
 	Form      prefsForm
-	Saved     recommend.Preferences
-	Interests []interestOption
-	Sizes     []sizeDim
-	Tags      []string
+	Held      string // the declared preferences held, in words
+	Interests []interestView
+	Sizes     []sizeView
+	Tags      string
 	Groups    []purposeGroup
+	// Question is the Global Privacy Control question, when the visitor
+	// turned on a purpose the signal covers.
+	Question *gpcQuestion
 }
 
-// preferences is the preference centre (GET) and saves declared
-// preferences (POST). A form with any problem saves nothing and is shown
-// again, as sent, with the problems and the preferences still saved.
+// interestView is an interest on offer, in words.
+type interestView struct{ Key, Label string }
+
+// sizeView is a size dimension and its values, in words.
+type sizeView struct {
+	Dim, Label string
+	Values     []string
+}
+
+// prefsEdit is a declared-preferences form that was refused: shown again
+// as sent, with its problems.
+type prefsEdit struct {
+	Form   prefsForm
+	Errors []fieldError
+}
+
+// preferences is the preference page (GET) and saves declared preferences
+// (POST). A form with any problem saves nothing and is shown again, as
+// sent, with the problems and the preferences still saved. The consent
+// choices on the page are posted to the preference centre (privacy).
 func (s *server) preferences(x *visit) error {
+	if x.r.Method != http.MethodPost {
+		return s.renderPreferences(x, http.StatusOK, nil, nil)
+	}
+	if err := x.parseForm(); err != nil {
+		return err
+	}
+	prefs, form, errs := s.cat.parsePrefs(x, x.r.PostForm)
+	if len(errs) > 0 {
+		return s.renderPreferences(x, http.StatusBadRequest, &prefsEdit{Form: form, Errors: errs}, nil)
+	}
+	v := s.ensure(x)
+	if err := s.lock(x, v); err != nil {
+		return err
+	}
+	defer v.op.Unlock()
+	if err := s.shop.Profiles.SetPreferences(x.ctx(), v.id, prefs); err != nil {
+		return err
+	}
+	return x.redirect("/preferences?done=saved#preferences")
+}
+
+// renderPreferences renders the preference page: the declared preferences
+// (edit, when a form of them was refused) and the visitor's purposes from
+// the preference centre's State, with the question a Global Privacy
+// Control conflict over the purposes gpc asks.
+func (s *server) renderPreferences(x *visit, status int, edit *prefsEdit, gpc []consent.Purpose) error {
 	var saved recommend.Preferences
 	if x.v != nil {
 		var err error
@@ -306,89 +361,44 @@ func (s *server) preferences(x *visit) error {
 			return err
 		}
 	}
-	p := prefsPage{chrome: s.chrome(x, "preferences", "Preferences · "+s.shop.Policy.Controller, "preferences"),
-		Form: s.cat.formOf(saved), Saved: saved, Interests: s.cat.interests, Sizes: s.cat.sizes, Tags: s.cat.tags}
-	status := http.StatusOK
-	if x.r.Method == http.MethodPost {
-		prefs, form, errs := s.cat.parsePrefs(x.r.PostForm)
-		if len(errs) == 0 {
-			v := s.ensure(x)
-			if err := s.lock(v); err != nil {
-				return err
-			}
-			defer v.op.Unlock()
-			if err := s.shop.Profiles.SetPreferences(x.ctx(), v.id, prefs); err != nil {
-				return err
-			}
-			return x.redirect("/preferences?done=saved#preferences")
-		}
-		p.Form, p.Errors, status = form, errs, http.StatusBadRequest
-	} else {
+	st, err := s.state(x)
+	if err != nil {
+		return err
+	}
+	p := prefsPage{chrome: s.chrome(x, "preferences", x.T("prefs.title")+" · "+s.shop.Policy.Controller, "preferences"),
+		Form: s.cat.formOf(saved), Held: s.cat.held(x, saved), Tags: x.List(s.cat.tags), Groups: s.purposeGroups(x, st)}
+	for _, o := range s.cat.interests {
+		p.Interests = append(p.Interests, interestView{Key: o.Key, Label: s.cat.interestLabel(x, o)})
+	}
+	for _, d := range s.cat.sizes {
+		p.Sizes = append(p.Sizes, sizeView{Dim: d.Dim, Label: x.T("size." + d.Dim), Values: d.Values})
+	}
+	if edit != nil {
+		p.Form, p.Errors = edit.Form, edit.Errors
+	}
+	if len(gpc) > 0 {
+		p.Question = s.question(x, gpc)
+	}
+	if edit == nil && gpc == nil {
 		p.Flash = s.flash(x)
 	}
-	groups, err := s.purposeGroups(x.ctx(), x)
-	if err != nil {
-		return err
-	}
-	p.Groups = groups
 	return s.render(x, status, "preferences", p)
-}
-
-// consent records a choice about one purpose: grant or withdraw, the same
-// single click either way.
-func (s *server) consent(x *visit) error {
-	f := x.r.PostForm
-	if len(f["purpose"]) != 1 || len(f["action"]) != 1 {
-		return badRequest("Incomplete form", "A consent choice needs one purpose and one action. Nothing was changed.")
-	}
-	p := consent.Purpose(f.Get("purpose"))
-	spec, ok := s.shop.Policy.Spec(p)
-	if !ok {
-		return badRequest("Unknown purpose", "The shop's policy has no purpose %q. Nothing was changed.", clip(string(p)))
-	}
-	var action consent.Action
-	done := ""
-	switch kind, a := purposeKind(spec.Basis), f.Get("action"); {
-	case kind == kindFixed:
-		return badRequest("Not optional", "“%s” rests on %s, not on consent: there is nothing to turn on or off. Nothing was changed.",
-			spec.Description, basisText[spec.Basis])
-	case a == "grant" && kind == kindConsent:
-		action, done = consent.Grant, "granted"
-	case a == "grant":
-		return badRequest("Nothing to grant", "“%s” rests on our legitimate interest: you can object to it, but there is no consent to give. Nothing was changed.", spec.Description)
-	case a == "withdraw" && kind == kindConsent:
-		action, done = consent.Withdraw, "withdrawn"
-	case a == "withdraw":
-		action, done = consent.Withdraw, "objected"
-	default:
-		return badRequest("Unknown action", "The action must be “grant” or “withdraw”. Nothing was changed.")
-	}
-	if action == consent.Grant && x.gpc && s.gpcCovers(p) {
-		return conflict("Global Privacy Control is on", "Your browser sends Global Privacy Control, which opts you out of “%s”. We honour it: to allow this, turn the signal off in your browser first. Nothing was changed.", spec.Description)
-	}
-	v := s.ensure(x)
-	if err := s.lock(v); err != nil {
-		return err
-	}
-	defer v.op.Unlock()
-	_, err := s.shop.Gate.Record(x.ctx(), consent.Event{Action: action, Subject: v.id, Purpose: p, At: x.now,
-		Channel: consent.ChannelWeb, Evidence: evidence()})
-	if err != nil {
-		return err
-	}
-	return x.redirect("/preferences?done=" + done + "&purpose=" + url.QueryEscape(string(p)) + "#" + url.PathEscape(string(p)))
 }
 
 // dataPage is "Your data": everything held about the visitor.
 type dataPage struct {
 	chrome
-	Error    string
-	Visitor  visitorFacts
-	Receipt  string
-	Records  int
-	Prefs    recommend.Preferences
-	Feedback []feedbackView
-	Orders   []orderView
+	Error      string
+	Visitor    visitorFacts
+	Receipt    string
+	Records    int
+	Interests  string
+	Sizes      string
+	Budget     string
+	Avoid      string
+	Feedback   []feedbackView
+	Orders     []orderView
+	OrdersHint string
 }
 
 type visitorFacts struct {
@@ -398,16 +408,9 @@ type visitorFacts struct {
 	Orders    int
 }
 
-type feedbackView struct {
-	Item, Title, Kind string
-	At                time.Time
-}
+type feedbackView struct{ Item, Title, Kind, At string }
 
-type orderView struct {
-	Item, Title string
-	Price       float64
-	At          time.Time
-}
+type orderView struct{ Item, Title, Price, At string }
 
 func (s *server) facts(v *visitor) visitorFacts {
 	s.mu.Lock()
@@ -419,92 +422,39 @@ func (s *server) yourData(x *visit) error {
 	return s.renderData(x, http.StatusOK, "")
 }
 
+// renderData renders "Your data", with a problem to report (an erasure
+// that was not confirmed), if any.
 func (s *server) renderData(x *visit, status int, problem string) error {
-	p := dataPage{chrome: s.chrome(x, "data", "Your data · "+s.shop.Policy.Controller, "data"), Error: problem}
+	p := dataPage{chrome: s.chrome(x, "data", x.T("data.title")+" · "+s.shop.Policy.Controller, "data"), Error: problem,
+		OrdersHint: x.T("data.orders.hint", "purpose", s.label(x, consent.PurposePersonalizeHistory))}
+	if problem == "" {
+		p.Flash = s.flash(x)
+	}
 	if x.v == nil {
 		return s.render(x, status, "data", p)
 	}
-	ex, err := s.exportOf(x)
+	own, err := s.ownData(x.ctx(), x.v, x.now)
 	if err != nil {
 		return err
 	}
-	p.Visitor = ex.Visitor.facts()
-	p.Receipt = ex.receipt.Text()
-	p.Records = len(ex.Consent.Records)
-	p.Prefs = ex.prefs
-	for _, f := range ex.Feedback {
-		p.Feedback = append(p.Feedback, feedbackView(f))
+	a, err := s.shop.Gate.Access(x.ctx(), x.v.id, x.now)
+	if err != nil {
+		return err
 	}
-	for _, o := range ex.Orders {
-		p.Orders = append(p.Orders, orderView(o))
+	p.Visitor = s.facts(x.v)
+	p.Receipt = s.texts.Receipt(x.Lang, &own.Receipt)
+	p.Records = len(a.Records)
+	p.Interests = s.cat.interestsText(x, own.prefs)
+	p.Sizes = x.List(x.SizeValues(own.prefs.Sizes))
+	if own.prefs.MaxPrice > 0 {
+		p.Budget = x.Price(own.prefs.MaxPrice)
+	}
+	p.Avoid = x.List(own.prefs.Avoid)
+	for _, f := range own.Feedback {
+		p.Feedback = append(p.Feedback, feedbackView{Item: f.Item, Title: f.Title, Kind: x.T("fb." + f.Kind), At: x.DateTime(f.At)})
+	}
+	for _, o := range own.Orders {
+		p.Orders = append(p.Orders, orderView{Item: o.Item, Title: o.Title, Price: x.Price(o.Price), At: x.DateTime(o.At)})
 	}
 	return s.render(x, status, "data", p)
-}
-
-// export downloads everything held about the visitor as JSON.
-func (s *server) export(x *visit) error {
-	if x.v == nil {
-		return notFound("Nothing to export", "This browser has no visitor id, so we hold nothing about it.")
-	}
-	ex, err := s.exportOf(x)
-	if err != nil {
-		return err
-	}
-	b, err := json.MarshalIndent(ex, "", "  ")
-	if err != nil {
-		return err
-	}
-	h := x.w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Disposition", `attachment; filename="acme-your-data.json"`)
-	if x.r.Method != http.MethodHead {
-		_, _ = x.w.Write(append(b, '\n'))
-	}
-	return nil
-}
-
-// erase erases everything held about the visitor, once they confirmed.
-func (s *server) erase(x *visit) error {
-	if x.v == nil {
-		return notFound("Nothing to erase", "This browser has no visitor id, so we hold nothing about it.")
-	}
-	if c := x.r.PostForm["confirm"]; len(c) != 1 || c[0] != "yes" {
-		return s.renderData(x, http.StatusBadRequest, "Tick the box to confirm that you want everything erased. Nothing was erased.")
-	}
-	v := x.v
-	if err := s.lock(v); err != nil {
-		return err
-	}
-	e, err := s.shop.Gate.Erase(x.ctx(), v.id, x.now)
-	if err == nil {
-		err = s.shop.Profiles.Erase(x.ctx(), v.id)
-	}
-	if err == nil {
-		err = s.forget(x.ctx(), v.id)
-	}
-	if err == nil {
-		s.mu.Lock()
-		delete(s.visitors, v.id)
-		v.gone = true
-		s.mu.Unlock()
-	}
-	v.op.Unlock()
-	if err != nil {
-		return err
-	}
-	http.SetCookie(x.w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	x.v = nil
-	var withdrawn []string
-	for _, p := range e.Withdrawn {
-		withdrawn = append(withdrawn, s.describe(p))
-	}
-	slices.Sort(withdrawn)
-	return s.render(x, http.StatusOK, "erased", erasedPage{chrome: s.chrome(x, "erased", "Erased · "+s.shop.Policy.Controller, "data"),
-		Tombstones: e.Records, Withdrawn: withdrawn})
-}
-
-type erasedPage struct {
-	chrome
-	Tombstones int
-	Withdrawn  []string
 }

@@ -187,14 +187,17 @@ func (b *browser) cookie() string {
 	return ""
 }
 
+// grant turns purpose p on in the preference centre's form, leaving the
+// others as they are.
 func (b *browser) grant(p string) page {
 	b.f.t.Helper()
-	return b.post("/consent", url.Values{"purpose": {p}, "action": {"grant"}})
+	return b.post("/privacy/", url.Values{"shown": {p}, "on": {p}})
 }
 
+// withdraw turns purpose p off in the preference centre's form.
 func (b *browser) withdraw(p string) page {
 	b.f.t.Helper()
-	return b.post("/consent", url.Values{"purpose": {p}, "action": {"withdraw"}})
+	return b.post("/privacy/", url.Values{"shown": {p}})
 }
 
 func want(t testing.TB, p page, status int, texts ...string) {
@@ -216,6 +219,17 @@ func wantNot(t testing.TB, p page, texts ...string) {
 			t.Errorf("page has %q, want not:\n%s", s, excerpt(p.body))
 		}
 	}
+}
+
+var (
+	tagRe   = regexp.MustCompile(`(?s)<style.*?</style>|<[^>]*>`)
+	spaceRe = regexp.MustCompile(`\s+`)
+)
+
+// text returns what a person reads on the page: its text without markup,
+// attributes or the style sheet.
+func (p page) text() string {
+	return spaceRe.ReplaceAllString(html.UnescapeString(tagRe.ReplaceAllString(p.body, " ")), " ")
 }
 
 // excerpt is the <main> of a page, for failure messages.

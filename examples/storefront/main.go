@@ -21,33 +21,53 @@
 //     recommendations. Each item has a "Why am I seeing this?" disclosure
 //     (the reasons, the data each used, the purpose relied on) and each list
 //     says which data it used and which it held back, and why. A visitor the
-//     shop knows nothing about gets only what is popular (differentially
-//     private) and what is on the page, and the first two minutes of every
-//     visit hold back anything personal or promotional (the warm-up guard).
-//     On a product page a visitor can "buy" the item (nothing is charged),
-//     like it, or say "not interested".
+//     shop knows nothing about gets only what is on the page and what is
+//     popular (differentially private), the page first, and the first two
+//     minutes of every visit hold back anything personal or promotional
+//     (the warm-up guard). On a product page a visitor can "buy" the item
+//     (nothing is charged), like it, or say "not interested".
 //   - Preferences (/preferences): declared preferences (interests such as
-//     "training for a marathon", sizes, a budget, tags to avoid) and one
-//     switch per purpose of the policy, with its description and benefit;
-//     turning a purpose off is the same single click as turning it on.
+//     "training for a marathon", sizes, a budget, tags to avoid), and the
+//     preference centre: every purpose of the policy with what it is for,
+//     what it gives and uses, its legal basis and where the visitor stands,
+//     as one form of checkboxes saved at once, with a "Turn everything
+//     off" button beside "Save my choices".
 //   - Your data (/data): everything held about the visitor — the consent
-//     receipt, declared preferences, feedback and orders — as a page, as a
-//     JSON download (/data/export) and erasable after a confirmation.
+//     receipt in words, declared preferences, feedback and orders — with a
+//     JSON download and erasure after a confirmation.
+//
+// The consent choices are made through consenthttp's preference centre
+// (consenthttp.Centre), mounted at /privacy/: the pages post their forms to
+// it (POST /privacy/, POST /privacy/erase), and it serves the receipt as
+// text (/privacy/receipt), the download (/privacy/export: the consent
+// records and what the storefront holds) and the visitor's state as JSON
+// (GET /privacy/). /.well-known/gpc.json says the site honours Global
+// Privacy Control. The pages are in English or German, as the browser's
+// Accept-Language asks (English otherwise): the shop's words, the
+// policy's purposes, the reasons of consent decisions and the receipt.
+// (The sentences of recommendation reasons come from the recommend
+// package, in English.)
 //
 // Identity is a random 128-bit visitor id in a cookie (crypto/rand), set
 // only when the visitor first does something (saves a preference, makes a
-// consent choice, buys, gives feedback); nothing else identifies anyone.
-// A request carrying Sec-GPC: 1 (Global Privacy Control) is honoured: it
-// opts out of marketing and of sale, sharing and targeted advertising, the
-// Gate records that, and every page says so.
+// consent choice, buys, gives feedback); nothing else identifies anyone,
+// and the preference centre knows the visitor only by that cookie, never
+// by anything a form says. A browser without an id leaves nothing in the
+// consent ledger: its decisions are the policy's defaults under the
+// request's signals. A request carrying Sec-GPC: 1 (Global Privacy
+// Control) is honoured: it opts the visitor out of what the policy marks
+// as selling or sharing (targeted advertising), the Gate records that, and
+// every page says so. A visitor may still turn such a purpose on for this
+// site: the preference centre tells them of the conflict and asks them to
+// confirm, and once they did, it stays on with the signal.
 //
-// State changes are POST only. Cross-site requests are refused: the cookie
-// is SameSite=Strict, and a POST whose Sec-Fetch-Site header (or, from
-// browsers without it, Origin) shows another site gets 403. Request bodies
-// are limited to 16 KiB; malformed forms, unknown ids and stale cookies get
-// a page saying what was wrong, with a 4xx status, and change nothing. At
-// most 10,000 visitors are held; past that the least recently seen one is
-// erased.
+// State changes are POST only. Cross-origin POSTs are refused with 403
+// (http.CrossOriginProtection, by Sec-Fetch-Site or Origin), and the
+// cookie is SameSite=Strict. Request bodies are limited to 16 KiB;
+// malformed forms and unknown ids get a page saying what was wrong, with
+// the status consenthttp.Status gives (4xx), and change nothing; a cookie
+// naming no visitor the server holds is deleted. At most 10,000 visitors
+// are held; past that the least recently seen one is erased.
 //
 // A visitor with an id counts as known to the shop (they chose to act),
 // but each tier of the trust policy also needs consent: "recognized"
@@ -68,7 +88,8 @@
 // the database and browser drivers) cover every page and form with
 // net/http/httptest, a restart over SQLite and over PostgreSQL (when
 // TACT_POSTGRES_URL names a server), and click through the whole story in
-// headless Chromium when one is installed.
+// headless Chromium when one is installed, writing screenshots of its
+// pages to TACT_SCREENSHOT_DIR.
 package main
 
 import (

@@ -83,7 +83,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 			u, _ := url.Parse(f2.ts.URL)
 			b2.c.Jar.SetCookies(u, []*http.Cookie{{Name: cookieName, Value: id, Path: "/"}})
 			p := b2.get("/data")
-			want(t, p, http.StatusOK, "you're training for a marathon", item.Title)
+			want(t, p, http.StatusOK, "Training for a marathon", item.Title)
 			d2, err := f2.srv.shop.Gate.Decide(ctx, id, consent.PurposePersonalizeHistory, clk.Now(), consent.Signals{})
 			require.NoError(t, err)
 			assert.True(t, d2.Allowed, "the grant made before the restart holds")
@@ -91,7 +91,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 			assert.Equal(t, 1, rel.Orders, "the visitor's orders are kept")
 
 			// Erasure after the restart erases what the first run stored.
-			want(t, b2.post("/data/erase", url.Values{"confirm": {"yes"}}), http.StatusOK)
+			want(t, b2.post("/privacy/erase", url.Values{"confirm": {"erase"}}), http.StatusOK, "Your data is erased")
 			prof, err := f2.srv.shop.Profiles.Export(ctx, id)
 			require.NoError(t, err)
 			assert.Empty(t, prof.History)

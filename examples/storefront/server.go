@@ -6,12 +6,10 @@ import (
 	"crypto/rand"
 	"embed"
 	"errors"
-	"fmt"
 	"html/template"
 	"log"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -19,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tact-go/tact/consent"
+	"github.com/tact-go/tact/consent/consenthttp"
 	"github.com/tact-go/tact/examples/internal/demo"
 	"github.com/tact-go/tact/recommend"
 )
@@ -40,6 +39,16 @@ const (
 	maxOrders   = 200
 	maxFeedback = 200
 )
+
+// gpcStatement is the day the shop stated its support of Global Privacy
+// Control, served in /.well-known/gpc.json.
+var gpcStatement = time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)
+
+// anonymousWeights is the blend of a visitor the shop knows nothing
+// personal about: the page in view leads, popularity breaks ties. (The
+// library's default, 0.6 and 0.4, lets the most popular items of the whole
+// shop outrank the items related to the page: see newServer.)
+var anonymousWeights = recommend.Weights{Context: 0.8, Popularity: 0.2}
 
 // config configures a server. Shop is required; zero fields take the
 // defaults in their docs.
@@ -70,18 +79,26 @@ type visitorStore interface {
 }
 
 // server is the storefront: an http.Handler over a demo shop. It is safe
-// for concurrent use; all its state is in memory.
+// for concurrent use.
 type server struct {
-	shop        *demo.Shop
-	rec         *recommend.Recommender
+	shop *demo.Shop
+	// rec serves visitors with an id; guest serves browsers without one,
+	// deciding consent from the policy and the request's signals alone
+	// (see blankDecider), so that a page view of a browser the shop does
+	// not know writes nothing to the consent ledger.
+	rec, guest  *recommend.Recommender
 	trust       recommend.TrustPolicy
 	now         func() time.Time
 	warmUp      time.Duration
 	maxVisitors int
-	mux         *http.ServeMux
+	handler     http.Handler
 	pages       map[string]*template.Template
 	cat         catalogInfo
-	gpcPurpose  consent.Purpose // a purpose GPC opts out of, "" for none
+	texts       *consent.Catalog
+	signals     consenthttp.SignalReader
+	centre      *consenthttp.Centre
+	centreOpts  consenthttp.Options
+	privacyMux  http.Handler // centre, under /privacy
 
 	mu       sync.Mutex
 	visitors map[string]*visitor
@@ -94,7 +111,7 @@ type server struct {
 type visitor struct {
 	id string
 	// op serializes the visitor's state changes, so that an erasure
-	// never races with a purchase or a preference being saved.
+	// never races with a purchase or a consent choice.
 	op sync.Mutex
 
 	// Guarded by server.mu.
@@ -109,7 +126,7 @@ type visitor struct {
 //go:embed templates/*.html
 var templateFS embed.FS
 
-var pageNames = []string{"home", "item", "preferences", "data", "erased", "error"}
+var pageNames = []string{"home", "item", "preferences", "data", "error"}
 
 func newServer(ctx context.Context, cfg config) (*server, error) {
 	if cfg.Shop == nil {
@@ -139,10 +156,21 @@ func newServer(ctx context.Context, cfg config) (*server, error) {
 		s.trust = demoTrust
 	}
 	var err error
-	s.rec, err = recommend.New(cfg.Shop.Model, cfg.Shop.Gate, cfg.Shop.Profiles, recommend.Config{
-		Trust: s.trust, WarmUp: s.warmUp, Logger: cfg.Logger,
-	})
-	if err != nil {
+	if s.texts, err = newTexts(); err != nil {
+		return nil, err
+	}
+	// A shopper on a product page is shown what goes with it first. With
+	// the library's default blend for the anonymous tier (context 0.6,
+	// popularity 0.4), the shop's most bought items, which the DP
+	// co-occurrence counts make weak neighbours of nearly every item, score
+	// 0.4 for popularity alone plus a little context, and outrank items of
+	// the same kind that are not in the trending list (at most 0.6 × 0.7).
+	rcfg := recommend.Config{Trust: s.trust, WarmUp: s.warmUp, Logger: cfg.Logger,
+		Weights: map[recommend.Tier]recommend.Weights{recommend.Anonymous: anonymousWeights}}
+	if s.rec, err = recommend.New(cfg.Shop.Model, cfg.Shop.Gate, cfg.Shop.Profiles, rcfg); err != nil {
+		return nil, err
+	}
+	if s.guest, err = recommend.New(cfg.Shop.Model, blankDecider{s}, nil, rcfg); err != nil {
 		return nil, err
 	}
 	s.cat = newCatalogInfo(cfg.Shop)
@@ -156,17 +184,15 @@ func newServer(ctx context.Context, cfg config) (*server, error) {
 				visits: r.visits, orders: r.orders}
 		}
 	}
-	for _, spec := range cfg.Shop.Policy.Purposes {
-		if s.gpcPurpose == "" && s.gpcCovers(spec.Purpose) && spec.Basis.NeedsConsent() {
-			s.gpcPurpose = spec.Purpose
-		}
-	}
 	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		t, err := template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
 		}
 		s.pages[name] = t
+	}
+	if err := s.newCentre(); err != nil {
+		return nil, err
 	}
 
 	m := http.NewServeMux()
@@ -175,14 +201,24 @@ func newServer(ctx context.Context, cfg config) (*server, error) {
 	m.Handle("/items/{id}/buy", s.handle(s.buy, http.MethodPost))
 	m.Handle("/items/{id}/feedback", s.handle(s.feedback, http.MethodPost))
 	m.Handle("/preferences", s.handle(s.preferences, http.MethodGet, http.MethodPost))
-	m.Handle("/consent", s.handle(s.consent, http.MethodPost))
 	m.Handle("/data", s.handle(s.yourData, http.MethodGet))
-	m.Handle("/data/export", s.handle(s.export, http.MethodGet))
-	m.Handle("/data/erase", s.handle(s.erase, http.MethodPost))
-	m.Handle("/", s.handle(func(*visit) error {
-		return notFound("No such page", "There is no page at this address.")
+	// The preference centre's routes (consenthttp.Centre), each with the
+	// methods it answers, so that anything else gets the shop's own page.
+	m.Handle("/privacy/{$}", s.handle(s.privacy, http.MethodGet, http.MethodPost))
+	m.Handle("/privacy/receipt", s.handle(s.privacy, http.MethodGet))
+	m.Handle("/privacy/export", s.handle(s.privacy, http.MethodGet))
+	m.Handle("/privacy/erase", s.handle(s.privacy, http.MethodPost))
+	m.Handle("/.well-known/gpc.json", consenthttp.GPCSupport(gpcStatement))
+	m.Handle("/", s.handle(func(x *visit) error {
+		return notFound(x.T("err.nopage.title"), x.T("err.nopage"))
 	}))
-	s.mux = m
+	// Cross-origin POSTs are refused before anything is read, as the
+	// Centre does for its own routes.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(s.newVisit(w, r), consenthttp.ErrCrossOrigin)
+	}))
+	s.handler = cop.Handler(m)
 	return s, nil
 }
 
@@ -193,21 +229,34 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
-	s.mux.ServeHTTP(w, r)
+	h.Set("Vary", "Accept-Language, Cookie, Sec-GPC")
+	s.handler.ServeHTTP(w, r)
 }
 
 // visit is one request as the handlers see it.
 type visit struct {
+	tr
 	w   http.ResponseWriter
 	r   *http.Request
 	v   *visitor // nil: this browser has no visitor id
 	now time.Time
-	gpc bool // the request carries Sec-GPC: 1
+	sig consent.Signals // the request's privacy signals (Global Privacy Control)
+	// minted is set when this request issued the visitor's id.
+	minted bool
 }
 
 func (x *visit) ctx() context.Context { return x.r.Context() }
 
-func (x *visit) signals() consent.Signals { return consent.Signals{GPC: x.gpc} }
+// newVisit reads what every handler needs of a request, without looking
+// up the visitor.
+func (s *server) newVisit(w http.ResponseWriter, r *http.Request) *visit {
+	return &visit{w: w, r: r, now: s.now(), sig: s.signals.Read(r), tr: s.tr(r)}
+}
+
+// tr returns the texts for the language the request asks for.
+func (s *server) tr(r *http.Request) tr {
+	return tr{Lang: s.texts.Match(r.Header.Get("Accept-Language")), cat: s.texts}
+}
 
 // pageError is an error shown to the visitor as a page with a status.
 type pageError struct {
@@ -218,21 +267,15 @@ type pageError struct {
 
 func (e *pageError) Error() string { return e.Title + ": " + e.Msg }
 
-func badRequest(title, format string, args ...any) error {
-	return &pageError{http.StatusBadRequest, title, fmt.Sprintf(format, args...)}
-}
+func badRequest(title, msg string) error { return &pageError{http.StatusBadRequest, title, msg} }
 
-func notFound(title, format string, args ...any) error {
-	return &pageError{http.StatusNotFound, title, fmt.Sprintf(format, args...)}
-}
+func notFound(title, msg string) error { return &pageError{http.StatusNotFound, title, msg} }
 
-func conflict(title, format string, args ...any) error {
-	return &pageError{http.StatusConflict, title, fmt.Sprintf(format, args...)}
-}
+func conflict(title, msg string) error { return &pageError{http.StatusConflict, title, msg} }
 
-// handle adapts a handler: it checks the method (no methods: any),
-// refuses cross-site POSTs, limits and parses the body, finds the visitor
-// and renders errors.
+// handle adapts a handler: it checks the method (no methods: any), finds
+// the visitor, records a Global Privacy Control signal, and renders
+// errors. Cross-origin POSTs never get here (see newServer).
 func (s *server) handle(h func(*visit) error, methods ...string) http.Handler {
 	allow := strings.Join(methods, ", ")
 	if slices.Contains(methods, http.MethodGet) {
@@ -240,31 +283,21 @@ func (s *server) handle(h func(*visit) error, methods ...string) http.Handler {
 		allow += ", " + http.MethodHead
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		x := &visit{w: w, r: r, now: s.now(), gpc: r.Header.Get("Sec-GPC") == "1"}
+		x := s.newVisit(w, r)
+		w.Header().Set("Content-Language", x.Lang)
 		x.v = s.current(r, x.now)
+		if x.v == nil && hasCookie(r) {
+			// An id this server does not hold (erased, evicted or forged):
+			// the browser forgets it.
+			expireCookie(w)
+		}
 		err := s.honourGPC(x)
 		switch {
 		case err != nil:
 		case len(methods) > 0 && !slices.Contains(methods, r.Method):
 			w.Header().Set("Allow", allow)
-			err = &pageError{http.StatusMethodNotAllowed, "Method not allowed",
-				"This address accepts " + allow + " only; changes are made with the page's buttons (POST)."}
-		case r.Method == http.MethodPost && crossSite(r):
-			err = &pageError{http.StatusForbidden, "Request refused",
-				"This form was sent from another site. The storefront only accepts forms sent from its own pages."}
-		case r.Method == http.MethodPost:
-			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-			if perr := r.ParseForm(); perr != nil {
-				var mb *http.MaxBytesError
-				if errors.As(perr, &mb) {
-					err = &pageError{http.StatusRequestEntityTooLarge, "Form too large",
-						fmt.Sprintf("The form was larger than %d KiB. Nothing was changed.", maxBody>>10)}
-				} else {
-					err = badRequest("Unreadable form", "The form could not be read (%v). Nothing was changed.", perr)
-				}
-			}
-		}
-		if err == nil {
+			err = &pageError{http.StatusMethodNotAllowed, x.T("err.method.title"), x.T("err.method", "methods", allow)}
+		default:
 			err = h(x)
 		}
 		if err != nil {
@@ -273,50 +306,79 @@ func (s *server) handle(h func(*visit) error, methods ...string) http.Handler {
 	})
 }
 
-// honourGPC records a Global Privacy Control signal of a visitor with an
+// parseForm reads the body of a POST as a form, at most maxBody bytes.
+func (x *visit) parseForm() error {
+	x.r.Body = http.MaxBytesReader(x.w, x.r.Body, maxBody)
+	if err := x.r.ParseForm(); err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return mb
+		}
+		return badRequest(x.T("err.form.title"), x.T("err.form"))
+	}
+	return nil
+}
+
+// honourGPC records the Global Privacy Control signal of a visitor with an
 // id: the Gate records it, once, as an opt-out of every purpose it covers
-// when it first decides a covered purpose with the signal, so that the
-// opt-out holds even on requests without it.
+// when it first decides any purpose with the signal, so that the opt-out
+// holds on requests without it, and on pages that decide nothing.
 func (s *server) honourGPC(x *visit) error {
-	if !x.gpc || x.v == nil || s.gpcPurpose == "" {
+	if !x.sig.GPC || x.v == nil {
 		return nil
 	}
-	_, err := s.shop.Gate.Decide(x.ctx(), x.v.id, s.gpcPurpose, x.now, x.signals())
+	_, err := s.shop.Gate.Decide(x.ctx(), x.v.id, s.shop.Policy.Purposes[0].Purpose, x.now, x.sig)
 	return err
 }
 
-// crossSite reports whether a POST comes from another site. Browsers
-// say where a request comes from in Sec-Fetch-Site, which pages cannot
-// forge; only when it is absent (older browsers) is Origin compared with
-// the host. Requests with neither (curl, tests) are not refused: they
-// carry no browser's cookies unless their sender has them. This is the
-// algorithm of Go 1.25's http.CrossOriginProtection, which go 1.24 lacks.
-func crossSite(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "same-origin", "none":
-		return false
-	case "":
-	default:
-		return true
-	}
-	if o := r.Header.Get("Origin"); o != "" {
-		u, err := url.Parse(o)
-		return err != nil || u.Host != r.Host
-	}
-	return false
-}
-
-// fail renders err as an error page.
+// fail renders err as an error page: a pageError as it says, any other
+// error with the status consenthttp.Status gives it and a message that
+// says what went wrong and that nothing was changed.
 func (s *server) fail(x *visit, err error) {
 	var pe *pageError
 	if !errors.As(err, &pe) {
-		log.Printf("storefront: %s %s: %v", x.r.Method, x.r.URL.Path, err)
-		pe = &pageError{http.StatusInternalServerError, "Something went wrong", "The storefront could not complete this request."}
+		pe = s.describe(x, err)
+	}
+	if pe.Status == http.StatusUnauthorized {
+		x.w.Header().Set("WWW-Authenticate", `Cookie realm="storefront"`)
 	}
 	data := errorPage{chrome: s.chrome(x, "error", pe.Title, ""), Msg: pe.Msg, Status: pe.Status}
 	if rerr := s.render(x, pe.Status, "error", data); rerr != nil {
 		http.Error(x.w, pe.Title+": "+pe.Msg, pe.Status)
 	}
+}
+
+// describe says what went wrong, for an error of the storefront's stores,
+// of the consent package or of the preference centre.
+func (s *server) describe(x *visit, err error) *pageError {
+	status := consenthttp.Status(err)
+	pe := &pageError{Status: status}
+	var ce *consenthttp.ChoiceError
+	switch {
+	case status == http.StatusUnauthorized:
+		pe.Title, pe.Msg = x.T("err.nobody.title"), x.T("err.nobody")
+	case status == http.StatusForbidden:
+		pe.Title, pe.Msg = x.T("err.cross.title"), x.T("err.cross")
+	case status == http.StatusRequestEntityTooLarge:
+		pe.Title, pe.Msg = x.T("err.large.title"), x.T("err.large", "kib", itoa(maxBody>>10))
+	case status == http.StatusUnsupportedMediaType:
+		pe.Title, pe.Msg = x.T("err.form.title"), x.T("err.media")
+	case errors.As(err, &ce):
+		label, _ := s.texts.Purpose(x.Lang, s.shop.Policy, ce.Purpose)
+		pe.Title, pe.Msg = x.T("err.fixed.title"), x.T("err.fixed", "purpose", label)
+	case errors.Is(err, consent.ErrOutOfOrder):
+		pe.Title, pe.Msg = x.T("err.order.title"), x.T("err.order")
+	case errors.Is(err, consent.ErrUnknownPurpose), errors.Is(err, consent.ErrMalformedKey):
+		pe.Title, pe.Msg = x.T("err.purpose.title"), x.T("err.purpose")
+	case status == http.StatusBadRequest:
+		pe.Title, pe.Msg = x.T("err.form.title"), x.T("err.form")
+	case status == http.StatusServiceUnavailable:
+		pe.Title, pe.Msg = x.T("err.busy.title"), x.T("err.busy")
+	default:
+		log.Printf("storefront: %s %s: %v", x.r.Method, x.r.URL.Path, err)
+		pe.Status, pe.Title, pe.Msg = http.StatusInternalServerError, x.T("err.internal.title"), x.T("err.internal")
+	}
+	return pe
 }
 
 // render executes a page into a buffer first, so that a template error
@@ -354,16 +416,38 @@ func validID(s string) bool {
 	return true
 }
 
-// current returns the visitor of the request's cookie, nil when there is
-// none or it is not one this server issued, and counts the visit.
-func (s *server) current(r *http.Request, now time.Time) *visitor {
+func hasCookie(r *http.Request) bool {
+	_, err := r.Cookie(cookieName)
+	return err == nil
+}
+
+// expireCookie tells the browser to forget its visitor id.
+func expireCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+}
+
+// lookup returns the visitor the request's cookie names, nil when there is
+// none or it is not one this server holds. It is the only way the
+// storefront, and its preference centre, learn who a request comes from.
+func (s *server) lookup(r *http.Request) *visitor {
 	c, err := r.Cookie(cookieName)
 	if err != nil || !validID(c.Value) {
 		return nil
 	}
 	s.mu.Lock()
-	v := s.visitors[c.Value]
+	defer s.mu.Unlock()
+	return s.visitors[c.Value]
+}
+
+// current returns the visitor of the request's cookie (see lookup) and
+// counts the visit.
+func (s *server) current(r *http.Request, now time.Time) *visitor {
+	v := s.lookup(r)
 	if v == nil {
+		return nil
+	}
+	s.mu.Lock()
+	if v.gone {
 		s.mu.Unlock()
 		return nil
 	}
@@ -406,12 +490,21 @@ func (s *server) forget(ctx context.Context, id string) error {
 }
 
 // ensure returns the request's visitor, issuing a new visitor id (and its
-// cookie) when the browser has none. Ids are always minted here, never
-// taken from the browser.
+// cookie) when the browser has none, and records its Global Privacy
+// Control signal.
 func (s *server) ensure(x *visit) *visitor {
 	if x.v != nil {
 		return x.v
 	}
+	v := s.mint(x)
+	_ = s.honourGPC(x) // a failure here only delays the record to the next request
+	return v
+}
+
+// mint issues a new visitor id to the request's browser, in a cookie. Ids
+// are always minted here, never taken from the browser. When the visitors
+// held reach their bound, the least recently seen is erased.
+func (s *server) mint(x *visit) *visitor {
 	v := &visitor{id: "v-" + rand.Text(), firstSeen: x.now, visitStart: x.now, lastSeen: x.now, visits: 1}
 	var evicted *visitor
 	s.mu.Lock()
@@ -437,31 +530,43 @@ func (s *server) ensure(x *visit) *visitor {
 		Name: cookieName, Value: v.id, Path: "/", MaxAge: int(cookieMaxAge / time.Second),
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: x.r.TLS != nil,
 	})
-	x.v = v
-	_ = s.honourGPC(x) // a failure here only delays the record to the next request
+	x.v, x.minted = v, true
 	return v
 }
 
 // lock takes the visitor's op lock for a state change; it fails when the
 // visitor was erased meanwhile.
-func (s *server) lock(v *visitor) error {
+func (s *server) lock(x *visit, v *visitor) error {
 	v.op.Lock()
 	s.mu.Lock()
 	gone := v.gone
 	s.mu.Unlock()
 	if gone {
 		v.op.Unlock()
-		return conflict("Visitor id erased", "Your data was erased while this request was on its way; nothing was changed.")
+		return conflict(x.T("err.erased.title"), x.T("err.erased"))
 	}
 	return nil
 }
 
 // eraseData erases everything held about v: consent records (the Gate
-// keeps tombstones that prove withdrawals) and the profile. v.op must be
-// held.
+// keeps tombstones that prove withdrawals), the profile and the visitor.
+// v.op must be held.
 func (s *server) eraseData(ctx context.Context, v *visitor, now time.Time) error {
 	_, err := s.shop.Gate.Erase(ctx, v.id, now)
-	return errors.Join(err, s.shop.Profiles.Erase(ctx, v.id), s.forget(ctx, v.id))
+	return errors.Join(err, s.eraseOwn(ctx, v))
+}
+
+// eraseOwn erases what the storefront itself holds about v (the profile
+// and the visitor) and stops serving its id. v.op must be held.
+func (s *server) eraseOwn(ctx context.Context, v *visitor) error {
+	err := errors.Join(s.shop.Profiles.Erase(ctx, v.id), s.forget(ctx, v.id))
+	s.mu.Lock()
+	if s.visitors[v.id] == v {
+		delete(s.visitors, v.id)
+	}
+	v.gone = true
+	s.mu.Unlock()
+	return err
 }
 
 // relationship returns what the shop knows of its relationship with v, and
@@ -472,7 +577,7 @@ func (s *server) relationship(v *visitor) (recommend.Relationship, time.Time) {
 	return recommend.Relationship{Known: true, FirstSeen: v.firstSeen, Visits: v.visits, Orders: v.orders}, v.visitStart
 }
 
-// visitors returns the number of visitors held.
+// visitorCount returns the number of visitors held.
 func (s *server) visitorCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

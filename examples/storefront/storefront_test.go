@@ -22,9 +22,9 @@ func TestAnonymousVisitorGetsNonPersonalResults(t *testing.T) {
 	f := newFixture(t)
 	b := f.browser()
 	p := b.get("/")
-	want(t, p, http.StatusOK, `<html lang="en">`, "Popular right now", `<strong id="tier">anonymous</strong>`,
+	want(t, p, http.StatusOK, `<html lang="en">`, "Popular right now", `<strong id="tier" data-tier="anonymous">anonymous</strong>`,
 		"first 2 minutes of your visit", "Popular with shoppers", "Why am I seeing this?", "Trending across the shop",
-		"personalize.declared is not allowed: you have not given consent")
+		"Your stated preferences not used: you have not given consent.")
 	wantNot(t, p, "Because you", "Picked for you")
 	if len(p.recommended()) == 0 {
 		t.Error("an anonymous visitor should still see popular items")
@@ -41,7 +41,7 @@ func TestAnonymousVisitorGetsNonPersonalResults(t *testing.T) {
 			t.Errorf("promotional item %s shown in the warm-up", id)
 		}
 	}
-	for _, h := range []string{"Content-Security-Policy", "X-Content-Type-Options", "Cache-Control"} {
+	for _, h := range []string{"Content-Security-Policy", "X-Content-Type-Options", "Cache-Control", "Content-Language"} {
 		if p.header.Get(h) == "" {
 			t.Errorf("no %s header", h)
 		}
@@ -52,8 +52,8 @@ func TestCategoryAndItemPages(t *testing.T) {
 	f := newFixture(t)
 	b := f.browser()
 	p := b.get("/?category=running-shoes")
-	want(t, p, http.StatusOK, "<h1>Running shoes</h1>", "All Running shoes", "From running-shoes, which you're browsing",
-		"what you're looking at now (this visit only)")
+	want(t, p, http.StatusOK, "<h1>Running shoes</h1>", "All of Running shoes", "From Running shoes, which you're browsing",
+		"what you are looking at now")
 	var item recommend.Item
 	for it := range f.srv.shop.World.Catalog.All() {
 		if it.Category == "running-shoes" {
@@ -79,18 +79,24 @@ func TestUnknownPagesAndIDs(t *testing.T) {
 		status             int
 		text               string
 	}{
-		{"unknown item", "GET", "/items/item-999999", 404, "The shop has no item \"item-999999\""},
+		{"unknown item", "GET", "/items/item-999999", 404, "The shop has no item “item-999999”"},
 		{"unknown item, long id", "GET", "/items/" + strings.Repeat("x", 300), 404, "The shop has no item"},
-		{"unknown category", "GET", "/?category=spaceships", 404, "The shop has no category \"spaceships\""},
+		{"unknown category", "GET", "/?category=spaceships", 404, "The shop has no category “spaceships”"},
 		{"category twice", "GET", "/?category=bikes&category=fiction", 400, "The address names 2 categories"},
 		{"unknown page", "GET", "/admin", 404, "There is no page at this address."},
 		{"below an item", "GET", "/items/item-000001/reviews", 404, "There is no page at this address."},
 		{"buy an unknown item", "POST", "/items/nope/buy", 404, "The shop has no item"},
 		{"feedback on an unknown item", "POST", "/items/nope/feedback", 404, "The shop has no item"},
-		{"GET a form target", "GET", "/consent", 405, "This address accepts POST only"},
-		{"GET erase", "GET", "/data/erase", 405, "This address accepts POST only"},
+		{"GET erase", "GET", "/privacy/erase", 405, "This address accepts POST only"},
+		{"POST the receipt", "POST", "/privacy/receipt", 405, "This address accepts GET, HEAD only"},
+		{"below the preference centre", "GET", "/privacy/nowhere", 404, "There is no page at this address."},
+		{"the old consent form", "POST", "/consent", 404, "There is no page at this address."},
+		{"the receipt of nobody", "GET", "/privacy/receipt", 401, "This browser has no visitor id, so we hold nothing about it."},
+		{"the export of nobody", "GET", "/privacy/export", 401, "This browser has no visitor id"},
+		{"erase nobody", "POST", "/privacy/erase", 401, "This browser has no visitor id"},
 		{"POST the listing", "POST", "/", 405, "accepts GET, HEAD only"},
 		{"DELETE preferences", "DELETE", "/preferences", 405, "accepts GET, POST, HEAD only"},
+		{"DELETE the preference centre", "DELETE", "/privacy/", 405, "accepts GET, POST, HEAD only"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := b.do(tc.method, tc.path, strings.NewReader(""), nil)
@@ -111,7 +117,8 @@ func TestPersonalizationFollowsConsentAndTrust(t *testing.T) {
 
 	// Declare a preference: saved, but not used without consent.
 	p := b.post("/preferences", url.Values{"interest": {"marathon"}, "size-shoe": {"42"}})
-	want(t, p, http.StatusOK, "Saved. We use them only once you turn on", "interests: you're training for a marathon", "sizes: shoe:42")
+	want(t, p, http.StatusOK, "Saved. We use them only once you turn on “Recommendations from the goals and sizes you tell us” below.",
+		"interests: Training for a marathon", "sizes: Shoe size 42")
 	id := b.cookie()
 	if !validID(id) {
 		t.Fatalf("saving preferences should set a visitor id; cookie %q", id)
@@ -121,18 +128,19 @@ func TestPersonalizationFollowsConsentAndTrust(t *testing.T) {
 
 	// Grant: still in the warm-up of the visit that began when the id was set.
 	p = b.grant(string(consent.PurposePersonalizeDeclared))
-	want(t, p, http.StatusOK, "Turned on: “Recommendations from the goals and sizes you tell us”.", `data-state="personalize.declared">On`)
+	want(t, p, http.StatusOK, "Saved. Your choices take effect at once.", `data-state="personalize.declared">On`)
 	p = b.get("/")
-	want(t, p, http.StatusOK, "Your stated preferences not used: warm-up: first 2 minutes of your visit", `<strong id="tier">recognized</strong>`)
+	want(t, p, http.StatusOK, "Your stated preferences not used: not in the first 2 minutes of your visit (except to leave items out).",
+		`data-tier="recognized"`)
 	wantNot(t, p, marathon)
 
 	// Past the warm-up: declared preferences are used and explained.
 	f.clock.Advance(3 * time.Minute)
 	p = b.get("/")
-	want(t, p, http.StatusOK, "Picked for you", `<strong id="tier">recognized</strong>`, marathon,
-		"preferences you told us (<code>user.preference.declared</code>)",
-		"Recommendations from the goals and sizes you tell us (<code>personalize.declared</code>)",
-		"Purchase history not used: personalize.history is not allowed")
+	want(t, p, http.StatusOK, "Picked for you", `data-tier="recognized"`, marathon,
+		`<span id="used">the preferences you told us</span>`,
+		`<span id="purposes">Recommendations from the goals and sizes you tell us</span>`,
+		"Your purchase history not used: you have not given consent.")
 	recs := p.recommended()
 	if len(recs) == 0 {
 		t.Fatal("no recommendations for a recognized visitor")
@@ -144,26 +152,24 @@ func TestPersonalizationFollowsConsentAndTrust(t *testing.T) {
 	p = b.post("/items/"+bought+"/buy", nil)
 	want(t, p, http.StatusOK, "Bought (a demo: nothing is charged).")
 	p = b.get("/")
-	want(t, p, http.StatusOK, "Purchase history not used: personalize.history is not allowed")
+	want(t, p, http.StatusOK, "Your purchase history not used: you have not given consent.")
 	b.grant(string(consent.PurposePersonalizeHistory))
 	p = b.get("/")
-	want(t, p, http.StatusOK, `<strong id="tier">established</strong>`, "what you bought (<code>user.behavior.purchase_history</code>)",
-		"Recommendations from what you bought (<code>personalize.history</code>)")
+	want(t, p, http.StatusOK, `data-tier="established"`, "what you bought", "Recommendations from what you bought")
 	if slices.Contains(p.recommended(), bought) {
 		if it, _ := f.srv.shop.World.Catalog.Lookup(bought); !it.Replenishable {
 			t.Errorf("%s was bought and is not replenishable, yet recommended again", bought)
 		}
 	}
 
-	// Withdraw both: non-personal at once.
-	b.withdraw(string(consent.PurposePersonalizeDeclared))
-	p = b.withdraw(string(consent.PurposePersonalizeHistory))
-	want(t, p, http.StatusOK, "Turned off: “Recommendations from what you bought”. It takes effect at once.",
-		`data-state="personalize.history">Off`, "you withdrew your consent")
+	// Withdraw both, in one form: non-personal at once.
+	p = b.post("/privacy/", url.Values{"shown": {"personalize.declared", "personalize.history"}})
+	want(t, p, http.StatusOK, "Saved. Your choices take effect at once.",
+		`data-state="personalize.declared">Off`, `data-state="personalize.history">Off`, "you withdrew your consent")
 	p = b.get("/")
-	want(t, p, http.StatusOK, "Popular right now", `<strong id="tier">anonymous</strong>`, "Popular with shoppers",
-		"personalize.declared is not allowed: you withdrew your consent", `<span id="used">nothing about you</span>`)
-	wantNot(t, p, marathon, "user.preference.declared</code>)")
+	want(t, p, http.StatusOK, "Popular right now", `data-tier="anonymous"`, "Popular with shoppers",
+		"Your stated preferences not used: you withdrew your consent.", `<span id="used">nothing about you</span>`)
+	wantNot(t, p, marathon)
 }
 
 func TestBadPreferenceFormLosesNothing(t *testing.T) {
@@ -178,15 +184,15 @@ func TestBadPreferenceFormLosesNothing(t *testing.T) {
 		form   url.Values
 		reason string
 	}{
-		{"budget not a number", url.Values{"budget": {"abc"}}, `Budget "abc" is not a number`},
-		{"budget NaN", url.Values{"budget": {"NaN"}}, `Budget "NaN" is not a number`},
+		{"budget not a number", url.Values{"budget": {"abc"}}, `Budget “abc” is not a number`},
+		{"budget NaN", url.Values{"budget": {"NaN"}}, `Budget “NaN” is not a number`},
 		{"budget infinite", url.Values{"budget": {"Inf"}}, `is not a number`},
 		{"budget negative", url.Values{"budget": {"-5"}}, "Budget must be between 0 and 100000"},
 		{"budget huge", url.Values{"budget": {"1e9"}}, "Budget must be between 0 and 100000"},
-		{"budget twice", url.Values{"budget": {"10", "20"}}, `The field "budget" was sent 2 times`},
-		{"unknown interest", url.Values{"interest": {"astrology"}}, `"astrology" is not one of the interests on offer`},
-		{"unknown size", url.Values{"size-shoe": {"99"}}, `Shoe size "99" does not exist`},
-		{"unknown tag", url.Values{"avoid": {"running, unicorns"}}, `No item is tagged "unicorns"`},
+		{"budget twice", url.Values{"budget": {"10", "20"}}, `The field “budget” was sent 2 times`},
+		{"unknown interest", url.Values{"interest": {"astrology"}}, `“astrology” is not one of the interests on offer`},
+		{"unknown size", url.Values{"size-shoe": {"99"}}, `Shoe size “99” does not exist; choose 40, 41, 42, 43 and 44`},
+		{"unknown tag", url.Values{"avoid": {"running, unicorns"}}, `No item is tagged “unicorns”`},
 		{"too many tags", url.Values{"avoid": {"baby,books,camping,children,coffee,cooking,cycling,energy,garden,health,hiking"}}, "At most 10 tags to avoid"},
 		{"field too long", url.Values{"avoid": {strings.Repeat("a", 600)}}, "longer than 500 characters"},
 		{"markup in a field", url.Values{"avoid": {"<script>alert(1)</script>"}}, "No item is tagged"},
@@ -194,7 +200,7 @@ func TestBadPreferenceFormLosesNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := b.post("/preferences", tc.form)
 			want(t, p, http.StatusBadRequest, "Nothing was saved", "Your saved preferences are unchanged", tc.reason,
-				"What we hold now: interests: you're training for a marathon; you're into coffee")
+				"What we hold now: interests: Training for a marathon and Coffee")
 			if strings.Contains(p.body, "<script>alert") {
 				t.Error("markup from the form is echoed unescaped")
 			}
@@ -211,6 +217,8 @@ func TestBadPreferenceFormLosesNothing(t *testing.T) {
 	p = b.get("/preferences")
 	want(t, p, http.StatusOK, `value="120"`, `value="espresso"`, `id="interest-marathon" name="interest" value="marathon" checked`,
 		`<option value="M" selected>`)
+	// A decimal comma is a decimal point.
+	want(t, b.post("/preferences", url.Values{"budget": {"79,90"}}), http.StatusOK, "budget: €79.90")
 	// A rejected form from a browser without an id creates none.
 	nb := f.browser()
 	want(t, nb.post("/preferences", url.Values{"budget": {"abc"}}), http.StatusBadRequest, "Nothing was saved")
@@ -225,54 +233,136 @@ func sameJSON(a, b any) bool {
 	return string(x) == string(y)
 }
 
-func TestConsentFormRejectsBadInput(t *testing.T) {
+// The preference centre is one form for every purpose: a save records
+// what changed, all at once, and "Turn everything off" withdraws every
+// consent and objects to every legitimate interest.
+func TestOneFormForEveryPurpose(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	b := f.browser()
+	p := b.get("/preferences")
+	if n := strings.Count(p.body, `action="/privacy/"`); n != 1 {
+		t.Errorf("%d forms post consent choices; want one", n)
+	}
+	for _, spec := range f.srv.shop.Policy.Purposes {
+		box := `id="on-` + string(spec.Purpose) + `"`
+		switch {
+		case spec.Purpose == consent.PurposePersonalize || spec.Purpose == consent.PurposeMarketing ||
+			spec.Purpose == consent.PurposeAdvertising || spec.Purpose == consent.PurposeAnalytics:
+			wantNot(t, p, box) // headings of their sub-purposes
+		case spec.Basis.NeedsConsent() || spec.Basis == consent.BasisLegitimateInterest:
+			want(t, p, http.StatusOK, box, `name="shown" value="`+string(spec.Purpose)+`"`)
+		default:
+			wantNot(t, p, box)
+		}
+	}
+	want(t, p, http.StatusOK, `<button type="submit" id="save-choices">Save my choices</button>`,
+		`<button type="submit" name="all" value="off" class="secondary" id="all-off">Turn everything off</button>`)
+
+	// The form as the page sends it: every switch shown, three ticked.
+	form := url.Values{}
+	for _, s := range []string{"personalize.context", "personalize.declared", "personalize.feedback", "personalize.history",
+		"analytics.aggregate", "marketing.email", "advertising.targeted"} {
+		form.Add("shown", s)
+	}
+	form["on"] = []string{"personalize.context", "personalize.declared", "personalize.history", "analytics.aggregate", "marketing.email"}
+	p = b.post("/privacy/", form)
+	want(t, p, http.StatusOK, "Saved. Your choices take effect at once.", `data-state="personalize.declared">On`,
+		`data-state="personalize.history">On`, `data-state="marketing.email">On`, `data-state="personalize.feedback">Off`)
+	id := b.cookie()
+	a, err := f.srv.shop.Gate.Access(ctx, id, f.clock.Now())
+	if err != nil || len(a.Records) != 3 {
+		t.Fatalf("one save recorded %d events, want 3 (the unchanged are not recorded): %v", len(a.Records), err)
+	}
+	// Saving the same form again changes nothing.
+	b.post("/privacy/", form)
+	if a, _ = f.srv.shop.Gate.Access(ctx, id, f.clock.Now()); len(a.Records) != 3 {
+		t.Errorf("saving an unchanged form recorded %d events", len(a.Records)-3)
+	}
+
+	p = b.post("/privacy/", url.Values{"shown": form["shown"], "on": form["on"], "all": {"off"}})
+	want(t, p, http.StatusOK, "Everything you can turn off is off, as of now.")
+	for _, spec := range f.srv.shop.Policy.Purposes {
+		d, err := f.srv.shop.Gate.Decide(ctx, id, spec.Purpose, f.clock.Now(), consent.Signals{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fixed := !spec.Basis.NeedsConsent() && spec.Basis != consent.BasisLegitimateInterest; d.Allowed != fixed {
+			t.Errorf("after everything off, %s allowed = %v (%s)", spec.Purpose, d.Allowed, d.Reason)
+		}
+	}
+	// Objections have no switch any more; contract and law are not choices.
+	p = b.get("/preferences")
+	wantNot(t, p, `id="on-personalize.context"`, `id="on-analytics.aggregate"`)
+	want(t, p, http.StatusOK, `data-state="personalize.context">Off`, "you objected to this use")
+}
+
+// The preference centre refuses what a person cannot ask for, saying why,
+// and records nothing.
+func TestChoicesRejectBadInput(t *testing.T) {
 	f := newFixture(t)
 	b := f.browser()
 	b.grant(string(consent.PurposePersonalizeDeclared))
 	id := b.cookie()
-	before, err := f.srv.shop.Gate.Access(context.Background(), id, f.clock.Now())
-	if err != nil {
-		t.Fatal(err)
+	other := f.browser()
+	other.grant(string(consent.PurposePersonalizeFeedback))
+	ctx := context.Background()
+	records := func(id string) int {
+		a, err := f.srv.shop.Gate.Access(ctx, id, f.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(a.Records)
 	}
+	before, otherBefore := records(id), records(other.cookie())
 	for _, tc := range []struct {
 		name   string
 		form   url.Values
 		status int
 		reason string
 	}{
-		{"no purpose", url.Values{"action": {"grant"}}, 400, "A consent choice needs one purpose and one action."},
-		{"no action", url.Values{"purpose": {"personalize.history"}}, 400, "A consent choice needs one purpose and one action."},
-		{"two purposes", url.Values{"purpose": {"personalize.history", "marketing.email"}, "action": {"grant"}}, 400, "needs one purpose"},
-		{"unknown purpose", url.Values{"purpose": {"personalize.mood"}, "action": {"grant"}}, 400, "The shop's policy has no purpose \"personalize.mood\""},
-		{"malformed purpose", url.Values{"purpose": {"../../etc"}, "action": {"grant"}}, 400, "has no purpose"},
-		{"contract purpose", url.Values{"purpose": {"service.checkout"}, "action": {"withdraw"}}, 400, "rests on needed to run your orders (contract), not on consent"},
-		{"grant a legitimate interest", url.Values{"purpose": {"personalize.context"}, "action": {"grant"}}, 400, "you can object to it, but there is no consent to give"},
-		{"unknown action", url.Values{"purpose": {"personalize.history"}, "action": {"maybe"}}, 400, "The action must be “grant” or “withdraw”."},
+		{"the old one-purpose form", url.Values{"purpose": {"personalize.history"}, "action": {"grant"}}, 400, "The form could not be read."},
+		{"a subject in the form", url.Values{"subject": {other.cookie()}, "shown": {"personalize.feedback"}}, 400, "The form could not be read."},
+		{"unknown purpose", url.Values{"shown": {"personalize.mood"}, "on": {"personalize.mood"}}, 400, "The form names a purpose the shop's policy does not have."},
+		{"malformed purpose", url.Values{"shown": {"../../etc"}}, 400, "The form names a purpose the shop's policy does not have."},
+		{"contract purpose off", url.Values{"shown": {"service.checkout"}}, 409, "“Taking payment and delivering your order” is not yours to turn on or off here"},
+		{"all maybe", url.Values{"all": {"maybe"}}, 400, "The form could not be read."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			want(t, b.post("/consent", tc.form), tc.status, tc.reason, "Nothing was changed.")
+			want(t, b.post("/privacy/", tc.form), tc.status, tc.reason, "Nothing was changed.", `role="alert"`)
 		})
 	}
-	after, err := f.srv.shop.Gate.Access(context.Background(), id, f.clock.Now())
-	if err != nil {
-		t.Fatal(err)
+	// Undoing an objection is not a choice made here.
+	b.withdraw(string(consent.PurposePersonalizeContext))
+	before++
+	want(t, b.post("/privacy/", url.Values{"shown": {"personalize.context"}, "on": {"personalize.context"}}), http.StatusConflict,
+		"“Suggestions from the page you are on, with no profile” is not yours to turn on or off here")
+	if n := records(id); n != before {
+		t.Errorf("rejected forms recorded %d consent events", n-before)
 	}
-	if len(after.Records) != len(before.Records) {
-		t.Errorf("rejected forms recorded %d consent events", len(after.Records)-len(before.Records))
+	if n := records(other.cookie()); n != otherBefore {
+		t.Errorf("another visitor's records changed: %d, want %d", n, otherBefore)
 	}
 	// The visitor's consent is intact.
 	want(t, b.get("/preferences"), http.StatusOK, `data-state="personalize.declared">On`)
+	// A refused form from a browser without an id leaves no visitor behind.
+	n := f.srv.visitorCount()
+	nb := f.browser()
+	want(t, nb.post("/privacy/", url.Values{"shown": {"personalize.mood"}}), http.StatusBadRequest)
+	if nb.cookie() != "" || f.srv.visitorCount() != n {
+		t.Errorf("a refused form left a visitor id %q (%d visitors, want %d)", nb.cookie(), f.srv.visitorCount(), n)
+	}
 }
 
 func TestObjectingToALegitimateInterest(t *testing.T) {
 	f := newFixture(t)
 	b := f.browser()
-	p := b.post("/consent", url.Values{"purpose": {"personalize.context"}, "action": {"withdraw"}})
-	want(t, p, http.StatusOK, "Objection recorded: “Suggestions from the page you are on, with no profile”",
-		`data-state="personalize.context">Off`, "you objected to this use", "Your objection stands until you erase your data.")
+	p := b.withdraw(string(consent.PurposePersonalizeContext))
+	want(t, p, http.StatusOK, "Saved. Your choices take effect at once.", `data-state="personalize.context">Off`, "you objected to this use")
+	wantNot(t, p, `id="on-personalize.context"`)
 	f.clock.Advance(3 * time.Minute)
 	p = b.get("/?category=running-shoes")
-	want(t, p, http.StatusOK, "What you're viewing not used: personalize.context is not allowed: you objected to this use")
+	want(t, p, http.StatusOK, "What you're viewing not used: you objected to this use.")
 	wantNot(t, p, "which you're browsing")
 }
 
@@ -280,38 +370,51 @@ func TestLimitsAndCrossSiteRequests(t *testing.T) {
 	f := newFixture(t)
 	b := f.browser()
 	big := url.Values{"avoid": {strings.Repeat("x", maxBody)}}.Encode()
-	p := b.do(http.MethodPost, "/preferences", strings.NewReader(big), nil)
-	want(t, p, http.StatusRequestEntityTooLarge, "The form was larger than 16 KiB. Nothing was changed.")
-
-	p = b.do(http.MethodPost, "/preferences", strings.NewReader("interest=%zz"), nil)
+	for _, path := range []string{"/preferences", "/privacy/", "/items/item-000001/feedback"} {
+		p := b.do(http.MethodPost, path, strings.NewReader(big), nil)
+		want(t, p, http.StatusRequestEntityTooLarge, "The form was larger than 16 KiB. Nothing was changed.")
+	}
+	p := b.do(http.MethodPost, "/preferences", strings.NewReader("interest=%zz"), nil)
 	want(t, p, http.StatusBadRequest, "The form could not be read")
+	p = b.do(http.MethodPost, "/privacy/", strings.NewReader("shown=%zz"), nil)
+	want(t, p, http.StatusBadRequest, "The form could not be read")
+	p = b.do(http.MethodPost, "/privacy/", strings.NewReader("<xml/>"), http.Header{"Content-Type": {"application/xml"}})
+	want(t, p, http.StatusUnsupportedMediaType, "The request was neither a form nor JSON.")
 
-	form := url.Values{"purpose": {"personalize.history"}, "action": {"grant"}}.Encode()
-	for _, tc := range []struct {
-		name   string
-		header http.Header
-		status int
-	}{
-		{"cross-site fetch", http.Header{"Sec-Fetch-Site": {"cross-site"}}, 403},
-		{"same-site but another origin", http.Header{"Sec-Fetch-Site": {"same-site"}}, 403},
-		{"foreign origin", http.Header{"Origin": {"https://evil.example"}}, 403},
-		{"opaque origin", http.Header{"Origin": {"null"}}, 403},
-		{"same origin", http.Header{"Sec-Fetch-Site": {"same-origin"}, "Origin": {f.ts.URL}}, 303},
-		// With Referrer-Policy no-referrer, Chromium sends Origin: null on
-		// same-origin form posts: Sec-Fetch-Site decides.
-		{"same origin, opaque Origin", http.Header{"Sec-Fetch-Site": {"same-origin"}, "Origin": {"null"}}, 303},
-		{"typed in the address bar", http.Header{"Sec-Fetch-Site": {"none"}}, 303},
-		{"no browser headers", nil, 303},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			p := f.browser().do(http.MethodPost, "/consent", strings.NewReader(form), tc.header)
-			if p.status != tc.status {
-				t.Errorf("status %d, want %d: %s", p.status, tc.status, excerpt(p.body))
-			}
-			if tc.status == 403 && !p.has("The storefront only accepts forms sent from its own pages.") {
-				t.Errorf("no clear message: %s", excerpt(p.body))
-			}
-		})
+	form := url.Values{"shown": {"personalize.history"}, "on": {"personalize.history"}}.Encode()
+	for _, path := range []string{"/privacy/", "/items/item-000001/buy", "/preferences"} {
+		for _, tc := range []struct {
+			name   string
+			header http.Header
+			status int
+		}{
+			{"cross-site fetch", http.Header{"Sec-Fetch-Site": {"cross-site"}}, 403},
+			{"same-site but another origin", http.Header{"Sec-Fetch-Site": {"same-site"}}, 403},
+			{"foreign origin", http.Header{"Origin": {"https://evil.example"}}, 403},
+			{"opaque origin", http.Header{"Origin": {"null"}}, 403},
+			{"same origin", http.Header{"Sec-Fetch-Site": {"same-origin"}, "Origin": {f.ts.URL}}, 303},
+			// With Referrer-Policy no-referrer, Chromium sends Origin: null on
+			// same-origin form posts: Sec-Fetch-Site decides.
+			{"same origin, opaque Origin", http.Header{"Sec-Fetch-Site": {"same-origin"}, "Origin": {"null"}}, 303},
+			{"typed in the address bar", http.Header{"Sec-Fetch-Site": {"none"}}, 303},
+			{"no browser headers", nil, 303},
+		} {
+			t.Run(path+" "+tc.name, func(t *testing.T) {
+				n := f.srv.visitorCount()
+				p := f.browser().do(http.MethodPost, path, strings.NewReader(form), tc.header)
+				if p.status != tc.status {
+					t.Errorf("status %d, want %d: %s", p.status, tc.status, excerpt(p.body))
+				}
+				if tc.status == 403 {
+					if !p.has("The storefront only accepts forms sent from its own pages.") {
+						t.Errorf("no clear message: %s", excerpt(p.body))
+					}
+					if f.srv.visitorCount() != n || p.header.Get("Set-Cookie") != "" {
+						t.Error("a refused cross-site request issued a visitor id")
+					}
+				}
+			})
+		}
 	}
 }
 
@@ -329,7 +432,8 @@ func TestVisitorCookie(t *testing.T) {
 		}
 	}
 	// Garbage, unknown and forged cookies are a browser with no id: pages
-	// work, and the next action mints a fresh id.
+	// work and tell the browser to forget the cookie, and the next action
+	// mints a fresh id.
 	for _, v := range []string{"garbage", "v-AAAAAAAAAAAAAAAAAAAAAAAAAA", b.cookie() + "x", strings.Repeat("v", 5000)} {
 		req := func(method, path, body string) *http.Response {
 			r, _ := http.NewRequest(method, f.ts.URL+path, strings.NewReader(body))
@@ -343,80 +447,115 @@ func TestVisitorCookie(t *testing.T) {
 			return resp
 		}
 		for _, path := range []string{"/", "/preferences", "/data"} {
-			if r := req("GET", path, ""); r.StatusCode != http.StatusOK {
+			r := req("GET", path, "")
+			if r.StatusCode != http.StatusOK {
 				t.Errorf("cookie %.20q: GET %s: %d", v, path, r.StatusCode)
 			}
+			if c := r.Header.Get("Set-Cookie"); !strings.Contains(c, "Max-Age=0") {
+				t.Errorf("cookie %.20q: GET %s does not delete the cookie: %q", v, path, c)
+			}
 		}
-		if r := req("GET", "/data/export", ""); r.StatusCode != http.StatusNotFound {
-			t.Errorf("cookie %.20q: export %d, want 404", v, r.StatusCode)
+		if r := req("GET", "/privacy/export", ""); r.StatusCode != http.StatusUnauthorized {
+			t.Errorf("cookie %.20q: export %d, want 401", v, r.StatusCode)
 		}
-		r := req("POST", "/consent", "purpose=personalize.feedback&action=grant")
+		r := req("POST", "/privacy/", "shown=personalize.feedback&on=personalize.feedback")
 		if r.StatusCode != http.StatusSeeOther {
 			t.Errorf("cookie %.20q: POST: %d", v, r.StatusCode)
 		}
 		var minted string
 		for _, c := range r.Cookies() {
-			if c.Name == cookieName {
+			if c.Name == cookieName && c.MaxAge > 0 {
 				minted = c.Value
 			}
 		}
 		if !validID(minted) || minted == v {
 			t.Errorf("cookie %.20q: minted %q; want a fresh id", v, minted)
 		}
+		if d, _ := f.srv.shop.Gate.Decide(context.Background(), minted, consent.PurposePersonalizeFeedback, f.clock.Now(), consent.Signals{}); !d.Allowed {
+			t.Errorf("cookie %.20q: the choice was not recorded under the minted id", v)
+		}
 	}
 }
 
+// A shopper whose browser sends Global Privacy Control is told so, is
+// opted out of what it covers, and can still turn such a purpose on for
+// this site: the preference centre asks them to confirm, with the
+// catalog's disclosure, and once they did, the purpose stays on with the
+// signal.
 func TestGlobalPrivacyControl(t *testing.T) {
 	f := newFixture(t)
+	ctx := context.Background()
 	b := f.browser()
 	b.header.Set("Sec-GPC", "1")
 	p := b.get("/")
-	want(t, p, http.StatusOK, "Global Privacy Control is on.", "Sec-GPC: 1")
+	want(t, p, http.StatusOK, "Global Privacy Control is on.")
 	p = b.get("/preferences")
 	want(t, p, http.StatusOK, "Global Privacy Control is on.", `data-state="advertising.targeted">Off`,
-		"Your browser's Global Privacy Control signal keeps this off.")
-	p = b.post("/consent", url.Values{"purpose": {"advertising.targeted"}, "action": {"grant"}})
-	want(t, p, http.StatusConflict, "Your browser sends Global Privacy Control, which opts you out of “Ads elsewhere based on what you did here”", "Nothing was changed.")
+		"Your browser's Global Privacy Control signal keeps this off. Tick it to turn it on for this site anyway")
 
-	// Personalization is not what GPC opts out of: it still works.
-	b.post("/preferences", url.Values{"interest": {"marathon"}})
-	b.grant(string(consent.PurposePersonalizeDeclared))
-	p = b.get("/preferences")
-	want(t, p, http.StatusOK, "It is recorded with your consent choices.", `data-state="personalize.declared">On`,
-		`data-state="advertising.targeted">Off</strong> (your browser sent a Global Privacy Control signal)`,
-		`data-state="marketing.email">Off</strong> (you have not given consent)`)
-	f.clock.Advance(3 * time.Minute)
-	want(t, b.get("/"), http.StatusOK, marathon)
+	// Turning it on, from the page's one form: the question, nothing recorded.
+	form := url.Values{"shown": {"personalize.declared", "advertising.targeted"}, "on": {"personalize.declared", "advertising.targeted"}}
+	p = b.post("/privacy/", form)
+	want(t, p, http.StatusConflict, `id="confirm-gpc"`,
+		"Your browser sends Global Privacy Control, which asks us not to sell or share your data. “Ads elsewhere based on what you did here” does that. Turn it on anyway, for this site only?",
+		`<input type="hidden" name="confirm_gpc" value="advertising.targeted">`,
+		`<input type="hidden" name="on" value="personalize.declared">`,
+		`<button type="submit" id="confirm">Yes, turn it on for this site</button>`, `data-state="advertising.targeted">Off`)
+	id := b.cookie()
+	if !validID(id) {
+		t.Fatal("the question lost the visitor id minted for the form")
+	}
+	if d, _ := f.srv.shop.Gate.Decide(ctx, id, consent.PurposePersonalizeDeclared, f.clock.Now(), consent.Signals{}); d.Allowed {
+		t.Error("a form refused for a GPC conflict recorded its other choices")
+	}
+	// "No, keep it off" posts the other choices without the purpose.
+	keep, _, _ := strings.Cut(p.body, `id="keep-off"`)
+	keep = keep[strings.LastIndex(keep, "<form"):]
+	if !strings.Contains(keep, `name="on" value="personalize.declared"`) || strings.Contains(keep, `name="on" value="advertising.targeted"`) {
+		t.Fatalf("the keep-off form: %q", keep)
+	}
+	p = b.post("/privacy/", url.Values{"shown": form["shown"], "on": {"personalize.declared"}})
+	want(t, p, http.StatusOK, `data-state="personalize.declared">On`, `data-state="advertising.targeted">Off`)
+	wantNot(t, p, `id="confirm-gpc"`)
 
-	// The Gate recorded the signal, so its absence later is not an opt-in.
-	a, err := f.srv.shop.Gate.Access(context.Background(), b.cookie(), f.clock.Now())
-	if err != nil {
-		t.Fatal(err)
+	// Confirmed: on, and on it stays with the signal.
+	form.Set("confirm_gpc", "advertising.targeted")
+	p = b.post("/privacy/", form)
+	want(t, p, http.StatusOK, "Saved. Your choices take effect at once.", `data-state="advertising.targeted">On`,
+		`data-state="personalize.declared">On`, "You turned this on for this site after we told you")
+	for range 3 {
+		f.clock.Advance(time.Hour)
+		b.get("/")
+		want(t, b.get("/preferences"), http.StatusOK, `data-state="advertising.targeted">On`)
 	}
-	gpc := 0
-	for _, r := range a.Records {
-		if r.Source == consent.SourceGPC {
-			gpc++
-		}
+	d, err := f.srv.shop.Gate.Decide(ctx, id, consent.PurposeAdvertisingTargeted, f.clock.Now(), consent.Signals{GPC: true})
+	if err != nil || !d.Allowed || !d.Record.OverridesGPC {
+		t.Errorf("with GPC after confirming: allowed %v, overrides %v, %v", d.Allowed, d.Record.OverridesGPC, err)
 	}
-	if gpc == 0 {
-		t.Error("the GPC signal was not recorded")
-	}
-	// A visitor who never opens the preference centre: the signal is
-	// recorded on the first request with an id, as the banner says.
+
+	// "No, keep it off" is a link back; a visitor who never opens the
+	// preference centre has the signal recorded on the first request with
+	// an id, as the banner says.
 	nb := f.browser()
 	nb.header.Set("Sec-GPC", "1")
 	nb.post("/items/item-000002/buy", nil)
 	want(t, nb.get("/"), http.StatusOK, "It is recorded with your consent choices.")
-	a, err = f.srv.shop.Gate.Access(context.Background(), nb.cookie(), f.clock.Now())
+	a, err := f.srv.shop.Gate.Access(ctx, nb.cookie(), f.clock.Now())
 	if err != nil || len(a.Records) == 0 || a.Records[0].Source != consent.SourceGPC {
 		t.Errorf("GPC of a visitor who only bought: records %v, %v", a.Records, err)
 	}
-
-	b.header.Del("Sec-GPC")
-	p = b.get("/preferences")
+	// The signal's later absence is not an opt-in.
+	nb.header.Del("Sec-GPC")
+	p = nb.get("/preferences")
 	wantNot(t, p, "Global Privacy Control is on.")
-	want(t, p, http.StatusOK, `data-state="advertising.targeted">Off`)
+	want(t, p, http.StatusOK, `data-state="advertising.targeted">Off`, "your browser sent a Global Privacy Control signal")
+
+	// /.well-known/gpc.json says the site honours the signal.
+	r := b.get("/.well-known/gpc.json")
+	if r.status != http.StatusOK || strings.TrimSpace(r.body) != `{"gpc":true,"lastUpdate":"2026-01-15"}` ||
+		!strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
+		t.Errorf("gpc.json: %d %q %q", r.status, r.header.Get("Content-Type"), r.body)
+	}
 }
 
 func TestFeedbackNeedsConsent(t *testing.T) {
@@ -460,13 +599,12 @@ func TestYourDataExportAndErase(t *testing.T) {
 	ctx := context.Background()
 	anon := f.browser()
 	want(t, anon.get("/data"), http.StatusOK, "We hold nothing about this browser")
-	want(t, anon.get("/data/export"), http.StatusNotFound, "This browser has no visitor id, so we hold nothing about it.")
-	want(t, anon.post("/data/erase", url.Values{"confirm": {"yes"}}), http.StatusNotFound, "so we hold nothing about it")
+	want(t, anon.get("/privacy/export"), http.StatusUnauthorized, "This browser has no visitor id, so we hold nothing about it.")
+	want(t, anon.post("/privacy/erase", url.Values{"confirm": {"erase"}}), http.StatusUnauthorized, "so we hold nothing about it")
 
 	b := f.browser()
-	b.post("/preferences", url.Values{"interest": {"marathon"}, "budget": {"80"}, "avoid": {"coffee"}})
-	b.grant(string(consent.PurposePersonalizeDeclared))
-	b.grant(string(consent.PurposePersonalizeFeedback))
+	b.post("/preferences", url.Values{"interest": {"marathon"}, "budget": {"80"}, "avoid": {"coffee"}, "size-shoe": {"42"}})
+	b.post("/privacy/", url.Values{"shown": {"personalize.declared", "personalize.feedback"}, "on": {"personalize.declared", "personalize.feedback"}})
 	b.post("/items/item-000012/buy", nil)
 	b.post("/items/item-000013/feedback", url.Values{"kind": {"liked"}})
 	id := b.cookie()
@@ -474,52 +612,56 @@ func TestYourDataExportAndErase(t *testing.T) {
 
 	p := b.get("/data")
 	want(t, p, http.StatusOK, "<code id=\"visitor-id\">"+id+"</code>", "Your privacy choices with", "On\n• Recommendations from the goals and sizes you tell us\n",
-		"Interests: you're training for a marathon", "Budget: €80.00", "Tags to avoid: coffee",
-		bought.Title, "liked: ", "Download everything as JSON", `name="confirm" value="yes" required`)
+		"Interests: Training for a marathon", "Sizes: Shoe size 42", "Budget: €80.00", "Tags to avoid: coffee",
+		bought.Title, "liked: ", "2 consent records about you", "Download everything as JSON", `name="confirm" value="erase" required`)
 
-	e := b.get("/data/export")
+	e := b.get("/privacy/export")
 	if e.status != http.StatusOK || !strings.HasPrefix(e.header.Get("Content-Type"), "application/json") ||
 		!strings.Contains(e.header.Get("Content-Disposition"), "attachment") {
 		t.Fatalf("export: %d %q %q", e.status, e.header.Get("Content-Type"), e.header.Get("Content-Disposition"))
 	}
 	var ex struct {
-		Visitor struct {
-			ID     string `json:"id"`
-			Orders int    `json:"orders"`
-		} `json:"visitor"`
 		Consent struct {
+			Subject   string            `json:"subject"`
 			Records   []json.RawMessage `json:"records"`
 			Decisions []struct {
 				Purpose string `json:"purpose"`
 				Allowed bool   `json:"allowed"`
 			} `json:"decisions"`
 		} `json:"consent"`
-		Receipt     map[string]any `json:"receipt"`
-		Preferences struct {
-			Interests []string `json:"interests"`
-			MaxPrice  float64  `json:"max_price"`
-			Avoid     []string `json:"avoid_tags"`
-		} `json:"declared_preferences"`
-		Feedback []struct{ Item, Kind string }  `json:"feedback"`
-		Orders   []struct{ Item, Title string } `json:"orders"`
+		Data struct {
+			Visitor struct {
+				ID     string `json:"id"`
+				Orders int    `json:"orders"`
+			} `json:"visitor"`
+			Receipt     map[string]any `json:"receipt"`
+			Preferences struct {
+				Interests []string `json:"interests"`
+				MaxPrice  float64  `json:"max_price"`
+				Avoid     []string `json:"avoid_tags"`
+			} `json:"declared_preferences"`
+			Feedback []struct{ Item, Kind string }  `json:"feedback"`
+			Orders   []struct{ Item, Title string } `json:"orders"`
+		} `json:"data"`
 	}
 	if err := json.Unmarshal([]byte(e.body), &ex); err != nil {
 		t.Fatalf("export is not JSON: %v\n%s", err, e.body)
 	}
+	d := ex.Data
 	switch {
-	case ex.Visitor.ID != id || ex.Visitor.Orders != 1:
-		t.Errorf("visitor %+v", ex.Visitor)
+	case ex.Consent.Subject != id || d.Visitor.ID != id || d.Visitor.Orders != 1:
+		t.Errorf("subject %q, visitor %+v", ex.Consent.Subject, d.Visitor)
 	case len(ex.Consent.Records) != 2:
 		t.Errorf("%d consent records, want 2", len(ex.Consent.Records))
-	case len(ex.Receipt) == 0:
+	case len(d.Receipt) == 0:
 		t.Error("no receipt")
-	case !slices.Equal(ex.Preferences.Interests, []string{"you're training for a marathon"}) || ex.Preferences.MaxPrice != 80 ||
-		!slices.Equal(ex.Preferences.Avoid, []string{"coffee"}):
-		t.Errorf("preferences %+v", ex.Preferences)
-	case len(ex.Feedback) != 1 || ex.Feedback[0].Item != "item-000013" || ex.Feedback[0].Kind != "liked":
-		t.Errorf("feedback %+v", ex.Feedback)
-	case len(ex.Orders) != 1 || ex.Orders[0].Item != "item-000012" || ex.Orders[0].Title != bought.Title:
-		t.Errorf("orders %+v", ex.Orders)
+	case !slices.Equal(d.Preferences.Interests, []string{"you're training for a marathon"}) || d.Preferences.MaxPrice != 80 ||
+		!slices.Equal(d.Preferences.Avoid, []string{"coffee"}):
+		t.Errorf("preferences %+v", d.Preferences)
+	case len(d.Feedback) != 1 || d.Feedback[0].Item != "item-000013" || d.Feedback[0].Kind != "liked":
+		t.Errorf("feedback %+v", d.Feedback)
+	case len(d.Orders) != 1 || d.Orders[0].Item != "item-000012" || d.Orders[0].Title != bought.Title:
+		t.Errorf("orders %+v", d.Orders)
 	}
 	allowed := map[string]bool{}
 	for _, d := range ex.Consent.Decisions {
@@ -528,21 +670,26 @@ func TestYourDataExportAndErase(t *testing.T) {
 	if !allowed["personalize.declared"] || allowed["personalize.history"] {
 		t.Errorf("decisions %v", allowed)
 	}
+	r := b.get("/privacy/receipt")
+	want(t, r, http.StatusOK, "Your privacy choices with Acme Outfitters", "• Recommendations from the goals and sizes you tell us")
 
 	// Erasing needs the confirmation; without it nothing goes.
-	for _, form := range []url.Values{{}, {"confirm": {"no"}}, {"confirm": {"yes", "yes"}}} {
-		p = b.post("/data/erase", form)
+	for _, form := range []url.Values{{}, {"confirm": {"no"}}, {"confirm": {"yes"}}, {"confirm": {"erase", "erase"}}} {
+		p = b.post("/privacy/erase", form)
 		want(t, p, http.StatusBadRequest, "Tick the box to confirm that you want everything erased. Nothing was erased.", bought.Title)
 	}
 	if prof, _ := f.srv.shop.Profiles.Export(ctx, id); len(prof.History) != 1 {
 		t.Fatal("an unconfirmed erasure erased the history")
 	}
 
-	p = b.do(http.MethodPost, "/data/erase", strings.NewReader("confirm=yes"), nil)
-	want(t, p, http.StatusOK, "Your data is erased", "First we withdrew what you had allowed:", "tombstones")
+	p = b.do(http.MethodPost, "/privacy/erase", strings.NewReader("confirm=erase"), nil)
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/data?done=erased" {
+		t.Fatalf("erase: %d to %q", p.status, p.header.Get("Location"))
+	}
 	if c := p.header.Get("Set-Cookie"); !strings.Contains(c, "Max-Age=0") {
 		t.Errorf("the cookie is not deleted: %q", c)
 	}
+	want(t, b.get("/data?done=erased"), http.StatusOK, "Your data is erased", "tombstones", "We hold nothing about this browser")
 	if prof, _ := f.srv.shop.Profiles.Export(ctx, id); len(prof.History)+len(prof.Feedback)+len(prof.Preferences.Interests) != 0 {
 		t.Errorf("profile left after erasure: %+v", prof)
 	}
@@ -553,12 +700,11 @@ func TestYourDataExportAndErase(t *testing.T) {
 	if _, err := f.srv.shop.Gate.Verify(ctx); err != nil {
 		t.Errorf("the ledger does not verify after erasure: %v", err)
 	}
-	want(t, b.get("/data"), http.StatusOK, "We hold nothing about this browser")
 	// The old id, replayed, is nobody.
 	old := f.browser()
 	u, _ := url.Parse(f.ts.URL)
 	old.c.Jar.SetCookies(u, []*http.Cookie{{Name: cookieName, Value: id}})
-	want(t, old.get("/data/export"), http.StatusNotFound)
+	want(t, old.get("/privacy/export"), http.StatusUnauthorized)
 }
 
 func TestVisitorCapErasesTheLeastRecentlySeen(t *testing.T) {
@@ -614,14 +760,22 @@ func TestAccessibleMarkup(t *testing.T) {
 	field := regexp.MustCompile(`<(input|select|textarea)\b[^>]*>`)
 	idAttr := regexp.MustCompile(`\bid="([^"]+)"`)
 	pages := map[string]page{}
-	for _, path := range []string{"/", "/?category=bikes", "/items/item-000001", "/preferences", "/data", "/nowhere"} {
-		pages[path] = b.get(path)
+	for _, lang := range []string{"en", "de"} {
+		b.header.Set("Accept-Language", lang)
+		for _, path := range []string{"/", "/?category=bikes", "/items/item-000001", "/preferences", "/data", "/nowhere"} {
+			pages[lang+" "+path] = b.get(path)
+		}
+		pages[lang+" bad form"] = b.post("/preferences", url.Values{"budget": {"x"}})
+		b.header.Set("Sec-GPC", "1")
+		pages[lang+" GPC question"] = b.post("/privacy/", url.Values{"shown": {"advertising.targeted"}, "on": {"advertising.targeted"}})
+		b.header.Del("Sec-GPC")
 	}
-	pages["bad form"] = b.post("/preferences", url.Values{"budget": {"x"}})
-	pages["erased"] = b.post("/data/erase", url.Values{"confirm": {"yes"}})
+	b.header.Set("Accept-Language", "en")
+	pages["en erased"] = b.post("/privacy/erase", url.Values{"confirm": {"erase"}})
 	for name, p := range pages {
 		t.Run(name, func(t *testing.T) {
-			if !p.has(`<html lang="en">`) || !p.has("<title>") || p.has("<script") {
+			lang, _, _ := strings.Cut(name, " ")
+			if !p.has(`<html lang="`+lang+`">`) || !p.has("<title>") || p.has("<script") {
 				t.Error("want lang, a title and no script")
 			}
 			levels := heading.FindAllStringSubmatch(p.body, -1)
@@ -653,8 +807,8 @@ func TestAccessibleMarkup(t *testing.T) {
 			}
 		})
 	}
-	if n := strings.Count(pages["/"].body, "<summary>Why am I seeing this?</summary>"); n != len(pages["/"].recommended()) || n == 0 {
-		t.Errorf("%d disclosures for %d recommendations", n, len(pages["/"].recommended()))
+	if n := strings.Count(pages["en /"].body, "<summary>Why am I seeing this?</summary>"); n != len(pages["en /"].recommended()) || n == 0 {
+		t.Errorf("%d disclosures for %d recommendations", n, len(pages["en /"].recommended()))
 	}
 }
 
@@ -667,7 +821,7 @@ func TestDefaultTrustKeepsHistoryForLaterVisits(t *testing.T) {
 	b.post("/items/item-000001/buy", nil)
 	f.clock.Advance(3 * time.Minute)
 	p := b.get("/")
-	want(t, p, http.StatusOK, `<strong id="tier">recognized</strong>`, marathon,
-		"Purchase history not used: used only once you're an established customer",
+	want(t, p, http.StatusOK, `data-tier="recognized"`, marathon,
+		"Your purchase history not used: used only once you're an established customer.",
 		"Once you have 2 orders and 3 visits over at least 30 days")
 }

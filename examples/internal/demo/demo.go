@@ -96,6 +96,9 @@ type Shop struct {
 	Recommender *recommend.Recommender
 }
 
+// Regime is the regime the shop's Gate applies by default.
+const Regime = consent.GDPR
+
 // Countries are the DP segments of the shop.
 var Countries = []string{"GB", "DE", "FR"}
 
@@ -135,7 +138,7 @@ func New(ctx context.Context, o Options) (*Shop, error) {
 		s.Consents = consent.NewMemoryStore()
 	}
 	var err error
-	s.Gate, err = consent.NewGate(s.Policy, s.Consents, consent.GateConfig{Regime: consent.GDPR, Logger: o.Logger})
+	s.Gate, err = consent.NewGate(s.Policy, s.Consents, consent.GateConfig{Regime: Regime, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +215,7 @@ func Policy() *consent.Policy {
 				Benefit:     "recommendations that fit your training",
 				Categories:  []consent.Category{consent.CategoryPreferenceDeclared}, Lifetime: year, Retention: 2 * year},
 			{Purpose: consent.PurposePersonalizeFeedback, Version: 1, Basis: consent.BasisConsent,
-				Description: "Learning from your likes and \"not interested\"",
+				Description: "Learning from the items you like or dismiss",
 				Benefit:     "fewer suggestions you do not want",
 				Categories:  []consent.Category{consent.CategoryPreferenceFeedback}, Lifetime: year, Retention: year},
 			{Purpose: consent.PurposePersonalizeHistory, Version: 1, Basis: consent.BasisConsent,
