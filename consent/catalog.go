@@ -24,7 +24,8 @@ var ErrInvalidMessage = errors.New("consent: invalid message")
 // and German ("de"). A host adds languages, replaces texts, and gives its
 // policy's purposes their labels in other languages (keys "purpose.KEY"
 // and "benefit.KEY"; without them, the policy's own Description and
-// Benefit are used) with [Catalog.Set]. Texts are templates that name
+// Benefit are used; "policy.withdraw" for how to withdraw) with
+// [Catalog.Set]. Texts are templates that name
 // their parameters in braces, "You agreed on {date}"; "{{" and "}}" write
 // a brace.
 //
@@ -302,6 +303,15 @@ func (c *Catalog) purposeText(lang string, purpose Purpose, label, benefit strin
 		label = c.Text(lang, "label.unnamed")
 	}
 	return label, benefit
+}
+
+// Withdraw returns how to withdraw consent, in lang: the catalog's text
+// for "policy.withdraw" if it has one, else the policy's Withdraw.
+func (c *Catalog) Withdraw(lang string, p *Policy) string {
+	if t, ok := c.lookup(lang, "policy.withdraw"); ok {
+		return t
+	}
+	return p.Withdraw
 }
 
 // Date returns t's UTC date in words ("5 December 2026").

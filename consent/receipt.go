@@ -181,7 +181,11 @@ func (c *Catalog) Receipt(lang string, rc *Receipt) string {
 		}
 	}
 	line()
-	how := strings.TrimSpace(rc.Withdraw)
+	how := rc.Withdraw
+	if t, ok := c.lookup(lang, "policy.withdraw"); ok {
+		how = t
+	}
+	how = strings.TrimSpace(how)
 	if how != "" && !strings.ContainsAny(how[len(how)-1:], ".!?") {
 		how += "."
 	}

@@ -33,17 +33,18 @@ type Options struct {
 	// text, say). nil records "preference centre".
 	Evidence func(*http.Request) string
 	// Redirect returns where to send a browser after a form it posted
-	// succeeded ("saved" or "erased"): a path on the host's site, answered
-	// with 303 See Other. nil, or "", answers with JSON instead.
-	Redirect func(r *http.Request, done string) string
+	// succeeded: a path on the host's site, answered with 303 See Other.
+	// nil, or "", answers with JSON instead.
+	Redirect func(r *http.Request, res Result) string
 	// Export returns the host's own data about the person, for the export
 	// (GET /export) beside their consent records. nil exports consent
 	// records alone.
 	Export func(ctx context.Context, subject string) (any, error)
 	// Erase deletes the host's own data about the person, after the Gate
-	// has withdrawn every consent and erased their records (POST /erase).
-	// nil erases consent records alone.
-	Erase func(ctx context.Context, subject string) error
+	// has withdrawn every consent and erased their records (POST /erase),
+	// and may forget them in the response (clear a cookie): e says what
+	// the Gate withdrew and erased. nil erases consent records alone.
+	Erase func(w http.ResponseWriter, r *http.Request, subject string, e consent.Erasure) error
 	// Error writes the response for a failed request; nil writes a JSON
 	// object {"error": code, "message": text} (plus "purposes" for a GPC
 	// conflict) with the status [Status] gives. A host that renders its
@@ -161,18 +162,26 @@ func (c *Centre) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.As(err, &gc) {
 		// Tell the person what the conflict is, in their language, with
 		// what confirming means.
-		lang, pol := c.opts.Lang(r), c.gate.Policy()
-		body := gpcConflictBody{Error: code(err), Message: err.Error(), Purposes: gc.Purposes,
-			Confirm: c.opts.Catalog.Text(lang, "confirm_gpc.action")}
-		for _, p := range gc.Purposes {
-			label, _ := c.opts.Catalog.Purpose(lang, pol, p)
-			body.Disclosures = append(body.Disclosures, c.opts.Catalog.Text(lang, "confirm_gpc.disclosure", "purpose", label))
-		}
-		w.Header().Set("Content-Language", lang)
+		body := gpcConflictBody{Error: code(err), Message: err.Error(), Purposes: gc.Purposes}
+		body.Disclosures, body.Confirm = c.Disclosures(r, gc.Purposes)
+		w.Header().Set("Content-Language", c.opts.Lang(r))
 		writeJSON(w, Status(err), body)
 		return
 	}
 	WriteError(w, err)
+}
+
+// Disclosures returns what to tell the person of a GPC conflict about
+// purposes, one sentence per purpose in the request's language, and the
+// label of the button that confirms: what the Centre's default error
+// answer carries, for a host that renders its own ([Options].Error).
+func (c *Centre) Disclosures(r *http.Request, purposes []consent.Purpose) (texts []string, confirm string) {
+	lang, pol := c.opts.Lang(r), c.gate.Policy()
+	for _, p := range purposes {
+		label, _ := c.opts.Catalog.Purpose(lang, pol, p)
+		texts = append(texts, c.opts.Catalog.Text(lang, "confirm_gpc.disclosure", "purpose", label))
+	}
+	return texts, c.opts.Catalog.Text(lang, "confirm_gpc.action")
 }
 
 // gpcConflictBody is the Centre's answer to a GPC conflict.
@@ -218,6 +227,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.Encode(v)
+}
+
+// Result is what a form the Centre accepted did, for Options.Redirect.
+type Result struct {
+	// Done is "saved" (choices) or "erased".
+	Done string
+	// Records are the records the choices made, none when everything
+	// already stood as asked.
+	Records []consent.Record
+	// Erasure is what erasing withdrew and erased, when Done is "erased".
+	Erasure consent.Erasure
 }
 
 // Kind says what a person can do about a purpose.
@@ -296,21 +316,35 @@ func (c *Centre) State(r *http.Request) (State, error) {
 	if err != nil || subject == "" {
 		return State{}, errors.Join(ErrUnauthenticated, err)
 	}
-	return c.state(r.Context(), subject, c.opts.Signals.Read(r), c.opts.Now(), c.opts.Lang(r))
+	return c.state(r.Context(), c.gate, subject, c.opts.Signals.Read(r), c.opts.Now(), c.opts.Lang(r))
 }
 
-func (c *Centre) state(ctx context.Context, subject string, sig consent.Signals, at time.Time, lang string) (State, error) {
+// GuestState returns the preference centre of someone the host does not
+// know (nobody is signed in): every purpose as it stands for a person with
+// nothing on record, under the request's signals ([consent.Gate.Guest]).
+// It reads and writes nothing: a host shows it to a browser before it has
+// an id, and creates one only when the person saves a choice.
+func (c *Centre) GuestState(r *http.Request) (State, error) {
+	return c.state(r.Context(), c.gate.Guest(), "guest", c.opts.Signals.Read(r), c.opts.Now(), c.opts.Lang(r))
+}
+
+// decider is what state needs of a Gate or its Guest view.
+type decider interface {
+	DecideMany(ctx context.Context, subject string, purposes []consent.Purpose, at time.Time, sig consent.Signals, dst []consent.Decision) ([]consent.Decision, error)
+}
+
+func (c *Centre) state(ctx context.Context, g decider, subject string, sig consent.Signals, at time.Time, lang string) (State, error) {
 	pol := c.gate.Policy()
 	ps := make([]consent.Purpose, len(pol.Purposes))
 	for i, s := range pol.Purposes {
 		ps[i] = s.Purpose
 	}
-	ds, err := c.gate.DecideMany(ctx, subject, ps, at, sig, nil)
+	ds, err := g.DecideMany(ctx, subject, ps, at, sig, nil)
 	if err != nil {
 		return State{}, err
 	}
 	cat := c.opts.Catalog
-	st := State{Lang: lang, Controller: pol.Controller, Contact: pol.Contact, Withdraw: pol.Withdraw, PolicyVersion: pol.Version,
+	st := State{Lang: lang, Controller: pol.Controller, Contact: pol.Contact, Withdraw: cat.Withdraw(lang, pol), PolicyVersion: pol.Version,
 		GPC: sig.GPC, Purposes: make([]PurposeState, len(pol.Purposes))}
 	for i, s := range pol.Purposes {
 		d := ds[i]
@@ -328,7 +362,7 @@ func (c *Centre) state(ctx context.Context, subject string, sig consent.Signals,
 }
 
 func (c *Centre) serveState(w http.ResponseWriter, r *http.Request, subject string) error {
-	st, err := c.state(r.Context(), subject, c.opts.Signals.Read(r), c.opts.Now(), c.opts.Lang(r))
+	st, err := c.state(r.Context(), c.gate, subject, c.opts.Signals.Read(r), c.opts.Now(), c.opts.Lang(r))
 	if err != nil {
 		return err
 	}
@@ -362,10 +396,11 @@ func (c *Centre) serveChoices(w http.ResponseWriter, r *http.Request, subject st
 		return err
 	}
 	sig, at := c.opts.Signals.Read(r), c.opts.Now()
-	if _, err := c.Apply(r.Context(), subject, ch, sig, at, c.evidence(r)); err != nil {
+	recs, err := c.Apply(r.Context(), subject, ch, sig, at, c.evidence(r))
+	if err != nil {
 		return err
 	}
-	if form && c.redirect(w, r, "saved") {
+	if form && c.redirect(w, r, Result{Done: "saved", Records: recs}) {
 		return nil
 	}
 	return c.serveState(w, r, subject)
@@ -454,11 +489,11 @@ func (c *Centre) evidence(r *http.Request) string {
 
 // redirect sends a browser where Options.Redirect says, and reports
 // whether it did.
-func (c *Centre) redirect(w http.ResponseWriter, r *http.Request, done string) bool {
+func (c *Centre) redirect(w http.ResponseWriter, r *http.Request, res Result) bool {
 	if c.opts.Redirect == nil {
 		return false
 	}
-	to := c.opts.Redirect(r, done)
+	to := c.opts.Redirect(r, res)
 	if to == "" {
 		return false
 	}
@@ -610,11 +645,11 @@ func (c *Centre) serveErase(w http.ResponseWriter, r *http.Request, subject stri
 		return err
 	}
 	if c.opts.Erase != nil {
-		if err := c.opts.Erase(r.Context(), subject); err != nil {
+		if err := c.opts.Erase(w, r, subject, e); err != nil {
 			return err
 		}
 	}
-	if form && c.redirect(w, r, "erased") {
+	if form && c.redirect(w, r, Result{Done: "erased", Erasure: e}) {
 		return nil
 	}
 	writeJSON(w, http.StatusOK, e)

@@ -27,11 +27,12 @@ var ctx = context.Background()
 // fixture is a Centre mounted at /privacy/ over a fresh Gate, whose
 // sessions are the X-Session header.
 type fixture struct {
-	t      *testing.T
-	gate   *consent.Gate
-	mux    *http.ServeMux
-	now    time.Time
-	erased []string // subjects the host's Erase hook was called for
+	t       *testing.T
+	gate    *consent.Gate
+	mux     *http.ServeMux
+	now     time.Time
+	erased  []string        // subjects the host's Erase hook was called for
+	erasure consent.Erasure // what the last erasure did
 }
 
 func newFixture(t *testing.T, opts consenthttp.Options) *fixture {
@@ -45,8 +46,10 @@ func newFixture(t *testing.T, opts consenthttp.Options) *fixture {
 			return map[string]string{"orders": "orders of " + subject}, nil
 		}
 	}
-	opts.Erase = func(_ context.Context, subject string) error {
+	opts.Erase = func(w http.ResponseWriter, _ *http.Request, subject string, e consent.Erasure) error {
 		f.erased = append(f.erased, subject)
+		f.erasure = e
+		http.SetCookie(w, &http.Cookie{Name: "session", MaxAge: -1})
 		return nil
 	}
 	c, err := consenthttp.NewCentre(g, func(r *http.Request) (string, error) {
@@ -196,12 +199,18 @@ func TestState(t *testing.T) {
 }
 
 func TestChoices(t *testing.T) {
-	f := newFixture(t, consenthttp.Options{Redirect: func(_ *http.Request, done string) string { return "/prefs?done=" + done }})
+	var last consenthttp.Result
+	f := newFixture(t, consenthttp.Options{Redirect: func(_ *http.Request, res consenthttp.Result) string {
+		last = res
+		return "/prefs?done=" + res.Done
+	}})
 
 	// One form: two on, one shown and left off.
 	rep := f.form("ana", url.Values{"shown": {"personalize.history", "marketing.email", "personalize.declared"}, "on": {"personalize.history", "marketing.email"}})
 	require.Equal(t, http.StatusSeeOther, rep.status, rep.body)
 	assert.Equal(t, "/prefs?done=saved", rep.header.Get("Location"))
+	require.Len(t, last.Records, 2, "the redirect is told what was recorded")
+	assert.Equal(t, consent.PurposePersonalizeHistory, last.Records[0].Purpose)
 	st := f.state("ana")
 	assert.True(t, on(st, consent.PurposePersonalizeHistory).On)
 	assert.True(t, on(st, consent.PurposeMarketingEmail).On)
@@ -353,6 +362,8 @@ func TestReceiptExportErase(t *testing.T) {
 	rep = f.do("ana", "POST", "/privacy/erase", "application/json", `{"confirm": "erase"}`)
 	require.Equal(t, http.StatusOK, rep.status, rep.body)
 	assert.Equal(t, []string{"ana"}, f.erased)
+	assert.Equal(t, []consent.Purpose{consent.PurposePersonalizeHistory}, f.erasure.Withdrawn, "the hook is told what was withdrawn")
+	assert.Contains(t, rep.header.Get("Set-Cookie"), "session=", "and may forget the person in the response")
 	a, err := f.gate.Access(ctx, "ana", f.now)
 	require.NoError(t, err)
 	assert.Empty(t, a.Records)
@@ -366,7 +377,7 @@ func TestReceiptExportErase(t *testing.T) {
 // Checked over many random requests: bob's records never change, and his
 // id never appears in a response.
 func TestNoRequestTouchesAnotherPerson(t *testing.T) {
-	f := newFixture(t, consenthttp.Options{Redirect: func(*http.Request, string) string { return "/done" }})
+	f := newFixture(t, consenthttp.Options{Redirect: func(*http.Request, consenthttp.Result) string { return "/done" }})
 	const bob = "bob-7f3a9c"
 	rep := f.form(bob, url.Values{"on": {"personalize.history", "marketing.email"}})
 	require.Equal(t, http.StatusSeeOther, rep.status)
@@ -523,4 +534,33 @@ func TestLanguage(t *testing.T) {
 	require.Len(t, body.Disclosures, 1)
 	assert.Contains(t, body.Disclosures[0], "„Weitergabe an unsere Fitnessstudio-Partner“")
 	assert.Equal(t, "Ja, für diese Website einschalten", body.Confirm)
+}
+
+// TestGuestState: the preference centre of a browser nobody is signed in
+// from is that of a person with nothing on record, and writes nothing,
+// even with GPC.
+func TestGuestState(t *testing.T) {
+	cat := consent.NewCatalog()
+	require.NoError(t, cat.Set("de", "policy.withdraw", "In den Einstellungen."))
+	f := newFixture(t, consenthttp.Options{Catalog: cat})
+	c, err := consenthttp.NewCentre(f.gate, func(*http.Request) (string, error) { return "", errors.New("nobody") }, consenthttp.Options{Catalog: cat})
+	require.NoError(t, err)
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Sec-GPC", "1")
+	r.Header.Set("Accept-Language", "de")
+	_, err = c.State(r)
+	assert.ErrorIs(t, err, consenthttp.ErrUnauthenticated)
+	st, err := c.GuestState(r)
+	require.NoError(t, err)
+	assert.Equal(t, "In den Einstellungen.", st.Withdraw, "the policy's texts in the catalog's language")
+	assert.Equal(t, consent.ReasonGPC, on(st, consent.PurposeSharingPartners).Reason)
+	assert.Equal(t, consent.ReasonNoConsent, on(st, consent.PurposeMarketingEmail).Reason)
+	assert.True(t, on(st, consent.PurposeServiceCheckout).On)
+	cp, err := f.gate.Checkpoint(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, cp.Seq, "nothing written")
+	texts, confirm := c.Disclosures(r, []consent.Purpose{consent.PurposeSharingPartners})
+	require.Len(t, texts, 1)
+	assert.Contains(t, texts[0], "Global Privacy Control")
+	assert.Equal(t, "Ja, für diese Website einschalten", confirm)
 }

@@ -34,7 +34,7 @@ func Example() {
 	centre, err := consenthttp.NewCentre(gate, signedIn, consenthttp.Options{
 		Now:      func() time.Time { return consenttest.Now() },
 		Evidence: func(*http.Request) string { return "preference centre; notice v2" },
-		Redirect: func(r *http.Request, done string) string { return "/privacy/?done=" + done },
+		Redirect: func(r *http.Request, res consenthttp.Result) string { return "/privacy/?done=" + res.Done },
 	})
 	if err != nil {
 		panic(err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/tact-go/tact/consent"
 	"github.com/tact-go/tact/consent/consenthttp"
@@ -99,9 +98,9 @@ func (s *server) visitOf(w http.ResponseWriter, r *http.Request) *visit {
 
 // centreRedirect says where a browser goes after a form the Centre
 // accepted: back to the page it came from, with what was done.
-func (s *server) centreRedirect(r *http.Request, done string) string {
+func (s *server) centreRedirect(r *http.Request, res consenthttp.Result) string {
 	switch {
-	case done == "erased":
+	case res.Done == "erased":
 		return "/data?done=erased"
 	case r.PostForm.Get("all") == "off":
 		return "/preferences?done=alloff#purposes"
@@ -153,69 +152,29 @@ func (s *server) exportOwn(ctx context.Context, subject string) (any, error) {
 // visitor's consent records: it erases the profile, forgets the visitor
 // and tells the browser to forget the id. privacy holds the visitor's op
 // lock.
-func (s *server) eraseHook(ctx context.Context, subject string) error {
+func (s *server) eraseHook(w http.ResponseWriter, r *http.Request, subject string, _ consent.Erasure) error {
 	s.mu.Lock()
 	v := s.visitors[subject]
 	s.mu.Unlock()
-	if x, ok := ctx.Value(visitKey{}).(*visit); ok {
-		expireCookie(x.w)
-	}
+	expireCookie(w)
 	if v == nil {
 		return nil
 	}
-	return s.eraseOwn(ctx, v)
+	return s.eraseOwn(r.Context(), v)
 }
 
-// blankSubject is the subject of blank decisions.
+// blankSubject is the subject of a guest's decisions: consent.Guest
+// checks it and does not use it.
 const blankSubject = "nobody"
 
-// blankGate returns a Gate with the shop's policy over an empty ledger of
-// its own: it decides for someone with no records, from the policy and
-// the request's signals alone. What it records (the denials a Global
-// Privacy Control signal means) stays in it, and it is dropped after use.
-func (s *server) blankGate() (*consent.Gate, error) {
-	return consent.NewGate(s.shop.Policy, consent.NewMemoryStore(), consent.GateConfig{Regime: demo.Regime})
-}
-
-// blankDecider is the recommend.Decider of browsers without a visitor id:
-// each call decides on a blank Gate, so that their page views never write
-// to the shop's ledger.
-type blankDecider struct{ s *server }
-
-func (b blankDecider) Decide(ctx context.Context, subject string, p consent.Purpose, at time.Time, sig consent.Signals) (consent.Decision, error) {
-	g, err := b.s.blankGate()
-	if err != nil {
-		return consent.Decision{}, err
-	}
-	return g.Decide(ctx, subject, p, at, sig)
-}
-
-func (b blankDecider) DecideMany(ctx context.Context, subject string, ps []consent.Purpose, at time.Time, sig consent.Signals, dst []consent.Decision) ([]consent.Decision, error) {
-	g, err := b.s.blankGate()
-	if err != nil {
-		return dst, err
-	}
-	return g.DecideMany(ctx, subject, ps, at, sig, dst)
-}
-
-func (b blankDecider) Policy() *consent.Policy { return b.s.shop.Gate.Policy() }
-
 // state returns the preference centre of the request's visitor; for a
-// browser without a visitor id, that of someone with no records, from a
-// blank Gate.
+// browser without a visitor id, that of someone with no records, which
+// reads and writes nothing.
 func (s *server) state(x *visit) (consenthttp.State, error) {
 	if x.v != nil {
 		return s.centre.State(x.r)
 	}
-	g, err := s.blankGate()
-	if err != nil {
-		return consenthttp.State{}, err
-	}
-	c, err := consenthttp.NewCentre(g, func(*http.Request) (string, error) { return blankSubject, nil }, s.centreOpts)
-	if err != nil {
-		return consenthttp.State{}, err
-	}
-	return c.State(x.r)
+	return s.centre.GuestState(x.r)
 }
 
 // decision returns the request's decision for one purpose (see state).
@@ -223,7 +182,7 @@ func (s *server) decision(x *visit, p consent.Purpose) (consent.Decision, error)
 	if x.v != nil {
 		return s.shop.Gate.Decide(x.ctx(), x.v.id, p, x.now, x.sig)
 	}
-	return blankDecider{s}.Decide(x.ctx(), blankSubject, p, x.now, x.sig)
+	return s.shop.Gate.Guest().Decide(x.ctx(), blankSubject, p, x.now, x.sig)
 }
 
 // purposeGroup is a top-level purpose of the policy and its sub-purposes,
@@ -335,9 +294,8 @@ func (s *server) question(x *visit, purposes []consent.Purpose) *gpcQuestion {
 		return out
 	}
 	q.Shown, q.On = known(x.r.PostForm["shown"]), known(x.r.PostForm["on"])
+	q.Disclosures, _ = s.centre.Disclosures(x.r, purposes)
 	for _, p := range purposes {
-		label, _ := s.texts.Purpose(x.Lang, s.shop.Policy, p)
-		q.Disclosures = append(q.Disclosures, s.texts.Text(x.Lang, "confirm_gpc.disclosure", "purpose", label))
 		q.Confirm = append(q.Confirm, string(p))
 	}
 	for _, p := range q.On {

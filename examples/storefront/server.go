@@ -84,7 +84,7 @@ type server struct {
 	shop *demo.Shop
 	// rec serves visitors with an id; guest serves browsers without one,
 	// deciding consent from the policy and the request's signals alone
-	// (see blankDecider), so that a page view of a browser the shop does
+	// (consent.Gate.Guest), so that a page view of a browser the shop does
 	// not know writes nothing to the consent ledger.
 	rec, guest  *recommend.Recommender
 	trust       recommend.TrustPolicy
@@ -170,7 +170,7 @@ func newServer(ctx context.Context, cfg config) (*server, error) {
 	if s.rec, err = recommend.New(cfg.Shop.Model, cfg.Shop.Gate, cfg.Shop.Profiles, rcfg); err != nil {
 		return nil, err
 	}
-	if s.guest, err = recommend.New(cfg.Shop.Model, blankDecider{s}, nil, rcfg); err != nil {
+	if s.guest, err = recommend.New(cfg.Shop.Model, cfg.Shop.Gate.Guest(), nil, rcfg); err != nil {
 		return nil, err
 	}
 	s.cat = newCatalogInfo(cfg.Shop)

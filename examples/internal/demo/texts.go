@@ -36,7 +36,7 @@ var policyTexts = map[string]map[string]string{
 		"purpose.legal":                "Was das Gesetz von uns verlangt",
 		"purpose.legal.obligation":     "Steuer- und Buchhaltungsunterlagen aufbewahren",
 		// The policy's Withdraw, in German, in the receipt's line.
-		"receipt.change": "So ändern Sie Ihre Wahl: unter „Ihre Daten“ > „Einstellungen“ auf acme.example, oder antworten Sie STOP auf eine unserer E-Mails. Die Änderung gilt sofort.",
+		"policy.withdraw": "unter „Ihre Daten“ > „Einstellungen“ auf acme.example, oder antworten Sie STOP auf eine unserer E-Mails.",
 	},
 }
 
