@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tact-go/tact/consent"
+	"github.com/tact-go/tact/consent/consenttest"
 )
 
 // deepPolicy has a purpose three levels deep: a, a.b, a.b.c.
@@ -40,5 +41,29 @@ func TestLaterGrantInBetweenAllows(t *testing.T) {
 			assert.Equal(t, gr.Seq, d.Record.Seq, "%s: the later grant of a.b allows", name)
 			assert.False(t, decide(t, g, subj, "a", now, consent.Signals{}).Allowed, "a itself stays denied")
 		}
+	}
+}
+
+// TestLiftAnObjection: a person who objected to a legitimate interest can
+// lift the objection with a grant of the purpose itself; an objection made
+// after it stands again, and a grant of a parent does not lift an
+// objection to the child.
+func TestLiftAnObjection(t *testing.T) {
+	for name, s := range map[string]consent.Store{"memory": consent.NewMemoryStore(), "generic": opaqueStore{consent.NewMemoryStore()}, "batched": newBatchStore()} {
+		g, err := consent.NewGate(consenttest.RetailPolicy(), s, consent.GateConfig{})
+		require.NoError(t, err)
+		ctxP := consent.PurposePersonalizeContext // legitimate interest, under personalize (consent)
+		at := now.Add(-time.Hour)
+		record(t, g, ev(consent.Deny, subj, ctxP, at))
+		assert.Equal(t, consent.ReasonObjected, decide(t, g, subj, ctxP, now, consent.Signals{}).Reason, name)
+		record(t, g, ev(consent.Grant, subj, consent.PurposePersonalize, at.Add(time.Minute)))
+		assert.Equal(t, consent.ReasonObjected, decide(t, g, subj, ctxP, now, consent.Signals{}).Reason, "%s: a parent's grant does not lift it", name)
+		lift := record(t, g, ev(consent.Grant, subj, ctxP, at.Add(2*time.Minute)))
+		d := decide(t, g, subj, ctxP, now, consent.Signals{})
+		assert.True(t, d.Allowed, name)
+		assert.Equal(t, consent.ReasonLegitimateInterest, d.Reason)
+		assert.Equal(t, lift.Seq, d.Record.Seq, "%s: the decision cites the grant that lifted the objection", name)
+		record(t, g, ev(consent.Withdraw, subj, consent.PurposePersonalize, at.Add(3*time.Minute)))
+		assert.Equal(t, consent.ReasonObjected, decide(t, g, subj, ctxP, now, consent.Signals{}).Reason, "%s: a later objection through the parent stands", name)
 	}
 }

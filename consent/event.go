@@ -14,7 +14,8 @@ type Action uint8
 const (
 	// ActionUnknown is the zero value; it is never valid in an event.
 	ActionUnknown Action = iota
-	// Grant gives consent for the purpose and its sub-purposes.
+	// Grant gives consent for the purpose and its sub-purposes (for a
+	// legitimate-interest purpose: lifts the person's objection).
 	Grant
 	// Deny refuses consent (or, for a legitimate-interest purpose, objects).
 	Deny

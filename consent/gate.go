@@ -269,7 +269,9 @@ func (g *Gate) Policy() *Policy {
 //     under CPRA ([ReasonNoConsent], [ReasonMinor], or why an earlier grant
 //     no longer holds); otherwise allowed until the person opts out
 //     ([ReasonNotOptedOut]). Legitimate-interest purposes are allowed until
-//     the person objects ([ReasonLegitimateInterest], [ReasonObjected]).
+//     the person objects ([ReasonLegitimateInterest], [ReasonObjected]),
+//     and again once they lift their objection with a grant of the
+//     purpose itself, made after it (the decision then cites that grant).
 //
 // Decide answers from the records on file when it runs; at is the time of
 // the decision, against which consent lifetimes are measured, and Decide
@@ -587,8 +589,17 @@ func evaluate(cp *compiledPurpose, recs []*Record, refused uint64, d *Decision, 
 			d.Reason = refusal(r, cp.spec.Basis)
 			d.Record = *r
 			return
-		case r.Action != Grant || (cp.explicit && i > 0) || cp.spec.Basis == BasisLegitimateInterest:
-			continue // a legitimate interest rests on no grant; an explicit consent only on its own
+		case r.Action != Grant || (cp.explicit && i > 0):
+			continue // an explicit consent rests only on its own grant
+		case cp.spec.Basis == BasisLegitimateInterest:
+			// A legitimate interest rests on no grant; a grant of the
+			// purpose itself lifts the person's objections to it, those
+			// on the path made before it: cite it.
+			if i == 0 && r.Seq > refused {
+				d.Allowed, d.Reason, d.Record = true, ReasonLegitimateInterest, *r
+				return
+			}
+			continue
 		case r.Seq < refused:
 			// Refused since: this grant no longer counts. A refusal that is
 			// still the latest record of a purpose above comes later in
@@ -745,7 +756,8 @@ func (g *Gate) settledOnRecord(ctx context.Context, pol *compiledPolicy, c *comp
 // [ErrInvalidEvent] and the cause: [ErrEmptySubject], [ErrZeroTime],
 // [ErrMalformedKey], [ErrUnknownPurpose], [ErrNotConsentBasis] (an event
 // for a purpose that does not rest on consent; legitimate-interest
-// purposes accept denials and withdrawals, as objections),
+// purposes accept denials and withdrawals, as objections, and grants,
+// which lift them),
 // [ErrUnknownVersion] (a policy version newer than the policy in force),
 // [ErrOutOfOrder]. If the store's ledger ends before, or differs at, the
 // last record this Gate appended (records were cut off or rewritten behind
@@ -834,9 +846,7 @@ func (pol *compiledPolicy) check(ev *Event) error {
 	}
 	switch b := cp.spec.Basis; {
 	case b.NeedsConsent():
-	case b == BasisLegitimateInterest && ev.Action.refuses():
-	case b == BasisLegitimateInterest:
-		return &EventError{Field: "action", Why: "a legitimate-interest purpose can be objected to, not granted", Err: ErrNotConsentBasis}
+	case b == BasisLegitimateInterest: // a denial or withdrawal objects; a grant lifts an objection
 	default:
 		return &EventError{Field: "purpose", Why: "basis is " + b.String(), Err: ErrNotConsentBasis}
 	}

@@ -411,7 +411,6 @@ func TestRecordRejects(t *testing.T) {
 		{"erasure source", "only Erase records erasure withdrawals", func(e *consent.Event) { e.Action, e.Source = consent.Withdraw, consent.SourceErasure }, consent.ErrInvalidEvent},
 		{"contract purpose", "consent is not the basis", func(e *consent.Event) { e.Purpose = consent.PurposeServiceCheckout }, consent.ErrNotConsentBasis},
 		{"legal purpose withdraw", "the law does not ask", func(e *consent.Event) { e.Purpose, e.Action = consent.PurposeLegalObligation, consent.Withdraw }, consent.ErrNotConsentBasis},
-		{"legitimate interest grant", "legitimate interests are objected to, not granted", func(e *consent.Event) { e.Purpose = consent.PurposeAnalytics }, consent.ErrNotConsentBasis},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -493,7 +493,9 @@ func isoEvents(pol *Policy, s *PurposeSpec, recs []Record, at time.Time) []ISOEv
 			out = append(out, ev(r, dpvState(r.Action), 0, false))
 			from = nil
 		case li:
-			if !slices.ContainsFunc(latest, refusal) {
+			// A grant of the purpose itself lifts the objections made
+			// before it; another grant counts when nothing stands refused.
+			if i == 0 || !slices.ContainsFunc(latest, refusal) {
 				out = append(out, ev(r, dpvState(Grant), 0, false))
 			}
 		case counts(i) && !slices.ContainsFunc(latest[:i], refusal):

@@ -148,8 +148,8 @@ func TestDecideProperties(t *testing.T) {
 		for i := 0; i < n; i++ {
 			p := pool[rng.IntN(len(pool))]
 			a := consent.Action(1 + rng.IntN(3))
-			if specs[p].Basis == consent.BasisLegitimateInterest && a == consent.Grant {
-				a = consent.Deny
+			if specs[p].Basis == consent.BasisLegitimateInterest && a == consent.Grant && rng.IntN(2) == 0 {
+				a = consent.Deny // grants of a legitimate interest (lifting an objection) half as often
 			}
 			e := ev(a, subj, p, now.Add(-ages[i]))
 			e.Actor = consent.Actor(rng.IntN(3))
@@ -343,7 +343,17 @@ func TestDecideProperties(t *testing.T) {
 			for _, g := range []*consent.Gate{fast, slow} {
 				later, err := g.Decide(ctx, subj, p, now.Add(time.Minute), consent.Signals{Age: sig.Age})
 				require.NoError(t, err)
-				if later.Allowed && !later.Record.OverridesGPC {
+				// A purpose above a grant confirmed over GPC is left to the
+				// signal: a denial of it would end that grant.
+				shielded := false
+				for _, x := range covered {
+					if x != p && p.Covers(x) {
+						dx, err := g.Decide(ctx, subj, x, now.Add(time.Minute), consent.Signals{Age: sig.Age})
+						require.NoError(t, err)
+						shielded = shielded || (dx.Allowed && dx.Record.OverridesGPC)
+					}
+				}
+				if later.Allowed && !later.Record.OverridesGPC && !shielded {
 					fail("GPC was seen (deciding " + string(q.Purpose) + "), yet " + later.Explain() + " later without it")
 				}
 			}
@@ -482,7 +492,12 @@ func expected(q consent.PurposeSpec, history []consent.Record, age int, regime c
 			continue
 		case r.Action != consent.Grant:
 			return false, "the latest record of " + string(p) + " refuses"
-		case q.Basis == consent.BasisLegitimateInterest || (q.Basis == consent.BasisExplicitConsent && i > 0):
+		case q.Basis == consent.BasisExplicitConsent && i > 0:
+			continue
+		case q.Basis == consent.BasisLegitimateInterest:
+			if i == 0 && r.Seq > refusedMax {
+				return true, "objections lifted by record " + fmt.Sprint(r.Seq)
+			}
 			continue
 		case r.Seq < refusedMax,
 			age > 0 && age < guardianAge && r.Actor != consent.ActorGuardian,

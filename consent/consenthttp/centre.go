@@ -411,9 +411,10 @@ func (c *Centre) serveChoices(w http.ResponseWriter, r *http.Request, subject st
 // recorded on each event, and returns the records made (none when every
 // purpose already stands as asked). Turning on a purpose records a grant
 // (carrying [consent.Event].OverridesGPC when the signal is sent and the
-// purpose is confirmed); turning one off records a withdrawal of the grant
-// it rests on, or a denial (an objection, for a legitimate interest) when
-// it rests on none. Errors: a [*ChoiceError] for a purpose the person
+// purpose is confirmed; for a legitimate interest, it lifts the person's
+// objection); turning one off records a withdrawal of the grant it rests
+// on, or a denial (an objection, for a legitimate interest) when it rests
+// on none. Errors: a [*ChoiceError] for a purpose the person
 // cannot switch, a [*GPCConflictError] for purposes the signal covers that
 // were not confirmed, and those of the Gate. The Centre calls it for POST
 // /; a host with its own form handling may call it directly.
@@ -456,8 +457,6 @@ func (c *Centre) Apply(ctx context.Context, subject string, ch Choices, sig cons
 		switch {
 		case kind == KindFixed:
 			return nil, &ChoiceError{Purpose: p, Why: "rests on " + spec.Basis.String() + ", not on the person's consent"}
-		case want && kind == KindObjection:
-			return nil, &ChoiceError{Purpose: p, Why: "an objection is not undone here; ask the controller"}
 		case want:
 			ev.Action = consent.Grant
 			if sig.GPC && pol.GPCCovers(p, d.Regime) {

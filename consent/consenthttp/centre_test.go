@@ -294,11 +294,12 @@ func TestChoicesRefused(t *testing.T) {
 	require.Equal(t, http.StatusConflict, rep.status)
 	assert.Contains(t, rep.body, `"advertising.targeted"`)
 	assert.False(t, on(f.state("ana"), consent.PurposeMarketingEmail).On, "all or nothing: the unconflicted purpose waits too")
-	// Undoing an objection is not offered.
+	// An objection is lifted as easily as it was made.
 	f.form("ana", url.Values{"shown": {"analytics.aggregate"}})
+	assert.False(t, on(f.state("ana"), consent.PurposeAnalyticsAggregate).On)
 	rep = f.form("ana", url.Values{"on": {"analytics.aggregate"}})
-	assert.Equal(t, http.StatusConflict, rep.status)
-	assert.Equal(t, "not_optional", errCode(t, rep))
+	assert.Equal(t, http.StatusOK, rep.status, rep.body)
+	assert.True(t, on(f.state("ana"), consent.PurposeAnalyticsAggregate).On)
 	// Methods and paths.
 	assert.Equal(t, http.StatusMethodNotAllowed, f.do("ana", "DELETE", "/privacy/", "", "").status)
 	assert.Equal(t, http.StatusNotFound, f.do("ana", "GET", "/privacy/nothing", "", "").status)

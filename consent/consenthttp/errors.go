@@ -25,8 +25,8 @@ var (
 	// confirming it after being told. The error is a [*GPCConflictError].
 	ErrGPCConflict = errors.New("consenthttp: Global Privacy Control conflict")
 	// ErrNotOptional: the person asked to turn off a purpose that does not
-	// rest on consent (a contract, a legal obligation), or to undo an
-	// objection. The error is a [*ChoiceError].
+	// rest on consent (a contract, a legal obligation). The error is a
+	// [*ChoiceError].
 	ErrNotOptional = errors.New("consenthttp: not a choice the person can make here")
 	// ErrCrossOrigin: a state-changing request from another origin, refused
 	// by the standard library's cross-origin protection.

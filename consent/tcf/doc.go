@@ -106,8 +106,9 @@
 //   - Publisher custom purposes, and the signals of vendors other than the
 //     host's own: they say nothing about the host's purposes.
 //   - A legitimate-interest signal that holds: a legitimate interest needs no
-//     grant, and a TC string cannot take back an objection recorded earlier
-//     (the Gate accepts no grant for such a purpose).
+//     grant. A TC string does not lift an objection recorded earlier (a
+//     Gate would take a grant of the purpose for that); the person lifts it
+//     where they made it, in the host's preference centre.
 //   - In US sections: notices, the sensitive-data and known-child fields,
 //     personal-data consents and the MSPA fields. Sensitive-data choices
 //     would need a per-category mapping to explicit-consent purposes that

@@ -226,7 +226,7 @@ func (m *Mapping) source(t *TCString) string {
 //     when any is a no;
 //   - a legitimate-interest purpose gets a Deny (an objection) when any
 //     signal is a no, and no event otherwise: it is allowed until the person
-//     objects, and a TC string cannot take an objection back;
+//     objects, and a TC string does not lift an objection;
 //   - no event at all when the string says nothing decisive: purpose 1 when
 //     PurposeOneTreatment is set, every purpose when the Mapping's vendor is
 //     missing from the string's Disclosed Vendors segment (the person was

@@ -257,7 +257,7 @@ func (s *server) purposeRow(x *visit, st consenthttp.State, p consenthttp.Purpos
 			row.Note = x.T("prefs.gpc.off")
 		}
 	case consenthttp.KindObjection:
-		row.Switch = p.On
+		row.Switch = true
 		row.Note = x.T("prefs.objected")
 		if p.On {
 			row.Note = x.T("prefs.object")

@@ -291,10 +291,10 @@ func TestOneFormForEveryPurpose(t *testing.T) {
 			t.Errorf("after everything off, %s allowed = %v (%s)", spec.Purpose, d.Allowed, d.Reason)
 		}
 	}
-	// Objections have no switch any more; contract and law are not choices.
+	// An objection keeps its switch, to lift it; contract and law are not choices.
 	p = b.get("/preferences")
-	wantNot(t, p, `id="on-personalize.context"`, `id="on-analytics.aggregate"`)
-	want(t, p, http.StatusOK, `data-state="personalize.context">Off`, "you objected to this use")
+	wantNot(t, p, `id="on-service.checkout"`)
+	want(t, p, http.StatusOK, `id="on-personalize.context"`, `data-state="personalize.context">Off`, "you objected to this use")
 }
 
 // The preference centre refuses what a person cannot ask for, saying why,
@@ -332,11 +332,6 @@ func TestChoicesRejectBadInput(t *testing.T) {
 			want(t, b.post("/privacy/", tc.form), tc.status, tc.reason, "Nothing was changed.", `role="alert"`)
 		})
 	}
-	// Undoing an objection is not a choice made here.
-	b.withdraw(string(consent.PurposePersonalizeContext))
-	before++
-	want(t, b.post("/privacy/", url.Values{"shown": {"personalize.context"}, "on": {"personalize.context"}}), http.StatusConflict,
-		"“Suggestions from the page you are on, with no profile” is not yours to turn on or off here")
 	if n := records(id); n != before {
 		t.Errorf("rejected forms recorded %d consent events", n-before)
 	}
@@ -358,12 +353,18 @@ func TestObjectingToALegitimateInterest(t *testing.T) {
 	f := newFixture(t)
 	b := f.browser()
 	p := b.withdraw(string(consent.PurposePersonalizeContext))
-	want(t, p, http.StatusOK, "Saved. Your choices take effect at once.", `data-state="personalize.context">Off`, "you objected to this use")
-	wantNot(t, p, `id="on-personalize.context"`)
+	want(t, p, http.StatusOK, "Saved. Your choices take effect at once.", `data-state="personalize.context">Off`, "you objected to this use",
+		"You objected: tick to lift your objection.")
 	f.clock.Advance(3 * time.Minute)
 	p = b.get("/?category=running-shoes")
 	want(t, p, http.StatusOK, "What you're viewing not used: you objected to this use.")
 	wantNot(t, p, "which you're browsing")
+
+	// Lifting the objection is the same tick.
+	p = b.grant(string(consent.PurposePersonalizeContext))
+	want(t, p, http.StatusOK, `data-state="personalize.context">On`)
+	p = b.get("/?category=running-shoes")
+	wantNot(t, p, "What you're viewing not used")
 }
 
 func TestLimitsAndCrossSiteRequests(t *testing.T) {

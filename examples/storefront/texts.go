@@ -310,8 +310,8 @@ var shopTexts = map[string]map[string]string{
 		"prefs.gpc.off":        "Your browser's Global Privacy Control signal keeps this off. Tick it to turn it on for this site anyway: we will ask you to confirm.",
 		"prefs.gpc.overridden": "You turned this on for this site after we told you that your browser's Global Privacy Control signal asks us not to.",
 		"prefs.gpc.keep":       "No, keep it off and save the rest",
-		"prefs.object":         "Untick to object: it then stays off until you erase your data.",
-		"prefs.objected":       "Your objection stands until you erase your data.",
+		"prefs.object":         "Untick to object; tick again to lift your objection.",
+		"prefs.objected":       "You objected: tick to lift your objection.",
 
 		"data.title":             "Your data",
 		"data.nothing":           "We hold nothing about this browser: it has no visitor id. A visitor id is set only when you save a preference, make a consent choice, buy something or give feedback.",
@@ -569,8 +569,8 @@ var shopTexts = map[string]map[string]string{
 		"prefs.gpc.off":        "Das Signal Global Privacy Control Ihres Browsers hält dies ausgeschaltet. Haken Sie es an, um es trotzdem für diese Website einzuschalten: Wir bitten Sie dann um Bestätigung.",
 		"prefs.gpc.overridden": "Sie haben dies für diese Website eingeschaltet, nachdem wir Ihnen gesagt haben, dass das Signal Global Privacy Control Ihres Browsers uns darum bittet, es nicht zu tun.",
 		"prefs.gpc.keep":       "Nein, ausgeschaltet lassen und den Rest speichern",
-		"prefs.object":         "Haken entfernen, um zu widersprechen: Dann bleibt es aus, bis Sie Ihre Daten löschen.",
-		"prefs.objected":       "Ihr Widerspruch gilt, bis Sie Ihre Daten löschen.",
+		"prefs.object":         "Haken entfernen, um zu widersprechen; wieder setzen, um den Widerspruch aufzuheben.",
+		"prefs.objected":       "Sie haben widersprochen: Haken setzen, um den Widerspruch aufzuheben.",
 
 		"data.title":             "Ihre Daten",
 		"data.nothing":           "Über diesen Browser speichern wir nichts: Er hat keine Besucherkennung. Eine Besucherkennung wird erst gesetzt, wenn Sie eine Angabe speichern, eine Einwilligung wählen, etwas kaufen oder bewerten.",
