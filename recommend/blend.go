@@ -2,7 +2,11 @@ package recommend
 
 // finish blends the per-source scores of each candidate with the tier's
 // weights (normalized over the sources that produced candidates), applies
-// the guards, keeps the best req.K and explains them.
+// the guards, keeps the best req.K and explains them. The confidence floor
+// holds back weak guesses of the personal and context sources; a candidate
+// only popularity scores is no guess about the person and is kept, so that
+// popular items fill the places the other sources leave (the backfill of
+// [ItemItem.Top]).
 func (q *request) finish(tier Tier) {
 	r, m, s := q.r, q.m, q.s
 	w := r.weights[tier]
@@ -22,13 +26,14 @@ func (q *request) finish(tier Tier) {
 	f := &q.resp.Filtered
 	k := q.req.K
 	top := s.top[:0]
-	score := func(c int32) float64 {
-		cd := &s.cands[c]
+	// score returns the blended score of cd and whether a source other
+	// than popularity contributes to it.
+	score := func(cd *cand) (float64, bool) {
 		var v float64
-		for slot := 0; slot < nSrc; slot++ {
+		for slot := 0; slot < srcPopularity; slot++ {
 			v += ws[slot] * float64(cd.x[slot])
 		}
-		return v
+		return v + ws[srcPopularity]*float64(cd.x[srcPopularity]), v > 0
 	}
 	scores := s.scores[:0]
 	f.AlreadyBought += s.blockedSeen[blockBought]
@@ -49,8 +54,8 @@ func (q *request) finish(tier Tier) {
 			continue
 		}
 		// The confidence floor: fewer items rather than weak guesses.
-		v := score(int32(c))
-		if !(v > 0) || (r.floor > 0 && v < r.floor) {
+		v, guess := score(cd)
+		if !(v > 0) || (guess && r.floor > 0 && v < r.floor) {
 			if v > 0 {
 				f.ConfidenceFloor++
 			}

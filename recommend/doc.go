@@ -50,9 +50,11 @@
 // "not interested" removes the item (and optionally its category); items
 // already bought are not offered again unless replenishable, however old
 // the purchase; declared avoid
-// tags, budget and sizes are respected; a confidence floor returns fewer
-// items rather than weak guesses. [Response].Filtered counts what each
-// guard removed.
+// tags, budget and sizes are respected; a confidence floor holds back weak
+// guesses of the personal and context sources, popular items filling
+// their places (so a person with history never gets an empty list while
+// popularity has items, as [ItemItem.Top] backfills with popularity).
+// [Response].Filtered counts what each guard removed.
 //
 // # Explanations
 //
@@ -79,7 +81,9 @@
 // the person's profile: a catalog category, tag or search token proposes
 // at most 200 items, the most popular first, a request reads the first 32
 // declared interests, and a history, like a list of liked items, seeds
-// the item-item model with at most [MaxSeeds] items, its strongest events.
+// the item-item model with at most [MaxSeeds] items, its strongest events,
+// which visit at most 30,000 of their neighbours and make at most 1,000
+// candidates.
 // Leaving out what the person bought or is not interested in still reads
 // all of their history and feedback, in one pass that hashes each history
 // event rather than looking it up in the catalog. The sentences that

@@ -185,3 +185,36 @@ func TestEASEConfigErrors(t *testing.T) {
 		require.Equal(t, m1.Neighbors(it.ID), m3.Neighbors(it.ID))
 	}
 }
+
+// A release names pairs among its most counted items only (public pairs,
+// dp.CooccurrenceParams.PairItems): EASE covers those, however large
+// Items, so that items with no pair neither cost time nor inflate the
+// noise term of λ, which grows with the number of items covered.
+func TestEASECoversTheItemsPairsName(t *testing.T) {
+	w := recommendtest.Generate(recommendtest.Options{Seed: 9, Items: 120, Shoppers: 500})
+	exact := recommend.CountCooccurrence(w.Interactions, recommend.CountOptions{})
+	r := rand.New(rand.NewPCG(2, 2))
+	f := fakeRelease{items: map[string]float64{}, pairs: map[[2]string]float64{}, persons: exact.Persons(), sigma: 1}
+	var all []string
+	for it := range w.Catalog.All() {
+		all = append(all, it.ID)
+		f.items[it.ID] = exact.Item(it.ID) + r.NormFloat64()
+	}
+	slices.SortStableFunc(all, func(a, b string) int { return -cmpF(f.items[a], f.items[b]) })
+	cands := all[:30] // the pairs among the 30 most counted
+	for i, a := range cands {
+		for _, b := range cands[i+1:] {
+			f.pairs[[2]string{a, b}] = exact.Pair(a, b) + r.NormFloat64()
+		}
+	}
+	noisy, err := recommend.CountsFromRelease(f, recommend.ReleaseOptions{})
+	require.NoError(t, err)
+	wide, err := recommend.TrainEASE(w.Catalog, noisy, recommend.EASEConfig{Items: 100, Lambda: 1})
+	require.NoError(t, err)
+	just, err := recommend.TrainEASE(w.Catalog, noisy, recommend.EASEConfig{Items: 30, Lambda: 1})
+	require.NoError(t, err)
+	for _, id := range all {
+		require.Equal(t, just.Neighbors(id), wide.Neighbors(id), id)
+	}
+	assert.NotEmpty(t, wide.Neighbors(cands[0]))
+}

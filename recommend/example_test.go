@@ -129,8 +129,8 @@ func Example_established() {
 	}))
 	// Output:
 	// tier: established
-	//   Espresso beans: Because you bought Gooseneck kettle
 	//   Hydration vest: Because you bought Trail running shoes
+	//   Espresso beans: Because you bought Gooseneck kettle
 	//   Running socks: Because you bought Trail running shoes
 	// used: [user.behavior.purchase_history]
 }

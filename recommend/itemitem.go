@@ -77,6 +77,10 @@ type ItemItem struct {
 	// used to map summed similarities to a confidence in [0, 1].
 	scale   float64
 	unknown int
+	// byCount lists the catalog items with a positive count in the counts
+	// the model was built from, most counted first (ties in catalog
+	// order): the popularity Top backfills with.
+	byCount []int32
 	ease    *EASEConfig // how TrainEASE made the model; nil for NewItemItem
 	pool    sync.Pool   // *topScratch for Top
 }
@@ -306,7 +310,31 @@ func NewItemItem(cat *Catalog, c *Counts, cfg ItemItemConfig) (*ItemItem, error)
 			m.scale = med
 		}
 	}
+	m.byCount = byCount(n, c.items, remap)
 	return m, nil
+}
+
+// byCount returns the catalog items (of n) with a positive count in
+// items (indexed as the counts, mapped to the catalog by remap), most
+// counted first, ties in catalog order.
+func byCount(n int, items []float64, remap []int32) []int32 {
+	count := make([]float64, n)
+	var out []int32
+	for a, v := range items {
+		if i := remap[a]; i >= 0 && v > 0 {
+			if count[i] == 0 {
+				out = append(out, i)
+			}
+			count[i] += v
+		}
+	}
+	slices.SortFunc(out, func(x, y int32) int {
+		if count[x] != count[y] {
+			return cmp.Compare(count[y], count[x])
+		}
+		return cmp.Compare(x, y)
+	})
+	return out
 }
 
 // less orders heap entries: lower similarity first, then higher index, so
@@ -385,6 +413,12 @@ func (m *ItemItem) Neighbors(id string) []Neighbor {
 // Top returns up to k items scored by the sum of their similarities to the
 // history items, best first (ties by catalog order), skipping the history
 // items themselves and those for which exclude (if non-nil) returns true.
+// When the history scores fewer than k items, Top backfills with
+// popularity: the most counted items of the counts the model was built
+// from (ties in catalog order), with score 0, as a [Recommender] fills the
+// places its personal sources leave with popular items. So a history
+// whose items have no neighbours (a thin model, trained on few people or
+// on a noisy release) still gets a full list while the counts have items.
 // Unknown history ids are ignored; k <= 0 returns nil. This is the plain
 // model, without consent, tiers or guards: it serves offline evaluation.
 func (m *ItemItem) Top(history []string, k int, exclude func(id string) bool) []Scored {
@@ -429,7 +463,21 @@ func (m *ItemItem) Top(history []string, k int, exclude func(id string) bool) []
 			acc[j] += float64(m.sim[k])
 		}
 	}
-	return topK(m.cat, touched, acc, k, exclude)
+	out := topK(m.cat, touched, acc, k, exclude)
+	// Backfill: every candidate not excluded is in out already, so the
+	// popular items to add are those neither seen nor candidates.
+	for _, j := range m.byCount {
+		if len(out) >= k {
+			break
+		}
+		if seen[j] || acc[j] != 0 {
+			continue
+		}
+		if id := m.cat.items[j].ID; exclude == nil || !exclude(id) {
+			out = append(out, Scored{Item: id})
+		}
+	}
+	return out
 }
 
 // topK selects the k best of cands by score (ties by index), keeping a

@@ -379,7 +379,8 @@ func TestPopularityHugeCounts(t *testing.T) {
 	require.NoError(t, err)
 	resp, err := r.Recommend(ctx, recommend.Request{At: now, VisitStart: visit, K: 3})
 	require.NoError(t, err)
-	require.Len(t, resp.Items, 2, "a and c at the top; b is a weak guess next to them")
+	require.Len(t, resp.Items, 3, "a and c at the top, then b: popular items fill the places")
+	assert.Equal(t, "b", resp.Items[2].Item.ID)
 	for _, it := range resp.Items {
 		assert.True(t, it.Score > 0 && it.Score <= 1, "score %v", it.Score)
 	}
@@ -415,10 +416,12 @@ func TestItemItemMemoryFollowsPairs(t *testing.T) {
 
 // ItemItem.Top agrees with the definition: the sum of similarities to the
 // history items, best first, ties in catalog order, history and excluded
-// items skipped.
+// items skipped; then the backfill, the other items by their count in the
+// training counts, most counted first, ties in catalog order.
 func TestItemItemTopMatchesDefinition(t *testing.T) {
 	w := recommendtest.Generate(recommendtest.Options{Seed: 8, Items: 150, Shoppers: 80})
 	ii := w.Model().ItemItem()
+	counts := recommend.CountCooccurrence(w.Interactions, recommend.CountOptions{})
 	pos := map[string]int{}
 	for i, it := range w.Items {
 		pos[it.ID] = i
@@ -447,6 +450,14 @@ func TestItemItemTopMatchesDefinition(t *testing.T) {
 			}
 			return pos[a.Item] - pos[b.Item]
 		})
+		var fill []recommend.Scored
+		for _, it := range w.Items {
+			if _, ok := sum[it.ID]; !ok && counts.Item(it.ID) > 0 && !slices.Contains(hist, it.ID) && !exclude(it.ID) {
+				fill = append(fill, recommend.Scored{Item: it.ID})
+			}
+		}
+		slices.SortStableFunc(fill, func(a, b recommend.Scored) int { return -cmpf(counts.Item(a.Item), counts.Item(b.Item)) })
+		want = append(want, fill...)
 		for _, k := range []int{1, 5, 10, 1000} {
 			got := ii.Top(hist, k, exclude)
 			require.Len(t, got, min(k, len(want)))

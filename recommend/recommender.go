@@ -54,13 +54,25 @@ func (w Weights) of(s int) float64 {
 //	             context declared feedback history popularity
 //	anonymous      0.60     -        -        -       0.40
 //	recognized     0.35   0.30     0.20       -       0.15
-//	established    0.20   0.20     0.10     0.40      0.10
+//	established    0.20   0.20     0.10     0.40      0.0001
+//
+// For an established person popularity backfills rather than blends: it
+// breaks ties and fills the places the personal sources leave (the
+// confidence floor never holds back an item only popularity scores), as
+// [ItemItem.Top] backfills with popularity. Its weight, 1/4000 of that of
+// history, was chosen on the validation splits of examples/evaluate
+// (MovieLens ml-latest-small and Online Retail, default EASE model): it
+// serves within 1% of the plain model's nDCG@10 on both, where 1/400
+// served 0.8% less on MovieLens (a long history's confidence is close to
+// 1 for many items, so a small popularity weight already reorders them)
+// and the former 0.10, a quarter of history's weight, 19% (MovieLens) and
+// 26% (Online Retail) less.
 func DefaultWeights(t Tier) Weights {
 	switch t {
 	case Recognized:
 		return Weights{Context: 0.35, Declared: 0.30, Feedback: 0.20, Popularity: 0.15}
 	case Established:
-		return Weights{Context: 0.20, Declared: 0.20, Feedback: 0.10, History: 0.40, Popularity: 0.10}
+		return Weights{Context: 0.20, Declared: 0.20, Feedback: 0.10, History: 0.40, Popularity: 0.0001}
 	}
 	return Weights{Context: 0.60, Popularity: 0.40}
 }
@@ -86,10 +98,13 @@ type Config struct {
 	// ([Request].Shown) before it is no longer recommended. 0 means
 	// [DefaultFrequencyCap]; negative disables the guard.
 	FrequencyCap int
-	// ConfidenceFloor is the least blended score (in [0, 1]) an item needs
-	// to be recommended: below it, fewer items are returned rather than
-	// weak guesses. 0 means [DefaultConfidenceFloor]; negative disables the
-	// guard.
+	// ConfidenceFloor is the least blended score (in [0, 1]) an item a
+	// personal or context source suggests needs to be recommended: below
+	// it, the item is held back rather than shown as a weak guess, and
+	// popular items fill its place. An item only popularity suggests is no
+	// guess about the person and is not held back, so that a person gets
+	// the K items asked for while popularity has them. 0 means
+	// [DefaultConfidenceFloor]; negative disables the guard.
 	ConfidenceFloor float64
 	// SuppressCategory makes "not interested" in an item suppress its whole
 	// catalog category too.
@@ -408,7 +423,9 @@ type Filtered struct {
 type Response struct {
 	// Tier of the request.
 	Tier Tier
-	// Items, best first; possibly fewer than K (never weak guesses).
+	// Items, best first; fewer than K only when the guards and the
+	// confidence floor leave fewer and popularity has no more (never weak
+	// guesses).
 	Items []Recommendation
 	// Used are the data categories read for this response, sorted.
 	Used []consent.Category

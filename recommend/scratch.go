@@ -60,6 +60,30 @@ type scratch struct {
 	bought boughtSet
 	// blockedSeen counts blocked items that sources proposed, per reason.
 	blockedSeen [blockCap + 1]int
+	// acc sums the neighbour visits of one source's seeds per catalog item
+	// (seedNeighbours), stamped with accGen so that it never needs
+	// clearing; reached lists the items of the current pass and ranked
+	// holds them by their sums.
+	acc     []accum
+	accGen  uint32
+	reached []int32
+	ranked  []rankedItem
+	hist    [1 << 11]int32 // for strongestItems
+}
+
+// accumulator returns s.acc for a catalog of n items and the stamp of a
+// new pass.
+func (s *scratch) accumulator(n int) ([]accum, uint32) {
+	if len(s.acc) < n {
+		s.acc = make([]accum, n)
+		s.accGen = 0
+	}
+	s.accGen++
+	if s.accGen == 0 { // wrapped: forget every stamp
+		clear(s.acc)
+		s.accGen = 1
+	}
+	return s.acc, s.accGen
 }
 
 func (r *Recommender) scratch(n int) *scratch {

@@ -1,9 +1,13 @@
 package recommend
 
 import (
+	"context"
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 )
 
 // strongestFirst puts the n strongest keys first, in order, whatever the
@@ -41,5 +45,136 @@ func TestStrongestFirstMatchesSort(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("case %d: keys lost or duplicated", c)
 		}
+	}
+}
+
+// strongestItems puts the n strongest items first (in any order), ties by
+// catalog order, whatever the spread of the sums (one bucket, many, sorted
+// either way), as a full sort would, losing nothing.
+func TestStrongestItemsMatchesSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var hist [1 << 11]int32
+	order := func(a, b rankedItem) int {
+		switch {
+		case a.before(&b):
+			return -1
+		case b.before(&a):
+			return 1
+		}
+		return 0
+	}
+	for c := range 2000 {
+		r := make([]rankedItem, rng.IntN(3000))
+		for k := range r {
+			var v float32
+			switch c % 4 {
+			case 0: // many orders of magnitude
+				v = float32(math.Exp(rng.NormFloat64() * 5))
+			case 1: // one bucket, many ties
+				v = 1 + float32(rng.IntN(3))/1000
+			case 2: // tiny sums, some zero (an underflowed decay)
+				v = float32(rng.IntN(5)) * 1e-40
+			default:
+				v = rng.Float32()
+			}
+			r[k] = rankedItem{v, int32(rng.IntN(5000))}
+		}
+		if c%8 == 3 {
+			slices.SortFunc(r, order)
+		}
+		want := slices.Clone(r)
+		slices.SortFunc(want, order)
+		n := 0
+		if len(r) > 0 {
+			n = rng.IntN(len(r) + 1)
+		}
+		strongestItems(r, n, &hist)
+		got := slices.Clone(r[:n])
+		slices.SortFunc(got, order)
+		if !slices.Equal(got, want[:n]) {
+			t.Fatalf("case %d: %d items, n %d: the first n are not the n strongest", c, len(r), n)
+		}
+		all := slices.Clone(r)
+		slices.SortFunc(all, order)
+		if !slices.Equal(all, want) {
+			t.Fatalf("case %d: items lost or duplicated", c)
+		}
+	}
+}
+
+// A long history in a model with many neighbours per item stays within
+// the bounds of a request: the seeds reach at most maxReached items, and
+// the maxSourceCandidates strongest of them that were not bought become
+// candidates, no weaker one in their place.
+func TestSeedNeighboursBounds(t *testing.T) {
+	const n, ring = 20000, 40
+	items := make([]Item, n)
+	for i := range items {
+		items[i] = Item{ID: fmt.Sprint("i", i)}
+	}
+	cat, err := NewCatalog(items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b CountsBuilder
+	rng := rand.New(rand.NewPCG(7, 7))
+	for i := range n {
+		_ = b.AddItem(items[i].ID, 50)
+		for d := 1; d <= ring; d++ {
+			_ = b.AddPair(items[i].ID, items[(i+d)%n].ID, 1+rng.Float64()*20)
+		}
+	}
+	ii, err := NewItemItem(cat, b.Build(), ItemItemConfig{Neighbors: 2 * ring})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewModel(cat, nil, ii)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := new(MemoryStore)
+	at := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	bought := make(map[int32]bool)
+	for k := range 3000 {
+		i := int32(k * 5)
+		bought[i] = true
+		if err := store.AddEvents(context.Background(), "p", Event{Item: items[i].ID, At: at.Add(-time.Duration(k) * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := &Recommender{profiles: store}
+	q := &request{r: r, ctx: context.Background(), req: &Request{Subject: "p", At: at, K: 10}, m: m, s: r.scratch(n), resp: new(Response)}
+	q.readHistory(true)
+	s := q.s
+	if len(s.seeds) != MaxSeeds {
+		t.Fatalf("%d seeds; want MaxSeeds", len(s.seeds))
+	}
+	if len(s.reached) == 0 || len(s.reached) > maxReached {
+		t.Fatalf("reached %d items; want 1 to %d", len(s.reached), maxReached)
+	}
+	chosen := make(map[int32]bool)
+	for c := range s.cands {
+		cd := &s.cands[c]
+		if cd.x[srcHistory] > 0 {
+			if bought[cd.item] {
+				t.Fatalf("bought item %d is a candidate", cd.item)
+			}
+			chosen[cd.item] = true
+		}
+	}
+	if len(chosen) != maxSourceCandidates {
+		t.Fatalf("%d candidates from the history; want %d", len(chosen), maxSourceCandidates)
+	}
+	weakest, strongestLeft := float32(math.MaxFloat32), float32(0)
+	for _, i := range s.reached {
+		switch v := s.acc[i].sum; {
+		case chosen[i]:
+			weakest = min(weakest, v)
+		case !bought[i]:
+			strongestLeft = max(strongestLeft, v)
+		}
+	}
+	if strongestLeft > weakest {
+		t.Fatalf("an item summing %g was left out for one summing %g", strongestLeft, weakest)
 	}
 }

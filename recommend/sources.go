@@ -14,12 +14,13 @@ const (
 	maxInterestTags = 16
 	maxQueryToks    = 8
 	viewWeight      = 0.5 // a view counts half a purchase
-	// Neighbour visits per request shared among the seeds, and the least
-	// any seed gets: a 50-item history uses each item's 10 nearest
-	// neighbours, one of 103 items or more their 5 nearest, so at most
-	// minPerSeed × MaxSeeds visits in all.
-	maxNeighbourVisits = 512
-	minPerSeed         = 5
+	// Neighbour visits per source shared among the seeds, the least any
+	// seed gets, and the most items the visits may make candidates (see
+	// MaxSeeds and seedNeighbours).
+	maxNeighbourVisits  = 30000
+	minPerSeed          = 5
+	maxReached          = 4000
+	maxSourceCandidates = 1000
 )
 
 func (q *request) readContext() {
