@@ -219,9 +219,11 @@
 // [ErrOutOfOrder], [ErrUnknownVersion], [ErrInvalidSignals],
 // [ErrInvalidDecision], [ErrNotConsentBasis], [ErrMalformedRecord],
 // [ErrTampered], [ErrPartialErasure], [ErrConflict], [ErrNoRecord],
-// [ErrNilStore], [ErrNilArgument], [ErrUninitialized] — or typed errors that unwrap to them
-// and carry details: [*KeyError], [*PolicyError], [*EventError],
-// [*ChainError], [*LineError], [*ConflictError]. Errors of the Store, the
+// [ErrNilStore], [ErrNilArgument], [ErrUninitialized],
+// [ErrInvalidISORecord], [ErrInvalidMessage] — or typed errors that unwrap
+// to them and carry details: [*KeyError], [*PolicyError], [*EventError],
+// [*ChainError], [*LineError], [*ConflictError], [*ISOError],
+// [*BatchError]. Errors of the Store, the
 // io.Writer and the context are returned as they are.
 //
 // A call that returns an error changes nothing, with two exceptions, each of

@@ -1,6 +1,7 @@
 package consent
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -25,6 +26,12 @@ type Receipt struct {
 	NoticeURL     string
 	PolicyVersion int
 	Regime        Regime
+	// Language is the BCP 47 tag of the policy's text ([Policy].Language),
+	// "en" when the policy does not say.
+	Language string
+	// Jurisdiction is where the controller answers for the processing
+	// ([Policy].Jurisdiction); empty when the policy does not say.
+	Jurisdiction string
 	// Items lists every purpose whose decision rests on something the
 	// person did (a grant, a denial, a withdrawal, a GPC signal), in policy
 	// order.
@@ -68,6 +75,7 @@ func (g *Gate) Receipt(ctx context.Context, subject string, at time.Time) (Recei
 	rc := Receipt{
 		Issued: at, Subject: subject, Controller: src.Controller, Contact: src.Contact,
 		Withdraw: src.Withdraw, NoticeURL: src.NoticeURL, PolicyVersion: src.Version, Regime: g.regime,
+		Language: cmp.Or(src.Language, "en"), Jurisdiction: src.Jurisdiction,
 	}
 	h := sha256.New()
 	h.Write([]byte("tact.consent.receipt.v1\x00"))
@@ -289,11 +297,13 @@ type (
 // denied, withdrawn, lapsed), reason, eventTime, collectionMethod, expiry,
 // recordSeq, recordHash and the full ledger record (so that the person can
 // later prove the record theirs, even after erasure); and withdrawalMethod
-// and policyVersion for the receipt.
+// and policyVersion for the receipt. The jurisdiction is the policy's
+// ([Policy].Jurisdiction), else the regime the Gate decides under; the
+// language is the policy's ([Policy].Language), else "en".
 func (rc Receipt) MarshalJSON() ([]byte, error) {
 	j := receiptJSON{
-		Version: "KI-CR-v1.1.0", Jurisdiction: rc.Regime.String(), ConsentTimestamp: rc.Issued.Unix(),
-		ConsentReceiptID: rc.ID, Language: "en", PIIPrincipalID: rc.Subject,
+		Version: "KI-CR-v1.1.0", Jurisdiction: cmp.Or(rc.Jurisdiction, rc.Regime.String()), ConsentTimestamp: rc.Issued.Unix(),
+		ConsentReceiptID: rc.ID, Language: cmp.Or(rc.Language, "en"), PIIPrincipalID: rc.Subject,
 		PIIControllers: []receiptController{{PIIController: rc.Controller, Contact: rc.Contact}},
 		PolicyURL:      rc.NoticeURL, PolicyVersion: rc.PolicyVersion,
 		Services:         []receiptService{{Service: rc.Controller, Purposes: []receiptPurpose{}}},

@@ -144,3 +144,28 @@ func TestReceiptJSON(t *testing.T) {
 	assert.Equal(t, kept.Tombstone(), tomb, "the kept record matches its tombstone")
 	assert.NotContains(t, ledger.String(), consenttest.SubjectGranted)
 }
+
+// The Kantara receipt names the language of the policy's text and the
+// jurisdiction the policy declares, not a fixed "en" and the regime.
+func TestReceiptJSONLanguageAndJurisdiction(t *testing.T) {
+	for _, tc := range []struct{ lang, jur, wantLang, wantJur string }{
+		{"", "", "en", consent.GDPR.String()},
+		{"de-DE", "DE", "de-DE", "DE"},
+		{"pt-BR", "", "pt-BR", consent.GDPR.String()},
+	} {
+		pol := consenttest.RetailPolicy()
+		pol.Language, pol.Jurisdiction = tc.lang, tc.jur
+		g, err := consent.NewGate(pol, consent.NewMemoryStore(), consent.GateConfig{Regime: consent.GDPR, Rand: consenttest.Rand(1)})
+		require.NoError(t, err)
+		record(t, g, ev(consent.Grant, "ana", consent.PurposeSharing, now))
+		rc, err := g.Receipt(ctx, "ana", now)
+		require.NoError(t, err)
+		assert.Equal(t, tc.wantLang, rc.Language)
+		b, err := json.Marshal(rc)
+		require.NoError(t, err)
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(b, &m))
+		assert.Equal(t, tc.wantLang, m["language"], "policy language %q", tc.lang)
+		assert.Equal(t, tc.wantJur, m["jurisdiction"], "policy jurisdiction %q", tc.jur)
+	}
+}
