@@ -10,15 +10,45 @@
 // person already has, so those could never be hit). An item ranked twice
 // counts once, at its first place.
 //
+// # Bias audit
+//
+// [Audit] (or an [Auditor], to audit several models or runs on one split)
+// asks whom and what a ranker serves: nDCG and Recall per segment of
+// persons (any attribute the host supplies, see [Segmentation] and
+// [ActivityLevels]) with the gap between the best and the worst segment,
+// segments with fewer than [AuditOptions].MinSegment persons hidden; the
+// position-weighted exposure of groups of items against their share of
+// the catalog ([Grouping]); popularity bias (mean popularity, long-tail
+// share); the Gini index and coverage of the catalog; and calibration
+// (Steck's KL divergence between the category mix of a person's history
+// and of their list). [Compare] sets two audits side by side (exact
+// counts against differentially private ones) per segment, so that
+// whether a model costs some segments more than others is a number. The
+// [AuditReport] and [Comparison] are plain numbers in a fixed order, ready
+// to chart; WriteTable writes them as Markdown.
+//
+//	a, err := eval.NewAuditor(split, 10, catalog, eval.AuditOptions{
+//		Segmentations: []eval.Segmentation{{Name: "country", Of: countryOf}},
+//		Groupings:     []eval.Grouping{{Name: "department", Of: departmentOf}},
+//	})
+//	exact, err := a.Audit(exactRanker)
+//	private, err := a.Audit(dpRun1, dpRun2, dpRun3) // averaged over runs
+//	cmp, err := eval.Compare(exact, private)
+//
 // # Concurrency
 //
-// Everything here is a pure function of its arguments; Evaluate calls the
-// Ranker from the calling goroutine only.
+// Everything here is a pure function of its arguments; Evaluate and
+// [Auditor.Audit] call the Ranker from the calling goroutine only. An
+// [Auditor] is immutable and safe for simultaneous use.
 //
 // # Errors
 //
 // [RandomSplit] returns [ErrInvalidFraction] for a test fraction outside
 // (0, 1); the metric functions return 0 for k <= 0 or no relevant items.
+// [NewAuditor] and [Audit] return [ErrInvalidK], [ErrEmptyCatalog],
+// [ErrNoPersons] or an [*OptionError] wrapping [ErrInvalidOption];
+// [Auditor.Audit] returns [ErrNoRanker]; [Compare] returns [ErrMismatch].
+// In audit reports, a figure with nothing to average over is NaN.
 package eval
 
 import (
