@@ -30,6 +30,7 @@ import (
 	"github.com/tact-go/tact/dp/dptest"
 	"github.com/tact-go/tact/dp/trust"
 	"github.com/tact-go/tact/examples/internal/demo"
+	"github.com/tact-go/tact/examples/internal/trustview"
 )
 
 func main() {
@@ -205,24 +206,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // check runs the continuous audit and prints what it checked and found.
 func check(ctx context.Context, w io.Writer, in trust.Input, cfg trust.CheckConfig) error {
 	sum, err := trust.Check(ctx, in, cfg)
-	var ae *trust.AuditError
-	if err != nil && !errors.As(err, &ae) {
-		return err
+	a, aerr := trustview.AuditOf(sum, err, cfg.Epsilon, cfg.Delta)
+	if aerr != nil {
+		return aerr
 	}
-	fmt.Fprintf(w, "Continuous audit: %d audit events, %d ledger records\n", sum.Events, sum.Records)
-	fmt.Fprintf(w, "  responses: %d, replayed against the ledger for their person: %d\n", sum.Serves, sum.Replayed)
-	fmt.Fprintf(w, "  consent decisions checked against their records: %d\n", sum.Decisions)
-	fmt.Fprintf(w, "  dp releases: %d, spending ε=%g, δ=%g of the declared ε=%g, δ=%g\n", sum.Releases, sum.Epsilon, sum.Delta, cfg.Epsilon, cfg.Delta)
-	for _, u := range sum.Unchecked {
+	fmt.Fprintf(w, "Continuous audit: %s\n", a.Checked[0])
+	for _, c := range a.Checked[1:] {
+		fmt.Fprintf(w, "  %s\n", c)
+	}
+	for _, u := range a.Unchecked {
 		fmt.Fprintf(w, "  not checked: %s\n", u)
 	}
-	if ae == nil {
+	if a.OK {
 		fmt.Fprintln(w, "OK: no violation")
 		return nil
 	}
-	fmt.Fprintf(w, "FAILED: %d violation(s)\n", len(ae.Violations))
-	for _, v := range ae.Violations {
-		fmt.Fprintf(w, "  %s\n", strings.TrimPrefix(v.Error(), "trust: audit violation: "))
+	fmt.Fprintf(w, "FAILED: %d violation(s)\n", len(a.Violations))
+	for _, v := range a.Violations {
+		fmt.Fprintf(w, "  %s\n", v)
 	}
 	return err
 }
