@@ -44,7 +44,10 @@
 // The package computes; it renders nothing (programs draw the charts:
 // examples/trust) and does no I/O of its own beyond the readers it is
 // given. It imports dp, and so Google's library and glog: use it in batch
-// and reporting programs, never in a serving host.
+// and reporting programs, or in a host that links dp already (the
+// storefront's operator page, examples/storefront, releases a report
+// there, at most once a day, from a budget of its own); the serving path
+// of consent, minimize and recommend never links it.
 //
 // # What the events carry, and what the host adds
 //
