@@ -12,10 +12,13 @@ type Item struct {
 	// ID identifies the item; it must be non-empty and unique in a catalog.
 	ID string
 	// Title is shown to people and used in explanations ("Because you
-	// bought Trail shoes").
+	// bought Trail shoes"); in a language of its own, a message catalog's
+	// text for "recommend.item.ID" ([Reason.Localize]).
 	Title string
 	// Category is the item's shelf in the catalog ("running-shoes"). It is a
 	// merchandising category, not a data category of the consent taxonomy.
+	// People see it as a message catalog's text for
+	// "recommend.category.KEY", else in words ("running shoes").
 	Category string
 	// Tags describe the item ("running", "marathon", "waterproof"); declared
 	// interests and avoided tags are matched against them, and search

@@ -58,10 +58,32 @@
 //
 // # Explanations
 //
-// Each [Recommendation] carries its [Reason]s (source, a sentence for the
-// person, data categories, purpose). Each [Response] carries the tier, the
-// data categories used, the purposes relied on and what was [Withheld] and
-// why, in sentences built from consent.Decision.Explain.
+// Each [Recommendation] carries its [Reason]s (source, data categories,
+// purpose, and what it says: a [ReasonKind] with its parameters, such as
+// the item bought or the category in view). Each [Response] carries the
+// tier, the data categories used, the purposes relied on and what was
+// [Withheld] and why.
+//
+// What a person reads comes from a message catalog, a *consent.Catalog,
+// never from keys: [Reason.Localize] and [Withheld.Localize] write a
+// sentence in the language of the request ([consent.Catalog.Match] reads
+// Accept-Language). [Messages] adds the built-in texts, in English and
+// German, under "recommend." keys; a host replaces any of them with
+// [consent.Catalog.Set], adds languages, and names its catalog's
+// categories, segments, tags and items ("recommend.category.KEY", ...;
+// without a label a key is shown in words, "coffee-beans" as "coffee
+// beans"). A withheld note names the consent decision's reason and data
+// categories by the consent package's texts, never a purpose or category
+// key. Reason.Text and Withheld.Text are the English sentences, from the
+// built-in texts:
+//
+//	texts := consent.NewCatalog()
+//	_ = recommend.Messages(texts)
+//	_ = texts.Set("de", "recommend.category.coffee-beans", "Kaffeebohnen")
+//	lang := texts.Match(req.Header.Get("Accept-Language"))
+//	for _, why := range resp.Items[0].Reasons {
+//		fmt.Println(why.Localize(texts, lang, model.Catalog()))
+//	}
 //
 // # Models and differential privacy
 //
@@ -72,8 +94,16 @@
 // private model counts the same bounded item sets ([PersonItems]) with
 // noise elsewhere and hands the noisy counts over through a
 // [CountsBuilder]. Popularity likewise takes plain counts ([ItemCount]),
-// such as a DP top-k. This package never imports a DP library. Everything
-// applied to one person's data happens at request time, in process.
+// such as a DP top-k. A differentially private release of item and pair
+// counts (dp.Cooccurrence) becomes [Counts] through [CountsFromRelease],
+// and either kind of counts trains the item-item model or EASE
+// ([TrainEASE], the closed-form linear item model over the most counted
+// items). This package never imports a DP library. Everything applied to
+// one person's data happens at request time, in process, or on the
+// person's device: [Model.MarshalBinary] encodes a model's non-personal
+// parts (catalog, popularity, neighbour lists) and [UnmarshalModel]
+// decodes them, for a device that ranks with the same code (package
+// recommend/ondevice, which builds for js/wasm).
 //
 // # Cost of a request
 //
@@ -86,14 +116,18 @@
 // candidates.
 // Leaving out what the person bought or is not interested in still reads
 // all of their history and feedback, in one pass that hashes each history
-// event rather than looking it up in the catalog. The sentences that
-// explain a recommendation by an item ("Because you bought …") are built
-// once per item and model, not per request.
+// event rather than looking it up in the catalog. The English sentences
+// that explain a recommendation by an item ("Because you bought …") are
+// built once per item and model, and the English withheld notes once per
+// Recommender (and policy version), not per request; Localize, which a
+// host calls to show them, renders its templates on each call.
 //
 // # Concurrency
 //
 // [Recommender], [Model], [Catalog], [Popularity], [ItemItem] and [Counts]
-// are safe for simultaneous use; [Recommender.SetModel] swaps the model
+// are safe for simultaneous use, and so are [Reason.Localize] and
+// [Withheld.Localize] as long as nobody calls Set on their catalog
+// meanwhile ([Messages] included: set a catalog up before serving); [Recommender.SetModel] swaps the model
 // atomically while requests are served. [MemoryStore] is safe for
 // simultaneous use. [CountsBuilder] is not. A Recommender calls the
 // [Decider], the [TrustPolicy] and the [Profiles] from the goroutine of the
@@ -108,7 +142,8 @@
 // with itself, [*FieldError] ([ErrInvalidConfig]) for configuration out of
 // range or a [Decider] with no policy, [*SourceError]
 // ([ErrUndeclaredCategory]) from [New] for a policy that cannot support a
-// source, [ErrNilModel] and [ErrCatalogMismatch]; a rejected value loses
+// source, [ErrNilModel] and [ErrCatalogMismatch]; [UnmarshalModel]
+// returns a [*ModelError] wrapping [ErrMalformedModel]; a rejected value loses
 // nothing already accepted. [Recommender.Recommend] returns a [*FieldError]
 // wrapping [ErrInvalidRequest] for a request without a time or with K
 // outside [1, MaxK]; unknown item ids are ignored, an empty catalog gives

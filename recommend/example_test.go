@@ -86,9 +86,9 @@ func Example_anonymous() {
 	//   Energy gels: Popular with shoppers
 	//   Running socks: Popular with shoppers
 	// used: [user.behavior.session]
-	//   withheld: your stated preferences not used: personalize.declared is not allowed: you have not given consent
-	//   withheld: your feedback not used: personalize.feedback is not allowed: you have not given consent
-	//   withheld: purchase history not used: personalize.history is not allowed: you have not given consent
+	//   withheld: Your stated preferences not used: you have not given consent.
+	//   withheld: Your feedback not used: you have not given consent.
+	//   withheld: Your purchase history not used: you have not given consent.
 }
 
 // A recognized customer told us about a goal: declared preferences and
@@ -110,7 +110,7 @@ func Example_recognized() {
 	//   Energy gels: Because you told us you're training for a marathon
 	//   GPS watch: Because you told us you're training for a marathon
 	// used: [user.preference.declared user.preference.feedback]
-	//   withheld: purchase history not used: used only once you're an established customer
+	//   withheld: Your purchase history not used: used only once you're an established customer.
 }
 
 // An established customer with consent for history gets recommendations
@@ -169,9 +169,9 @@ func Example_explanations() {
 	//   Because you're looking at Road running shoes [source context, purpose "personalize.context", data [user.behavior.session]]
 	//   Popular with shoppers [source popularity, purpose "", data []]
 	// data used: [user.behavior.session]
-	// withheld: your stated preferences not used: warm-up: first 2 minutes of your visit (except to leave items out)
-	// withheld: your feedback not used: warm-up: first 2 minutes of your visit (except to leave items out)
-	// withheld: purchase history not used: personalize.history is not allowed: you withdrew your consent
+	// withheld: Your stated preferences not used: not in the first 2 minutes of your visit (except to leave items out).
+	// withheld: Your feedback not used: not in the first 2 minutes of your visit (except to leave items out).
+	// withheld: Your purchase history not used: you withdrew your consent.
 	// promotions held back: 1
 }
 
@@ -202,4 +202,39 @@ func ExampleCountsBuilder() {
 	// Output:
 	// tent 0.291
 	// mug 0.125
+}
+
+// Reasons and withheld notes are data, a kind and its parameters, so that
+// a host shows them in each person's language: Localize writes them from
+// a message catalog (consent.Catalog) holding the built-in English and
+// German texts and the host's own, here its label for a catalog category.
+// Text is the English sentence.
+func ExampleReason_Localize() {
+	r, consents, _ := shop()
+	consents.Allow("dana", consent.PurposePersonalizeContext)
+	consents.Refuse("dana", consent.PurposePersonalizeHistory, consent.ReasonWithdrawn)
+	resp, _ := r.Recommend(ctx, recommend.Request{Subject: "dana", At: now, VisitStart: visit, K: 2,
+		Context: recommend.Context{Category: "running-gear"}})
+
+	texts := consent.NewCatalog()
+	_ = recommend.Messages(texts)
+	_ = texts.Set("de", "recommend.category.running-gear", "Laufzubehör")
+	lang := texts.Match("de-CH, de;q=0.9, en;q=0.5") // from the request's Accept-Language
+	items := r.Model().Catalog()
+	for _, it := range resp.Items {
+		why := it.Reasons[0]
+		fmt.Printf("%s: %s [%s]\n", it.Item.Title, why.Localize(texts, lang, items), why.Kind)
+		fmt.Println("  en:", why.Text)
+	}
+	for _, w := range resp.Withheld {
+		fmt.Println(w.Localize(texts, lang))
+	}
+	// Output:
+	// GPS watch: Aus Laufzubehör, wo Sie gerade stöbern [browsing]
+	//   en: From running gear, which you're browsing
+	// Hydration vest: Aus Laufzubehör, wo Sie gerade stöbern [browsing]
+	//   en: From running gear, which you're browsing
+	// Ihre Angaben nicht genutzt: Sie haben nicht eingewilligt.
+	// Ihre Bewertungen nicht genutzt: Sie haben nicht eingewilligt.
+	// Ihre Kaufhistorie nicht genutzt: Sie haben Ihre Einwilligung widerrufen.
 }

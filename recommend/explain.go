@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"math/bits"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/tact-go/tact/consent"
@@ -114,23 +113,23 @@ const (
 	numPhrases
 )
 
-var phrasePrefix = [numPhrases]string{
-	phraseLooking: "Because you're looking at ",
-	phraseLiked:   "Because you liked ",
-	phraseBought:  "Because you bought ",
-	phraseViewed:  "Because you viewed ",
+var phraseKind = [numPhrases]ReasonKind{
+	phraseLooking: ReasonLooking,
+	phraseLiked:   ReasonLiked,
+	phraseBought:  ReasonBought,
+	phraseViewed:  ReasonViewed,
 }
 
-// phrase returns the sentence of kind k about item i, built on its first
-// use and kept with the model, so that explaining costs no allocation per
-// request: only the items a request explains get one, at most one per
-// item and kind.
+// phrase returns the English sentence of kind k about item i, built on its
+// first use and kept with the model, so that explaining costs no
+// allocation per request: only the items a request explains get one, at
+// most one per item and kind.
 func (m *Model) phrase(k int, i int32) string {
 	p := &m.phrases[k][i]
 	if s := p.Load(); s != nil {
 		return *s
 	}
-	s := phrasePrefix[k] + m.cat.items[i].Title
+	s := Reason{Kind: phraseKind[k], Related: m.cat.items[i].ID}.Localize(nil, "en", m.cat)
 	if p.CompareAndSwap(nil, &s) {
 		return s
 	}
@@ -145,9 +144,12 @@ func (q *request) datum(c consent.Category) []consent.Category {
 	return q.data[n-1 : n : n]
 }
 
-// reason explains slot's share of a candidate's score.
+// reason explains slot's share of a candidate's score: its kind and
+// parameters, and its English sentence, Text, which is what Localize
+// writes in English with the built-in texts but costs a request at most
+// one concatenation (the sentences about an item, none).
 func (q *request) reason(cd *cand, slot int, share float64) Reason {
-	m := q.m
+	m, en := q.m, englishTexts()
 	src := sourceOfSlot[slot]
 	rs := Reason{Source: src, Purpose: src.Purpose(), Weight: share}
 	from := cd.from[slot]
@@ -155,42 +157,45 @@ func (q *request) reason(cd *cand, slot int, share float64) Reason {
 	case srcContext:
 		switch {
 		case from >= 0:
-			rs.Text = m.phrase(phraseLooking, from)
+			rs.Kind, rs.Text = ReasonLooking, m.phrase(phraseLooking, from)
 			rs.Related = m.cat.items[from].ID
 			rs.Data = q.datum(consent.CategoryBehaviorSession)
 		case from == fromCategory:
-			rs.Text = "From " + q.req.Context.Category + ", which you're browsing"
+			rs.Kind, rs.Category = ReasonBrowsing, q.req.Context.Category
+			rs.Text = fill(en.browsing, humanize(rs.Category))
 			rs.Data = q.datum(consent.CategoryBehaviorSession)
 		default:
-			rs.Text = "Matches your search for " + strconv.Quote(q.req.Context.Query)
+			rs.Kind, rs.Query = ReasonSearch, q.req.Context.Query
+			rs.Text = fill(en.search, rs.Query)
 			rs.Data = q.datum(consent.CategoryBehaviorSearch)
 		}
 	case srcDeclared:
-		in := q.prefs.Interests[from]
-		text := in.Text
-		if text == "" {
-			text = "you're interested in " + strings.Join(in.Tags, ", ")
+		rs.Kind, rs.Interest = ReasonDeclared, q.prefs.Interests[from]
+		if rs.Interest.Text != "" {
+			rs.Text = fill(en.declared, rs.Interest.Text)
+		} else {
+			rs.Text = rs.Localize(nil, "en", nil)
 		}
-		rs.Text = "Because you told us " + text
 		rs.Data = q.datum(consent.CategoryPreferenceDeclared)
 	case srcFeedback:
 		i := q.s.liked[from].item
-		rs.Text, rs.Related = m.phrase(phraseLiked, i), m.cat.items[i].ID
+		rs.Kind, rs.Text, rs.Related = ReasonLiked, m.phrase(phraseLiked, i), m.cat.items[i].ID
 		rs.Data = q.datum(consent.CategoryPreferenceFeedback)
 	case srcHistory:
 		sd := q.s.seeds[from]
 		rs.Related = m.cat.items[sd.item].ID
 		if sd.kind == View {
-			rs.Text = m.phrase(phraseViewed, sd.item)
+			rs.Kind, rs.Text = ReasonViewed, m.phrase(phraseViewed, sd.item)
 			rs.Data = q.datum(consent.CategoryBehaviorBrowsingHistory)
 		} else {
-			rs.Text = m.phrase(phraseBought, sd.item)
+			rs.Kind, rs.Text = ReasonBought, m.phrase(phraseBought, sd.item)
 			rs.Data = q.datum(consent.CategoryBehaviorPurchaseHistory)
 		}
 	case srcPopularity:
-		rs.Text = "Popular with shoppers"
+		rs.Kind, rs.Text = ReasonPopular, en.popular
 		if q.seg != "" {
-			rs.Text = "Popular in " + q.seg
+			rs.Kind, rs.Segment = ReasonPopularIn, q.seg
+			rs.Text = fill(en.popularIn, humanize(q.seg))
 			rs.Purpose = consent.PurposePersonalizeContext
 			rs.Data = q.datum(consent.CategoryBehaviorSession)
 		}

@@ -2,7 +2,6 @@ package recommend
 
 import (
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/tact-go/tact/consent"
@@ -70,27 +69,68 @@ func (q *request) allowed(p consent.Purpose) bool {
 	return err == nil && d.Allowed
 }
 
-func (q *request) withhold(s Source, why WithheldReason, d consent.Decision, err error, text string) {
+// withhold notes that source s was not used (or only to leave items out),
+// with its English text written once per Recommender.
+func (q *request) withhold(s Source, why WithheldReason, d consent.Decision, err error) {
+	w := Withheld{Source: s, Purpose: s.Purpose(), Reason: why, Decision: d, Err: err}
+	if why == WithheldWarmUp {
+		w.WarmUp = q.r.warmUp
+	}
+	w.Text = q.r.notes.text(w)
+	q.resp.Withheld = append(q.resp.Withheld, w)
+}
+
+// undeclared withholds source s, which the policy pc of decision d does
+// not let read category pc.missing[s].
+func (q *request) undeclared(s Source, d consent.Decision, pc *policyCheck) {
 	q.resp.Withheld = append(q.resp.Withheld, Withheld{
-		Source: s, Purpose: s.Purpose(), Reason: why, Decision: d, Err: err,
-		Text: s.noun() + " " + text,
+		Source: s, Purpose: s.Purpose(), Reason: WithheldPolicy, Decision: d, Category: pc.missing[s], Text: pc.note[s],
 	})
 }
 
-// undeclared withholds source s, which the policy of decision d does not
-// let read category c (nor, when purpose is set, the purpose at all).
-func (q *request) undeclared(s Source, d consent.Decision, c consent.Category, purpose bool) {
-	text := "not used: our privacy policy does not list " + string(c) + " for " + string(s.Purpose())
-	if purpose {
-		text = "not used: our privacy policy does not include " + string(s.Purpose())
-	}
-	q.withhold(s, WithheldPolicy, d, nil, text)
-	q.resp.Withheld[len(q.resp.Withheld)-1].Category = c
+// notes are the English texts of the notes a Recommender may write,
+// written once (the warm-up's length is its own) so that withholding a
+// source costs a request no allocation: by source, reason and, for
+// consent, the decision's reason. Those of the policy are the
+// policyCheck's.
+type notes struct {
+	by      [SourceHistory + 1][WithheldPolicy + 1]string // WithheldUnavailable: the store failed
+	consent [SourceHistory + 1][]string                   // by consent.Reason
+	none    [SourceHistory + 1]string                     // ErrNoProfiles
 }
 
-// excludeNote ends the explanation of a source read only to leave items
-// out.
-const excludeNote = " (except to leave items out)"
+func newNotes(warmUp time.Duration) *notes {
+	n := new(notes)
+	for s := SourceContext; s <= SourceHistory; s++ {
+		for why := WithheldTier; why < WithheldPolicy; why++ {
+			n.by[s][why] = Withheld{Source: s, Reason: why, WarmUp: warmUp}.Localize(nil, "en")
+		}
+		n.none[s] = Withheld{Source: s, Reason: WithheldUnavailable, Err: ErrNoProfiles}.Localize(nil, "en")
+		for r := consent.Reason(0); r == 0 || r.String() != "unknown"; r++ {
+			d := consent.Decision{Reason: r}
+			n.consent[s] = append(n.consent[s], Withheld{Source: s, Reason: WithheldConsent, Decision: d}.Localize(nil, "en"))
+		}
+	}
+	return n
+}
+
+// text returns w.Localize(nil, "en"), for a w the Recommender wrote.
+func (n *notes) text(w Withheld) string {
+	if !w.Source.valid() || w.Source < SourceContext {
+		return w.Localize(nil, "en")
+	}
+	switch {
+	case w.Reason == WithheldConsent:
+		if int(w.Decision.Reason) < len(n.consent[w.Source]) {
+			return n.consent[w.Source][w.Decision.Reason]
+		}
+	case w.Reason == WithheldUnavailable && errors.Is(w.Err, ErrNoProfiles):
+		return n.none[w.Source]
+	case w.Reason >= WithheldTier && w.Reason < WithheldPolicy:
+		return n.by[w.Source][w.Reason]
+	}
+	return w.Localize(nil, "en")
+}
 
 // access is how far one request may read a source.
 type access uint8
@@ -113,50 +153,34 @@ const (
 // read only for what it leaves out.
 func (q *request) gate(s Source, tierOK, warm bool) access {
 	if q.req.Subject == "" {
-		q.withhold(s, WithheldNoSubject, consent.Decision{}, nil, "not used: no person or session to ask consent for")
+		q.withhold(s, WithheldNoSubject, consent.Decision{}, nil)
 		return noAccess
 	}
 	d, err := q.decide(s.Purpose())
 	if err != nil {
-		q.withhold(s, WithheldUnavailable, d, err, "not used: consent could not be checked")
+		q.withhold(s, WithheldUnavailable, d, err)
 		return noAccess
 	}
 	if pc := q.r.policyFor(d.PolicyVersion); pc.missing[s] != "" {
-		q.undeclared(s, d, pc.missing[s], pc.undeclared[s])
+		q.undeclared(s, d, pc)
 		return noAccess
 	}
 	switch {
 	case !d.Allowed:
-		q.withhold(s, WithheldConsent, d, nil, "not used: "+d.Explain())
+		q.withhold(s, WithheldConsent, d, nil)
 		return noAccess
 	case s != SourceContext && q.r.profiles == nil:
-		q.withhold(s, WithheldUnavailable, d, ErrNoProfiles, "not used: not available")
+		q.withhold(s, WithheldUnavailable, d, ErrNoProfiles)
 		return noAccess
 	case !tierOK:
-		text := "used only once you're a recognized customer"
-		if s == SourceHistory {
-			text = "used only once you're an established customer"
-		}
-		if s != SourceFeedback {
-			q.withhold(s, WithheldTier, consent.Decision{}, nil, "not used: "+text)
+		q.withhold(s, WithheldTier, consent.Decision{}, nil)
+		if !leavesOut(s, WithheldTier) {
 			return noAccess
 		}
-		q.withhold(s, WithheldTier, consent.Decision{}, nil, "not used: "+text+excludeNote)
 		return excludeOnly
 	case warm:
-		q.withhold(s, WithheldWarmUp, consent.Decision{}, nil, "not used: warm-up: first "+minutes(q.r.warmUp)+" of your visit"+excludeNote)
+		q.withhold(s, WithheldWarmUp, consent.Decision{}, nil)
 		return excludeOnly
 	}
 	return fullAccess
-}
-
-func minutes(d time.Duration) string {
-	if d%time.Minute == 0 {
-		n := int(d / time.Minute)
-		if n == 1 {
-			return "minute"
-		}
-		return strconv.Itoa(n) + " minutes"
-	}
-	return d.String()
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -200,8 +199,8 @@ func TestPolicyChangedAtRunTimeWithholdsTheSource(t *testing.T) {
 	assert.Equal(t, consent.CategoryBehaviorSearch, w.Category)
 	assert.Equal(t, consent.PurposePersonalizeContext, w.Purpose)
 	assert.Equal(t, 3, w.Decision.PolicyVersion)
-	assert.True(t, strings.HasPrefix(w.Text, "what you're viewing not used: "), w.Text)
-	assert.Contains(t, w.Text, string(consent.CategoryBehaviorSearch))
+	assert.Equal(t, "What you're viewing not used: our privacy policy does not cover what you search for here.", w.Text,
+		"the category in words, not its key")
 	assert.True(t, hasSource(resp, recommend.SourceHistory), "other sources are unaffected")
 
 	require.NoError(t, gate.SetPolicy(withPurpose(retailPolicy(true), 4, consent.PurposePersonalizeContext, consent.CategoryBehavior)))

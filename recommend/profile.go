@@ -60,7 +60,10 @@ type Feedback struct {
 
 // Interest is a goal or interest the person declared, with the item tags
 // it maps to. Text completes the sentence "Because you told us …", for
-// example "you're training for a marathon". An item matches an interest by
+// example "you're training for a marathon"; [Reason.Localize] shows it as
+// written unless the message catalog has a text for
+// "recommend.interest.TEXT" in the person's language, and names the Tags
+// of an interest without Text. An item matches an interest by
 // the share of its (distinct) tags it carries; a request reads the first 32
 // interests and the first 16 tags of each, to bound its work.
 type Interest struct {

@@ -169,7 +169,7 @@ func TestWithdrawalMidVisit(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, recommend.WithheldConsent, w.Reason)
 	assert.Equal(t, consent.ReasonWithdrawn, w.Decision.Reason)
-	assert.Equal(t, "purchase history not used: personalize.history is not allowed: you withdrew your consent", w.Text)
+	assert.Equal(t, "Your purchase history not used: you withdrew your consent.", w.Text)
 }
 
 func TestWarmUp(t *testing.T) {
@@ -191,7 +191,7 @@ func TestWarmUp(t *testing.T) {
 		w, ok := withheld(resp, recommend.SourceHistory)
 		require.True(t, ok)
 		assert.Equal(t, recommend.WithheldWarmUp, w.Reason)
-		assert.Equal(t, "purchase history not used: warm-up: first 2 minutes of your visit (except to leave items out)", w.Text)
+		assert.Equal(t, "Your purchase history not used: not in the first 2 minutes of your visit (except to leave items out).", w.Text)
 	}
 	resp, err := r.Recommend(ctx, recommend.Request{Subject: "eve", At: now, VisitStart: now.Add(-2 * time.Minute), K: 10, Relationship: established})
 	require.NoError(t, err)
@@ -243,7 +243,7 @@ func TestWarmUpStillLeavesOut(t *testing.T) {
 		w, ok := withheld(resp, s)
 		require.True(t, ok, "%s", s)
 		assert.Equal(t, recommend.WithheldWarmUp, w.Reason)
-		assert.True(t, strings.HasSuffix(w.Text, " not used: warm-up: first 2 minutes of your visit (except to leave items out)"), w.Text)
+		assert.True(t, strings.HasSuffix(w.Text, " not used: not in the first 2 minutes of your visit (except to leave items out)."), w.Text)
 	}
 
 	// Below the recognized tier, feedback only removes, and says so.
@@ -255,7 +255,7 @@ func TestWarmUpStillLeavesOut(t *testing.T) {
 	w, ok := withheld(resp, recommend.SourceFeedback)
 	require.True(t, ok)
 	assert.Equal(t, recommend.WithheldTier, w.Reason)
-	assert.Equal(t, "your feedback not used: used only once you're a recognized customer (except to leave items out)", w.Text)
+	assert.Equal(t, "Your feedback not used: used only once you're a recognized customer (except to leave items out).", w.Text)
 }
 
 // Saying the same thing twice does not make it count double: a tag

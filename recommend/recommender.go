@@ -137,6 +137,7 @@ type Recommender struct {
 	log      *slog.Logger
 	pool     sync.Pool
 	policy   atomic.Pointer[policyCheck] // the newest policy read from the Decider
+	notes    *notes
 }
 
 // policyCheck is what one version of the policy lets each source read,
@@ -149,6 +150,9 @@ type policyCheck struct {
 	// purpose at all.
 	missing    [SourceHistory + 1]consent.Category
 	undeclared [SourceHistory + 1]bool
+	// note[s] is the English text of the note withholding source s for
+	// missing[s], when that is not "".
+	note [SourceHistory + 1]string
 }
 
 func compilePolicy(p *consent.Policy) *policyCheck {
@@ -162,6 +166,7 @@ func compilePolicy(p *consent.Policy) *policyCheck {
 		for _, c := range sourceSpecs[s].categories {
 			if !slices.ContainsFunc(spec.Categories, func(d consent.Category) bool { return d.Covers(c) }) {
 				pc.missing[s] = c
+				pc.note[s] = Withheld{Source: s, Reason: WithheldPolicy, Category: c}.Localize(nil, "en")
 				break
 			}
 		}
@@ -258,6 +263,7 @@ func New(m *Model, d Decider, p Profiles, cfg Config) (*Recommender, error) {
 		return nil, configError("HistoryHalfLife", "must not be negative")
 	}
 	r.halfLife = cfg.HistoryHalfLife
+	r.notes = newNotes(r.warmUp)
 	r.model.Store(m)
 	r.policy.Store(pc)
 	return r, nil
@@ -327,11 +333,19 @@ type Recommendation struct {
 	Reasons []Reason
 }
 
-// Reason explains one source's contribution to a recommendation.
+// Reason explains one source's contribution to a recommendation. Kind and
+// its parameters (Related, Category, Query, Segment, Interest) say it as
+// data; [Reason.Localize] writes it in a person's language from a message
+// catalog, and Text is its English sentence.
 type Reason struct {
 	Source Source
-	// Text is a sentence for the person: "Because you told us you're
-	// training for a marathon".
+	// Kind says which sentence explains the contribution.
+	Kind ReasonKind
+	// Text is the sentence in English, from the built-in texts: "Because
+	// you told us you're training for a marathon". It names catalog
+	// categories and segments by their keys in words ("From coffee beans,
+	// which you're browsing"); for the host's labels and other languages,
+	// use [Reason.Localize].
 	Text string
 	// Data are the data categories this reason used; empty for popularity.
 	Data []consent.Category
@@ -342,6 +356,18 @@ type Reason struct {
 	Related string
 	// Weight is this source's share of the score.
 	Weight float64
+	// Category is the catalog category in view, as the request gave it
+	// ([ReasonBrowsing]); "" for other kinds.
+	Category string
+	// Query is the search query, as the request gave it ([ReasonSearch]).
+	Query string
+	// Segment is the segment whose popularity suggested the item
+	// ([ReasonPopularIn]).
+	Segment string
+	// Interest is the declared interest the item matches
+	// ([ReasonDeclared]). Its Tags are shared with the preferences read
+	// for the request: do not modify them.
+	Interest Interest
 }
 
 // WithheldReason says why a source was not used.
@@ -401,10 +427,15 @@ type Withheld struct {
 	// the source reads that the policy in force does not declare for its
 	// purpose.
 	Category consent.Category
-	// Text is a sentence for the person: "purchase history not used:
-	// personalize.history is not allowed: you withdrew your consent",
-	// "your stated preferences not used: warm-up: first 2 minutes of your
-	// visit (except to leave items out)".
+	// WarmUp is, when Reason is WithheldWarmUp, how long the warm-up of a
+	// visit lasts ([Config].WarmUp).
+	WarmUp time.Duration
+	// Text is the note in English, from the built-in texts: "Your
+	// purchase history not used: you withdrew your consent.", "Your stated
+	// preferences not used: not in the first 2 minutes of your visit
+	// (except to leave items out).". It names no purpose or category by
+	// its key; for other languages and the host's texts, use
+	// [Withheld.Localize].
 	Text string
 }
 

@@ -42,18 +42,17 @@ type sourceSpec struct {
 	name       string
 	purpose    consent.Purpose
 	categories []consent.Category
-	noun       string // names the source's data in sentences shown to people
 }
 
 var sourceSpecs = [...]sourceSpec{
-	SourcePopularity: {name: "popularity", noun: "popular items"},
-	SourceContext: {name: "context", purpose: consent.PurposePersonalizeContext, noun: "what you're viewing",
+	SourcePopularity: {name: "popularity"},
+	SourceContext: {name: "context", purpose: consent.PurposePersonalizeContext,
 		categories: []consent.Category{consent.CategoryBehaviorSession, consent.CategoryBehaviorSearch}},
-	SourceDeclared: {name: "declared", purpose: consent.PurposePersonalizeDeclared, noun: "your stated preferences",
+	SourceDeclared: {name: "declared", purpose: consent.PurposePersonalizeDeclared,
 		categories: []consent.Category{consent.CategoryPreferenceDeclared}},
-	SourceFeedback: {name: "feedback", purpose: consent.PurposePersonalizeFeedback, noun: "your feedback",
+	SourceFeedback: {name: "feedback", purpose: consent.PurposePersonalizeFeedback,
 		categories: []consent.Category{consent.CategoryPreferenceFeedback}},
-	SourceHistory: {name: "history", purpose: consent.PurposePersonalizeHistory, noun: "purchase history",
+	SourceHistory: {name: "history", purpose: consent.PurposePersonalizeHistory,
 		categories: []consent.Category{consent.CategoryBehaviorPurchaseHistory, consent.CategoryBehaviorBrowsingHistory}},
 }
 
@@ -85,14 +84,6 @@ func (s Source) Categories() []consent.Category {
 		return slices.Clone(sourceSpecs[s].categories)
 	}
 	return nil
-}
-
-// noun names the source's data in sentences shown to people.
-func (s Source) noun() string {
-	if s.valid() {
-		return sourceSpecs[s].noun
-	}
-	return sourceSpecs[SourcePopularity].noun
 }
 
 // Decider is the consent check a [Recommender] needs, and the policy it

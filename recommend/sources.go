@@ -93,7 +93,7 @@ func (q *request) readContext() {
 func (q *request) readFeedback(positives bool) {
 	fb, err := q.r.profiles.Feedback(q.ctx, q.req.Subject)
 	if err != nil {
-		q.withhold(SourceFeedback, WithheldUnavailable, consent.Decision{}, err, "not used: could not be read")
+		q.withhold(SourceFeedback, WithheldUnavailable, consent.Decision{}, err)
 		return
 	}
 	m, s := q.m, q.s
@@ -126,7 +126,7 @@ func (q *request) readFeedback(positives bool) {
 func (q *request) readDeclared(suggest bool) {
 	p, err := q.r.profiles.Preferences(q.ctx, q.req.Subject)
 	if err != nil {
-		q.withhold(SourceDeclared, WithheldUnavailable, consent.Decision{}, err, "not used: could not be read")
+		q.withhold(SourceDeclared, WithheldUnavailable, consent.Decision{}, err)
 		return
 	}
 	q.constrained = p.MaxPrice > 0 || len(p.Avoid) > 0 || len(p.Sizes) > 0
@@ -162,7 +162,7 @@ func (q *request) readDeclared(suggest bool) {
 func (q *request) readHistory(suggest bool) {
 	ev, err := q.r.profiles.History(q.ctx, q.req.Subject)
 	if err != nil {
-		q.withhold(SourceHistory, WithheldUnavailable, consent.Decision{}, err, "not used: could not be read")
+		q.withhold(SourceHistory, WithheldUnavailable, consent.Decision{}, err)
 		return
 	}
 	m, s := q.m, q.s
