@@ -84,6 +84,32 @@
 // recommendations with the data they used) are logged as JSON lines on
 // stderr; they never carry a visitor id.
 //
+// With -operator-token (or STOREFRONT_OPERATOR_TOKEN in the environment,
+// which other users cannot read off the command line), the shop's
+// operators get a page, /operator/trust, that shoppers never reach (a
+// storefront started without a token has no such route: 404; a request
+// without the token gets 401 and a sign-in form, one with a wrong one
+// 403): the
+// differentially private trust report of the shop's audit events and
+// consent ledger (dp/trust) with its charts, and the continuous audit's
+// verdict. Each report spends -operator-epsilon from a budget of its own
+// (-operator-budget, kept in -db), only when an operator asks for a new
+// one and at most once a day; the page shows the last one. See
+// operator.go.
+//
+// With -device DIR (a directory holding tact.wasm, built by
+// GOOS=js GOARCH=wasm go build -o DIR/tact.wasm ./recommend/ondevice/cmd/tactwasm
+// from the repository's root, and the wasm_exec.js of the same Go
+// release), a visitor can choose "keep my data on this device" at
+// /device: from then their browser keeps their declared preferences,
+// feedback and history in localStorage and ranks the shop itself, with
+// reasons and the data used, while the server sends only the catalog and
+// its differentially private models (the same bytes for everyone), the
+// ranking settings and the consent Gate's decisions; the shop's own pages
+// send such a browser to /device and take no preferences, feedback or
+// orders from it. Consent choices are still made in the preference centre.
+// See device.go.
+//
 // The tests (go test ./... in examples/storefront, a module of its own for
 // the database and browser drivers) cover every page and form with
 // net/http/httptest, a restart over SQLite and over PostgreSQL (when
@@ -99,6 +125,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -138,6 +165,12 @@ type options struct {
 	warmUp   time.Duration
 	audit    bool
 	db       string
+	device   string // the on-device ranker's assets (device.go)
+	// The operator page (operator.go).
+	operatorToken   string
+	operatorEpsilon float64
+	operatorBudget  float64
+	operatorEvents  int
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -152,6 +185,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.warmUp, "warmup", recommend.DefaultWarmUp, "warm-up of each visit: nothing personal or promotional is shown this long into a visit (negative: off)")
 	fs.BoolVar(&o.audit, "audit", false, "log the audit events of serving (consent changes, recommendations) as JSON lines on stderr")
 	fs.StringVar(&o.db, "db", "storefront.db", `where state is kept: a SQLite file, a PostgreSQL URL (postgres://user@host:5432/db), or "memory" for none`)
+	fs.StringVar(&o.device, "device", "", `directory holding tact.wasm and wasm_exec.js: offers the "keep my data on this device" mode at /device (see device.go); empty: not offered`)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `usage: storefront [flags]
 
@@ -164,8 +198,15 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
+	fs.StringVar(&o.operatorToken, "operator-token", "", "turn on the operator page /operator/trust for requests carrying this secret (default $STOREFRONT_OPERATOR_TOKEN; at least 16 characters)")
+	fs.Float64Var(&o.operatorEpsilon, "operator-epsilon", defaultReportEpsilon, "privacy loss ε each trust report on the operator page spends")
+	fs.Float64Var(&o.operatorBudget, "operator-budget", defaultOperatorBudget, "the ε all trust reports may spend together (kept in -db; fixed once recorded)")
+	fs.IntVar(&o.operatorEvents, "operator-events", defaultTrailEvents, "audit events held in memory for the operator page")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if o.operatorToken == "" {
+		o.operatorToken = os.Getenv("STOREFRONT_OPERATOR_TOKEN")
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -176,6 +217,12 @@ Flags:
 		return o, fmt.Errorf("-shoppers %d: need at least 1000, or no item is popular enough to clear the DP threshold", o.shoppers)
 	case o.trust != "demo" && o.trust != "default":
 		return o, fmt.Errorf(`-trust %q: want "demo" or "default"`, o.trust)
+	case o.operatorToken != "" && len(o.operatorToken) < minTokenLen:
+		return o, fmt.Errorf("-operator-token: %w", errOperatorToken)
+	case !(o.operatorEpsilon > 0 && o.operatorEpsilon <= o.operatorBudget) || math.IsInf(o.operatorBudget, 0):
+		return o, fmt.Errorf("-operator-epsilon %g, -operator-budget %g: want 0 < epsilon <= budget, finite", o.operatorEpsilon, o.operatorBudget)
+	case o.operatorEvents < 1:
+		return o, fmt.Errorf("-operator-events %d: want at least 1", o.operatorEvents)
 	}
 	return o, nil
 }
@@ -190,8 +237,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// The audit log is switched on once the shop is built, so that it shows
 	// what serving does rather than the thousands of seeded consent events.
 	audit := &switchHandler{}
+	var sinks []slog.Handler
 	if o.audit {
-		audit.next = slog.NewJSONHandler(stderr, nil)
+		sinks = append(sinks, slog.NewJSONHandler(stderr, nil))
+	}
+	var trail *auditTrail // the operator page's copy of the audit events
+	if o.operatorToken != "" {
+		trail = newAuditTrail(o.operatorEvents, nil)
+		sinks = append(sinks, trail.handler())
+	}
+	if len(sinks) > 0 {
+		audit.next = slog.NewMultiHandler(sinks...)
 	}
 	logger := slog.New(audit)
 	opts := demo.Options{Seed: o.seed, Items: o.items, Shoppers: o.shoppers, Logger: logger}
@@ -210,6 +266,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg := config{Shop: shop, WarmUp: o.warmUp, Logger: logger, Trust: demoTrust}
+	if o.device != "" {
+		cfg.Device = os.DirFS(o.device)
+	}
 	if db != nil {
 		cfg.Visitors = db
 		// A restart must find the ledger whole.
@@ -219,6 +278,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if o.trust == "default" {
 		cfg.Trust = recommend.DefaultTrust{}
+	}
+	if trail != nil {
+		if cfg.Operator, err = o.operatorConfig(ctx, db, trail, logger); err != nil {
+			return err
+		}
 	}
 	srv, err := newServer(ctx, cfg)
 	if err != nil {
@@ -249,6 +313,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "state in %s\n", where)
 	fmt.Fprintf(stdout, "serving on http://%s/ (Ctrl-C to stop)\n", ln.Addr())
+	if trail != nil {
+		fmt.Fprintf(stdout, "operator page on http://%s/operator/trust (sign in with the operator token)\n", ln.Addr())
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

@@ -7,6 +7,7 @@ import (
 	"embed"
 	"errors"
 	"html/template"
+	"io/fs"
 	"log"
 	"log/slog"
 	"net/http"
@@ -67,6 +68,11 @@ type config struct {
 	// Visitors keeps the visitors across restarts; nil keeps them in
 	// memory only.
 	Visitors visitorStore
+	// Operator turns on the operator's trust page (operator.go); nil: off.
+	Operator *operatorConfig
+	// Device holds tact.wasm and wasm_exec.js for the "keep my data on
+	// this device" mode (device.go); nil: the mode is not offered.
+	Device fs.FS
 }
 
 // visitorStore keeps the storefront's visitors (the relationship each
@@ -104,6 +110,7 @@ type server struct {
 	visitors map[string]*visitor
 	store    visitorStore // nil: memory only
 	log      *slog.Logger
+	op       *operator // nil: no operator page
 }
 
 // visitor is what the storefront knows about one browser, keyed by the
@@ -209,6 +216,15 @@ func newServer(ctx context.Context, cfg config) (*server, error) {
 	m.Handle("/privacy/export", s.handle(s.privacy, http.MethodGet))
 	m.Handle("/privacy/erase", s.handle(s.privacy, http.MethodPost))
 	m.Handle("/.well-known/gpc.json", consenthttp.GPCSupport(gpcStatement))
+	if cfg.Device != nil {
+		s.routeDevice(m, cfg.Device)
+	}
+	if cfg.Operator != nil {
+		if s.op, err = newOperator(ctx, s, *cfg.Operator); err != nil {
+			return nil, err
+		}
+		s.op.routes(m)
+	}
 	m.Handle("/", s.handle(func(x *visit) error {
 		return notFound(x.T("err.nopage.title"), x.T("err.nopage"))
 	}))
@@ -218,7 +234,7 @@ func newServer(ctx context.Context, cfg config) (*server, error) {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(s.newVisit(w, r), consenthttp.ErrCrossOrigin)
 	}))
-	s.handler = cop.Handler(m)
+	s.handler = s.op.tag(cop.Handler(deviceGuard(m)))
 	return s, nil
 }
 

@@ -7,14 +7,17 @@ import (
 
 	"github.com/tact-go/tact/consent"
 	"github.com/tact-go/tact/examples/internal/demo"
+	"github.com/tact-go/tact/recommend"
 )
 
 // The storefront's texts live in one consent.Catalog with the texts of
 // the consent package and of the shop's policy (demo.Catalog): the
 // storefront's own under "sf." keys, in English and German. The language
 // of a request is the catalog's best match for its Accept-Language
-// header, English by default. The sentences of recommendation reasons come
-// from the recommend package, in English.
+// header, English by default. The sentences of recommendation reasons and
+// of what they did not use are the recommend package's texts
+// (recommend.Messages) in the same catalog, with the shop's labels of its
+// catalog categories and of the interests it offers.
 
 // textPrefix prefixes the storefront's own keys in the catalog.
 const textPrefix = "sf."
@@ -30,9 +33,39 @@ func newTexts() (*consent.Catalog, error) {
 			if err := c.Set(lang, textPrefix+k, t); err != nil {
 				return nil, err
 			}
+			// The shop's category labels name them in reasons too.
+			if slug, ok := strings.CutPrefix(k, "category."); ok {
+				if err := c.Set(lang, "recommend.category."+slug, t); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
+	for text, de := range interestTexts() {
+		if err := c.Set("de", "recommend.interest."+text, de); err != nil {
+			return nil, err
+		}
+	}
+	if err := recommend.Messages(c); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// interestTexts are the German words of the interests the preference page
+// offers (catalogInfo.interests), by their English Text, for the reason
+// "Weil Sie uns gesagt haben: {interest}" (TestInterestTextsComplete).
+func interestTexts() map[string]string {
+	m := map[string]string{
+		"you're training for a marathon": "Sie trainieren für einen Marathon",
+		"you like the trails":            "Sie mögen Trails",
+	}
+	for k, label := range shopTexts["de"] {
+		if name, ok := strings.CutPrefix(k, "department."); ok {
+			m["you're into "+name] = "Sie interessieren sich für " + label
+		}
+	}
+	return m
 }
 
 // tr is the language of one request and the catalog its texts come from.
@@ -193,20 +226,6 @@ var shopTexts = map[string]map[string]string{
 		"recs.purpose":      "Purpose relied on:",
 		"recs.purpose.none": "none needed: nothing personal was used",
 		"recs.nothing":      "Nothing we are confident enough to suggest right now: we would rather show nothing than guess.",
-		"reason.category":   "From {category}, which you're browsing",
-
-		"source.context":            "What you're viewing",
-		"source.declared":           "Your stated preferences",
-		"source.feedback":           "Your feedback",
-		"source.history":            "Your purchase history",
-		"source.popularity":         "Popular items",
-		"withheld":                  "{what} not used: {why}.",
-		"withheld.tier.recognized":  "used only once you're a recognized customer",
-		"withheld.tier.established": "used only once you're an established customer",
-		"withheld.warmup":           "not in the first {span} of your visit",
-		"withheld.except":           " (except to leave items out)",
-		"withheld.policy":           "our privacy policy does not include it",
-		"withheld.unavailable":      "it could not be checked just now",
 
 		"held.warmup.one":           "{n} promotional item held back during the warm-up of your visit",
 		"held.warmup.other":         "{n} promotional items held back during the warm-up of your visit",
@@ -452,20 +471,6 @@ var shopTexts = map[string]map[string]string{
 		"recs.purpose":      "Zweck:",
 		"recs.purpose.none": "keiner nötig: nichts Persönliches wurde genutzt",
 		"recs.nothing":      "Gerade gibt es nichts, das wir sicher genug vorschlagen können: Lieber zeigen wir nichts, als zu raten.",
-		"reason.category":   "Aus {category}, wo Sie gerade stöbern",
-
-		"source.context":            "Was Sie gerade ansehen",
-		"source.declared":           "Ihre Angaben",
-		"source.feedback":           "Ihre Bewertungen",
-		"source.history":            "Ihre Kaufhistorie",
-		"source.popularity":         "Beliebte Artikel",
-		"withheld":                  "{what} nicht genutzt: {why}.",
-		"withheld.tier.recognized":  "erst, wenn Sie uns bekannt sind",
-		"withheld.tier.established": "erst, wenn Sie Stammkunde sind",
-		"withheld.warmup":           "nicht in den ersten {span} Ihres Besuchs",
-		"withheld.except":           " (außer, um Artikel auszulassen)",
-		"withheld.policy":           "unsere Datenschutzerklärung sieht es nicht vor",
-		"withheld.unavailable":      "es ließ sich gerade nicht prüfen",
 
 		"held.warmup.one":           "{n} Werbeartikel in der Anfangsphase Ihres Besuchs zurückgehalten",
 		"held.warmup.other":         "{n} Werbeartikel in der Anfangsphase Ihres Besuchs zurückgehalten",

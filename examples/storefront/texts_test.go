@@ -1,6 +1,7 @@
 package main
 
 import (
+	"html/template"
 	"maps"
 	"net/http"
 	"net/url"
@@ -38,8 +39,8 @@ func TestTextsComplete(t *testing.T) {
 // A page in German (the best match for the browser's Accept-Language)
 // shows the shop's words, the policy's purposes, the reasons of decisions
 // and the receipt in German: no English policy text, and no key whose text
-// is missing. (The sentences of recommendation reasons come from the
-// recommend package, in English.)
+// is missing. The reasons of recommendations and the notes on what was
+// not used are German too, with the shop's labels.
 func TestGermanPages(t *testing.T) {
 	f := newFixture(t)
 	b := f.browser()
@@ -68,10 +69,16 @@ func TestGermanPages(t *testing.T) {
 				t.Errorf("%s shows English policy text %q", path, en)
 			}
 		}
-		if i := strings.Index(text, textPrefix); i >= 0 {
-			t.Errorf("%s shows a key: …%s…", path, text[max(0, i-40):min(len(text), i+40)])
+		for _, key := range []string{textPrefix, "recommend.", "Because you", "Popular with", "not used:"} {
+			if i := strings.Index(text, key); i >= 0 {
+				t.Errorf("%s shows a key or English: …%s…", path, text[max(0, i-40):min(len(text), i+40)])
+			}
 		}
 	}
+	want(t, b.get("/"), http.StatusOK, "Weil Sie uns gesagt haben: Sie trainieren für einen Marathon",
+		"Ihre Kaufhistorie nicht genutzt: Sie haben nicht eingewilligt.")
+	viewed, _ := f.srv.shop.World.Catalog.Lookup("item-000000")
+	want(t, b.get("/items/item-000000"), http.StatusOK, "Weil Sie sich "+template.HTMLEscapeString(viewed.Title)+" ansehen")
 	want(t, b.get("/preferences"), http.StatusOK, "Empfehlungen aus den Zielen und Größen, die Sie uns nennen",
 		"Sie haben eingewilligt", "Meine Auswahl speichern", "Alles ausschalten", "Größen: Schuhgröße 42")
 	want(t, b.get("/data"), http.StatusOK, "Ihre Datenschutz-Einstellungen bei Acme Outfitters", "So ändern Sie Ihre Wahl: unter „Ihre Daten“",
@@ -89,5 +96,20 @@ func TestGermanPages(t *testing.T) {
 	for _, al := range []string{"", "fr-FR, fr;q=0.9", "en-US"} {
 		b.header.Set("Accept-Language", al)
 		want(t, b.get("/preferences"), http.StatusOK, `<html lang="en">`, "Recommendations from the goals and sizes you tell us")
+	}
+}
+
+// Every interest the preference page offers has German words, so that a
+// German reason for it ("Weil Sie uns gesagt haben: …") shows no English.
+func TestInterestTextsComplete(t *testing.T) {
+	f := newFixture(t)
+	de := interestTexts()
+	for _, o := range f.srv.cat.interests {
+		if _, ok := de[o.Interest.Text]; !ok {
+			t.Errorf("interest %s (%q) has no German words", o.Key, o.Interest.Text)
+		}
+	}
+	if len(f.srv.cat.interests) < 3 {
+		t.Errorf("only %d interests offered", len(f.srv.cat.interests))
 	}
 }

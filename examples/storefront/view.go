@@ -2,11 +2,9 @@ package main
 
 import (
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/tact-go/tact/consent"
 	"github.com/tact-go/tact/recommend"
 )
 
@@ -34,8 +32,9 @@ type errorPage struct {
 }
 
 // respView is a recommendation response as a page shows it: everything in
-// words of the request's language, no key, except the reasons' sentences,
-// which come from the recommend package (in English).
+// words of the request's language, no key. The sentences of reasons and
+// of what was not used are the recommend package's, from the storefront's
+// catalog (newTexts).
 type respView struct {
 	tr
 	tier                recommend.Tier
@@ -64,7 +63,7 @@ type reasonView struct {
 	Share   string // percent of the score
 }
 
-func (s *server) respView(x *visit, resp recommend.Response, c recommend.Context) respView {
+func (s *server) respView(x *visit, resp recommend.Response, _ recommend.Context) respView {
 	v := respView{tr: x.tr, tier: resp.Tier, Tier: resp.Tier.String(), TierLabel: x.T("tier." + resp.Tier.String()),
 		TierText: x.T("tier." + resp.Tier.String() + ".text"), WarmUp: resp.WarmUp, Used: s.texts.Categories(x.Lang, resp.Used)}
 	if resp.WarmUp {
@@ -76,7 +75,7 @@ func (s *server) respView(x *visit, resp recommend.Response, c recommend.Context
 	}
 	v.Purposes = strings.Join(purposes, "; ")
 	for _, w := range resp.Withheld {
-		v.Withheld = append(v.Withheld, s.withheld(x, w))
+		v.Withheld = append(v.Withheld, w.Localize(s.texts, x.Lang))
 	}
 	f := resp.Filtered
 	for _, h := range []struct {
@@ -93,12 +92,7 @@ func (s *server) respView(x *visit, resp recommend.Response, c recommend.Context
 	for _, r := range resp.Items {
 		rv := recView{ID: r.Item.ID, Title: r.Item.Title, Category: x.Category(r.Item.Category), Price: x.Price(r.Item.Price)}
 		for _, rs := range r.Reasons {
-			text := rs.Text
-			if rs.Source == recommend.SourceContext && rs.Related == "" && slices.Contains(rs.Data, consent.CategoryBehaviorSession) {
-				// The category in view: recommend names it by its key.
-				text = x.T("reason.category", "category", x.Category(c.Category))
-			}
-			rv.Reasons = append(rv.Reasons, reasonView{Text: text, Data: s.texts.Categories(x.Lang, rs.Data),
+			rv.Reasons = append(rv.Reasons, reasonView{Text: rs.Localize(s.texts, x.Lang, s.rec.Model().Catalog()), Data: s.texts.Categories(x.Lang, rs.Data),
 				Share: strconv.Itoa(int(math.Round(100 * rs.Weight)))})
 			if rs.Purpose != "" {
 				rv.Reasons[len(rv.Reasons)-1].Purpose = s.label(x, rs.Purpose)
@@ -110,28 +104,4 @@ func (s *server) respView(x *visit, resp recommend.Response, c recommend.Context
 		v.Items = append(v.Items, rv)
 	}
 	return v
-}
-
-// withheld says, in words, why a source was not used.
-func (s *server) withheld(x *visit, w recommend.Withheld) string {
-	var why string
-	switch w.Reason {
-	case recommend.WithheldConsent:
-		why = s.texts.Reason(x.Lang, w.Decision.Reason)
-	case recommend.WithheldTier:
-		why = x.T("withheld.tier.recognized")
-		if w.Source == recommend.SourceHistory {
-			why = x.T("withheld.tier.established")
-		}
-		if w.Source == recommend.SourceFeedback {
-			why += x.T("withheld.except")
-		}
-	case recommend.WithheldWarmUp:
-		why = x.T("withheld.warmup", "span", x.Span(s.warmUp)) + x.T("withheld.except")
-	case recommend.WithheldPolicy:
-		why = x.T("withheld.policy")
-	default:
-		why = x.T("withheld.unavailable")
-	}
-	return x.T("withheld", "what", x.T("source."+w.Source.String()), "why", why)
 }
