@@ -158,6 +158,8 @@
 // "recommend.serve" and the attributes [AuditTier], [AuditItems],
 // [AuditCategories] (comma-separated data categories used),
 // [AuditPurposes] (purposes relied on), [AuditWithheld]
-// ("purpose:reason" per withheld source), [AuditWarmUp] and the group
-// [AuditFiltered] (counts per guard). The person's id is never logged.
+// ("purpose:reason" per withheld source), [AuditWarmUp],
+// [AuditSensitiveSources] (the sources that led to the sensitive items
+// served) and the group [AuditFiltered] (counts per guard). The person's
+// id is never logged.
 package recommend

@@ -212,6 +212,11 @@ const (
 	AuditWithheld   = "withheld"
 	AuditWarmUp     = "warm_up"
 	AuditFiltered   = "filtered"
+	// AuditSensitiveSources lists, comma-separated, the sources whose
+	// reasons led to the sensitive items served ("declared"; empty when no
+	// sensitive item was served), so that an audit (dp/trust.Check) can
+	// show each came from what the person declared only.
+	AuditSensitiveSources = "sensitive_sources"
 )
 
 func (q *request) audit() {
@@ -231,6 +236,18 @@ func (q *request) audit() {
 	for i, w := range resp.Withheld {
 		wh[i] = string(w.Purpose) + ":" + w.Reason.String()
 	}
+	var sens []string
+	for i := range resp.Items {
+		if !resp.Items[i].Item.Sensitive {
+			continue
+		}
+		for _, rs := range resp.Items[i].Reasons {
+			if name := rs.Source.String(); !slices.Contains(sens, name) {
+				sens = append(sens, name)
+			}
+		}
+	}
+	slices.Sort(sens)
 	f := resp.Filtered
 	q.r.log.LogAttrs(q.ctx, slog.LevelInfo, "recommend.serve",
 		slog.String("event", "recommend.serve"),
@@ -240,6 +257,7 @@ func (q *request) audit() {
 		slog.String(AuditPurposes, strings.Join(purps, ",")),
 		slog.String(AuditWithheld, strings.Join(wh, ",")),
 		slog.Bool(AuditWarmUp, resp.WarmUp),
+		slog.String(AuditSensitiveSources, strings.Join(sens, ",")),
 		slog.Group(AuditFiltered,
 			slog.Int("warm_up", f.WarmUp), slog.Int("sensitive", f.Sensitive),
 			slog.Int("frequency_cap", f.FrequencyCap), slog.Int("not_interested", f.NotInterested),

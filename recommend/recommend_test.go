@@ -707,3 +707,23 @@ func TestGuardsDoNotStarvePopularity(t *testing.T) {
 	assert.Positive(t, resp.Filtered.WarmUp)
 	assert.Positive(t, resp.Filtered.Sensitive)
 }
+
+// The audit event names the sources that led to the sensitive items served
+// (only "declared", as the guard requires), and none when none was served.
+func TestAuditNamesTheSourcesOfSensitiveItems(t *testing.T) {
+	var buf bytes.Buffer
+	r, consents, store := shopWith(recommend.Config{Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
+	consents.Allow("fay", consent.PurposePersonalize)
+	require.NoError(t, store.AddEvents(ctx, "fay", recommend.Event{Item: "beans", At: now.AddDate(0, -1, 0)}))
+	req := recommend.Request{Subject: "fay", At: now, VisitStart: visit, K: 10, Relationship: established, Context: recommend.Context{Item: "beans"}}
+	_, err := r.Recommend(ctx, req)
+	require.NoError(t, err)
+	assert.Contains(t, buf.String(), `"sensitive_sources":""`, "no sensitive item served")
+
+	buf.Reset()
+	require.NoError(t, store.SetPreferences(ctx, "fay", recommend.Preferences{Interests: []recommend.Interest{{Text: "you're expecting a baby", Tags: []string{"pregnancy"}}}}))
+	resp, err := r.Recommend(ctx, req)
+	require.NoError(t, err)
+	require.Contains(t, titles(resp), "vitamins")
+	assert.Contains(t, buf.String(), `"sensitive_sources":"declared"`)
+}

@@ -91,11 +91,10 @@ type Summary struct {
 //     together spent no more than cfg.Epsilon and cfg.Delta, summed
 //     exactly as dp.Budget sums; and none was made with test noise.
 //   - Sensitive items ([ErrSensitiveInferred]): a response led to a
-//     sensitive item only by what the person declared. recommend does not
-//     log the sources of the sensitive items it serves yet; Check reads
-//     them from a "sensitive_sources" attribute (comma-separated source
-//     names) where an event has one, and otherwise says it could not
-//     check.
+//     sensitive item only by what the person declared. recommend logs the
+//     sources of the sensitive items it serves (recommend.AuditSensitiveSources,
+//     comma-separated source names); for an event without that attribute
+//     (an older trail) Check says it could not check.
 //
 // It returns a [*AuditError] listing the violations (errors.Is
 // [ErrViolation] and each kind found), [ErrNoData] for an empty input, a
@@ -403,7 +402,7 @@ func (c *checker) sensitive() {
 	}
 	if silent > 0 {
 		c.note(strconv.Itoa(silent) + " of " + strconv.Itoa(c.sum.Serves) + " responses do not say which sources led to the sensitive items they served (attribute " +
-			strconv.Quote(sensitiveSources) + ", which recommend does not log yet): sensitive items served from history were not checked for them")
+			strconv.Quote(sensitiveSources) + ", which recommend logs since it was added): sensitive items served from history were not checked for them")
 	}
 }
 

@@ -71,9 +71,9 @@
 // host: the ledger record each relied-on purpose's decision rested on
 // ("records": "personalize.history:1234,..."), which links the response to
 // its subject through the ledger without logging who it was, and the
-// decision time; and, for sensitive items, the sources that led to each
-// one served ("sensitive_sources": "declared,..."). Check reads the
-// latter already where an event has it.
+// decision time. recommend does log, for sensitive items, the sources
+// that led to the ones served ("sensitive_sources": "declared"), which
+// Check reads.
 //
 // # Concurrency
 //

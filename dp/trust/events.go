@@ -28,9 +28,8 @@ const (
 // sensitiveSources is the attribute of a "recommend.serve" event that
 // [Check] reads for sensitive items: one entry per source (recommend's
 // Source names: "declared", "history", ...) that led to a sensitive item
-// served, comma-separated. recommend does not log it yet; see the package
-// doc.
-const sensitiveSources = "sensitive_sources"
+// served, comma-separated: recommend.AuditSensitiveSources.
+const sensitiveSources = recommend.AuditSensitiveSources
 
 // MaxEventLine is the longest line of audit events accepted, in bytes.
 const MaxEventLine = 1 << 20
