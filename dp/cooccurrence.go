@@ -413,7 +413,7 @@ type PairCount struct {
 type Cooccurrences struct {
 	Items   []ItemCount // sorted by item
 	Pairs   []PairCount // sorted by A, then B
-	Persons int64       // noisy number of persons with at least one item
+	Persons int64       // noisy number of persons with at least one item, at least 0
 
 	// ItemThreshold and PairThreshold are the noisy counts an item or a
 	// pair needed to be released (ItemThreshold is 0 with a catalog,
@@ -476,7 +476,7 @@ func (c *Cooccurrence) Release(ctx context.Context, budget *Budget) (*Cooccurren
 	if err != nil {
 		return nil, err
 	}
-	out.Persons = n
+	out.Persons = max(n, 0) // a number of people; clamping is post-processing
 
 	if err := c.releaseItems(out); err != nil {
 		return nil, err

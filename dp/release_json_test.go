@@ -85,3 +85,26 @@ func TestReleasesRefuseBadJSON(t *testing.T) {
 		require.ErrorIs(t, co.UnmarshalJSON([]byte(bad)), dp.ErrInvalidRelease, name)
 	}
 }
+
+// The released number of persons is never negative, however few people
+// there are and however the noise falls, so that every release reads back
+// from its own JSON (a negative count used to be written, and refused).
+func TestCooccurrencePersonsNeverNegative(t *testing.T) {
+	for i := range 200 {
+		co, err := dp.NewCooccurrence(dp.CooccurrenceParams{Epsilon: 0.5, Delta: 1e-5, MaxItems: 2, MaxPairs: 1, PairItems: 2,
+			Items: []string{"a", "b"}})
+		require.NoError(t, err)
+		if i%2 == 0 {
+			co.Add("p", "a")
+		}
+		budget, err := dp.NewBudget(0.5, 1e-5, nil)
+		require.NoError(t, err)
+		cr, err := co.Release(ctx, budget)
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, cr.Persons, int64(0), "release %d", i)
+		b, err := json.Marshal(cr)
+		require.NoError(t, err)
+		var back dp.Cooccurrences
+		require.NoError(t, json.Unmarshal(b, &back), "release %d reads back", i)
+	}
+}
