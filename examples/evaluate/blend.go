@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/tact-go/tact/dp"
@@ -9,28 +10,33 @@ import (
 	"github.com/tact-go/tact/recommend/eval"
 )
 
-// The blend of the rows "item-item DP ε=x + DP popularity".
+// The blend of the rows "best DP ε=x".
 //
 // recommend.Recommender scores a candidate for an established person by the
 // weighted mean of its per-source scores, each in [0, 1]. Offline there is
 // no visit context, no declared preference and no feedback, so two sources
-// are active: history (the item-item model applied to the person's own
-// items: the summed similarity s mapped to the confidence s/(s+scale),
-// scale being the median similarity of items to their nearest neighbour)
-// and popularity (an item's count over the largest count). Their weighted
+// are active: history (the item model applied to the person's own items:
+// the summed similarity s mapped to the confidence s/(s+scale), scale
+// being the median similarity of items to their nearest neighbour) and
+// popularity (an item's count over the largest count). Their weighted
 // mean (w_h·conf + w_p·pop)/(w_h+w_p) ranks exactly as
 //
 //	conf + β·pop,  β = w_p/w_h
 //
-// which is what blend computes (the default weights of the established tier,
-// 0.40 and 0.10, are β = 0.25). β = 0 is the backfill form: item-item first,
-// then the items it does not score, by popularity (the limit of small β;
-// ties of the blended score are broken by popularity). The popularity is the
-// item counts of the same DP release the item-item model is trained on, so
-// the blend costs no privacy beyond that release.
+// which is what blend computes (the default weights of the established
+// tier, 0.40 and 0.001, are β = 0.0025). β = 0 is the backfill form: the
+// item model first, then the items it does not score, by popularity (the
+// limit of small β; ties of the blended score are broken by popularity),
+// as recommend.ItemItem.Top backfills. β = +Inf is the other limit,
+// popularity first: the most popular items, then the items only the model
+// scores; it is the fallback when the private signal is too weak to help,
+// and never ranks below the popularity of the same release. The popularity
+// is the item counts of the same DP release the item model is trained on,
+// so the blend costs no privacy beyond that release.
 
-// blendBetas are the β the tuning tries; 0 is the backfill form.
-var blendBetas = []float64{0, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16}
+// blendBetas are the β the tuning tries; 0 is backfill, +Inf popularity
+// first.
+var blendBetas = []float64{0, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, math.Inf(1)}
 
 // blendConfig is how a blend row trains: its release and item-item model,
 // the form of its popularity and the weight of popularity.
@@ -39,7 +45,8 @@ type blendConfig struct {
 	// PopForm is popItems or popPairs.
 	PopForm int
 	// Beta weighs the popularity of an item (count / largest count, in
-	// [0, 1]) against its item-item confidence (in [0, 1)); 0 is backfill.
+	// [0, 1]) against its item-item confidence (in [0, 1)); 0 is backfill,
+	// +Inf popularity first.
 	Beta float64
 }
 
@@ -48,10 +55,13 @@ func (c blendConfig) String() string {
 }
 
 func blendForm(beta float64) string {
-	if beta == 0 {
-		return "backfill (β=0: item-item first, then DP popularity)"
+	switch {
+	case beta == 0:
+		return "backfill (β=0: the model first, then DP popularity)"
+	case math.IsInf(beta, 1):
+		return "popularity first (β=∞: DP popularity, then the model)"
 	}
-	return fmt.Sprintf("β=%g (item-item confidence + β·DP popularity)", beta)
+	return fmt.Sprintf("β=%g (the model's confidence + β·DP popularity)", beta)
 }
 
 // Forms of the DP popularity, both free post-processing of a release.
@@ -220,8 +230,18 @@ func (b *blend) candidates(history []string, seen func(string) bool, k int) []bl
 }
 
 // before reports whether x ranks before y at β: a higher blended score,
-// then a higher popularity, then the smaller id.
+// then a higher popularity, then the smaller id. At β = +Inf: a higher
+// popularity, then a higher confidence, then the smaller id.
 func before(x, y *blendCand, beta float64) bool {
+	if math.IsInf(beta, 1) {
+		switch {
+		case x.pop != y.pop:
+			return x.pop > y.pop
+		case x.conf != y.conf:
+			return x.conf > y.conf
+		}
+		return x.item < y.item
+	}
 	sx, sy := x.conf+beta*x.pop, y.conf+beta*y.pop
 	if sx != sy {
 		return sx > sy

@@ -80,6 +80,8 @@ func TestRankBlendForms(t *testing.T) {
 		{"served default", 0.25, 6, []string{"a", "b", "e", "c", "d"}, "0.8125, 0.65, 0.55, 0.25, 0.075"},
 		{"tie", 1, 3, []string{"b", "c", "a"}, "1.1, then a and c tie at 1: the more popular first"},
 		{"popularity wins", 16, 6, []string{"c", "b", "d", "a", "e"}, "16, 10.1, 4.8, 4.75, 3.7"},
+		{"popularity first", math.Inf(1), 6, []string{"c", "b", "d", "a", "e"}, "by popularity (1, 0.6, 0.3, 0.25, 0.2); f never"},
+		{"popularity first, ties by confidence", math.Inf(1), 2, []string{"c", "b"}, "the k most popular"},
 		{"k=0", 1, 0, []string{}, "nothing asked"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -292,4 +294,30 @@ func TestArgmax(t *testing.T) {
 	assert.Equal(t, -1, argmax(nil))
 	assert.Equal(t, 1, argmax([]float64{1, 3, 3, 2}), "first of ties")
 	assert.Equal(t, 0, argmax([]float64{5}))
+}
+
+// Popularity first (β = +Inf) ranks the most popular items outside the
+// history first, exactly as the popularity of the same release does, so
+// the best DP row's fallback never ranks below DP popularity; the items
+// only the model scores come after them.
+func TestPopularityFirstIsPopularity(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for seed := uint64(1); seed <= 10; seed++ {
+		_, in, ii, pop := tinyBlend(t, seed)
+		b := newBlend(neighboursOf(ii), pop)
+		for trial := 0; trial < 20; trial++ {
+			var history []string
+			for _, x := range in {
+				if r.IntN(15) == 0 {
+					history = append(history, x.Item)
+				}
+			}
+			slices.Sort(history)
+			history = slices.Compact(history)
+			k := 1 + r.IntN(12)
+			want := ids(pop.Top(k, "", excluding(history)))
+			got := b.ranker(math.Inf(1))("", history, k)
+			require.Equal(t, want, got[:len(want)], "seed %d, history %v, k %d", seed, history, k)
+		}
+	}
 }

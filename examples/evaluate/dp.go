@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,16 +38,39 @@ type dpConfig struct {
 	// ItemShare is the share of ε spent on the item counts (0: that of
 	// dpSplit); the number of persons gets 1% and the pairs the rest.
 	ItemShare float64
+	// Lambda, if positive, makes the model EASE (recommend.TrainEASE)
+	// over the pair items with this λ (recommend.EASEConfig.Lambda) and
+	// Neighbors neighbours (0: recommend's default) instead of item-item;
+	// Shrink then applies to its tail.
+	Lambda float64
 }
 
 func (c dpConfig) String() string {
-	s := fmt.Sprintf("pairs among %d items, rank %d, item prior %gσ, shrink %gσ, %d neighbours", c.PairItems, c.Rank, c.ItemPrior, c.Shrink, c.Neighbors)
+	var s string
+	if c.Lambda > 0 {
+		nb := c.Neighbors
+		if nb == 0 {
+			nb = recommend.DefaultEASENeighbors
+		}
+		s = fmt.Sprintf("EASE λ %g, pairs among %d items, rank %d, item prior %gσ, %d neighbours", c.Lambda, c.PairItems, c.Rank, c.ItemPrior, nb)
+	} else {
+		s = fmt.Sprintf("item-item, pairs among %d items, rank %d, item prior %gσ, shrink %gσ, %d neighbours", c.PairItems, c.Rank, c.ItemPrior, c.Shrink, c.Neighbors)
+	}
 	if c.ItemShare != 0 && c.ItemShare != dpSplit[1] {
 		sp := c.split()
 		s += fmt.Sprintf(", ε split %g/%g/%g", sp[0], sp[1], sp[2])
 	}
 	return s
 }
+
+// releaseKey is what a release depends on besides ε and the data: rows
+// whose settings have the same key can share one release.
+type releaseKey struct {
+	pairItems int
+	split     [3]float64
+}
+
+func (c dpConfig) key() releaseKey { return releaseKey{c.PairItems, c.split()} }
 
 // split is how the release divides ε between the number of persons, the
 // item counts and the pair counts (dp.CooccurrenceParams.Split).
@@ -61,61 +81,53 @@ func (c dpConfig) split() [3]float64 {
 	return [3]float64{dpSplit[0], c.ItemShare, math.Round((1-dpSplit[0]-c.ItemShare)*1e6) / 1e6}
 }
 
-// The DP configurations per ε, chosen with -tune -dp-runs 5 (two releases
-// per setting) on the validation splits (training data only; see the
-// package comment); rerun with -tune to reproduce the choice, up to the
-// noise. An ε without an entry uses defaultDP.
+// dpSettings are the DP rows at one ε: the settings of the item-item row,
+// of the EASE row and of the best row, whose release also gives the
+// popularity row and the served row.
+type dpSettings struct {
+	ItemItem, EASE dpConfig
+	Best           blendConfig
+}
+
+// The settings of each data set, every one chosen by one run of
+// `evaluate -tune` per data set (default flags: -dp-runs 5, so two
+// releases per DP setting, over the grids of tune.go) on its validation
+// split, training data only (see the package comment), and pasted from
+// what it printed: "chosen: …" for the exact rows, "as Go: …" for the DP
+// rows of each ε. A rerun of -tune reproduces the exact rows' choice and
+// the DP rows' up to the noise of the releases (TestTunedDPSettings checks
+// that every entry is a candidate of the grids). An ε without an entry
+// uses defaultDPSettings, which are not tuned.
 var (
-	defaultDP   = dpConfig{PairItems: 100, ItemPrior: 30, Shrink: 3, Neighbors: 50, Rank: 5}
-	movieLensDP = map[float64]dpConfig{
-		0.5: {PairItems: 100, Rank: 0, ItemPrior: 30, Shrink: 0, Neighbors: 50},
-		1:   {PairItems: 200, Rank: 5, ItemPrior: 30, Shrink: 3, Neighbors: 20},
-		2:   {PairItems: 200, Rank: 0, ItemPrior: 30, Shrink: 3, Neighbors: 50},
-		4:   {PairItems: 200, Rank: 10, ItemPrior: 30, Shrink: 0, Neighbors: 50},
-		8:   {PairItems: 100, Rank: 10, ItemPrior: 0, Shrink: 3, Neighbors: 50},
+	defaultDP         = dpConfig{PairItems: 100, ItemPrior: 30, Shrink: 3, Neighbors: 50, Rank: 5}
+	defaultDPSettings = dpSettings{
+		ItemItem: defaultDP,
+		EASE:     dpConfig{PairItems: 100, Lambda: 16, Neighbors: 100},
+		Best:     blendConfig{dpConfig: defaultDP, PopForm: popItems, Beta: 0},
 	}
-	// The blend rows (see blend.go), chosen the same way by a later -tune
-	// run, whose choices for the item-item rows (not copied here) differed
-	// from those above only within the noise. An ε without an entry uses
-	// defaultBlend: the defaults of the DP rows and the weights recommend
-	// serves an established person with (β = 0.10/0.40).
-	defaultBlend   = blendConfig{dpConfig: defaultDP, PopForm: popItems, Beta: 0.25}
-	movieLensBlend = map[float64]blendConfig{
-		0.5: {dpConfig{PairItems: 50, Rank: 0, ItemPrior: 0, Shrink: 3, Neighbors: 50, ItemShare: 0.8}, popPairs, 1},
-		1:   {dpConfig{PairItems: 50, Rank: 0, ItemPrior: 30, Shrink: 0, Neighbors: 20, ItemShare: 0.8}, popItems, 4},
-		2:   {dpConfig{PairItems: 50, Rank: 5, ItemPrior: 0, Shrink: 0, Neighbors: 50, ItemShare: 0.8}, popItems, 1},
-		4:   {dpConfig{PairItems: 100, Rank: 0, ItemPrior: 30, Shrink: 0, Neighbors: 50}, popItems, 0},
-		8:   {dpConfig{PairItems: 100, Rank: 10, ItemPrior: 0, Shrink: 3, Neighbors: 50}, popItems, 0},
+	movieLensSettings = settings{
+		itemItem: recommend.ItemItemConfig{Similarity: recommend.Cosine, Neighbors: 20, Shrink: 10},
+		ease:     recommend.EASEConfig{Items: 1000, Lambda: 16, Neighbors: 200},
+		dp: map[float64]dpSettings{
+			0.5: {ItemItem: dpConfig{PairItems: 100, Neighbors: 50}, EASE: dpConfig{PairItems: 100, ItemPrior: 30, Lambda: 64}, Best: blendConfig{dpConfig{PairItems: 100, Rank: 10, ItemPrior: 30, Lambda: 16, ItemShare: 0.6}, popPairs, 0.5}},
+			1:   {ItemItem: dpConfig{PairItems: 200, Rank: 5, ItemPrior: 30, Shrink: 3, Neighbors: 50}, EASE: dpConfig{PairItems: 200, Rank: 5, ItemPrior: 30, Lambda: 4}, Best: blendConfig{dpConfig{PairItems: 100, Rank: 5, ItemPrior: 30, Neighbors: 20, ItemShare: 0.6}, popItems, 0.5}},
+			2:   {ItemItem: dpConfig{PairItems: 200, Rank: 10, ItemPrior: 30, Neighbors: 50}, EASE: dpConfig{PairItems: 200, Rank: 10, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 50, Rank: 5, ItemPrior: 30, Lambda: 0.25, ItemShare: 0.6}, popItems, 0.1}},
+			4:   {ItemItem: dpConfig{PairItems: 100, Shrink: 3, Neighbors: 50}, EASE: dpConfig{PairItems: 100, Rank: 10, Lambda: 1}, Best: blendConfig{dpConfig{PairItems: 100, Rank: 10, Lambda: 1}, popItems, 0}},
+			8:   {ItemItem: dpConfig{PairItems: 100, Rank: 5, Shrink: 3, Neighbors: 50}, EASE: dpConfig{PairItems: 100, Rank: 5, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 100, Rank: 5, Lambda: 0.25}, popItems, 0}},
+		},
 	}
-	retailBlend = map[float64]blendConfig{
-		0.5: {dpConfig{PairItems: 50, Rank: 0, ItemPrior: 30, Shrink: 3, Neighbors: 50, ItemShare: 0.6}, popItems, 0},
-		1:   {dpConfig{PairItems: 200, Rank: 0, ItemPrior: 30, Shrink: 3, Neighbors: 50}, popPairs, 0},
-		2:   {dpConfig{PairItems: 100, Rank: 0, ItemPrior: 0, Shrink: 3, Neighbors: 10}, popPairs, 0.05},
-		4:   {dpConfig{PairItems: 200, Rank: 0, ItemPrior: 0, Shrink: 3, Neighbors: 10}, popItems, 0.05},
-		8:   {dpConfig{PairItems: 200, Rank: 0, ItemPrior: 0, Shrink: 0, Neighbors: 10}, popItems, 0.1},
-	}
-	retailDP = map[float64]dpConfig{
-		0.5: {PairItems: 100, Rank: 0, ItemPrior: 30, Shrink: 3, Neighbors: 50},
-		1:   {PairItems: 100, Rank: 0, ItemPrior: 0, Shrink: 3, Neighbors: 50},
-		2:   {PairItems: 200, Rank: 0, ItemPrior: 0, Shrink: 3, Neighbors: 50},
-		4:   {PairItems: 200, Rank: 0, ItemPrior: 0, Shrink: 3, Neighbors: 10},
-		8:   {PairItems: 200, Rank: 0, ItemPrior: 0, Shrink: 3, Neighbors: 10},
+	retailSettings = settings{
+		itemItem: recommend.ItemItemConfig{Similarity: recommend.Jaccard, Neighbors: 10, Shrink: 50},
+		ease:     recommend.EASEConfig{Items: 3000, Lambda: 12, Neighbors: 50},
+		dp: map[float64]dpSettings{
+			0.5: {ItemItem: dpConfig{PairItems: 100, Rank: 10, ItemPrior: 30, Shrink: 3, Neighbors: 10}, EASE: dpConfig{PairItems: 100, Rank: 10, Lambda: 4}, Best: blendConfig{dpConfig{PairItems: 50, ItemPrior: 30, Lambda: 4, ItemShare: 0.6}, popPairs, 0.1}},
+			1:   {ItemItem: dpConfig{PairItems: 100, Shrink: 3, Neighbors: 50}, EASE: dpConfig{PairItems: 100, Rank: 10, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 100, Shrink: 3, Neighbors: 50}, popPairs, 0}},
+			2:   {ItemItem: dpConfig{PairItems: 100, Shrink: 3, Neighbors: 10}, EASE: dpConfig{PairItems: 100, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 100, Shrink: 3, Neighbors: 10}, popPairs, 0}},
+			4:   {ItemItem: dpConfig{PairItems: 200, Shrink: 3, Neighbors: 10}, EASE: dpConfig{PairItems: 100, ItemPrior: 30, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 200, Shrink: 3, Neighbors: 10}, popPairs, 0.05}},
+			8:   {ItemItem: dpConfig{PairItems: 200, Neighbors: 10}, EASE: dpConfig{PairItems: 200, Lambda: 1}, Best: blendConfig{dpConfig{PairItems: 200, Neighbors: 10, ItemShare: 0.15}, popPairs, 0.1}},
+		},
 	}
 )
-
-func configFor(m map[float64]dpConfig, eps float64) dpConfig {
-	if c, ok := m[eps]; ok {
-		return c
-	}
-	return defaultDP
-}
-
-func blendFor(m map[float64]blendConfig, eps float64) blendConfig {
-	if c, ok := m[eps]; ok {
-		return c
-	}
-	return defaultBlend
-}
 
 func parseEpsilons(s string) ([]float64, error) {
 	var out []float64
@@ -168,17 +180,6 @@ func dpParams(eps float64, c dpConfig, catalog []string, o recommend.CountOption
 	}
 }
 
-// modelConfig is the model configuration of a DP row, given the exact
-// row's and the release.
-func modelConfig(base recommend.ItemItemConfig, c dpConfig, res *dp.Cooccurrences) recommend.ItemItemConfig {
-	cfg := base
-	cfg.Shrink = c.Shrink * res.PairNoise.StdDev()
-	if c.Neighbors > 0 {
-		cfg.Neighbors = c.Neighbors
-	}
-	return cfg
-}
-
 // release counts the bounded item sets of the persons of train through
 // dp.Cooccurrence and releases it once, from a budget of its own of
 // exactly (eps, dpDelta).
@@ -203,102 +204,167 @@ func release(eps float64, c dpConfig, catalog []string, train []recommend.Intera
 	return res, budget, nil
 }
 
-// dpItemItem builds the item-item model of a DP row from its release
-// (post-processing: recommend.CountsFromRelease, then the model).
-func dpItemItem(cat *recommend.Catalog, res *dp.Cooccurrences, c dpConfig, base recommend.ItemItemConfig) (*recommend.ItemItem, error) {
-	counts, err := recommend.CountsFromRelease(res, recommend.ReleaseOptions{ItemPrior: c.ItemPrior, Rank: c.Rank})
-	if err != nil {
-		return nil, err
-	}
-	return recommend.NewItemItem(cat, counts, modelConfig(base, c, res))
+// dpCounts are the counts a DP row reads from its release (post-processing:
+// recommend.CountsFromRelease with the row's prior and denoising).
+func dpCounts(res *dp.Cooccurrences, c dpConfig) (*recommend.Counts, error) {
+	return recommend.CountsFromRelease(res, recommend.ReleaseOptions{ItemPrior: c.ItemPrior, Rank: c.Rank})
 }
 
-// dpSource gives the three DP rows at eps: "item-item DP", "popularity
-// (DP counts)" and "item-item DP + DP popularity". Each run makes one
-// release with the settings c, from a budget of its own of exactly (eps,
-// dpDelta), for the item-item row. The blend row is built from the same
-// release when its settings bc release the same (the pairs among as many
-// items, the same split of ε); otherwise the run makes a second release
-// for it, from a second budget of its own of exactly (eps, dpDelta). The
-// popularity row is the popularity of the blend row's release (in the
-// blend's form) alone: the blend is that popularity plus item-item. Every
-// row is thus post-processing of one release of (eps, dpDelta).
-func dpSource(eps float64, c dpConfig, bc blendConfig, cat *recommend.Catalog, base recommend.ItemItemConfig, o recommend.CountOptions, runs int) source {
-	catalog := catalogIDs(cat)
-	shared := bc.PairItems == c.PairItems && bc.split() == c.split()
-	type spend struct {
-		res    *dp.Cooccurrences
-		budget *dp.Budget
+// dpModel builds the model of a DP row from the counts of its release:
+// EASE over the pair items when c.Lambda is positive, item-item otherwise.
+func dpModel(cat *recommend.Catalog, counts *recommend.Counts, c dpConfig, base recommend.ItemItemConfig) (*recommend.ItemItem, error) {
+	cfg := base
+	cfg.Shrink = c.Shrink * counts.Noise()
+	if cfg.Shrink == 0 {
+		cfg.Shrink = -1 // none, rather than recommend's noise-aware default
 	}
-	var last [2]spend // the last run's releases: item-item's, the blend's
+	if c.Neighbors > 0 {
+		cfg.Neighbors = c.Neighbors
+	}
+	if c.Lambda > 0 {
+		return recommend.TrainEASE(cat, counts, recommend.EASEConfig{
+			Items: min(max(c.PairItems, 1), recommend.MaxEASEItems), Lambda: c.Lambda, Neighbors: c.Neighbors,
+			Tail: cfg, Workers: workers,
+		})
+	}
+	return recommend.NewItemItem(cat, counts, cfg)
+}
+
+// dpRelease is one release of a run and the rows it gives.
+type dpRelease struct {
+	res    *dp.Cooccurrences
+	budget *dp.Budget
+	took   time.Duration // counting and releasing
+	rows   []string
+	c      dpConfig // the settings of its first row
+}
+
+// dpSource gives the five DP rows at eps: "item-item DP", "EASE DP",
+// "popularity (DP counts)", "best DP" and "served, defaults (DP)". Each run
+// makes one release per distinct release setting (the pairs among as many
+// items, the same split of ε) among the rows' settings, each from a budget
+// of its own of exactly (eps, dpDelta): the item-item row reads the
+// release of s.ItemItem, the EASE row that of s.EASE, and the popularity,
+// best and served rows that of s.Best. The popularity row is the DP
+// popularity of that release in the best row's form alone; the best row
+// blends it with the model of s.Best; the served row is what
+// recommend.Recommender serves with its defaults over the Model of the
+// release's item counts and recommend's default EASE model of the
+// release's counts (recommend.CountsFromRelease with no options). Every row
+// is thus post-processing of one release of (eps, dpDelta).
+func dpSource(eps float64, s dpSettings, cat *recommend.Catalog, base recommend.ItemItemConfig, o recommend.CountOptions, runs int) source {
+	catalog := catalogIDs(cat)
 	e := strconv.FormatFloat(eps, 'g', -1, 64)
 	iiRow := "item-item DP ε=" + e
+	easeRow := "EASE DP ε=" + e
 	popRow := "popularity (DP counts ε=" + e + ")"
-	blendRow := "item-item DP ε=" + e + " + DP popularity"
+	bestRow := "best DP ε=" + e
+	servedRow := servedName + " (DP ε=" + e + ")"
+	var last []*dpRelease // the last run's releases
 	return source{
-		rows: []rowSpec{{iiRow, groupItemItemDP}, {popRow, groupPopDP}, {blendRow, groupBlendDP}},
+		rows: []rowSpec{
+			{name: iiRow, group: groupItemItemDP, eps: eps}, {name: easeRow, group: groupEASEDP, eps: eps},
+			{name: popRow, group: groupPopDP, eps: eps}, {name: bestRow, group: groupBestDP, eps: eps},
+			{name: servedRow, group: groupServedDP, eps: eps},
+		},
 		runs: runs,
 		train: func(train []recommend.Interaction) ([]eval.Ranker, []time.Duration, error) {
-			start := time.Now()
-			res, budget, err := release(eps, c, catalog, train, o)
-			if err != nil {
-				return nil, nil, err
-			}
-			tRel := time.Since(start)
-			resB, budgetB, tRelB := res, budget, tRel
-			if !shared {
-				start = time.Now()
-				if resB, budgetB, err = release(eps, bc.dpConfig, catalog, train, o); err != nil {
-					return nil, nil, err
+			last = nil
+			byKey := make(map[releaseKey]*dpRelease)
+			get := func(c dpConfig, rows ...string) (*dpRelease, error) {
+				if r, ok := byKey[c.key()]; ok {
+					r.rows = append(r.rows, rows...)
+					return r, nil
 				}
-				tRelB = time.Since(start)
+				start := time.Now()
+				res, budget, err := release(eps, c, catalog, train, o)
+				if err != nil {
+					return nil, err
+				}
+				r := &dpRelease{res: res, budget: budget, took: time.Since(start), rows: rows, c: c}
+				byKey[c.key()] = r
+				last = append(last, r)
+				return r, nil
 			}
-			last = [2]spend{{res, budget}, {resB, budgetB}}
-
-			start = time.Now()
-			ii, err := dpItemItem(cat, res, c, base)
+			// model builds the model of c from release r, timing it.
+			model := func(r *dpRelease, c dpConfig) (*recommend.ItemItem, time.Duration, error) {
+				start := time.Now()
+				counts, err := dpCounts(r.res, c)
+				if err != nil {
+					return nil, 0, err
+				}
+				m, err := dpModel(cat, counts, c, base)
+				return m, time.Since(start), err
+			}
+			relII, err := get(s.ItemItem, iiRow)
 			if err != nil {
 				return nil, nil, err
 			}
-			tII := time.Since(start)
-
-			start = time.Now()
-			pop, err := dpPopularity(cat, resB, bc.PopForm)
+			relEASE, err := get(s.EASE, easeRow)
+			if err != nil {
+				return nil, nil, err
+			}
+			relBest, err := get(s.Best.dpConfig, popRow, bestRow, servedRow)
+			if err != nil {
+				return nil, nil, err
+			}
+			ii, tII, err := model(relII, s.ItemItem)
+			if err != nil {
+				return nil, nil, err
+			}
+			ease, tEASE, err := model(relEASE, s.EASE)
+			if err != nil {
+				return nil, nil, err
+			}
+			start := time.Now()
+			pop, err := dpPopularity(cat, relBest.res, s.Best.PopForm)
 			if err != nil {
 				return nil, nil, err
 			}
 			tPop := time.Since(start)
+			bm, tBest, err := model(relBest, s.Best.dpConfig)
+			if err != nil {
+				return nil, nil, err
+			}
+			start = time.Now()
+			b := newBlend(neighboursOf(bm), pop)
+			tBest += time.Since(start) + tPop
 
 			start = time.Now()
-			iiB := ii
-			if !shared || bc.dpConfig != c {
-				if iiB, err = dpItemItem(cat, resB, bc.dpConfig, base); err != nil {
-					return nil, nil, err
-				}
+			counts, err := recommend.CountsFromRelease(relBest.res, recommend.ReleaseOptions{})
+			if err != nil {
+				return nil, nil, err
 			}
-			b := newBlend(neighboursOf(iiB), pop)
-			tBlend := time.Since(start)
-			if iiB == ii {
-				tBlend += tII
+			itemPop, err := dpPopularity(cat, relBest.res, popItems)
+			if err != nil {
+				return nil, nil, err
 			}
-			return []eval.Ranker{itemItemRanker(ii), popularityRanker(pop), b.ranker(bc.Beta)},
-				[]time.Duration{tRel + tII, tRelB + tPop, tRelB + tPop + tBlend}, nil
+			srv, err := served(cat, itemPop, counts, recommend.EASEConfig{}, train)
+			if err != nil {
+				return nil, nil, err
+			}
+			tServed := time.Since(start)
+			return []eval.Ranker{itemItemRanker(ii), itemItemRanker(ease), popularityRanker(pop), b.ranker(s.Best.Beta), srv},
+				[]time.Duration{relII.took + tII, relEASE.took + tEASE, relBest.took + tPop, relBest.took + tBest, relBest.took + tServed}, nil
 		},
 		spent: func() string {
-			if last[0].res == nil {
+			if len(last) == 0 {
 				return ""
 			}
-			if shared {
-				return fmt.Sprintf("ε=%g, one release per run for the three rows: %s\n  %s: %s; %s: popularity from %s; %s: %s",
-					eps, spentNote(last[0].res, last[0].budget, c),
-					iiRow, c, popRow, popForms[bc.PopForm], blendRow, bc)
+			var b strings.Builder
+			for i, r := range last {
+				name := "one release per run"
+				if len(last) > 1 {
+					name = "release " + string(rune('A'+i)) + " per run"
+				}
+				fmt.Fprintf(&b, "ε=%g, %s, for %s: %s\n", eps, name, strings.Join(r.rows, ", "), spentNote(r.res, r.budget, r.c))
 			}
-			return fmt.Sprintf("ε=%g, release A per run, for %s: %s\n  %s: %s\n"+
-				"ε=%g, release B per run, for %s and %s: %s\n  %s: popularity from %s; %s: %s\n"+
-				"  A and B are independent alternatives (a deployment makes one): each row costs one release of (%g, %g), not both",
-				eps, iiRow, spentNote(last[0].res, last[0].budget, c), iiRow, c,
-				eps, popRow, blendRow, spentNote(last[1].res, last[1].budget, bc.dpConfig), popRow, popForms[bc.PopForm], blendRow, bc,
-				eps, dpDelta)
+			fmt.Fprintf(&b, "  %s: %s\n  %s: %s\n  %s: popularity from %s; %s: %s\n  %s: recommend's defaults (no prior, no denoising, EASEConfig{}, Config{}), popularity from %s",
+				iiRow, s.ItemItem, easeRow, s.EASE, popRow, popForms[s.Best.PopForm], bestRow, s.Best, servedRow, popForms[popItems])
+			if len(last) > 1 {
+				fmt.Fprintf(&b, "\n  the releases are independent alternatives (a deployment makes one): each row costs one release of (%g, %g), not more", eps, dpDelta)
+			}
+			return b.String()
 		},
 	}
 }
@@ -314,126 +380,4 @@ func spentNote(res *dp.Cooccurrences, budget *dp.Budget, c dpConfig) string {
 		res.Epsilon, res.Delta, te, td, re, rd,
 		res.Epsilon-in.Epsilon-pn.Epsilon, len(res.Items), in.Epsilon, in.Delta, in.StdDev(),
 		min(c.PairItems, len(res.Items)), pn.Epsilon, pn.Delta, pn.StdDev())
-}
-
-// Settings the tuning tries.
-var (
-	tunePairItems  = []int{50, 100, 200}
-	tuneRanks      = []int{0, 5, 10}
-	tunePriors     = []float64{0, 30}
-	tuneShrinks    = []float64{0, 3}
-	tuneItemShares = []float64{0, 0.6, 0.8} // 0: dpSplit; other shares for the blend rows only
-)
-
-// tuneDP picks, for each ε, the settings of the DP rows with the best mean
-// nDCG@k over runs releases on the validation split (carved from training
-// data only): for the item-item row a dpConfig (the split of ε fixed at
-// dpSplit); for the blend row a blendConfig, its dpConfig (the split of ε
-// included), the form of popularity and β. Each release is reused for
-// every setting of the post-processing.
-func tuneDP(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, base recommend.ItemItemConfig, o recommend.CountOptions, epsilons []float64, runs int) (map[float64]dpConfig, map[float64]blendConfig, error) {
-	catalog := catalogIDs(cat)
-	fix := newFixture(v)
-	out := make(map[float64]dpConfig)
-	outBlend := make(map[float64]blendConfig)
-	fmt.Fprintf(w, "tuning the DP rows on the validation split (training data only), mean nDCG@%d of %d releases:\n", k, runs)
-	if p, err := recommend.NewPopularity(cat, recommend.CountItems(v.Train, o), nil); err == nil {
-		fmt.Fprintf(w, "  popularity (exact counts): nDCG@%d %.4f\n", k, eval.Evaluate(v, k, cat.Len(), popularityRanker(p)).NDCG)
-	}
-	type cand struct {
-		c     dpConfig
-		sum   float64                // summed nDCG of item-item
-		blend [numPopForms][]float64 // summed nDCG of the blend, per form and β
-	}
-	for _, eps := range epsilons {
-		var cands []*cand
-		for _, share := range tuneItemShares {
-			var popSum [numPopForms]float64
-			for _, pairItems := range tunePairItems {
-				var mine []*cand
-				for _, rank := range tuneRanks {
-					for _, prior := range tunePriors {
-						for _, shrink := range tuneShrinks {
-							for _, nb := range slices.Compact([]int{base.Neighbors, 50}) {
-								cd := &cand{c: dpConfig{PairItems: pairItems, Rank: rank, ItemPrior: prior, Shrink: shrink, Neighbors: nb, ItemShare: share}}
-								for f := range cd.blend {
-									cd.blend[f] = make([]float64, len(blendBetas))
-								}
-								mine = append(mine, cd)
-							}
-						}
-					}
-				}
-				for r := 0; r < runs; r++ {
-					res, _, err := release(eps, mine[0].c, catalog, v.Train, o)
-					if err != nil {
-						return nil, nil, err
-					}
-					var pops [numPopForms]*recommend.Popularity
-					for f := range pops {
-						if pops[f], err = dpPopularity(cat, res, f); err != nil {
-							return nil, nil, err
-						}
-						popSum[f] += eval.Evaluate(v, k, cat.Len(), popularityRanker(pops[f])).NDCG
-					}
-					// The counts depend on the rank and the prior only.
-					counts := make(map[[2]float64]*recommend.Counts)
-					for _, cd := range mine {
-						key := [2]float64{float64(cd.c.Rank), cd.c.ItemPrior}
-						if counts[key] == nil {
-							if counts[key], err = recommend.CountsFromRelease(res, recommend.ReleaseOptions{ItemPrior: cd.c.ItemPrior, Rank: cd.c.Rank}); err != nil {
-								return nil, nil, err
-							}
-						}
-						ii, err := recommend.NewItemItem(cat, counts[key], modelConfig(base, cd.c, res))
-						if err != nil {
-							return nil, nil, err
-						}
-						if share == 0 {
-							cd.sum += eval.Evaluate(v, k, cat.Len(), itemItemRanker(ii)).NDCG
-						}
-						nb := neighboursOf(ii)
-						for f, pop := range pops {
-							for i, x := range fix.ndcg(k, newBlend(nb, pop), blendBetas) {
-								cd.blend[f][i] += x
-							}
-						}
-					}
-				}
-				cands = append(cands, mine...)
-			}
-			n := float64(runs * len(tunePairItems))
-			fmt.Fprintf(w, "  ε=%-4g item share %g: popularity (DP counts) nDCG@%d: from %s %.4f, from %s %.4f\n",
-				eps, dpConfig{ItemShare: share}.split()[1], k, popForms[popItems], popSum[popItems]/n, popForms[popPairs], popSum[popPairs]/n)
-		}
-		f := float64(runs)
-		var best *cand
-		var bestBlend blendConfig
-		bestBlendScore := -1.0
-		for _, cd := range cands {
-			line := fmt.Sprintf("  ε=%-4g %s:", eps, cd.c)
-			if cd.c.ItemShare == 0 {
-				line += fmt.Sprintf(" item-item nDCG@%d %.4f;", k, cd.sum/f)
-				if best == nil || cd.sum > best.sum {
-					best = cd
-				}
-			}
-			for form, scores := range cd.blend {
-				i := argmax(scores)
-				line += fmt.Sprintf(" + DP popularity from %s: %.4f at β=%g;", popForms[form], scores[i]/f, blendBetas[i])
-				if scores[i] > bestBlendScore {
-					bestBlend, bestBlendScore = blendConfig{cd.c, form, blendBetas[i]}, scores[i]
-				}
-			}
-			fmt.Fprintln(w, strings.TrimSuffix(line, ";"))
-		}
-		if best == nil {
-			return nil, nil, errors.New("tuning: no item-item setting")
-		}
-		out[eps], outBlend[eps] = best.c, bestBlend
-		fmt.Fprintf(w, "chosen for ε=%g: %s (nDCG@%d %.4f)\n", eps, best.c, k, best.sum/f)
-		fmt.Fprintf(w, "chosen for ε=%g + DP popularity: %s (nDCG@%d %.4f)\n", eps, bestBlend, k, bestBlendScore/f)
-	}
-	fmt.Fprintln(w)
-	return out, outBlend, nil
 }
