@@ -142,6 +142,33 @@
 // the training data is not counted in ε, as usual in offline
 // evaluations; a deployment would fix the settings in advance.
 //
+// # Bias audit
+//
+// With -bias, each data set's table is followed by a bias audit
+// (recommend/eval's Auditor, k as above) of the exact popularity,
+// item-item, EASE and "served, defaults" rows and, at each ε of
+// -bias-epsilons (default 1 and 8), of the "best DP" and "served,
+// defaults (DP)" rows, each averaged over -dp-runs releases trained again
+// for the audit (their own budgets, as in the table). Persons are
+// segmented by activity (eval.ActivityLevels: terciles of their distinct
+// training items) and, for Online Retail, by country (the Country of the
+// customer's first kept line); segments with fewer than k persons are
+// hidden. Exposure and calibration group items by MovieLens genre (from
+// movies.csv beside ratings.csv: the movie's most specific genre, the one
+// fewest movies list, since the list is alphabetical; without movies.csv
+// neither is reported) and by Online Retail price band (the median unit
+// price of the item's lines: under £1, £1-2, £2-5, £5-10, £10 and more;
+// the data set has no department or supplier). It prints an overview, the
+// audit of each model (eval.AuditReport.WriteTable), the comparisons
+// (eval.Compare) of EASE on exact counts (base) with the best DP model
+// (other) and of the exact served row (base) with the DP one (other),
+// and, per comparison and segmentation, which segment privacy costs most
+// and least, with the gap and whether it exceeds twice its standard error
+// over the releases. -svg DIR (with -bias) also writes charts there:
+// nDCG per segment of the exact and DP models, the share of the exact
+// nDCG each segment keeps, exposure against catalog share, and long tail
+// and coverage per model. -bias makes the run about half a minute longer.
+//
 // A data set whose path is empty or missing is skipped with a message.
 package main
 
@@ -153,8 +180,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -209,6 +238,9 @@ func evaluate(args []string, w io.Writer) error {
 	maxItems := fs.Int("max-items", 0, "per-person bound on distinct items counted (0: the library default; negative: none)")
 	epsList := fs.String("epsilons", defaultEpsilons, "comma-separated ε of the DP rows (empty: no DP rows)")
 	runs := fs.Int("dp-runs", 5, "independent DP releases averaged per DP row")
+	bias := fs.Bool("bias", false, "also audit bias per segment: the exact models and the best DP model at -bias-epsilons")
+	biasEps := fs.String("bias-epsilons", defaultBiasEpsilons, "comma-separated ε of the DP models of the bias audit")
+	svgDir := fs.String("svg", "", "with -bias, write the bias audit's charts (SVG) into this directory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -219,6 +251,13 @@ func evaluate(args []string, w io.Writer) error {
 	if *runs < 1 {
 		return fmt.Errorf("%w: -dp-runs %d must be at least 1", errUsage, *runs)
 	}
+	biasEpsilons, err := parseEpsilons(*biasEps)
+	if err != nil {
+		return err
+	}
+	if *svgDir != "" && !*bias {
+		return fmt.Errorf("%w: -svg needs -bias", errUsage)
+	}
 	if *movielens == "" && *retail == "" {
 		return errUsage
 	}
@@ -226,13 +265,14 @@ func evaluate(args []string, w io.Writer) error {
 	counting.MaxItemsPerPerson = *maxItems
 	ran := false
 	for _, ds := range []struct {
-		name, path string
-		load       func(string) ([]recommend.Interaction, []recommend.Item, error)
+		name, slug string
+		path       string
+		load       func(string) (dataset, error)
 		split      func([]recommend.Interaction) (eval.Split, eval.Split, error)
 		settings   settings
 	}{
-		{"MovieLens ml-latest-small", *movielens, loadMovieLens, movieLensSplits(*seed), movieLensSettings},
-		{"UCI Online Retail", *retail, loadRetail, retailSplits, retailSettings},
+		{"MovieLens ml-latest-small", "movielens", *movielens, loadMovieLens, movieLensSplits(*seed), movieLensSettings},
+		{"UCI Online Retail", "retail", *retail, loadRetail, retailSplits, retailSettings},
 	} {
 		if ds.path == "" {
 			continue
@@ -241,11 +281,12 @@ func evaluate(args []string, w io.Writer) error {
 			fmt.Fprintf(w, "%s: skipped: %v\n\n", ds.name, err)
 			continue
 		}
-		in, items, err := ds.load(ds.path)
+		data, err := ds.load(ds.path)
 		if err != nil {
 			return fmt.Errorf("%s: %w", ds.name, err)
 		}
-		cat, err := recommend.NewCatalog(items)
+		in := data.in
+		cat, err := recommend.NewCatalog(data.items)
 		if err != nil {
 			return fmt.Errorf("%s: %w", ds.name, err)
 		}
@@ -272,6 +313,12 @@ func evaluate(args []string, w io.Writer) error {
 		}
 		if err := run(w, ds.name, cat, test, *k, set, counting, sources); err != nil {
 			return fmt.Errorf("%s: %w", ds.name, err)
+		}
+		if *bias {
+			b := biasSpec{slug: ds.slug, data: data, epsilons: biasEpsilons, runs: *runs, svgDir: *svgDir}
+			if err := runBias(w, ds.name, cat, test, *k, set, counting, b); err != nil {
+				return fmt.Errorf("%s: bias audit: %w", ds.name, err)
+			}
 		}
 		ran = true
 	}
@@ -669,7 +716,92 @@ func retailSplits(in []recommend.Interaction) (eval.Split, eval.Split, error) {
 	return test, validation, nil
 }
 
-func loadMovieLens(path string) ([]recommend.Interaction, []recommend.Item, error) {
+// dataset is a loaded data set: the interactions, the catalog and what
+// the bias audit reads beside them.
+type dataset struct {
+	in    []recommend.Interaction
+	items []recommend.Item
+	// country is each person's country (Online Retail; nil for MovieLens).
+	country map[string]string
+	// group is each catalog item's group, the grouping of the exposure
+	// audit and the category of calibration (nil: none known), named
+	// groupName; groupNote says where it comes from.
+	group     map[string]string
+	groupName string
+	groupNote string
+	// groupOrdinal says the groups' labels sort in a meaningful order
+	// (price bands), which charts keep.
+	groupOrdinal bool
+}
+
+func loadMovieLens(path string) (dataset, error) {
+	in, items, err := loadRatings(path)
+	if err != nil {
+		return dataset{}, err
+	}
+	d := dataset{in: in, items: items, groupName: "genre"}
+	movies := filepath.Join(filepath.Dir(path), "movies.csv")
+	switch genres, err := loadGenres(movies); {
+	case errors.Is(err, fs.ErrNotExist):
+		d.groupNote = "no " + movies + ": no genre, so no exposure by genre and no calibration"
+	case err != nil:
+		return dataset{}, err
+	default:
+		d.group = genres
+		d.groupNote = "genre: the most specific genre movies.csv lists for the movie (the one fewest movies have; the list is alphabetical, so its first is no primary genre); exposure is by genre and calibration compares the genre mixes"
+	}
+	return d, nil
+}
+
+// loadGenres reads MovieLens movies.csv (movieId,title,genres) and
+// returns one genre per movie, keyed as loadRatings keys items: its most
+// specific genre, the one fewest movies of the file list (ties by name).
+// MovieLens lists a movie's genres in alphabetical order, so the first is
+// no primary genre ("Action" and "Adventure" would swallow half the
+// catalog); the rarest is the most telling ("Animation" rather than
+// "Comedy" for Toy Story). IMAX, a format rather than a genre, counts only
+// when a movie lists nothing else.
+func loadGenres(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	if _, err := r.Read(); err != nil { // header
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	lists := make(map[string][]string)
+	movies := make(map[string]int) // per genre
+	for line := 2; ; line++ {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if len(rec) < 3 {
+			return nil, fmt.Errorf("%s: line %d: want 3 fields", path, line)
+		}
+		gs := strings.Split(rec[2], "|")
+		if len(gs) > 1 {
+			gs = slices.DeleteFunc(gs, func(g string) bool { return g == "IMAX" })
+		}
+		lists["m"+rec[0]] = gs
+		for _, g := range gs {
+			movies[g]++
+		}
+	}
+	genres := make(map[string]string, len(lists))
+	for id, gs := range lists {
+		genres[id] = slices.MinFunc(gs, func(a, b string) int { return cmp.Or(cmp.Compare(movies[a], movies[b]), cmp.Compare(a, b)) })
+	}
+	return genres, nil
+}
+
+func loadRatings(path string) ([]recommend.Interaction, []recommend.Item, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
@@ -708,17 +840,55 @@ func loadMovieLens(path string) ([]recommend.Interaction, []recommend.Item, erro
 	return in, items, nil
 }
 
-func loadRetail(path string) ([]recommend.Interaction, []recommend.Item, error) {
+// loadRetail reads the UCI Online Retail CSV. Besides the interactions
+// and the catalog it keeps each customer's country (that of their first
+// kept line) and groups the items by price band: the median unit price of
+// the item's kept lines (see priceBand). The data set has no department
+// or supplier; the price band is the attribute every item has that a
+// store would audit exposure by (are cheap items crowded out?).
+func loadRetail(path string) (dataset, error) {
+	d, err := readRetail(path)
+	if err != nil {
+		return dataset{}, err
+	}
+	d.groupName, d.groupOrdinal = "price band", true
+	d.groupNote = "price band: the median unit price of the item's lines (Online Retail has no department or supplier); exposure is by price band and calibration compares the price-band mixes"
+	return d, nil
+}
+
+// priceBands are the upper bounds (exclusive, £) of the price bands but
+// the last, and bandLabels their labels, which sort in band order.
+var (
+	priceBands = []float64{1, 2, 5, 10}
+	bandLabels = []string{"1: under £1", "2: £1-2", "3: £2-5", "4: £5-10", "5: £10 and more"}
+)
+
+// priceBand is the band of the median of prices.
+func priceBand(prices []float64) string {
+	slices.Sort(prices)
+	n := len(prices)
+	m := prices[n/2]
+	if n%2 == 0 {
+		m = (prices[n/2-1] + prices[n/2]) / 2
+	}
+	i, _ := slices.BinarySearch(priceBands, m)
+	if i < len(priceBands) && priceBands[i] == m {
+		i++
+	}
+	return bandLabels[i]
+}
+
+func readRetail(path string) (dataset, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, err
+		return dataset{}, err
 	}
 	defer f.Close()
 	var rd io.Reader = f
 	if strings.HasSuffix(path, ".gz") {
 		z, err := gzip.NewReader(f)
 		if err != nil {
-			return nil, nil, err
+			return dataset{}, err
 		}
 		defer z.Close()
 		rd = z
@@ -727,23 +897,25 @@ func loadRetail(path string) ([]recommend.Interaction, []recommend.Item, error) 
 	r.ReuseRecord = true
 	r.FieldsPerRecord = -1
 	if _, err := r.Read(); err != nil {
-		return nil, nil, err
+		return dataset{}, err
 	}
 	var in []recommend.Interaction
 	var items []recommend.Item
 	seen := make(map[string]bool)
+	country := make(map[string]string)
+	prices := make(map[string][]float64)
 	for line := 2; ; line++ {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, nil, err
+			return dataset{}, err
 		}
 		if len(rec) < 8 {
-			return nil, nil, fmt.Errorf("line %d: want 8 fields", line)
+			return dataset{}, fmt.Errorf("line %d: want 8 fields", line)
 		}
-		invoice, code, desc, qty, date, customer := rec[0], strings.ToUpper(strings.TrimSpace(rec[1])), rec[2], rec[3], rec[4], rec[6]
+		invoice, code, desc, qty, date, price, customer := rec[0], strings.ToUpper(strings.TrimSpace(rec[1])), rec[2], rec[3], rec[4], rec[5], rec[6]
 		if strings.HasPrefix(invoice, "C") || customer == "" || code == "" || code[0] < '0' || code[0] > '9' {
 			continue
 		}
@@ -752,13 +924,24 @@ func loadRetail(path string) ([]recommend.Interaction, []recommend.Item, error) 
 		}
 		at, err := time.Parse("2006-01-02 15:04:05", date)
 		if err != nil {
-			return nil, nil, fmt.Errorf("line %d: %w", line, err)
+			return dataset{}, fmt.Errorf("line %d: %w", line, err)
 		}
 		if !seen[code] {
 			seen[code] = true
 			items = append(items, recommend.Item{ID: code, Title: strings.TrimSpace(desc)})
 		}
-		in = append(in, recommend.Interaction{Person: "c" + strings.TrimSuffix(customer, ".0"), Item: code, At: at})
+		person := "c" + strings.TrimSuffix(customer, ".0")
+		if _, ok := country[person]; !ok && len(rec) > 7 {
+			country[person] = strings.TrimSpace(rec[7])
+		}
+		if p, err := strconv.ParseFloat(price, 64); err == nil && p >= 0 {
+			prices[code] = append(prices[code], p)
+		}
+		in = append(in, recommend.Interaction{Person: person, Item: code, At: at})
 	}
-	return in, items, nil
+	group := make(map[string]string, len(prices))
+	for code, ps := range prices {
+		group[code] = priceBand(ps)
+	}
+	return dataset{in: in, items: items, country: country, group: group}, nil
 }

@@ -88,7 +88,8 @@ func TestEvaluateSkipsMissingData(t *testing.T) {
 
 func TestLoadRetailFilters(t *testing.T) {
 	_, retail := writeFixtures(t)
-	in, items, err := loadRetail(retail)
+	d, err := loadRetail(retail)
+	in, items := d.in, d.items
 	if err != nil {
 		t.Fatal(err)
 	}
