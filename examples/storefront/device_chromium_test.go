@@ -233,9 +233,35 @@ func TestDeviceModeInChromium(t *testing.T) {
 	if len(why) != len(got.Items) || slices.Contains(why, 0) {
 		t.Errorf("reasons shown per item: %v for %d items", why, len(got.Items))
 	}
-	if want := strs(got.Used); !reflect.DeepEqual(used, want) {
+	if want := got.UsedText; len(want) != len(got.Used) || !reflect.DeepEqual(used, want) {
 		t.Errorf("data used shown %v, want %v", used, want)
 	}
+	// No raw key reaches the visitor: data categories, purposes and
+	// catalog slugs are in words.
+	var page string
+	step(t, ctx, "page text", chromedp.Text("#recs", &page, chromedp.ByQuery))
+	for _, key := range []string{"user.", "personalize.", "energy-gels", "running-shoes"} {
+		if strings.Contains(page, key) {
+			t.Errorf("the recommendations show the key %q:\n%s", key, page)
+		}
+	}
+	// What the visitor sees, with every "why" open, for a person to look at.
+	var png []byte
+	step(t, ctx, "screenshot",
+		chromedp.Evaluate(`document.querySelectorAll('details').forEach(d => d.open = true)`, nil),
+		chromedp.FullScreenshot(&png, 100)) // 100: PNG
+	dir := os.Getenv("TACT_SCREENSHOT_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	shot := filepath.Join(dir, "device.png")
+	if err := os.WriteFile(shot, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", shot)
 
 	// The server received nothing personal.
 	personal := []string{"marathon", "400"}
@@ -294,14 +320,6 @@ func TestDeviceModeInChromium(t *testing.T) {
 	if !bytes.Equal(want, have) {
 		t.Errorf("the page ranks\n%s\nthe shop's Recommender\n%s", have, want)
 	}
-}
-
-func strs[S ~string](l []S) []string {
-	out := make([]string, len(l))
-	for i, s := range l {
-		out[i] = string(s)
-	}
-	return out
 }
 
 // TestDeviceLatencyInChromium measures ranking on the device over a

@@ -44,12 +44,14 @@ type Query struct {
 // Result is what [Ranker.RankJSON] writes: a [recommend.Response] as data
 // a page can show, every item with its reasons and the data they used.
 type Result struct {
-	Tier     string             `json:"tier"`
-	WarmUp   bool               `json:"warm_up"`
-	Items    []ResultItem       `json:"items"`
-	Used     []consent.Category `json:"used"`
-	Purposes []consent.Purpose  `json:"purposes"`
-	Withheld []ResultWithheld   `json:"withheld"`
+	Tier   string             `json:"tier"`
+	WarmUp bool               `json:"warm_up"`
+	Items  []ResultItem       `json:"items"`
+	Used   []consent.Category `json:"used"`
+	// UsedText names each of Used in words, for the person (English).
+	UsedText []string          `json:"used_text"`
+	Purposes []consent.Purpose `json:"purposes"`
+	Withheld []ResultWithheld  `json:"withheld"`
 }
 
 // ResultItem is one recommendation of a [Result].
@@ -64,11 +66,14 @@ type ResultItem struct {
 
 // ResultReason is one reason of a [ResultItem].
 type ResultReason struct {
-	Source  string             `json:"source"`
-	Text    string             `json:"text"`
-	Data    []consent.Category `json:"data"`
-	Purpose consent.Purpose    `json:"purpose"`
-	Weight  float64            `json:"weight"`
+	Source string             `json:"source"`
+	Text   string             `json:"text"`
+	Data   []consent.Category `json:"data"`
+	// DataText names Data in words, for the person (English); empty when
+	// the reason used no personal data.
+	DataText string          `json:"data_text"`
+	Purpose  consent.Purpose `json:"purpose"`
+	Weight   float64         `json:"weight"`
 }
 
 // ResultWithheld is a source a [Result] did not use, and why.
@@ -80,14 +85,27 @@ type ResultWithheld struct {
 	Err     string          `json:"error,omitempty"`
 }
 
+// texts words the data categories of a [Result]; the page is English.
+var texts = consent.NewCatalog()
+
+const textLang = "en"
+
 // NewResult returns the Result of resp.
 func NewResult(resp recommend.Response) Result {
 	res := Result{Tier: resp.Tier.String(), WarmUp: resp.WarmUp, Used: resp.Used, Purposes: resp.Purposes,
-		Items: make([]ResultItem, 0, len(resp.Items)), Withheld: make([]ResultWithheld, 0, len(resp.Withheld))}
+		UsedText: make([]string, len(resp.Used)),
+		Items:    make([]ResultItem, 0, len(resp.Items)), Withheld: make([]ResultWithheld, 0, len(resp.Withheld))}
+	for i, c := range resp.Used {
+		res.UsedText[i] = texts.Category(textLang, c)
+	}
 	for _, r := range resp.Items {
 		it := ResultItem{ID: r.Item.ID, Title: r.Item.Title, Category: r.Item.Category, Price: r.Item.Price, Score: r.Score}
 		for _, why := range r.Reasons {
-			it.Reasons = append(it.Reasons, ResultReason{Source: why.Source.String(), Text: why.Text, Data: why.Data, Purpose: why.Purpose, Weight: why.Weight})
+			rr := ResultReason{Source: why.Source.String(), Text: why.Text, Data: why.Data, Purpose: why.Purpose, Weight: why.Weight}
+			if len(why.Data) > 0 {
+				rr.DataText = texts.Categories(textLang, why.Data)
+			}
+			it.Reasons = append(it.Reasons, rr)
 		}
 		res.Items = append(res.Items, it)
 	}

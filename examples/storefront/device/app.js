@@ -94,6 +94,11 @@
     render(out);
   }
 
+  // words shows a catalog key as words ("energy-gels" as "energy gels").
+  function words(key) {
+    return (key || '').replace(/[-_]+/g, ' ');
+  }
+
   function el(tag, text, cls) {
     const e = document.createElement(tag);
     if (text !== undefined) e.textContent = text;
@@ -112,13 +117,13 @@
     for (const it of out.items) {
       const li = el('li', undefined, 'rec');
       li.dataset.item = it.id;
-      li.append(el('strong', it.title), el('span', ' · ' + it.category + (it.price ? ' · ' + it.price.toFixed(2) : ''), 'hint'));
+      li.append(el('strong', it.title), el('span', ' · ' + words(it.category) + (it.price ? ' · ' + it.price.toFixed(2) : ''), 'hint'));
       const why = el('details', undefined, 'why');
       why.append(el('summary', 'Why am I seeing this?'));
       const ul = el('ul');
       for (const r of it.reasons || []) {
         const rl = el('li', r.text, 'reason');
-        rl.append(el('span', ' (' + (r.data && r.data.length ? 'data used: ' + r.data.join(', ') + '; for ' + r.purpose : 'no personal data') + ')', 'hint data'));
+        rl.append(el('span', ' (' + (r.data_text ? 'data used: ' + r.data_text : 'no personal data') + ')', 'hint data'));
         ul.append(rl);
       }
       why.append(ul);
@@ -133,7 +138,7 @@
       recs.append(li);
     }
     const used = $('used');
-    used.replaceChildren(...(out.used && out.used.length ? out.used.map((c) => el('li', c)) : [el('li', 'Nothing personal')]));
+    used.replaceChildren(...(out.used_text && out.used_text.length ? out.used_text.map((c) => el('li', c)) : [el('li', 'Nothing personal')]));
     $('withheld').replaceChildren(...(out.withheld || []).map((w) => el('li', w.text + (w.error ? ' (' + w.error + ')' : ''))));
     $('local').textContent = JSON.stringify(state.profile, null, 1);
   }
