@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tact-go/tact/internal/jsonkey"
 )
 
 // ISO/IEC TS 27560:2023 (Privacy technologies — Consent record information
@@ -578,7 +580,7 @@ func DecodeISO27560(data []byte) ([]ISORecord, error) {
 	if len(data) > MaxISO27560Size {
 		return nil, &ISOError{Why: "document larger than " + strconv.Itoa(MaxISO27560Size) + " bytes"}
 	}
-	if k, dup := duplicateKey(data); dup {
+	if k, dup := jsonkey.Duplicate(data); dup {
 		return nil, &ISOError{Why: "key " + strconv.Quote(k) + " appears more than once"}
 	}
 	var doc any

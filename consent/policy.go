@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tact-go/tact/internal/jsonkey"
 )
 
 // Policy is what a business tells people it does with their data, purpose by
@@ -419,7 +421,7 @@ func (s PurposeSpec) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON decodes the form MarshalJSON writes. Unknown fields are an
 // error. It does not validate; [DecodePolicy] does.
 func (s *PurposeSpec) UnmarshalJSON(data []byte) error {
-	if k, dup := duplicateKey(data); dup {
+	if k, dup := jsonkey.Duplicate(data); dup {
 		return &PolicyError{Field: "json", Why: "key " + strconv.Quote(k) + " appears more than once"}
 	}
 	var j purposeSpecJSON
@@ -469,7 +471,7 @@ func DecodePolicy(data []byte) (*Policy, error) {
 	if len(data) > MaxPolicySize {
 		return nil, &PolicyError{Why: "document larger than " + strconv.Itoa(MaxPolicySize) + " bytes"}
 	}
-	if k, dup := duplicateKey(data); dup {
+	if k, dup := jsonkey.Duplicate(data); dup {
 		return nil, &PolicyError{Field: "json", Why: "key " + strconv.Quote(k) + " appears more than once"}
 	}
 	var p Policy

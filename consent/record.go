@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tact-go/tact/internal/jsonkey"
 )
 
 // Hash is a SHA-256 digest. It encodes as 64 lower-case hex digits.
@@ -371,7 +373,7 @@ func (r Record) MarshalJSON() ([]byte, error) {
 // repeated ones are an error; the result is checked for range
 // ([ErrMalformedRecord]) but not for its place in a chain.
 func (r *Record) UnmarshalJSON(data []byte) error {
-	if k, dup := duplicateKey(data); dup {
+	if k, dup := jsonkey.Duplicate(data); dup {
 		return &recordFieldError{"json", "key " + strconv.Quote(k) + " appears more than once"}
 	}
 	var j recordJSON

@@ -7,10 +7,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/tact-go/tact/consent"
+	"github.com/tact-go/tact/internal/jsonkey"
 )
 
 // The format's constants.
@@ -119,7 +119,7 @@ func decodeObject(part, s string) (map[string]json.RawMessage, error) {
 	if !utf8.Valid(b) {
 		return nil, malformed(part, "not UTF-8", nil)
 	}
-	if k, dup := duplicateKey(b); dup {
+	if k, dup := jsonkey.Duplicate(b); dup {
 		return nil, malformed(part, "member "+strconv.Quote(k)+" repeated", nil)
 	}
 	var m map[string]json.RawMessage
@@ -333,63 +333,4 @@ func data(m map[string]json.RawMessage) (map[consent.Category]json.RawMessage, e
 		out[c] = v
 	}
 	return out, nil
-}
-
-// duplicateKey returns the first member name that appears twice in one JSON
-// object of data, at any depth, comparing names as encoding/json matches
-// them to struct fields (case-insensitively), and false if there is none.
-// Parsers differ on repeated names (encoding/json keeps the last), so a
-// forged value could hide behind a genuine one in a signed document: the
-// whole grant is refused instead. Syntax errors are left to the decoder
-// that follows.
-func duplicateKey(data []byte) (string, bool) {
-	type frame struct {
-		obj     bool
-		wantKey bool
-		keys    map[string]struct{}
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	var stack []frame
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return "", false
-		}
-		if n := len(stack); n > 0 && stack[n-1].obj && stack[n-1].wantKey {
-			if k, ok := tok.(string); ok {
-				f := foldKey(k)
-				if _, dup := stack[n-1].keys[f]; dup {
-					return k, true
-				}
-				stack[n-1].keys[f] = struct{}{}
-				stack[n-1].wantKey = false
-				continue
-			}
-		}
-		switch tok {
-		case json.Delim('{'):
-			stack = append(stack, frame{obj: true, wantKey: true, keys: map[string]struct{}{}})
-			continue
-		case json.Delim('['):
-			stack = append(stack, frame{})
-			continue
-		case json.Delim('}'), json.Delim(']'):
-			stack = stack[:len(stack)-1]
-		}
-		if n := len(stack); n > 0 && stack[n-1].obj {
-			stack[n-1].wantKey = true
-		}
-	}
-}
-
-// foldKey maps every rune of k to the smallest rune of its Unicode simple
-// case-folding orbit.
-func foldKey(k string) string {
-	return strings.Map(func(r rune) rune {
-		m := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			m = min(m, f)
-		}
-		return m
-	}, k)
 }

@@ -1,4 +1,6 @@
-package consent
+// Package jsonkey finds repeated member names in JSON objects, which
+// tact's decoders of signed or hashed documents refuse.
+package jsonkey
 
 import (
 	"bytes"
@@ -7,13 +9,14 @@ import (
 	"unicode"
 )
 
-// duplicateKey returns the first member name that appears twice in one JSON
+// Duplicate returns the first member name that appears twice in one JSON
 // object of data, and false if there is none, comparing names as encoding/json matches them
 // to struct fields (case-insensitively). encoding/json keeps the last of
 // repeated names, so a forged value could hide behind a genuine one in a
-// signed or hashed document; tact's decoders refuse such input. Syntax
+// signed or hashed document; tact's decoders refuse such input: consent's ledgers, policies and ISO
+// records, and consent/pds's grants. Syntax
 // errors are left to the decoder that follows, which reports them better.
-func duplicateKey(data []byte) (string, bool) {
+func Duplicate(data []byte) (string, bool) {
 	type frame struct {
 		obj     bool
 		wantKey bool
