@@ -1,7 +1,6 @@
 package dpbeam
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -55,31 +54,12 @@ func (j *CooccurrenceJob) Path() string { return j.file }
 
 func (j *CooccurrenceJob) path() string { return j.file }
 
-// coocJSON is dp.Cooccurrences' encoding, decoded here as the bridge
-// wrote it (the number of persons clamped at 0, as dp does).
-type coocJSON struct {
-	Items         []dp.ItemCount `json:"items"`
-	Pairs         []dp.PairCount `json:"pairs"`
-	Persons       int64          `json:"persons"`
-	ItemThreshold int64          `json:"item_threshold"`
-	PairThreshold int64          `json:"pair_threshold"`
-	ItemNoise     dp.Mechanism   `json:"item_noise"`
-	PairNoise     dp.Mechanism   `json:"pair_noise"`
-	Weighted      bool           `json:"weighted"`
-	Epsilon       float64        `json:"epsilon"`
-	Delta         float64        `json:"delta"`
-	Private       bool           `json:"private"`
-	Label         string         `json:"label"`
-}
-
 func (j *CooccurrenceJob) load(data []byte) error {
-	var c coocJSON
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return releaseErr(err.Error())
+	c := new(dp.Cooccurrences)
+	if err := json.Unmarshal(data, c); err != nil { // dp's decoder checks the release
+		return err
 	}
-	j.res = (*dp.Cooccurrences)(&c)
+	j.res = c
 	logRelease(j.logger, "cooccurrence", c.Label, c.Epsilon, c.Delta, len(c.Items)+len(c.Pairs), c.Private)
 	return nil
 }
