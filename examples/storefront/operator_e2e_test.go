@@ -46,13 +46,7 @@ const operatorOverflowJS = `(() => {
 // loading the page again spends nothing. Screenshots go to
 // TACT_SCREENSHOT_DIR (or the test's temporary directory).
 func TestOperatorPageInChromium(t *testing.T) {
-	exe := chromium()
-	if exe == "" {
-		if os.Getenv("TACT_REQUIRE_CHROMIUM") == "1" {
-			t.Fatal("TACT_REQUIRE_CHROMIUM=1 but no chromium, chromium-browser or google-chrome is on PATH")
-		}
-		t.Skip("no Chromium on PATH")
-	}
+	bctx, _ := headless(t) // skips, or fails in CI, without Chromium
 	shots := os.Getenv("TACT_SCREENSHOT_DIR")
 	if shots == "" {
 		shots = t.TempDir()
@@ -101,19 +95,6 @@ func TestOperatorPageInChromium(t *testing.T) {
 		f.browser().get(fmt.Sprintf("/items/item-%06d", i))
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.WindowSize(1200, 900))
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelTab := chromedp.NewContext(actx)
-	defer cancelTab()
-	bctx, cancel := context.WithTimeout(bctx, 90*time.Second)
-	defer cancel()
-	if err := chromedp.Run(bctx); err != nil {
-		t.Fatalf("starting %s: %v", exe, err)
-	}
 	step := func(name string, actions ...chromedp.Action) {
 		t.Helper()
 		sctx, scancel := context.WithTimeout(bctx, 20*time.Second)
