@@ -267,6 +267,16 @@ func TestServedRanksAsTop(t *testing.T) {
 	cat, in := plainShop(t, 4, 600, 3000, 12)
 	ii, err := recommend.TrainItemItem(cat, in, recommend.CountOptions{}, recommend.ItemItemConfig{Neighbors: 20})
 	require.NoError(t, err)
+	// EASE's signed weights: an item the history speaks against is no
+	// candidate, served or plain.
+	ease, err := recommend.TrainEASE(cat, recommend.CountCooccurrence(in, recommend.CountOptions{}), recommend.EASEConfig{Items: cat.Len(), Neighbors: 20})
+	require.NoError(t, err)
+	for name, ii := range map[string]*recommend.ItemItem{"item-item": ii, "EASE": ease} {
+		t.Run(name, func(t *testing.T) { servedRanksAsTop(t, cat, in, ii) })
+	}
+}
+
+func servedRanksAsTop(t *testing.T, cat *recommend.Catalog, in []recommend.Interaction, ii *recommend.ItemItem) {
 	pop, err := recommend.NewPopularity(cat, recommend.CountItems(in, recommend.CountOptions{}), nil)
 	require.NoError(t, err)
 	m, err := recommend.NewModel(cat, pop, ii)

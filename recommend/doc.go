@@ -98,7 +98,11 @@
 // counts (dp.Cooccurrence) becomes [Counts] through [CountsFromRelease],
 // and either kind of counts trains the item-item model or EASE
 // ([TrainEASE], the closed-form linear item model over the most counted
-// items). This package never imports a DP library. Everything applied to
+// items, whose negative weights count against an item: only items a
+// history speaks for, with a positive sum, are candidates).
+// [CountOptions].DampActivity makes persons with many items weigh less
+// per item, which suits EASE on data where a few people rate thousands of
+// items. This package never imports a DP library. Everything applied to
 // one person's data happens at request time, in process, or on the
 // person's device: [Model.MarshalBinary] encodes a model's non-personal
 // parts (catalog, popularity, neighbour lists) and [UnmarshalModel]

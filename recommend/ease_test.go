@@ -82,15 +82,16 @@ func TestEASEMatchesTheFormula(t *testing.T) {
 	}
 	mean /= items
 	b := easeByHand(c, ids, 0.3*mean)
+	var negatives int
 	for i, id := range ids {
-		var want []recommend.Neighbor
-		for j, other := range ids {
-			if b[i][j] > 0 {
-				want = append(want, recommend.Neighbor{Item: other, Similarity: b[i][j]})
+		want := signedRow(b[i], ids, neighbors)
+		for _, x := range want {
+			if x.Similarity < 0 {
+				negatives++
 			}
 		}
-		slices.SortFunc(want, func(x, y recommend.Neighbor) int { return -cmpF(x.Similarity, y.Similarity) })
-		want = want[:min(len(want), neighbors)]
+		// Neighbors lists the positive ones, largest first.
+		want = slices.DeleteFunc(want, func(x recommend.Neighbor) bool { return x.Similarity < 0 })
 		got := m.Neighbors(id)
 		require.Len(t, got, len(want), id)
 		for k := range want {
@@ -98,6 +99,7 @@ func TestEASEMatchesTheFormula(t *testing.T) {
 			assert.InDelta(t, want[k].Similarity, got[k].Similarity, 1e-5*(1+want[k].Similarity), "%s neighbour %d", id, k)
 		}
 	}
+	require.Positive(t, negatives, "some rows keep negative weights among their 10 largest")
 	// Items beyond the 40 get the tail's item-item neighbours.
 	var tail int
 	for it := range w.Catalog.All() {
@@ -106,6 +108,98 @@ func TestEASEMatchesTheFormula(t *testing.T) {
 		}
 	}
 	assert.Positive(t, tail, "the tail items have neighbours too")
+}
+
+// signedRow is row i of B over ids as TrainEASE keeps it: the n weights
+// largest in magnitude (ties by position), largest first.
+func signedRow(bi []float64, ids []string, n int) []recommend.Neighbor {
+	var row []recommend.Neighbor
+	for j, other := range ids {
+		if bi[j] != 0 {
+			row = append(row, recommend.Neighbor{Item: other, Similarity: bi[j]})
+		}
+	}
+	slices.SortStableFunc(row, func(x, y recommend.Neighbor) int { return -cmpF(math.Abs(x.Similarity), math.Abs(y.Similarity)) })
+	return row[:min(len(row), n)]
+}
+
+// Top scores a history with EASE's signed weights: a negative weight
+// counts against an item, an item whose sum is not positive is no
+// candidate, and popularity fills the places left (TestItemItemTopMatches
+// Definition for the positive similarities of item-item).
+func TestEASETopCountsNegativeWeights(t *testing.T) {
+	w := recommendtest.Generate(recommendtest.Options{Seed: 11, Items: 50, Shoppers: 400})
+	c := recommend.CountCooccurrence(w.Interactions, recommend.CountOptions{})
+	var ids []string
+	for it := range w.Catalog.All() {
+		if c.Item(it.ID) > 0 {
+			ids = append(ids, it.ID)
+		}
+	}
+	slices.SortStableFunc(ids, func(a, b string) int { return -cmpF(c.Item(a), c.Item(b)) })
+	const neighbors = 8
+	m, err := recommend.TrainEASE(w.Catalog, c, recommend.EASEConfig{Items: len(ids), Neighbors: neighbors, Lambda: 0.2})
+	require.NoError(t, err)
+	var mean float64
+	for _, id := range ids {
+		mean += c.Item(id)
+	}
+	b := easeByHand(c, ids, 0.2*mean/float64(len(ids)))
+	rows := map[string][]recommend.Neighbor{}
+	for i, id := range ids {
+		rows[id] = signedRow(b[i], ids, neighbors)
+	}
+	catPos := map[string]int{}
+	for i, it := range w.Items {
+		catPos[it.ID] = i
+	}
+	var negativeSums int
+	for _, s := range w.Shoppers[:60] {
+		var hist []string
+		for _, e := range s.History {
+			if !slices.Contains(hist, e.Item) {
+				hist = append(hist, e.Item)
+			}
+		}
+		sum := map[string]float64{}
+		for _, h := range hist {
+			for _, x := range rows[h] {
+				if !slices.Contains(hist, x.Item) {
+					sum[x.Item] += x.Similarity
+				}
+			}
+		}
+		var want []recommend.Scored
+		for id, v := range sum {
+			if v > 0 {
+				want = append(want, recommend.Scored{Item: id, Score: v})
+			} else {
+				negativeSums++
+			}
+		}
+		slices.SortFunc(want, func(a, b recommend.Scored) int {
+			if a.Score != b.Score {
+				return -cmpF(a.Score, b.Score)
+			}
+			return catPos[a.Item] - catPos[b.Item]
+		})
+		got := m.Top(hist, len(want), nil)
+		require.Len(t, got, len(want), s.ID)
+		for n := range want {
+			assert.Equal(t, want[n].Item, got[n].Item, "%s place %d", s.ID, n)
+			assert.InDelta(t, want[n].Score, got[n].Score, 1e-4*(1+want[n].Score), "%s place %d", s.ID, n)
+		}
+		// Past the candidates, popularity: never a history item, never an
+		// item twice, and the list is full.
+		all := m.Top(hist, len(ids), nil)
+		require.Len(t, all, len(ids)-len(hist), s.ID)
+		seen := map[string]bool{}
+		for _, x := range all {
+			require.False(t, seen[x.Item] || slices.Contains(hist, x.Item), "%s: %s twice or from the history", s.ID, x.Item)
+			seen[x.Item] = true
+		}
+	}
+	assert.Positive(t, negativeSums, "some items were spoken against")
 }
 
 func cmpF(a, b float64) int {

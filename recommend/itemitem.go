@@ -68,9 +68,12 @@ const DefaultShrinkNoise = 3
 // request time to one person's own items. It is immutable and safe for
 // simultaneous use by multiple goroutines.
 type ItemItem struct {
-	cat   *Catalog
-	cfg   ItemItemConfig
-	start []int32 // neighbours of catalog item i are nbr[start[i]:start[i+1]]
+	cat *Catalog
+	cfg ItemItemConfig
+	// The neighbours of catalog item i are nbr[start[i]:start[i+1]],
+	// strongest first: in decreasing magnitude of sim, which is positive
+	// but for EASE models (see [TrainEASE]).
+	start []int32
 	nbr   []int32
 	sim   []float32
 	// scale is the median similarity of items to their nearest neighbour,
@@ -87,9 +90,15 @@ type ItemItem struct {
 
 type topScratch struct {
 	acc     []float64
-	seen    []bool
+	mark    []uint8 // markSeen, markTouched
 	touched []int32
+	cands   []int32 // the touched items with a positive sum
 }
+
+const (
+	markSeen    = 1 // in the history
+	markTouched = 2 // in touched
+)
 
 // Neighbor is one similar item and its similarity.
 type Neighbor struct {
@@ -393,7 +402,9 @@ func (m *ItemItem) EASE() (EASEConfig, bool) {
 func (m *ItemItem) Unknown() int { return m.unknown }
 
 // Neighbors returns the most similar items to id, most similar first; nil
-// for an unknown id or an item with no neighbours.
+// for an unknown id or an item with no neighbours. Only positive
+// similarities count: the negative weights of an EASE model say that an
+// item speaks against another, which makes it no neighbour.
 func (m *ItemItem) Neighbors(id string) []Neighbor {
 	i, ok := m.cat.lookup(id)
 	if !ok {
@@ -403,16 +414,19 @@ func (m *ItemItem) Neighbors(id string) []Neighbor {
 	if lo == hi {
 		return nil
 	}
-	out := make([]Neighbor, 0, hi-lo)
+	var out []Neighbor
 	for k := lo; k < hi; k++ {
-		out = append(out, Neighbor{Item: m.cat.items[m.nbr[k]].ID, Similarity: float64(m.sim[k])})
+		if m.sim[k] > 0 {
+			out = append(out, Neighbor{Item: m.cat.items[m.nbr[k]].ID, Similarity: float64(m.sim[k])})
+		}
 	}
-	return out
+	return out // rows are in order of magnitude, so the positive ones in order
 }
 
 // Top returns up to k items scored by the sum of their similarities to the
-// history items, best first (ties by catalog order), skipping the history
-// items themselves and those for which exclude (if non-nil) returns true.
+// history items, best first (ties by catalog order), those with a positive
+// sum, skipping the history items themselves and those for which exclude
+// (if non-nil) returns true.
 // When the history scores fewer than k items, Top backfills with
 // popularity: the most counted items of the counts the model was built
 // from (ties in catalog order), with score 0, as a [Recommender] fills the
@@ -427,16 +441,16 @@ func (m *ItemItem) Top(history []string, k int, exclude func(id string) bool) []
 	}
 	sc, _ := m.pool.Get().(*topScratch)
 	if sc == nil {
-		sc = &topScratch{acc: make([]float64, m.cat.Len()), seen: make([]bool, m.cat.Len())}
+		sc = &topScratch{acc: make([]float64, m.cat.Len()), mark: make([]uint8, m.cat.Len())}
 	}
-	acc, seen, touched := sc.acc, sc.seen, sc.touched[:0]
+	acc, mark, touched := sc.acc, sc.mark, sc.touched[:0]
 	defer func() {
 		for _, j := range touched {
-			acc[j] = 0
+			acc[j], mark[j] = 0, 0
 		}
 		for _, id := range history {
 			if i, ok := m.cat.lookup(id); ok {
-				seen[i] = false
+				mark[i] = 0
 			}
 		}
 		sc.touched = touched
@@ -444,7 +458,7 @@ func (m *ItemItem) Top(history []string, k int, exclude func(id string) bool) []
 	}()
 	for _, id := range history {
 		if i, ok := m.cat.lookup(id); ok {
-			seen[i] = true
+			mark[i] = markSeen
 		}
 	}
 	for _, id := range history {
@@ -454,23 +468,33 @@ func (m *ItemItem) Top(history []string, k int, exclude func(id string) bool) []
 		}
 		for k := m.start[i]; k < m.start[i+1]; k++ {
 			j := m.nbr[k]
-			if seen[j] {
+			if mark[j] == markSeen {
 				continue
 			}
-			if acc[j] == 0 {
+			if mark[j] == 0 {
+				mark[j] = markTouched
 				touched = append(touched, j)
 			}
 			acc[j] += float64(m.sim[k])
 		}
 	}
-	out := topK(m.cat, touched, acc, k, exclude)
+	// Only items the history speaks for are candidates: an EASE model's
+	// negative weights can leave a sum at or below 0.
+	cands := sc.cands[:0]
+	for _, j := range touched {
+		if acc[j] > 0 {
+			cands = append(cands, j)
+		}
+	}
+	sc.cands = cands
+	out := topK(m.cat, cands, acc, k, exclude)
 	// Backfill: every candidate not excluded is in out already, so the
 	// popular items to add are those neither seen nor candidates.
 	for _, j := range m.byCount {
 		if len(out) >= k {
 			break
 		}
-		if seen[j] || acc[j] != 0 {
+		if mark[j] == markSeen || acc[j] > 0 {
 			continue
 		}
 		if id := m.cat.items[j].ID; exclude == nil || !exclude(id) {

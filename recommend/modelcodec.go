@@ -194,8 +194,8 @@ func UnmarshalModel(data []byte) (*Model, error) {
 			for range k {
 				b := d.index("neighbour", n)
 				s := d.f32("similarity")
-				if d.err == nil && (!(s > 0) || math.IsInf(float64(s), 0)) {
-					return nil, d.fail("a positive, finite similarity")
+				if d.err == nil && (s == 0 || math.IsNaN(float64(s)) || math.IsInf(float64(s), 0)) {
+					return nil, d.fail("a non-zero, finite similarity")
 				}
 				ii.nbr = append(ii.nbr, b)
 				ii.sim = append(ii.sim, s)

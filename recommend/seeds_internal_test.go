@@ -178,3 +178,53 @@ func TestSeedNeighboursBounds(t *testing.T) {
 		t.Fatalf("an item summing %g was left out for one summing %g", strongestLeft, weakest)
 	}
 }
+
+// An item the history speaks against (an EASE model's negative weights
+// summing below 0) is no candidate of the history, however far below 0:
+// the confidence of a negative sum would be meaningless (and above 1 past
+// minus the model's scale).
+func TestSpokenAgainstIsNoCandidate(t *testing.T) {
+	items := []Item{{ID: "h1"}, {ID: "h2"}, {ID: "for"}, {ID: "against"}, {ID: "mixed"}}
+	cat, err := NewCatalog(items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// h1 and h2 each: "for" +1, "against" -3, "mixed" +2 and -2.5.
+	ii := &ItemItem{cat: cat, scale: 1,
+		start: []int32{0, 3, 6, 6, 6, 6},
+		nbr:   []int32{3, 4, 2, 3, 4, 2},
+		sim:   []float32{-3, 2, 1, -3, -2.5, 1},
+	}
+	m, err := NewModel(cat, nil, ii)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := new(MemoryStore)
+	at := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	for _, id := range []string{"h1", "h2"} {
+		if err := store.AddEvents(context.Background(), "p", Event{Item: id, Kind: Purchase, At: at.Add(-time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := &Recommender{profiles: store}
+	q := &request{r: r, ctx: context.Background(), req: &Request{Subject: "p", At: at, K: 10}, m: m, s: r.scratch(len(items)), resp: new(Response)}
+	q.readHistory(true)
+	got := map[string]float32{}
+	for c := range q.s.cands {
+		if cd := &q.s.cands[c]; cd.x[srcHistory] != 0 {
+			got[items[cd.item].ID] = cd.x[srcHistory]
+		}
+	}
+	if len(got) != 1 || !(got["for"] > 0 && got["for"] < 1) {
+		t.Fatalf("history candidates %v; want only \"for\", with a confidence in (0, 1)", got)
+	}
+
+	// The item in view leads to its positive neighbours only.
+	q = &request{r: r, ctx: context.Background(), req: &Request{Subject: "p", At: at, K: 10, Context: Context{Item: "h1"}}, m: m, s: r.scratch(len(items)), resp: new(Response)}
+	q.readContext()
+	for c := range q.s.cands {
+		if cd := &q.s.cands[c]; cd.x[srcContext] != 0 && items[cd.item].ID == "against" {
+			t.Fatalf("the item in view led to an item it speaks against (%g)", cd.x[srcContext])
+		}
+	}
+}

@@ -37,6 +37,9 @@ func (q *request) readContext() {
 			q.use(useSession, srcContext)
 			if m.ii != nil {
 				for k := m.ii.start[i]; k < m.ii.start[i+1]; k++ {
+					if !(m.ii.sim[k] > 0) { // speaks against it
+						continue
+					}
 					cd := s.touch(m.ii.nbr[k])
 					cd.x[srcContext] = float32(m.ii.conf(float64(m.ii.sim[k])))
 					cd.best[srcContext] = cd.x[srcContext]
