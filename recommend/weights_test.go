@@ -130,3 +130,69 @@ func TestWeightedCountsAreTheGramMatrix(t *testing.T) {
 		}
 	}
 }
+
+// With DampActivity a person's contribution to every item and pair count
+// is divided by the square root of their number of items (after the cap):
+// checked against that definition over random persons.
+func TestDampActivity(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var in []recommend.Interaction
+	items := map[string][]string{}
+	for p := range 60 {
+		person := "p" + string(rune('A'+p%26)) + string(rune('a'+p/26))
+		n := 1 + r.IntN(30)
+		seen := map[string]bool{}
+		for range n {
+			it := "i" + string(rune('a'+r.IntN(20)))
+			in = append(in, recommend.Interaction{Person: person, Item: it})
+			if !seen[it] {
+				seen[it] = true
+				items[person] = append(items[person], it)
+			}
+		}
+	}
+	o := recommend.CountOptions{DampActivity: true, MaxItemsPerPerson: -1}
+	c := recommend.CountCooccurrence(in, o)
+	require.True(t, c.Weighted(), "damped counts are sums of weights")
+	wantItem := map[string]float64{}
+	wantPair := map[[2]string]float64{}
+	for _, its := range items {
+		f := 1 / math.Sqrt(float64(len(its)))
+		for i, a := range its {
+			wantItem[a] += f
+			for _, b := range its[i+1:] {
+				if a > b {
+					wantPair[[2]string{b, a}] += f
+				} else {
+					wantPair[[2]string{a, b}] += f
+				}
+			}
+		}
+	}
+	for it, v := range wantItem {
+		assert.InDelta(t, v, c.Item(it), 1e-9, it)
+	}
+	for p, v := range wantPair {
+		assert.InDelta(t, v, c.Pair(p[0], p[1]), 1e-5, "%v", p)
+	}
+	// The cap comes first: a person capped at 4 items weighs as one with 4.
+	for person, w := range recommend.PersonWeights(in, recommend.CountOptions{DampActivity: true, MaxItemsPerPerson: 4}) {
+		for _, x := range w.Weights {
+			require.InDelta(t, math.Pow(float64(len(w.Items)), -0.25), x, 1e-12, person)
+		}
+	}
+	// Lift cannot use damped counts.
+	_, err := recommend.NewItemItem(mustCatalog(t, wantItem), c, recommend.ItemItemConfig{Similarity: recommend.Lift})
+	require.ErrorIs(t, err, recommend.ErrInvalidConfig)
+}
+
+func mustCatalog(t *testing.T, ids map[string]float64) *recommend.Catalog {
+	t.Helper()
+	var items []recommend.Item
+	for id := range ids {
+		items = append(items, recommend.Item{ID: id})
+	}
+	cat, err := recommend.NewCatalog(items)
+	require.NoError(t, err)
+	return cat
+}
