@@ -15,8 +15,9 @@ import (
 // was bought is still left out however old the purchase.
 //
 // The seeds then share at most 30,000 visits of their neighbours, each
-// seed its strongest neighbours and at least 5 of them, until they reach
-// 4,000 distinct items; of those, the 1,000 with the largest summed
+// seed its strongest neighbours, as many for each (at least 5) but for
+// the seeds with fewer, whose leftover visits go to the others, until
+// they reach 4,000 distinct items; of those, the 1,000 with the largest summed
 // similarity that no guard removes become candidates. A visit is an
 // addition in a per-item array, so a history is served as the plain model
 // ([ItemItem.Top]) ranks it as long as its neighbour lists fit in the
@@ -186,7 +187,7 @@ func (q *request) seedNeighbours(slot int, seeds []seed) {
 	s := q.s
 	acc, g := s.accumulator(len(q.m.meta))
 	reached := s.reached[:0]
-	per := int32(max(minPerSeed, maxNeighbourVisits/len(seeds)))
+	per := visitShare(ii, seeds)
 visits:
 	for k, sd := range seeds {
 		lo, hi := ii.start[sd.item], ii.start[sd.item+1]
@@ -240,6 +241,36 @@ visits:
 		}
 		ranked = ranked[n:]
 	}
+}
+
+// visitShare returns how many neighbours each seed visits: the largest
+// share such that the seeds' visits, each seed at most its share and its
+// row's length, come to at most maxNeighbourVisits, and at least
+// minPerSeed. So the visits short rows leave go to the longer ones rather
+// than unused.
+func visitShare(ii *ItemItem, seeds []seed) int32 {
+	visits := func(per int32) int {
+		n := 0
+		for _, sd := range seeds {
+			n += int(min(per, ii.start[sd.item+1]-ii.start[sd.item]))
+		}
+		return n
+	}
+	lo, hi := int32(minPerSeed), int32(0) // visits(lo) fits or lo is the floor
+	for _, sd := range seeds {
+		hi = max(hi, ii.start[sd.item+1]-ii.start[sd.item])
+	}
+	if hi <= lo || visits(hi) <= maxNeighbourVisits {
+		return max(hi, lo)
+	}
+	for lo+1 < hi { // visits(hi) > maxNeighbourVisits
+		if mid := lo + (hi-lo)/2; visits(mid) <= maxNeighbourVisits {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
 }
 
 // accum is one item's sum of the similarities the seeds lead to it with,

@@ -228,3 +228,42 @@ func TestSpokenAgainstIsNoCandidate(t *testing.T) {
 		}
 	}
 }
+
+// visitShare gives each seed the largest equal share of the visits that
+// fits, short rows leaving theirs to the long ones: checked against its
+// definition over random rows.
+func TestVisitShare(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for c := range 500 {
+		n := 1 + rng.IntN(600)
+		ii := &ItemItem{start: make([]int32, n+1)}
+		for i := range n {
+			l := int32(rng.IntN(1 + []int{10, 100, 1000, 3000}[c%4]))
+			ii.start[i+1] = ii.start[i] + l
+		}
+		var seeds []seed
+		for _, i := range rng.Perm(n)[:1+rng.IntN(min(n, MaxSeeds))] {
+			seeds = append(seeds, seed{item: int32(i)})
+		}
+		visits := func(per int32) (v int, longest int32) {
+			for _, sd := range seeds {
+				l := ii.start[sd.item+1] - ii.start[sd.item]
+				v += int(min(per, l))
+				longest = max(longest, l)
+			}
+			return v, longest
+		}
+		per := visitShare(ii, seeds)
+		v, longest := visits(per)
+		switch {
+		case per < minPerSeed:
+			t.Fatalf("case %d: share %d below the floor", c, per)
+		case per > minPerSeed && v > maxNeighbourVisits:
+			t.Fatalf("case %d: share %d makes %d visits", c, per, v)
+		case per < longest:
+			if more, _ := visits(per + 1); more <= maxNeighbourVisits {
+				t.Fatalf("case %d: share %d, but %d would fit (%d visits)", c, per, per+1, more)
+			}
+		}
+	}
+}
