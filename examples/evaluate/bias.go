@@ -83,9 +83,9 @@ func runBias(w io.Writer, name string, cat *recommend.Catalog, s eval.Split, k i
 	var models []*audited
 	exact := []source{
 		popularitySource(cat, o),
-		exactSource(cat, set.itemItem, o),
-		easeSource(cat, set.ease, o),
-		servedSource(cat, recommend.EASEConfig{}, o),
+		exactSource(cat, set.itemItem, damped(o, set.iiDamp)),
+		easeSource(cat, set.ease, damped(o, set.easeDamp)),
+		servedSource(cat, recommend.EASEConfig{}, o, o),
 	}
 	for _, src := range exact {
 		rankers, _, err := src.train(s.Train)

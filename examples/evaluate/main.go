@@ -31,9 +31,10 @@
 //   - "popularity (exact counts)": items ranked by their exact number of
 //     persons in the training part. Not private: it is the baseline.
 //   - "item-item (exact counts)": recommend's item-item model
-//     (recommend.NewItemItem) on exact co-occurrence counts. Not private.
-//   - "EASE (exact counts)": recommend.TrainEASE on the same counts. Not
-//     private.
+//     (recommend.NewItemItem) on exact co-occurrence counts, damped when
+//     the tuning chose it (the line above the table says). Not private.
+//   - "EASE (exact counts)": recommend.TrainEASE on exact counts, damped
+//     when the tuning chose it. Not private.
 //   - "served, defaults (exact counts)": what tact serves: eval.Served, a
 //     recommend.Recommender with recommend.Config{} over the Model of the
 //     exact popularity and recommend.TrainEASE with EASEConfig{} (the
@@ -122,7 +123,10 @@
 // training part, seed -seed+1; Online Retail: training before 2011-10-01,
 // validating on October), then the rows are evaluated on the test part;
 // no test data is looked at. The settings are the item-item configuration
-// (similarity, neighbours, shrinkage) and the EASE one (N, λ, neighbours);
+// (similarity, neighbours, shrinkage) and the EASE one (N, λ, neighbours),
+// each with or without recommend.CountOptions.DampActivity for its
+// counts (a person's contribution divided by the square root of their
+// number of items; popularity always counts persons);
 // for each ε, the DP settings of the item-item row (how many items the
 // pairs are among, the rank of the denoising, an item prior and a
 // shrinkage in units of the pair noise σ, the number of neighbours), of
@@ -215,7 +219,16 @@ var errUsage = errors.New("nothing to do: give -movielens and/or -retail (see -h
 type settings struct {
 	itemItem recommend.ItemItemConfig
 	ease     recommend.EASEConfig
-	dp       map[float64]dpSettings
+	// iiDamp and easeDamp count the item-item and the EASE model's pairs
+	// with recommend.CountOptions.DampActivity.
+	iiDamp, easeDamp bool
+	dp               map[float64]dpSettings
+}
+
+// damped is o with DampActivity set to d.
+func damped(o recommend.CountOptions, d bool) recommend.CountOptions {
+	o.DampActivity = d
+	return o
 }
 
 // dpFor returns the DP settings at eps, defaultDPSettings for an ε
@@ -303,10 +316,10 @@ func evaluate(args []string, w io.Writer) error {
 		}
 		sources := []source{
 			popularitySource(cat, counting),
-			exactSource(cat, set.itemItem, counting),
-			easeSource(cat, set.ease, counting),
-			servedSource(cat, recommend.EASEConfig{}, counting),
-			servedSource(cat, set.ease, counting),
+			exactSource(cat, set.itemItem, damped(counting, set.iiDamp)),
+			easeSource(cat, set.ease, damped(counting, set.easeDamp)),
+			servedSource(cat, recommend.EASEConfig{}, counting, counting),
+			servedSource(cat, set.ease, counting, damped(counting, set.easeDamp)),
 		}
 		for _, eps := range epsilons {
 			sources = append(sources, dpSource(eps, set.dpFor(eps), cat, set.itemItem, counting, *runs))
@@ -434,8 +447,9 @@ const servedTunedName = "served, tuned EASE"
 // allows everything, past the warm-up (eval.Served). With the zero cfg it
 // is the library's defaults ("served, defaults"); otherwise the EASE
 // row's settings, the model a host who tuned it would serve ("served,
-// tuned EASE").
-func servedSource(cat *recommend.Catalog, cfg recommend.EASEConfig, o recommend.CountOptions) source {
+// tuned EASE", its pairs counted with pairs, the EASE row's counting).
+// Popularity counts with o.
+func servedSource(cat *recommend.Catalog, cfg recommend.EASEConfig, o, pairs recommend.CountOptions) source {
 	name := servedName
 	if cfg != (recommend.EASEConfig{}) {
 		name = servedTunedName
@@ -449,7 +463,7 @@ func servedSource(cat *recommend.Catalog, cfg recommend.EASEConfig, o recommend.
 			if err != nil {
 				return nil, nil, err
 			}
-			rank, err := served(cat, pop, recommend.CountCooccurrence(train, o), cfg, train)
+			rank, err := served(cat, pop, recommend.CountCooccurrence(train, pairs), cfg, train)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -539,8 +553,8 @@ func run(w io.Writer, name string, cat *recommend.Catalog, s eval.Split, k int, 
 	fmt.Fprintf(w, "%s: %d training interactions, %d items in training, %d test persons; k=%d\n",
 		name, len(s.Train), len(trainItems), len(s.Test), k)
 	cfg, e := set.itemItem, set.ease
-	fmt.Fprintf(w, "item-item: %s, %d neighbours, shrink %g; EASE: %s; at most %s items per person\n\n",
-		cfg.Similarity, cfg.Neighbors, cfg.Shrink, easeString(e), maxItems(o))
+	fmt.Fprintf(w, "item-item: %s, %d neighbours, shrink %g%s; EASE: %s%s; at most %s items per person\n\n",
+		cfg.Similarity, cfg.Neighbors, cfg.Shrink, dampString(set.iiDamp), easeString(e), dampString(set.easeDamp), maxItems(o))
 	var rows []row
 	var notes []string
 	for _, src := range sources {
@@ -651,6 +665,14 @@ func easeString(c recommend.EASEConfig) string {
 		nb = recommend.DefaultEASENeighbors
 	}
 	return fmt.Sprintf("%d items, λ %g, %d neighbours", n, l, nb)
+}
+
+// dampString says when pairs are counted with DampActivity.
+func dampString(d bool) string {
+	if d {
+		return ", activity damped"
+	}
+	return ""
 }
 
 func fmtDuration(d time.Duration) string {

@@ -19,8 +19,8 @@ var (
 	tuneNeighbors     = []int{10, 20, 50, 100}
 	tuneShrinkCounts  = []float64{0, 5, 10, 20, 50}
 	tuneEASEItems     = []int{1000, 2000, 3000}
-	tuneEASELambdas   = []float64{4, 8, 12, 16, 32}
-	tuneEASENeighbors = []int{50, 100, 200}
+	tuneEASELambdas   = []float64{3, 6, 12, 24}
+	tuneEASENeighbors = []int{100, 300, 1000}
 
 	tunePairItems  = []int{50, 100, 200}
 	tuneRanks      = []int{0, 5, 10}
@@ -39,9 +39,10 @@ func tuneAll(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, o recomme
 	var set settings
 	fmt.Fprintln(w, "tuning on the validation split (training data only):")
 	counts := recommend.CountCooccurrence(v.Train, o)
+	dampedCounts := recommend.CountCooccurrence(v.Train, damped(o, true))
 	var iiScore, easeScore float64
-	set.itemItem, iiScore = tuneItemItem(w, cat, v, k, counts)
-	set.ease, easeScore = tuneEASE(w, cat, v, k, counts)
+	set.itemItem, set.iiDamp, iiScore = tuneItemItem(w, cat, v, k, counts, dampedCounts)
+	set.ease, set.easeDamp, easeScore = tuneEASE(w, cat, v, k, counts, dampedCounts)
 	pop, err := recommend.NewPopularity(cat, recommend.CountItems(v.Train, o), nil)
 	if err != nil {
 		return set, err
@@ -50,10 +51,11 @@ func tuneAll(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, o recomme
 	best := max(popScore, iiScore, easeScore)
 	fmt.Fprintf(w, "validation nDCG@%d: popularity %.4f, item-item %.4f, EASE %.4f", k, popScore, iiScore, easeScore)
 	for _, c := range []struct {
-		name string
-		cfg  recommend.EASEConfig
-	}{{"served with recommend's defaults", recommend.EASEConfig{}}, {"served on the chosen EASE", set.ease}} {
-		rank, err := served(cat, pop, counts, c.cfg, v.Train)
+		name  string
+		cfg   recommend.EASEConfig
+		pairs *recommend.Counts
+	}{{"served with recommend's defaults", recommend.EASEConfig{}, counts}, {"served on the chosen EASE", set.ease, []*recommend.Counts{counts, dampedCounts}[b2i(set.easeDamp)]}} {
+		rank, err := served(cat, pop, c.pairs, c.cfg, v.Train)
 		if err != nil {
 			return set, err
 		}
@@ -68,53 +70,68 @@ func tuneAll(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, o recomme
 }
 
 // tuneItemItem picks the item-item configuration with the best nDCG@k on
-// the validation split v, of which c are the exact counts.
-func tuneItemItem(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, c *recommend.Counts) (recommend.ItemItemConfig, float64) {
-	best, bestScore := recommend.ItemItemConfig{}, -1.0
-	for _, sim := range tuneSimilarities {
-		for _, n := range tuneNeighbors {
-			for _, shrink := range tuneShrinkCounts {
-				cfg := recommend.ItemItemConfig{Similarity: sim, Neighbors: n, Shrink: shrink}
-				ii, err := recommend.NewItemItem(cat, c, cfg)
-				if err != nil {
-					continue
-				}
-				m := eval.Evaluate(v, k, cat.Len(), itemItemRanker(ii))
-				fmt.Fprintf(w, "  item-item %-8s neighbours %3d shrink %4g: nDCG@%d %.4f\n", sim, n, shrink, k, m.NDCG)
-				if m.NDCG > bestScore {
-					best, bestScore = cfg, m.NDCG
+// the validation split v, of which c are the exact counts and dc the
+// exact counts with DampActivity; damp says which won.
+func tuneItemItem(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, c, dc *recommend.Counts) (best recommend.ItemItemConfig, damp bool, bestScore float64) {
+	bestScore = -1
+	for i, counts := range []*recommend.Counts{c, dc} {
+		d := i == 1
+		for _, sim := range tuneSimilarities {
+			for _, n := range tuneNeighbors {
+				for _, shrink := range tuneShrinkCounts {
+					cfg := recommend.ItemItemConfig{Similarity: sim, Neighbors: n, Shrink: shrink}
+					ii, err := recommend.NewItemItem(cat, counts, cfg)
+					if err != nil {
+						continue // lift on damped counts
+					}
+					m := eval.Evaluate(v, k, cat.Len(), itemItemRanker(ii))
+					fmt.Fprintf(w, "  item-item %-8s neighbours %3d shrink %4g%s: nDCG@%d %.4f\n", sim, n, shrink, dampString(d), k, m.NDCG)
+					if m.NDCG > bestScore {
+						best, damp, bestScore = cfg, d, m.NDCG
+					}
 				}
 			}
 		}
 	}
-	fmt.Fprintf(w, "chosen: item-item %s, %d neighbours, shrink %g\n", best.Similarity, best.Neighbors, best.Shrink)
-	return best, bestScore
+	fmt.Fprintf(w, "chosen: item-item %s, %d neighbours, shrink %g%s\n", best.Similarity, best.Neighbors, best.Shrink, dampString(damp))
+	return best, damp, bestScore
 }
 
 // tuneEASE picks the EASE configuration with the best nDCG@k on the
-// validation split v, of which c are the exact counts.
-func tuneEASE(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, c *recommend.Counts) (recommend.EASEConfig, float64) {
-	best, bestScore := recommend.EASEConfig{}, -1.0
-	for _, n := range tuneEASEItems {
-		for _, l := range tuneEASELambdas {
-			for _, nb := range tuneEASENeighbors {
-				cfg := recommend.EASEConfig{Items: n, Lambda: l, Neighbors: nb}
-				run := cfg
-				run.Workers = workers
-				m, err := recommend.TrainEASE(cat, c, run)
-				if err != nil {
-					continue
-				}
-				score := eval.Evaluate(v, k, cat.Len(), itemItemRanker(m)).NDCG
-				fmt.Fprintf(w, "  EASE %s: nDCG@%d %.4f\n", easeString(cfg), k, score)
-				if score > bestScore {
-					best, bestScore = cfg, score
+// validation split v, of which c are the exact counts and dc the exact
+// counts with DampActivity; damp says which won.
+func tuneEASE(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, c, dc *recommend.Counts) (best recommend.EASEConfig, damp bool, bestScore float64) {
+	bestScore = -1
+	for i, counts := range []*recommend.Counts{c, dc} {
+		d := i == 1
+		for _, n := range tuneEASEItems {
+			for _, l := range tuneEASELambdas {
+				for _, nb := range tuneEASENeighbors {
+					cfg := recommend.EASEConfig{Items: n, Lambda: l, Neighbors: nb}
+					run := cfg
+					run.Workers = workers
+					m, err := recommend.TrainEASE(cat, counts, run)
+					if err != nil {
+						continue
+					}
+					score := eval.Evaluate(v, k, cat.Len(), itemItemRanker(m)).NDCG
+					fmt.Fprintf(w, "  EASE %s%s: nDCG@%d %.4f\n", easeString(cfg), dampString(d), k, score)
+					if score > bestScore {
+						best, damp, bestScore = cfg, d, score
+					}
 				}
 			}
 		}
 	}
-	fmt.Fprintf(w, "chosen: EASE %s\n", easeString(best))
-	return best, bestScore
+	fmt.Fprintf(w, "chosen: EASE %s%s\n", easeString(best), dampString(damp))
+	return best, damp, bestScore
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // dpCands are the model settings the tuning tries for one item share and
