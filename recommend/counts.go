@@ -63,11 +63,11 @@ type CountOptions struct {
 	// DampActivity makes a person with many items weigh less per item:
 	// each of their weights is multiplied by n^(-1/4), n the number of
 	// items counted for them (after the cap), so that their contribution
-	// to each item and pair count (x², xa·xb) is divided by √n. A person
-	// with 400 items then counts each pair a twentieth as much as one with
-	// a single pair, rather than as much: the few heavy users stop
-	// dominating the Gram matrix. On MovieLens it makes EASE better (see
-	// examples/evaluate); counts are then sums of weights ([Counts.Weighted]).
+	// to each item and pair count (x², xa·xb) is divided by √n: a person
+	// with 400 items counts 1/20 in each of their pairs, one with 4 items
+	// 1/2, so that the few heavy users stop dominating the Gram matrix. On
+	// MovieLens it makes EASE and item-item better (see examples/evaluate);
+	// counts are then sums of weights ([Counts.Weighted]).
 	DampActivity bool
 }
 

@@ -423,10 +423,11 @@ func (m *ItemItem) Neighbors(id string) []Neighbor {
 	return out // rows are in order of magnitude, so the positive ones in order
 }
 
-// Top returns up to k items scored by the sum of their similarities to the
-// history items, best first (ties by catalog order), those with a positive
-// sum, skipping the history items themselves and those for which exclude
-// (if non-nil) returns true.
+// Top returns up to k items the history speaks for, scored by the sum of
+// their similarities to the history items (an item whose sum is not
+// positive is no candidate), best first (ties by catalog order), skipping
+// the history items themselves and those for which exclude (if non-nil)
+// returns true.
 // When the history scores fewer than k items, Top backfills with
 // popularity: the most counted items of the counts the model was built
 // from (ties in catalog order), with score 0, as a [Recommender] fills the

@@ -50,11 +50,15 @@ func tuneAll(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, o recomme
 	popScore := eval.Evaluate(v, k, cat.Len(), popularityRanker(pop)).NDCG
 	best := max(popScore, iiScore, easeScore)
 	fmt.Fprintf(w, "validation nDCG@%d: popularity %.4f, item-item %.4f, EASE %.4f", k, popScore, iiScore, easeScore)
+	easePairs := counts
+	if set.easeDamp {
+		easePairs = dampedCounts
+	}
 	for _, c := range []struct {
 		name  string
 		cfg   recommend.EASEConfig
 		pairs *recommend.Counts
-	}{{"served with recommend's defaults", recommend.EASEConfig{}, counts}, {"served on the chosen EASE", set.ease, []*recommend.Counts{counts, dampedCounts}[b2i(set.easeDamp)]}} {
+	}{{"served with recommend's defaults", recommend.EASEConfig{}, counts}, {"served on the chosen EASE", set.ease, easePairs}} {
 		rank, err := served(cat, pop, c.pairs, c.cfg, v.Train)
 		if err != nil {
 			return set, err
@@ -125,13 +129,6 @@ func tuneEASE(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, c, dc *r
 	}
 	fmt.Fprintf(w, "chosen: EASE %s%s\n", easeString(best), dampString(damp))
 	return best, damp, bestScore
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // dpCands are the model settings the tuning tries for one item share and
