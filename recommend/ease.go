@@ -196,7 +196,7 @@ func TrainEASE(cat *Catalog, c *Counts, cfg EASEConfig) (*ItemItem, error) {
 			}
 		}
 		slices.SortFunc(row, func(x, y nb) int {
-			if ax, ay := abs32(x.w), abs32(y.w); ax != ay {
+			if ax, ay := math.Abs(float64(x.w)), math.Abs(float64(y.w)); ax != ay {
 				return cmp.Compare(ay, ax)
 			}
 			return cmp.Compare(x.b, y.b)
@@ -250,5 +250,3 @@ func TrainEASE(cat *Catalog, c *Counts, cfg EASEConfig) (*ItemItem, error) {
 	m.ease = &cfg
 	return m, nil
 }
-
-func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }
