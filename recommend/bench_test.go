@@ -271,7 +271,7 @@ func BenchmarkTrain1M(b *testing.B) {
 // items of the 1,000,000-interaction fixture (the item-item model for the
 // rest), from counts taken beforehand, with as many workers as
 // GOMAXPROCS. It reports wall and CPU time and the peak heap. N = 20,000
-// inverts a 20,000×20,000 matrix: 15 minutes and a 3.5 GiB peak heap on 2
+// inverts a 20,000×20,000 matrix: 16 minutes and a 3.5 GiB peak heap on 2
 // cores (AMD EPYC, 2026-12-05), so it runs only with
 // TACT_BENCH_EASE_LARGE=1:
 //
@@ -281,7 +281,7 @@ func BenchmarkTrainEASE(b *testing.B) {
 	for _, n := range []int{5000, 20000} {
 		b.Run("N="+strconv.Itoa(n), func(b *testing.B) {
 			if n > 5000 && os.Getenv("TACT_BENCH_EASE_LARGE") == "" {
-				b.Skip("set TACT_BENCH_EASE_LARGE=1 to run (about 15 minutes and 3.5 GiB on 2 cores)")
+				b.Skip("set TACT_BENCH_EASE_LARGE=1 to run (about 16 minutes and 3.5 GiB on 2 cores)")
 			}
 			bigFixture(b)
 			c := recommend.CountCooccurrence(big.w.Interactions, recommend.CountOptions{})
