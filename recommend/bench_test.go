@@ -133,7 +133,34 @@ func (l latencies) report(b *testing.B) {
 
 func benchServe(b *testing.B, req func(i int) recommend.Request) {
 	bigFixture(b)
-	r, err := recommend.New(big.model, big.dec, big.store, recommend.Config{})
+	benchServeModel(b, big.model, req)
+}
+
+// The wide model: the item-item model of the performance fixture with 300
+// neighbours per item (as many weights as TrainEASE keeps by default),
+// so that the seeds of a long history have more neighbours than the
+// visits of a request allow. Built once per process.
+var wide struct {
+	once  sync.Once
+	model *recommend.Model
+}
+
+func wideModel(tb testing.TB) *recommend.Model {
+	bigFixture(tb)
+	wide.once.Do(func() {
+		ii, err := recommend.TrainItemItem(big.w.Catalog, big.w.Interactions, recommend.CountOptions{}, recommend.ItemItemConfig{Neighbors: 300})
+		if err != nil {
+			panic(err)
+		}
+		if wide.model, err = recommend.NewModel(big.w.Catalog, big.model.Popularity(), ii); err != nil {
+			panic(err)
+		}
+	})
+	return wide.model
+}
+
+func benchServeModel(b *testing.B, m *recommend.Model, req func(i int) recommend.Request) {
+	r, err := recommend.New(m, big.dec, big.store, recommend.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -176,6 +203,13 @@ func BenchmarkRecommend(b *testing.B) {
 	b.Run("established-history5000", func(b *testing.B) {
 		longFixture(b)
 		benchServe(b, func(i int) recommend.Request {
+			return recommend.Request{Subject: long.persons[i%len(long.persons)], At: serveAt, VisitStart: serveAt.Add(-10 * time.Minute), K: 10, Relationship: rel}
+		})
+	})
+	// The same with 300 neighbours per item: the visits bound the work.
+	b.Run("established-history5000-300neighbours", func(b *testing.B) {
+		longFixture(b)
+		benchServeModel(b, wideModel(b), func(i int) recommend.Request {
 			return recommend.Request{Subject: long.persons[i%len(long.persons)], At: serveAt, VisitStart: serveAt.Add(-10 * time.Minute), K: 10, Relationship: rel}
 		})
 	})

@@ -116,7 +116,7 @@
 // at most 200 items, the most popular first, a request reads the first 32
 // declared interests, and a history, like a list of liked items, seeds
 // the item-item model with at most [MaxSeeds] items, its strongest events,
-// which visit at most 30,000 of their neighbours and make at most 1,000
+// which visit at most 60,000 of their neighbours and make at most 1,000
 // candidates.
 // Leaving out what the person bought or is not interested in still reads
 // all of their history and feedback, in one pass that hashes each history

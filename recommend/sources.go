@@ -17,7 +17,7 @@ const (
 	// Neighbour visits per source shared among the seeds, the least any
 	// seed gets, and the most items the visits may make candidates (see
 	// MaxSeeds and seedNeighbours).
-	maxNeighbourVisits  = 30000
+	maxNeighbourVisits  = 60000
 	minPerSeed          = 5
 	maxReached          = 4000
 	maxSourceCandidates = 1000
