@@ -24,7 +24,6 @@ type cand struct {
 	q       uint16        // keys of the current match that reach this item
 	qgen    uint16        // the match q counts for (scratch.mgen)
 	x       [nSrc]float32 // per-source score, in [0, 1] once finished
-	best    [nSrc]float32 // strongest single contribution, for the reason
 	from    [nSrc]int32   // what led here, for the reason
 }
 

@@ -237,7 +237,7 @@ visits:
 			}
 			a := &acc[r.item]
 			cd.x[slot] = float32(ii.conf(float64(a.sum)))
-			cd.best[slot], cd.from[slot] = a.best, a.from
+			cd.from[slot] = a.from
 			left--
 		}
 		ranked = ranked[n:]

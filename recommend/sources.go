@@ -42,7 +42,6 @@ func (q *request) readContext() {
 					}
 					cd := s.touch(m.ii.nbr[k])
 					cd.x[srcContext] = float32(m.ii.conf(float64(m.ii.sim[k])))
-					cd.best[srcContext] = cd.x[srcContext]
 					cd.from[srcContext] = i
 					q.active[srcContext] = true
 				}
@@ -57,7 +56,7 @@ func (q *request) readContext() {
 			for _, j := range l[:min(len(l), maxPostings)] {
 				v := float32(0.7 + 0.3*m.pop01(j))
 				if cd := s.touch(j); cd != &s.sink && v > cd.x[srcContext] {
-					cd.x[srcContext], cd.best[srcContext], cd.from[srcContext] = v, v, i
+					cd.x[srcContext], cd.from[srcContext] = v, i
 					q.active[srcContext] = true
 				}
 			}
@@ -68,7 +67,7 @@ func (q *request) readContext() {
 		for _, i := range l[:min(len(l), maxPostings)] {
 			v := float32(0.5 + 0.5*m.pop01(i))
 			if cd := s.touch(i); v > cd.x[srcContext] {
-				cd.x[srcContext], cd.best[srcContext], cd.from[srcContext] = v, v, fromCategory
+				cd.x[srcContext], cd.from[srcContext] = v, fromCategory
 			}
 			q.active[srcContext] = true
 		}
@@ -86,7 +85,7 @@ func (q *request) readContext() {
 			cd := s.cand(i)
 			v := float32(float64(cd.q) / float64(len(toks)) * (0.5 + 0.5*m.pop01(i)))
 			if v > cd.x[srcContext] {
-				cd.x[srcContext], cd.best[srcContext], cd.from[srcContext] = v, v, fromQuery
+				cd.x[srcContext], cd.from[srcContext] = v, fromQuery
 			}
 			q.active[srcContext] = true
 		}
@@ -152,7 +151,7 @@ func (q *request) readDeclared(suggest bool) {
 			cd := s.cand(i)
 			v := float32(float64(cd.q) / float64(n) * (0.6 + 0.4*m.pop01(i)))
 			if v > cd.x[srcDeclared] {
-				cd.x[srcDeclared], cd.best[srcDeclared], cd.from[srcDeclared] = v, v, int32(k)
+				cd.x[srcDeclared], cd.from[srcDeclared] = v, int32(k)
 			}
 			q.active[srcDeclared] = true
 		}
