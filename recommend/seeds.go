@@ -23,8 +23,8 @@ import (
 // ([ItemItem.Top]) ranks it as long as its neighbour lists fit in the
 // visits (a 1,000-item history with 60 neighbours per item does), and a
 // request with a 5,000-item history on a 100,000-item catalog takes about
-// 0.4 to 0.5 ms at the median and 0.5 to 1 ms at the 99th percentile on a
-// shared 2-core machine, with 20 or 300 neighbours per item
+// 0.4 to 0.55 ms at the median and 0.65 to 1.1 ms at the 99th percentile
+// on a shared 2-core machine, with 20 or 300 neighbours per item
 // (BenchmarkRecommend/established-history5000 and
 // established-history5000-300neighbours).
 //
