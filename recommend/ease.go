@@ -27,6 +27,12 @@ type EASEConfig struct {
 	// magnitude, positive and negative: the model's sparse rows. 0 means
 	// [DefaultEASENeighbors].
 	Neighbors int
+	// PopularityDamping, β, divides each weight B[i][j] by c_j^β, where
+	// c_j is the count of item j (at least 1): the weights that speak for
+	// an item shrink the more people already have it, which counters
+	// EASE's lean towards the most popular items. 0, the default, keeps
+	// EASE's weights; it must be in [0, 1].
+	PopularityDamping float64
 	// Tail configures the item-item model of the items beyond the N. Its
 	// zero value is cosine similarity with the defaults of
 	// [ItemItemConfig].
@@ -70,7 +76,8 @@ const (
 //	P = (G + λI)⁻¹,  B = I − P·diag(1/diag P)
 //
 // and a person with items x is scored x·B: the weight B[i][j] says how
-// much having item i speaks for item j, given all the other items. Its
+// much having item i speaks for item j, given all the other items (with
+// cfg.PopularityDamping β, divided by item j's count to the power β). Its
 // only cross-person input is G, the statistic a differentially private
 // co-occurrence release estimates, so it trains from a release as from
 // exact counts. The result is an [ItemItem] whose neighbours are, for each
@@ -103,6 +110,8 @@ func TrainEASE(cat *Catalog, c *Counts, cfg EASEConfig) (*ItemItem, error) {
 		return nil, configError("Lambda", "must be positive and finite")
 	case cfg.Neighbors < 1 || cfg.Neighbors > 1000:
 		return nil, configError("Neighbors", "must be in [1, 1000]")
+	case !(cfg.PopularityDamping >= 0 && cfg.PopularityDamping <= 1):
+		return nil, configError("PopularityDamping", "must be in [0, 1]")
 	}
 	tail, err := NewItemItem(cat, c, cfg.Tail)
 	if err != nil {
@@ -187,6 +196,10 @@ func TrainEASE(cat *Catalog, c *Counts, cfg EASEConfig) (*ItemItem, error) {
 	}
 	rows := make([][]nb, cat.Len())
 	row := make([]nb, 0, n)
+	damp := make([]float64, n) // 1 / c_j^β
+	for j, x := range cands {
+		damp[j] = math.Pow(max(x.count, 1), -cfg.PopularityDamping)
+	}
 	var tops []float64
 	for i := range n {
 		row = row[:0]
@@ -195,7 +208,7 @@ func TrainEASE(cat *Catalog, c *Counts, cfg EASEConfig) (*ItemItem, error) {
 			if j == i {
 				continue
 			}
-			if w := float32(-pi[j] / g[j*n+j]); w != 0 {
+			if w := float32(-pi[j] / g[j*n+j] * damp[j]); w != 0 {
 				row = append(row, nb{w, cands[j].cat})
 			}
 		}

@@ -57,15 +57,25 @@ func easeByHand(c *recommend.Counts, items []string, lambda float64) [][]float64
 	return b
 }
 
+// TrainEASE keeps, per item, the weights of B = I − P·diag(1/diag P)
+// largest in magnitude; with PopularityDamping β, those of B with column j
+// divided by c_j^β.
 func TestEASEMatchesTheFormula(t *testing.T) {
+	for _, beta := range []float64{0, 0.5} {
+		t.Run(fmt.Sprint("β=", beta), func(t *testing.T) { easeMatchesTheFormula(t, beta) })
+	}
+}
+
+func easeMatchesTheFormula(t *testing.T, beta float64) {
 	w := recommendtest.Generate(recommendtest.Options{Seed: 5, Items: 80, Shoppers: 300})
 	c := recommend.CountCooccurrence(w.Interactions, recommend.CountOptions{})
 	const items, neighbors = 40, 10
-	m, err := recommend.TrainEASE(w.Catalog, c, recommend.EASEConfig{Items: items, Neighbors: neighbors, Lambda: 0.3})
+	m, err := recommend.TrainEASE(w.Catalog, c, recommend.EASEConfig{Items: items, Neighbors: neighbors, Lambda: 0.3, PopularityDamping: beta})
 	require.NoError(t, err)
 	cfg, ok := m.EASE()
 	require.True(t, ok)
 	assert.Equal(t, items, cfg.Items)
+	assert.Equal(t, beta, cfg.PopularityDamping)
 
 	// The 40 items with the largest counts (ties by catalog order).
 	var ids []string
@@ -82,6 +92,11 @@ func TestEASEMatchesTheFormula(t *testing.T) {
 	}
 	mean /= items
 	b := easeByHand(c, ids, 0.3*mean)
+	for i := range b {
+		for j, id := range ids {
+			b[i][j] /= math.Pow(max(c.Item(id), 1), beta)
+		}
+	}
 	var negatives int
 	for i, id := range ids {
 		want := signedRow(b[i], ids, neighbors)
@@ -256,6 +271,7 @@ func TestEASEConfigErrors(t *testing.T) {
 	for _, cfg := range []recommend.EASEConfig{
 		{Items: -1}, {Items: recommend.MaxEASEItems + 1}, {Lambda: -1}, {Lambda: math.NaN()}, {Lambda: math.Inf(1)},
 		{Neighbors: -1}, {Neighbors: 1001}, {Tail: recommend.ItemItemConfig{Neighbors: -3}},
+		{PopularityDamping: -0.1}, {PopularityDamping: 1.5}, {PopularityDamping: math.NaN()}, {PopularityDamping: math.Inf(1)},
 	} {
 		_, err := recommend.TrainEASE(w.Catalog, c, cfg)
 		require.ErrorIs(t, err, recommend.ErrInvalidConfig, fmt.Sprintf("%+v", cfg))

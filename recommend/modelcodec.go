@@ -41,8 +41,13 @@ func (e *ModelError) Unwrap() error { return e.Err }
 // whatever it wraps.
 func (e *ModelError) Is(target error) bool { return target == ErrMalformedModel }
 
-// modelMagic starts every encoding; its last byte is the format version.
-const modelMagic = "tact.model\x01"
+// modelMagic starts every encoding, followed by the format version:
+// version 1 had no [EASEConfig].PopularityDamping; version 2, the one
+// written, has it. Both decode.
+const (
+	modelMagic   = "tact.model"
+	modelVersion = 2
+)
 
 // MarshalBinary encodes the model's non-personal parts (the catalog, the
 // popularity counts and the item-item neighbour lists, with their
@@ -54,16 +59,20 @@ const modelMagic = "tact.model\x01"
 // people's histories). It implements [encoding.BinaryMarshaler] and never
 // fails.
 //
-// The format: the magic "tact.model" and a version byte, then the catalog
+// The format: the magic "tact.model" and a version byte (2), then the catalog
 // (per item: id, title, category, tags, price, sizes, flags), then
 // optionally the popularity (global and per-segment counts, as positive
 // float32s), then optionally the item-item model (configuration, scale,
 // per item its neighbours with float32 similarities, and the items by
 // count); integers are unsigned varints, strings are length-prefixed,
 // floats little-endian IEEE 754.
-func (m *Model) MarshalBinary() ([]byte, error) {
+func (m *Model) MarshalBinary() ([]byte, error) { return m.marshal(modelVersion), nil }
+
+// marshal encodes m in format version v (1 or 2).
+func (m *Model) marshal(v byte) []byte {
 	var w encoder
 	w.b = append(w.b, modelMagic...)
+	w.b = append(w.b, v)
 	c := m.cat
 	w.uint(len(c.items))
 	for i := range c.items {
@@ -103,6 +112,9 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 			w.uint(e.Neighbors)
 			w.itemItemConfig(e.Tail)
 			w.uint(e.Workers)
+			if v >= 2 {
+				w.f64(e.PopularityDamping)
+			}
 		}
 		w.f64(ii.scale)
 		w.uint(ii.unknown)
@@ -119,7 +131,7 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 			w.uint(int(i))
 		}
 	}
-	return w.b, nil
+	return w.b
 }
 
 // UnmarshalModel decodes a model [Model.MarshalBinary] encoded. Data that
@@ -129,10 +141,11 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 // proportion to len(data).
 func UnmarshalModel(data []byte) (*Model, error) {
 	d := decoder{b: data}
-	if len(data) < len(modelMagic) || string(data[:len(modelMagic)]) != modelMagic {
-		return nil, d.fail("the magic \"tact.model\" and version 1")
+	if len(data) <= len(modelMagic) || string(data[:len(modelMagic)]) != modelMagic || data[len(modelMagic)] < 1 || data[len(modelMagic)] > modelVersion {
+		return nil, d.fail("the magic \"tact.model\" and version 1 or 2")
 	}
-	d.off = len(modelMagic)
+	version := data[len(modelMagic)]
+	d.off = len(modelMagic) + 1
 	n := d.count("number of items", 14)
 	items := make([]Item, 0, n)
 	for range n {
@@ -181,6 +194,12 @@ func UnmarshalModel(data []byte) (*Model, error) {
 			e := &EASEConfig{Items: d.count("EASE items", 0), Lambda: d.f64("EASE lambda"), Neighbors: d.count("EASE neighbours", 0)}
 			e.Tail = d.itemItemConfig()
 			e.Workers = d.count("EASE workers", 0)
+			if version >= 2 {
+				e.PopularityDamping = d.f64("EASE popularity damping")
+				if !(e.PopularityDamping >= 0 && e.PopularityDamping <= 1) {
+					return nil, d.fail("a popularity damping in [0, 1]")
+				}
+			}
 			ii.ease = e
 		}
 		ii.scale = d.f64("scale")
