@@ -124,6 +124,9 @@ func TestTunedDPSettings(t *testing.T) {
 		name string
 		set  settings
 	}{{"MovieLens", movieLensSettings}, {"Online Retail", retailSettings}} {
+		e := ds.set.ease
+		assert.True(t, slices.Contains(tuneEASEItems, e.Items) && slices.Contains(tuneEASELambdas, e.Lambda) && slices.Contains(tuneEASENeighbors, e.Neighbors) &&
+			(e.PopularityDamping == 0 || slices.Contains(tuneEASEDamping, e.PopularityDamping)), "%s EASE: %s", ds.name, easeString(e))
 		for _, eps := range epsilons {
 			s, ok := ds.set.dp[eps]
 			if !assert.True(t, ok, "%s: no tuned DP settings at ε=%g", ds.name, eps) {

@@ -21,6 +21,7 @@ var (
 	tuneEASEItems     = []int{1000, 2000, 3000}
 	tuneEASELambdas   = []float64{3, 6, 12, 24}
 	tuneEASENeighbors = []int{100, 300, 1000}
+	tuneEASEDamping   = []float64{0.05, 0.1, 0.2, 0.3} // with the best of the above; 0 is scored there
 
 	tunePairItems  = []int{50, 100, 200}
 	tuneRanks      = []int{0, 5, 10}
@@ -41,7 +42,7 @@ func tuneAll(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, o recomme
 	counts := recommend.CountCooccurrence(v.Train, o)
 	dampedCounts := recommend.CountCooccurrence(v.Train, damped(o, true))
 	var iiScore, easeScore float64
-	set.itemItem, set.iiDamp, iiScore = tuneItemItem(w, cat, v, k, counts, dampedCounts)
+	set.itemItem, set.iiDamp, iiScore, set.cosine, set.cosDamp = tuneItemItem(w, cat, v, k, counts, dampedCounts)
 	set.ease, set.easeDamp, easeScore = tuneEASE(w, cat, v, k, counts, dampedCounts)
 	pop, err := recommend.NewPopularity(cat, recommend.CountItems(v.Train, o), nil)
 	if err != nil {
@@ -75,9 +76,11 @@ func tuneAll(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, o recomme
 
 // tuneItemItem picks the item-item configuration with the best nDCG@k on
 // the validation split v, of which c are the exact counts and dc the
-// exact counts with DampActivity; damp says which won.
-func tuneItemItem(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, c, dc *recommend.Counts) (best recommend.ItemItemConfig, damp bool, bestScore float64) {
+// exact counts with DampActivity; damp says which won. cos and cosDamp are
+// the same among the cosine configurations.
+func tuneItemItem(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, c, dc *recommend.Counts) (best recommend.ItemItemConfig, damp bool, bestScore float64, cos recommend.ItemItemConfig, cosDamp bool) {
 	bestScore = -1
+	cosScore := -1.0
 	for i, counts := range []*recommend.Counts{c, dc} {
 		d := i == 1
 		for _, sim := range tuneSimilarities {
@@ -93,17 +96,23 @@ func tuneItemItem(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, c, d
 					if m.NDCG > bestScore {
 						best, damp, bestScore = cfg, d, m.NDCG
 					}
+					if sim == recommend.Cosine && m.NDCG > cosScore {
+						cos, cosDamp, cosScore = cfg, d, m.NDCG
+					}
 				}
 			}
 		}
 	}
 	fmt.Fprintf(w, "chosen: item-item %s, %d neighbours, shrink %g%s\n", best.Similarity, best.Neighbors, best.Shrink, dampString(damp))
-	return best, damp, bestScore
+	fmt.Fprintf(w, "chosen: item-item cosine, %d neighbours, shrink %g%s\n", cos.Neighbors, cos.Shrink, dampString(cosDamp))
+	return best, damp, bestScore, cos, cosDamp
 }
 
 // tuneEASE picks the EASE configuration with the best nDCG@k on the
 // validation split v, of which c are the exact counts and dc the exact
-// counts with DampActivity; damp says which won.
+// counts with DampActivity; damp says which won. PopularityDamping is
+// tried last, on the best configuration without it: it rescales the
+// weights of a trained model, so it hardly interacts with the others.
 func tuneEASE(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, c, dc *recommend.Counts) (best recommend.EASEConfig, damp bool, bestScore float64) {
 	bestScore = -1
 	for i, counts := range []*recommend.Counts{c, dc} {
@@ -125,6 +134,26 @@ func tuneEASE(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, c, dc *r
 					}
 				}
 			}
+		}
+	}
+	counts := c
+	if damp {
+		counts = dc
+	}
+	base := best
+	for _, beta := range tuneEASEDamping {
+		cfg := base
+		cfg.PopularityDamping = beta
+		run := cfg
+		run.Workers = workers
+		m, err := recommend.TrainEASE(cat, counts, run)
+		if err != nil {
+			continue
+		}
+		score := eval.Evaluate(v, k, cat.Len(), itemItemRanker(m)).NDCG
+		fmt.Fprintf(w, "  EASE %s%s: nDCG@%d %.4f\n", easeString(cfg), dampString(damp), k, score)
+		if score > bestScore {
+			best, bestScore = cfg, score
 		}
 	}
 	fmt.Fprintf(w, "chosen: EASE %s%s\n", easeString(best), dampString(damp))
