@@ -115,23 +115,25 @@ func tuneItemItem(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, c, d
 // weights of a trained model, so it hardly interacts with the others.
 func tuneEASE(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, c, dc *recommend.Counts) (best recommend.EASEConfig, damp bool, bestScore float64) {
 	bestScore = -1
+	// try scores cfg on counts (damped when d) and keeps it if it is the best.
+	try := func(cfg recommend.EASEConfig, counts *recommend.Counts, d bool) {
+		run := cfg
+		run.Workers = workers
+		m, err := recommend.TrainEASE(cat, counts, run)
+		if err != nil {
+			return
+		}
+		score := eval.Evaluate(v, k, cat.Len(), itemItemRanker(m)).NDCG
+		fmt.Fprintf(w, "  EASE %s%s: nDCG@%d %.4f\n", easeString(cfg), dampString(d), k, score)
+		if score > bestScore {
+			best, damp, bestScore = cfg, d, score
+		}
+	}
 	for i, counts := range []*recommend.Counts{c, dc} {
-		d := i == 1
 		for _, n := range tuneEASEItems {
 			for _, l := range tuneEASELambdas {
 				for _, nb := range tuneEASENeighbors {
-					cfg := recommend.EASEConfig{Items: n, Lambda: l, Neighbors: nb}
-					run := cfg
-					run.Workers = workers
-					m, err := recommend.TrainEASE(cat, counts, run)
-					if err != nil {
-						continue
-					}
-					score := eval.Evaluate(v, k, cat.Len(), itemItemRanker(m)).NDCG
-					fmt.Fprintf(w, "  EASE %s%s: nDCG@%d %.4f\n", easeString(cfg), dampString(d), k, score)
-					if score > bestScore {
-						best, damp, bestScore = cfg, d, score
-					}
+					try(recommend.EASEConfig{Items: n, Lambda: l, Neighbors: nb}, counts, i == 1)
 				}
 			}
 		}
@@ -144,17 +146,7 @@ func tuneEASE(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, c, dc *r
 	for _, beta := range tuneEASEDamping {
 		cfg := base
 		cfg.PopularityDamping = beta
-		run := cfg
-		run.Workers = workers
-		m, err := recommend.TrainEASE(cat, counts, run)
-		if err != nil {
-			continue
-		}
-		score := eval.Evaluate(v, k, cat.Len(), itemItemRanker(m)).NDCG
-		fmt.Fprintf(w, "  EASE %s%s: nDCG@%d %.4f\n", easeString(cfg), dampString(damp), k, score)
-		if score > bestScore {
-			best, bestScore = cfg, score
-		}
+		try(cfg, counts, damp)
 	}
 	fmt.Fprintf(w, "chosen: EASE %s%s\n", easeString(best), dampString(damp))
 	return best, damp, bestScore
