@@ -138,8 +138,9 @@ func benchServe(b *testing.B, req func(i int) recommend.Request) {
 
 // The wide model: the item-item model of the performance fixture with 300
 // neighbours per item (as many weights as TrainEASE keeps by default),
-// so that the seeds of a long history have more neighbours than the
-// visits of a request allow. Built once per process.
+// so that the seeds of a long history have more neighbours than a
+// request visits: the visits, or on this 100,000-item catalog the 4,000
+// items they may reach, bound the work. Built once per process.
 var wide struct {
 	once  sync.Once
 	model *recommend.Model
@@ -206,7 +207,8 @@ func BenchmarkRecommend(b *testing.B) {
 			return recommend.Request{Subject: long.persons[i%len(long.persons)], At: serveAt, VisitStart: serveAt.Add(-10 * time.Minute), K: 10, Relationship: rel}
 		})
 	})
-	// The same with 300 neighbours per item: the visits bound the work.
+	// The same with 300 neighbours per item: the bounds of the visits, not
+	// the neighbour lists, limit the work.
 	b.Run("established-history5000-300neighbours", func(b *testing.B) {
 		longFixture(b)
 		benchServeModel(b, wideModel(b), func(i int) recommend.Request {

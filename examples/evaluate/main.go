@@ -127,9 +127,8 @@
 // validating on October), then the rows are evaluated on the test part;
 // no test data is looked at. The settings are the item-item configuration
 // (similarity, neighbours, shrinkage; and the best with cosine similarity)
-// and the EASE one (N, λ, neighbours,
-// then, for the best of those, recommend.EASEConfig.PopularityDamping),
-// each with or without recommend.CountOptions.DampActivity for its
+// and the EASE one (N, λ, neighbours, then, for the best of those,
+// recommend.EASEConfig.PopularityDamping), each with or without recommend.CountOptions.DampActivity for its
 // counts (a person's contribution divided by the square root of their
 // number of items; popularity always counts persons);
 // for each ε, the DP settings of the item-item row (how many items the
