@@ -17,8 +17,8 @@ import (
 // The seeds then share at most 60,000 visits of their neighbours, each
 // seed its strongest neighbours, as many for each (at least 5) but for
 // the seeds with fewer, whose leftover visits go to the others, until
-// they reach 4,000 distinct items; of those, the 1,000 with the largest summed
-// similarity that no guard removes become candidates. A visit is an
+// they reach 4,000 distinct items; of those, the 1,000 with the largest
+// summed similarity that no guard removes become candidates. A visit is an
 // addition in a per-item array, so a history is served as the plain model
 // ([ItemItem.Top]) ranks it as long as its neighbour lists fit in the
 // visits (a 1,000-item history with 60 neighbours per item does), and a
@@ -38,9 +38,9 @@ import (
 // [EASEConfig].PopularityDamping 0.2) is served 1.3% below its plain
 // model (0.4003 against 0.4055), and the library's default EASE at
 // 0.3935. The tuned Online Retail row does not change (0.1024, as the
-// plain model). The bounds before had been
-// chosen on the validation splits, whose histories are a third shorter
-// and where both bounds serve within about 1% of the plain model.
+// plain model). The bounds before had been chosen on the validation
+// splits, whose histories are a third shorter and where both bounds
+// serve within about 1% of the plain model.
 const MaxSeeds = 1000
 
 // seedKey is an event proposed as a seed: its weight, its time and ref,
@@ -176,11 +176,11 @@ func strongestFirst(keys []seedKey, n int) {
 // seedNeighbours adds the item-item neighbours of seeds to slot, in two
 // passes so that the work of a long history stays bounded: first the seeds,
 // strongest first, visit their strongest neighbours (maxNeighbourVisits
-// shared among them, at least minPerSeed each, until maxReached distinct
-// items are reached; strongest in magnitude, for an EASE model's negative
-// weights count against an item), summing each item's similarities in s.acc, a plain
-// per-item array; then only the maxSourceCandidates items with the largest
-// sums that no guard blocks become candidates. A visit costs an addition,
+// shared among them by visitShare, until maxReached distinct items are
+// reached; strongest in magnitude, for an EASE model's negative weights
+// count against an item), summing each item's similarities in s.acc, a
+// plain per-item array; then only the maxSourceCandidates items with the
+// largest sums that no guard blocks become candidates. A visit costs an addition,
 // a candidate its guards, blend and explanation.
 func (q *request) seedNeighbours(slot int, seeds []seed) {
 	ii := q.m.ii

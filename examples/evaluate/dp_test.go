@@ -116,7 +116,8 @@ func TestDPModel(t *testing.T) {
 // The DP settings written in the source are what -tune chose on the
 // validation splits (it prints them "as Go"): every default ε has its own
 // on both data sets, not defaultDPSettings, and each is one of the
-// candidates the tuning tries, so that a rerun of -tune can choose it.
+// candidates the tuning tries, so that a rerun of -tune can choose it;
+// so is the exact EASE configuration.
 func TestTunedDPSettings(t *testing.T) {
 	epsilons, err := parseEpsilons(defaultEpsilons)
 	require.NoError(t, err)

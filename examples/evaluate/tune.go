@@ -76,8 +76,9 @@ func tuneAll(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, o recomme
 
 // tuneItemItem picks the item-item configuration with the best nDCG@k on
 // the validation split v, of which c are the exact counts and dc the
-// exact counts with DampActivity; damp says which won. cos and cosDamp are
-// the same among the cosine configurations.
+// exact counts with DampActivity; damp says which won. cos is the best
+// configuration with cosine similarity, cosDamp whether its counts are
+// the damped ones.
 func tuneItemItem(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, c, dc *recommend.Counts) (best recommend.ItemItemConfig, damp bool, bestScore float64, cos recommend.ItemItemConfig, cosDamp bool) {
 	bestScore = -1
 	cosScore := -1.0
