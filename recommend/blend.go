@@ -18,6 +18,16 @@ func (q *request) finish(tier Tier) {
 			wsum += ws[slot]
 		}
 	}
+	// A model trained on noisy counts hands part of the weight of the
+	// sources that read it alone (feedback and history) to popularity,
+	// the more the weaker its signal.
+	if q.active[srcPopularity] && tier.Allows(sourceOfSlot[srcPopularity]) {
+		for _, slot := range [...]int{srcFeedback, srcHistory} {
+			moved := ws[slot] * (1 - m.modelShare)
+			ws[slot] -= moved
+			ws[srcPopularity] += moved
+		}
+	}
 	if wsum > 0 {
 		for slot := range ws {
 			ws[slot] /= wsum

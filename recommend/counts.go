@@ -329,8 +329,9 @@ type Counts struct {
 	pb       []int32
 	pn       []float32
 	// noise is the standard deviation of the noise of a pair count (0 for
-	// exact counts), set by CountsFromRelease.
-	noise float64
+	// exact counts), and snr the pair counts' signal-to-noise ratio (see
+	// SignalToNoise), both set by CountsFromRelease.
+	noise, snr float64
 }
 
 // Persons returns the number of persons the counts were taken over.

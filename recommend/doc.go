@@ -99,7 +99,11 @@
 // and either kind of counts trains the item-item model or EASE
 // ([TrainEASE], the closed-form linear item model over the most counted
 // items, whose negative weights count against an item: only items a
-// history speaks for, with a positive sum, are candidates).
+// history speaks for, with a positive sum, are candidates). A model
+// trained on a release keeps how far its pair counts stand out of the
+// noise ([ItemItem.SignalToNoise]), and a [Recommender] serving it moves
+// weight from history to popularity the weaker that signal is, so that a
+// release too noisy to help is served as its popularity (see [Weights]).
 // [CountOptions].DampActivity makes persons with many items weigh less
 // per item, which suits EASE on data where a few people rate thousands of
 // items. This package never imports a DP library. Everything applied to

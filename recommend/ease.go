@@ -146,7 +146,7 @@ func TrainEASE(cat *Catalog, c *Counts, cfg EASEConfig) (*ItemItem, error) {
 	})
 	cands = cands[:min(len(cands), cfg.Items)]
 	n := len(cands)
-	m := &ItemItem{cat: cat, cfg: cfg.Tail, unknown: tail.unknown, byCount: tail.byCount}
+	m := &ItemItem{cat: cat, cfg: cfg.Tail, unknown: tail.unknown, byCount: tail.byCount, snr: tail.snr}
 	if n < 2 {
 		m.cfg = tail.cfg
 		return tail, nil

@@ -85,6 +85,7 @@ type ItemItem struct {
 	// order): the popularity Top backfills with.
 	byCount []int32
 	ease    *EASEConfig // how TrainEASE made the model; nil for NewItemItem
+	snr     float64     // the counts' Counts.SignalToNoise
 	pool    sync.Pool   // *topScratch for Top
 }
 
@@ -146,7 +147,7 @@ func NewItemItem(cat *Catalog, c *Counts, cfg ItemItemConfig) (*ItemItem, error)
 	case cfg.Shrink == 0:
 		cfg.Shrink = DefaultShrinkNoise * c.noise
 	}
-	m := &ItemItem{cat: cat, cfg: cfg}
+	m := &ItemItem{cat: cat, cfg: cfg, snr: c.SignalToNoise()}
 	n := cat.Len()
 	remap := make([]int32, len(c.ids))
 	for i, id := range c.ids {
@@ -400,6 +401,12 @@ func (m *ItemItem) EASE() (EASEConfig, bool) {
 // Unknown returns the number of items in the counts that were not in the
 // catalog and so were ignored.
 func (m *ItemItem) Unknown() int { return m.unknown }
+
+// SignalToNoise returns the [Counts.SignalToNoise] of the counts the model
+// was trained on: +Inf for exact counts, small for a release whose pairs
+// are mostly noise. A [Recommender] serving the model gives history less
+// weight, and popularity more, the smaller it is (see [Weights]).
+func (m *ItemItem) SignalToNoise() float64 { return m.snr }
 
 // Neighbors returns the most similar items to id, most similar first; nil
 // for an unknown id or an item with no neighbours. Only positive

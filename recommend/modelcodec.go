@@ -42,11 +42,12 @@ func (e *ModelError) Unwrap() error { return e.Err }
 func (e *ModelError) Is(target error) bool { return target == ErrMalformedModel }
 
 // modelMagic starts every encoding, followed by the format version:
-// version 1 had no [EASEConfig].PopularityDamping; version 2, the one
-// written, has it. Both decode.
+// version 1 had no [EASEConfig].PopularityDamping; version 2 has it but no
+// [ItemItem.SignalToNoise] (it decodes as +Inf, that of exact counts);
+// version 3, the one written, has both. All three decode.
 const (
 	modelMagic   = "tact.model"
-	modelVersion = 2
+	modelVersion = 3
 )
 
 // MarshalBinary encodes the model's non-personal parts (the catalog, the
@@ -59,16 +60,16 @@ const (
 // people's histories). It implements [encoding.BinaryMarshaler] and never
 // fails.
 //
-// The format: the magic "tact.model" and a version byte (2), then the catalog
+// The format: the magic "tact.model" and a version byte (3), then the catalog
 // (per item: id, title, category, tags, price, sizes, flags), then
 // optionally the popularity (global and per-segment counts, as positive
 // float32s), then optionally the item-item model (configuration, scale,
-// per item its neighbours with float32 similarities, and the items by
-// count); integers are unsigned varints, strings are length-prefixed,
+// signal-to-noise ratio, per item its neighbours with float32
+// similarities, and the items by count); integers are unsigned varints, strings are length-prefixed,
 // floats little-endian IEEE 754.
 func (m *Model) MarshalBinary() ([]byte, error) { return m.marshal(modelVersion), nil }
 
-// marshal encodes m in format version v (1 or 2).
+// marshal encodes m in format version v (1, 2 or 3).
 func (m *Model) marshal(v byte) []byte {
 	var w encoder
 	w.b = append(w.b, modelMagic...)
@@ -117,6 +118,9 @@ func (m *Model) marshal(v byte) []byte {
 			}
 		}
 		w.f64(ii.scale)
+		if v >= 3 {
+			w.f64(ii.snr)
+		}
 		w.uint(ii.unknown)
 		for i := range c.items {
 			lo, hi := ii.start[i], ii.start[i+1]
@@ -142,7 +146,7 @@ func (m *Model) marshal(v byte) []byte {
 func UnmarshalModel(data []byte) (*Model, error) {
 	d := decoder{b: data}
 	if len(data) <= len(modelMagic) || string(data[:len(modelMagic)]) != modelMagic || data[len(modelMagic)] < 1 || data[len(modelMagic)] > modelVersion {
-		return nil, d.fail("the magic \"tact.model\" and version 1 or 2")
+		return nil, d.fail("the magic \"tact.model\" and version 1, 2 or 3")
 	}
 	version := data[len(modelMagic)]
 	d.off = len(modelMagic) + 1
@@ -189,7 +193,7 @@ func UnmarshalModel(data []byte) (*Model, error) {
 	}
 	var ii *ItemItem
 	if d.present("item-item model") {
-		ii = &ItemItem{cat: cat, cfg: d.itemItemConfig()}
+		ii = &ItemItem{cat: cat, cfg: d.itemItemConfig(), snr: math.Inf(1)}
 		if d.present("EASE configuration") {
 			e := &EASEConfig{Items: d.count("EASE items", 0), Lambda: d.f64("EASE lambda"), Neighbors: d.count("EASE neighbours", 0)}
 			e.Tail = d.itemItemConfig()
@@ -205,6 +209,12 @@ func UnmarshalModel(data []byte) (*Model, error) {
 		ii.scale = d.f64("scale")
 		if !(ii.scale > 0) || math.IsInf(ii.scale, 0) {
 			return nil, d.fail("a positive, finite scale")
+		}
+		if version >= 3 {
+			ii.snr = d.f64("signal-to-noise ratio")
+			if !(ii.snr >= 0) {
+				return nil, d.fail("a non-negative signal-to-noise ratio")
+			}
 		}
 		ii.unknown = d.count("unknown item-item items", 0)
 		ii.start = make([]int32, n+1)

@@ -149,15 +149,15 @@ func TestUnmarshalModelRejects(t *testing.T) {
 	}
 	dup := recommend.Item{ID: "a"}
 	twice, _ := mustModel(t, []recommend.Item{{ID: "b"}}).MarshalBinary()
-	twice[len("tact.model\x02")+2] = 'a' // still one item, now called "a"
+	twice[len("tact.model\x03")+2] = 'a' // still one item, now called "a"
 	for _, tc := range []struct {
 		name, reason string
 		data         []byte
 		want         error
 	}{
 		{"trailing byte", "nothing may follow the model", append(bytesClone(data), 0), recommend.ErrMalformedModel},
-		{"version 3", "an unknown version is not guessed at", append([]byte("tact.model\x03"), data[len("tact.model\x02"):]...), recommend.ErrMalformedModel},
-		{"version 0", "no such version", append([]byte("tact.model\x00"), data[len("tact.model\x02"):]...), recommend.ErrMalformedModel},
+		{"version 4", "an unknown version is not guessed at", append([]byte("tact.model\x04"), data[len("tact.model\x03"):]...), recommend.ErrMalformedModel},
+		{"version 0", "no such version", append([]byte("tact.model\x00"), data[len("tact.model\x03"):]...), recommend.ErrMalformedModel},
 		{"empty", "no magic", nil, recommend.ErrMalformedModel},
 		{"duplicate id", "the catalog's own check applies", duplicateIDs(t, dup), recommend.ErrDuplicateItem},
 		{"renamed item", "a valid single-item model decodes", twice, nil},

@@ -86,12 +86,23 @@ func CountsFromRelease(r CooccurrenceRelease, o ReleaseOptions) (*Counts, error)
 			return nil, err
 		}
 	}
+	// The released pairs as they pass, for the signal-to-noise ratio.
+	var squares, released float64
+	pairs := func(yield func([2]string, float64) bool) {
+		for p, n := range r.PairCounts() {
+			squares += n * n
+			released++
+			if !yield(p, n) {
+				return
+			}
+		}
+	}
 	if o.Rank > 0 {
-		if err := addDenoised(&b, r.PairCounts(), o.Rank); err != nil {
+		if err := addDenoised(&b, pairs, o.Rank); err != nil {
 			return nil, err
 		}
 	} else {
-		for p, n := range r.PairCounts() {
+		for p, n := range pairs {
 			if err := b.AddPair(p[0], p[1], n); err != nil {
 				return nil, err
 			}
@@ -99,12 +110,32 @@ func CountsFromRelease(r CooccurrenceRelease, o ReleaseOptions) (*Counts, error)
 	}
 	c := b.Build()
 	c.noise = sigma
+	if sigma > 0 && released > 0 {
+		c.snr = max(squares/released/(sigma*sigma)-1, 0)
+	}
 	return c, nil
 }
 
 // Noise returns the standard deviation of the noise of a pair count: 0
 // for exact counts, that of the release for [CountsFromRelease].
 func (c *Counts) Noise() float64 { return c.noise }
+
+// SignalToNoise returns how far the pair counts stand out of their noise:
+// for counts from a release ([CountsFromRelease]) with noise, the mean
+// square of the released pair counts (before any denoising) over the
+// noise variance, less the noise's own share of 1, and at least 0. It is
+// thus the ratio of the pairs' signal variance to the noise variance: 0
+// when the released pairs are noise alone (or there are none), 1 when
+// signal and noise are as large. It is +Inf for exact counts ([Counts.Noise]
+// 0). Models trained on the counts keep it ([ItemItem.SignalToNoise]), and
+// the [Recommender] serving them moves the weight of history to popularity
+// when it is small (see [Weights]).
+func (c *Counts) SignalToNoise() float64 {
+	if c.noise == 0 {
+		return math.Inf(1)
+	}
+	return c.snr
+}
 
 // addDenoised adds the rank-r approximation of the pair counts to b. The
 // pairs must be every pair among the items they name, once.
