@@ -1,7 +1,10 @@
 package recommend_test
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -121,5 +124,53 @@ func TestWeakReleaseServesPopularity(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// Over random releases whose pairs are noise alone (signal-to-noise 0),
+// an established person with any history is served exactly the popular
+// items they have not bought, in the order of popularity, whatever
+// neighbours the noise made.
+func TestNoiseAloneServesPopularityProperty(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 5))
+	for run := range 200 {
+		n := 5 + r.IntN(36)
+		ids := make([]string, n)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("i%02d", i)
+		}
+		cat, err := recommend.NewCatalog(items(ids...))
+		require.NoError(t, err)
+		f := fakeRelease{items: map[string]float64{}, pairs: map[[2]string]float64{}, persons: 500, sigma: 10}
+		for i, c := range r.Perm(n) {
+			f.items[ids[i]] = float64(10 + 7*c) // distinct: no ties in popularity
+		}
+		for x := range ids {
+			for y := x + 1; y < n; y++ {
+				f.pairs[[2]string{ids[x], ids[y]}] = 5 * r.NormFloat64() // mean square 25 < σ² = 100
+			}
+		}
+		c, err := recommend.CountsFromRelease(f, recommend.ReleaseOptions{})
+		require.NoError(t, err)
+		require.Zero(t, c.SignalToNoise())
+		history := make([]string, 1+r.IntN(min(5, n-1)))
+		for i, j := range r.Perm(n)[:len(history)] {
+			history[i] = ids[j]
+		}
+		ii, err := recommend.NewItemItem(cat, c, recommend.ItemItemConfig{})
+		require.NoError(t, err)
+		if run%2 == 1 {
+			ii, err = recommend.TrainEASE(cat, c, recommend.EASEConfig{})
+			require.NoError(t, err)
+		}
+		rec, req := thinShop(t, c, cat, ii, history...)
+		resp, err := rec.Recommend(ctx, req)
+		require.NoError(t, err)
+		pop := rec.Model().Popularity()
+		var want []string
+		for _, s := range pop.Top(req.K, "", func(id string) bool { return slices.Contains(history, id) }) {
+			want = append(want, s.Item)
+		}
+		require.Equal(t, want, titles(resp), "run %d: %d items, history %v", run, n, history)
 	}
 }
