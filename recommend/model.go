@@ -44,9 +44,7 @@ type Model struct {
 // weakSignal is the signal-to-noise ratio of the pair counts
 // ([ItemItem.SignalToNoise]) at which history and feedback keep half of
 // their blend weight and give popularity the other half; at a ratio s
-// they keep s²/(s² + weakSignal²). It was chosen on the validation splits of both
-// data sets of examples/evaluate, served with the defaults from releases
-// at ε from 0.5 to 8 (see the README).
+// they keep s²/(s² + weakSignal²). [Weights] says how it was chosen.
 const weakSignal = 0.2
 
 type itemMeta struct {

@@ -123,13 +123,15 @@ func (c *Counts) Noise() float64 { return c.noise }
 // SignalToNoise returns how far the pair counts stand out of their noise:
 // for counts from a release ([CountsFromRelease]) with noise, the mean
 // square of the released pair counts (before any denoising) over the
-// noise variance, less the noise's own share of 1, and at least 0. It is
-// thus the ratio of the pairs' signal variance to the noise variance: 0
-// when the released pairs are noise alone (or there are none), 1 when
-// signal and noise are as large. It is +Inf for exact counts ([Counts.Noise]
-// 0). Models trained on the counts keep it ([ItemItem.SignalToNoise]), and
-// the [Recommender] serving them moves the weight of history to popularity
-// when it is small (see [Weights]).
+// noise variance, less the noise's own share of 1, and at least 0. It
+// thus estimates the ratio of the power (mean square) of the pairs'
+// signal to that of the noise: 0 when the released pairs are noise alone
+// (or there are none), 1 when signal and noise are as strong. It is +Inf
+// for exact counts ([Counts.Noise] 0, which is also what a
+// [CountsBuilder] makes). Models trained on the counts keep it
+// ([ItemItem.SignalToNoise]), and the [Recommender] serving them moves
+// blend weight from history to popularity when it is small (see
+// [Weights]).
 func (c *Counts) SignalToNoise() float64 {
 	if c.noise == 0 {
 		return math.Inf(1)
