@@ -73,6 +73,9 @@
 //     release with its defaults: recommend.CountsFromRelease with no
 //     options, recommend.TrainEASE with EASEConfig{}, the release's item
 //     counts as popularity, and eval.Served as in the exact served row.
+//     The weaker the release's pairs (ItemItem.SignalToNoise), the more
+//     of history's weight the Recommender gives popularity, with no
+//     setting chosen here (see recommend.Weights).
 //
 // After the table, one line per ε says what it buys: the best DP row
 // against DP popularity at that ε and the non-private rows, and the served
