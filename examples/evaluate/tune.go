@@ -23,7 +23,7 @@ var (
 	tuneEASENeighbors = []int{100, 300, 1000}
 	tuneEASEDamping   = []float64{0.05, 0.1, 0.2, 0.3} // with the best of the above; 0 is scored there
 
-	tunePairItems  = []int{50, 100, 200}
+	tunePairItems  = []int{50, 100, 200, 500}
 	tuneRanks      = []int{0, 5, 10}
 	tunePriors     = []float64{0, 30}
 	tuneShrinks    = []float64{0, 3}
