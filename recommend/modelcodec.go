@@ -60,13 +60,13 @@ const (
 // people's histories). It implements [encoding.BinaryMarshaler] and never
 // fails.
 //
-// The format: the magic "tact.model" and a version byte (3), then the catalog
-// (per item: id, title, category, tags, price, sizes, flags), then
+// The format: the magic "tact.model" and a version byte (3), then the
+// catalog (per item: id, title, category, tags, price, sizes, flags), then
 // optionally the popularity (global and per-segment counts, as positive
 // float32s), then optionally the item-item model (configuration, scale,
 // signal-to-noise ratio, per item its neighbours with float32
-// similarities, and the items by count); integers are unsigned varints, strings are length-prefixed,
-// floats little-endian IEEE 754.
+// similarities, and the items by count); integers are unsigned varints,
+// strings are length-prefixed, floats little-endian IEEE 754.
 func (m *Model) MarshalBinary() ([]byte, error) { return m.marshal(modelVersion), nil }
 
 // marshal encodes m in format version v (1, 2 or 3).

@@ -180,8 +180,8 @@ func strongestFirst(keys []seedKey, n int) {
 // reached; strongest in magnitude, for an EASE model's negative weights
 // count against an item), summing each item's similarities in s.acc, a
 // plain per-item array; then only the maxSourceCandidates items with the
-// largest sums that no guard blocks become candidates. A visit costs an addition,
-// a candidate its guards, blend and explanation.
+// largest sums that no guard blocks become candidates. A visit costs an
+// addition, a candidate its guards, blend and explanation.
 func (q *request) seedNeighbours(slot int, seeds []seed) {
 	ii := q.m.ii
 	if ii == nil || len(seeds) == 0 {

@@ -131,9 +131,10 @@
 // no test data is looked at. The settings are the item-item configuration
 // (similarity, neighbours, shrinkage; and the best with cosine similarity)
 // and the EASE one (N, λ, neighbours, then, for the best of those,
-// recommend.EASEConfig.PopularityDamping), each with or without recommend.CountOptions.DampActivity for its
-// counts (a person's contribution divided by the square root of their
-// number of items; popularity always counts persons);
+// recommend.EASEConfig.PopularityDamping), each with or without
+// recommend.CountOptions.DampActivity for its counts (a person's
+// contribution divided by the square root of their number of items;
+// popularity always counts persons);
 // for each ε, the DP settings of the item-item row (how many items the
 // pairs are among, the rank of the denoising, an item prior and a
 // shrinkage in units of the pair noise σ, the number of neighbours), of
