@@ -41,16 +41,18 @@ func tuneAll(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, o recomme
 	fmt.Fprintln(w, "tuning on the validation split (training data only):")
 	counts := recommend.CountCooccurrence(v.Train, o)
 	dampedCounts := recommend.CountCooccurrence(v.Train, damped(o, true))
-	var iiScore, easeScore float64
-	set.itemItem, set.iiDamp, iiScore, set.cosine, set.cosDamp = tuneItemItem(w, cat, v, k, counts, dampedCounts)
+	var easeScore float64
+	ii, cos := tuneItemItem(w, cat, v, k, counts, dampedCounts)
+	set.itemItem, set.iiDamp = ii.cfg, ii.damp
+	set.cosine, set.cosDamp = cos.cfg, cos.damp
 	set.ease, set.easeDamp, easeScore = tuneEASE(w, cat, v, k, counts, dampedCounts)
 	pop, err := recommend.NewPopularity(cat, recommend.CountItems(v.Train, o), nil)
 	if err != nil {
 		return set, err
 	}
 	popScore := eval.Evaluate(v, k, cat.Len(), popularityRanker(pop)).NDCG
-	best := max(popScore, iiScore, easeScore)
-	fmt.Fprintf(w, "validation nDCG@%d: popularity %.4f, item-item %.4f, EASE %.4f", k, popScore, iiScore, easeScore)
+	best := max(popScore, ii.score, easeScore)
+	fmt.Fprintf(w, "validation nDCG@%d: popularity %.4f, item-item %.4f, EASE %.4f", k, popScore, ii.score, easeScore)
 	easePairs := counts
 	if set.easeDamp {
 		easePairs = dampedCounts
@@ -74,14 +76,19 @@ func tuneAll(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, o recomme
 	return set, nil
 }
 
+// itemItemChoice is an item-item configuration the tuning chose, whether
+// it counts pairs with DampActivity, and its validation nDCG.
+type itemItemChoice struct {
+	cfg   recommend.ItemItemConfig
+	damp  bool
+	score float64
+}
+
 // tuneItemItem picks the item-item configuration with the best nDCG@k on
 // the validation split v, of which c are the exact counts and dc the
-// exact counts with DampActivity; damp says which won. cos is the best
-// configuration with cosine similarity, cosDamp whether its counts are
-// the damped ones.
-func tuneItemItem(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, c, dc *recommend.Counts) (best recommend.ItemItemConfig, damp bool, bestScore float64, cos recommend.ItemItemConfig, cosDamp bool) {
-	bestScore = -1
-	cosScore := -1.0
+// exact counts with DampActivity, and the best with cosine similarity.
+func tuneItemItem(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, c, dc *recommend.Counts) (best, cos itemItemChoice) {
+	best.score, cos.score = -1, -1
 	for i, counts := range []*recommend.Counts{c, dc} {
 		d := i == 1
 		for _, sim := range tuneSimilarities {
@@ -94,19 +101,19 @@ func tuneItemItem(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, c, d
 					}
 					m := eval.Evaluate(v, k, cat.Len(), itemItemRanker(ii))
 					fmt.Fprintf(w, "  item-item %-8s neighbours %3d shrink %4g%s: nDCG@%d %.4f\n", sim, n, shrink, dampString(d), k, m.NDCG)
-					if m.NDCG > bestScore {
-						best, damp, bestScore = cfg, d, m.NDCG
+					if m.NDCG > best.score {
+						best = itemItemChoice{cfg, d, m.NDCG}
 					}
-					if sim == recommend.Cosine && m.NDCG > cosScore {
-						cos, cosDamp, cosScore = cfg, d, m.NDCG
+					if sim == recommend.Cosine && m.NDCG > cos.score {
+						cos = itemItemChoice{cfg, d, m.NDCG}
 					}
 				}
 			}
 		}
 	}
-	fmt.Fprintf(w, "chosen: item-item %s, %d neighbours, shrink %g%s\n", best.Similarity, best.Neighbors, best.Shrink, dampString(damp))
-	fmt.Fprintf(w, "chosen: item-item cosine, %d neighbours, shrink %g%s\n", cos.Neighbors, cos.Shrink, dampString(cosDamp))
-	return best, damp, bestScore, cos, cosDamp
+	fmt.Fprintf(w, "chosen: item-item %s, %d neighbours, shrink %g%s\n", best.cfg.Similarity, best.cfg.Neighbors, best.cfg.Shrink, dampString(best.damp))
+	fmt.Fprintf(w, "chosen: item-item cosine, %d neighbours, shrink %g%s\n", cos.cfg.Neighbors, cos.cfg.Shrink, dampString(cos.damp))
+	return best, cos
 }
 
 // tuneEASE picks the EASE configuration with the best nDCG@k on the
