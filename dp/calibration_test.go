@@ -175,7 +175,7 @@ func TestTopKCalibration(t *testing.T) {
 // Cooccurrence in each of its modes: ε 10% to the number of persons
 // (Laplace, sensitivity 1), 30% to items, 60% to pairs; items calibrated to
 // MaxItems, pairs to min(MaxPairs, MaxItems·(MaxItems-1)/2), both to 1 when
-// Weighted; δ as CooccurrenceParams.Delta documents.
+// Weighted; δ as CooccurrenceParams.Epsilon documents.
 func TestCooccurrenceCalibration(t *testing.T) {
 	const eps, delta, maxItems, maxPairs = 2.0, 1e-6, 4, 5
 	catalog := []string{"a", "b", "c", "d", "e"}
@@ -228,6 +228,15 @@ func TestCooccurrenceCalibration(t *testing.T) {
 				items := dp.Mechanism{Kind: kind, Epsilon: 0.3 * eps, Delta: noiseDelta(itemDelta, itemThreshold), L0: itemL0, LInf: 1}
 				pairs := dp.Mechanism{Kind: kind, Epsilon: 0.6 * eps, Delta: noiseDelta(pairDelta, pairThreshold), L0: pairL0, LInf: 1}
 				persons := dp.Mechanism{Kind: dp.Laplace, Epsilon: 0.1 * eps, L0: 1, LInf: 1}
+				if gaussian && p.PairItems > 0 {
+					// Both noises divided by one factor, as far as exact
+					// composition to (0.9ε, δ) allows: TestJointGaussianProperty.
+					assert.Greater(t, res.ItemNoise.Delta, items.Delta)
+					assert.Greater(t, res.PairNoise.Delta, pairs.Delta)
+					assert.LessOrEqual(t, exactDelta(0.9*eps, jointMu(res.ItemNoise, res.PairNoise)), delta)
+					items.Delta, pairs.Delta = res.ItemNoise.Delta, res.PairNoise.Delta
+				}
+				assertMechs(t, "persons", []dp.Mechanism{res.PersonNoise}, []dp.Mechanism{persons})
 				assertMechs(t, "items", []dp.Mechanism{res.ItemNoise}, []dp.Mechanism{items})
 				assertMechs(t, "pairs", []dp.Mechanism{res.PairNoise}, []dp.Mechanism{pairs})
 

@@ -8,23 +8,36 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/tact-go/tact/dp/internal/gdp"
 )
 
 // CooccurrenceParams configure a [Cooccurrence]. Epsilon, MaxItems and
 // MaxPairs are required; the rest have the defaults their docs give.
 type CooccurrenceParams struct {
-	// Epsilon and Delta are spent once at release, split as: 10% of ε for
-	// the number of persons (Laplace), 30% for item counts, 60% for pair
-	// counts (or as Split says); δ a third to items and two thirds to pairs (all to pairs
-	// with a catalog and Laplace noise; a quarter to items and three
-	// quarters to pairs with a catalog and Gaussian noise). A thresholded
-	// count with Gaussian noise gives half of its δ to the noise, half to
-	// the threshold. With PairItems nothing is thresholded: Gaussian noise
-	// takes δ a quarter for items and three quarters for pairs, Laplace
-	// noise spends no δ at all (Delta may then be 0, and the release
-	// spends and reports δ = 0). Epsilon must be at least 2⁻⁵⁰ and at most
-	// [MaxEpsilon] (100); Delta in [0, 1), positive unless PairItems is set
-	// and Noise is Laplace.
+	// Epsilon and Delta are spent once at release. By default ε goes 10%
+	// to the number of persons (Laplace), 30% to item counts and 60% to
+	// pair counts (or as Split says), and δ a third to items and two
+	// thirds to pairs (all to pairs with a catalog and Laplace noise; a
+	// quarter to items and three quarters to pairs with a catalog and
+	// Gaussian noise). A thresholded count with Gaussian noise gives half
+	// of its δ to the noise, half to the threshold.
+	//
+	// With PairItems nothing is thresholded. Laplace noise then spends no
+	// δ at all (Delta may be 0, and the release spends and reports δ = 0).
+	// Gaussian noise on item and pair counts composes exactly (Gaussian
+	// differential privacy), and adding their shares of ε and δ is a
+	// loose bound on it: the release divides both noises by the same
+	// factor, as far as composing them exactly to their shares of ε and
+	// all of δ allows. At ε = 8 and δ = 10⁻⁵ with the default Split that
+	// is 21% less noise, at ε = 1 24% less. ItemNoise and PairNoise then
+	// report their shares of ε and the δ at which each noise alone is
+	// calibrated: with the persons' Laplace noise they compose to the
+	// release's (ε, δ), though their δ sum to more than δ. Where float64 cannot compute this reliably (ε within a few
+	// orders of magnitude of 2⁻⁵⁰), the shares are added.
+	//
+	// Epsilon must be at least 2⁻⁵⁰ and at most [MaxEpsilon] (100); Delta
+	// in [0, 1), positive unless PairItems is set and Noise is Laplace.
 	Epsilon, Delta float64
 
 	// Split, if not zero, divides Epsilon between the number of persons,
@@ -254,7 +267,27 @@ func (c *Cooccurrence) makePlan() error {
 	} else {
 		err = c.pairMech().check()
 	}
+	if err == nil && p.PairItems > 0 && p.Noise == Gaussian {
+		c.planJoint()
+	}
 	return err
+}
+
+// planJoint lowers the noise of the item and pair counts when both are
+// Gaussian (public pairs): their additive plan, with both σ divided by the
+// same factor, so that the two compose exactly to their shares of ε and
+// all of δ (gdp.Scale). Smaller σ and larger δ pass every check that the
+// additive plan passed. Where gdp.Scale declines, the additive plan stays.
+func (c *Cooccurrence) planJoint() {
+	pl := &c.plan
+	im, pm := c.itemMech(), c.pairMech()
+	parts := []gdp.Part{
+		{Epsilon: im.Epsilon, Delta: im.Delta, L0: im.L0, LInf: im.LInf},
+		{Epsilon: pm.Epsilon, Delta: pm.Delta, L0: pm.L0, LInf: pm.LInf},
+	}
+	if dels, ok := gdp.Scale(pl.eps[1]+pl.eps[2], pl.delta, parts); ok {
+		pl.del[1], pl.del[2] = dels[0], dels[1]
+	}
 }
 
 // personsMech is the noise of the number of persons: Laplace, sensitivity 1.
@@ -420,11 +453,14 @@ type Cooccurrences struct {
 	// PairThreshold 0 with PairItems).
 	ItemThreshold, PairThreshold int64
 
-	// ItemNoise and PairNoise describe the noise added to each item and
-	// pair count: its kind, its share of (ε, δ) and the sensitivity it is
-	// calibrated to. Their StdDev is the typical error of a count, in the
-	// units of Value.
-	ItemNoise, PairNoise Mechanism
+	// PersonNoise, ItemNoise and PairNoise describe the noise added to the
+	// number of persons and to each item and pair count: its kind, its
+	// share of (ε, δ) and the sensitivity it is calibrated to. Their StdDev
+	// is the typical error of a count, in the units of Count. With public
+	// pairs and Gaussian noise, the δ of ItemNoise and PairNoise each
+	// describe their noise alone; together the two compose to their
+	// shares of ε and all of δ (see [CooccurrenceParams].Epsilon).
+	PersonNoise, ItemNoise, PairNoise Mechanism
 
 	Weighted       bool    // counts are sums of weights (see CooccurrenceParams.Weighted)
 	Epsilon, Delta float64 // spent
@@ -472,7 +508,9 @@ func (c *Cooccurrence) Release(ctx context.Context, budget *Budget) (*Cooccurren
 	out := &Cooccurrences{Epsilon: p.Epsilon, Delta: pl.delta, Private: src == nil, Weighted: p.Weighted, Label: label}
 
 	c.b.flush()
-	n, err := c.personsMech().addInt64(src, int64(c.b.npeople))
+	pm := c.personsMech()
+	out.PersonNoise = pm.Mechanism
+	n, err := pm.addInt64(src, int64(c.b.npeople))
 	if err != nil {
 		return nil, err
 	}

@@ -213,7 +213,7 @@ func ExampleCooccurrence_publicPairs() {
 	// coffee+filter: about 1000
 	// coffee+mug: about 3000
 	// filter+mug: about 1000
-	// noise σ of a pair: 6
+	// noise σ of a pair: 5
 }
 
 // Items may carry weights, such as ratings, quantities or a time decay:

@@ -104,6 +104,7 @@ type cooccurrencesJSON struct {
 	Persons       int64       `json:"persons"`
 	ItemThreshold int64       `json:"item_threshold"`
 	PairThreshold int64       `json:"pair_threshold"`
+	PersonNoise   Mechanism   `json:"person_noise"`
 	ItemNoise     Mechanism   `json:"item_noise"`
 	PairNoise     Mechanism   `json:"pair_noise"`
 	Weighted      bool        `json:"weighted"`
@@ -143,7 +144,7 @@ func (c *Cooccurrences) UnmarshalJSON(b []byte) error {
 			return releaseErr("pairs not sorted, repeated, unordered or not finite")
 		}
 	}
-	for _, m := range []Mechanism{j.ItemNoise, j.PairNoise} {
+	for _, m := range []Mechanism{j.PersonNoise, j.ItemNoise, j.PairNoise} {
 		if m.Epsilon < 0 || math.IsNaN(m.Epsilon) || m.Delta < 0 || m.L0 < 0 || m.LInf < 0 {
 			return releaseErr("a noise mechanism out of range")
 		}

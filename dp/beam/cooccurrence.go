@@ -14,6 +14,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/google/differential-privacy/privacy-on-beam/v3/pbeam"
 	"github.com/tact-go/tact/dp"
+	"github.com/tact-go/tact/dp/internal/gdp"
 )
 
 // ItemEvent is one item in a person's history, for a co-occurrence job
@@ -134,6 +135,17 @@ func planCooccurrence(p dp.CooccurrenceParams, test bool) (*coocPlan, error) {
 			return nil, err
 		}
 		pl.pairs = pl.pairTh.m
+	}
+	if p.PairItems > 0 && p.Noise == dp.Gaussian {
+		// dp's joint plan: both noises divided by one factor, as far as
+		// composing them exactly allows.
+		parts := []gdp.Part{
+			{Epsilon: pl.items.Epsilon, Delta: pl.items.Delta, L0: pl.items.L0, LInf: pl.items.LInf},
+			{Epsilon: pl.pairs.Epsilon, Delta: pl.pairs.Delta, L0: pl.pairs.L0, LInf: pl.pairs.LInf},
+		}
+		if dels, ok := gdp.Scale(eps[1]+eps[2], pl.delta, parts); ok {
+			pl.items.Delta, pl.pairs.Delta = dels[0], dels[1]
+		}
 	}
 	return pl, nil
 }
@@ -269,7 +281,7 @@ func Cooccurrence(p *Pipeline, events beam.PCollection, params dp.CooccurrencePa
 	}
 
 	meta := coocMeta{Label: label, Epsilon: params.Epsilon, Delta: pl.delta, Weighted: params.Weighted,
-		Private: !test, ItemNoise: pl.items.Mechanism, PairNoise: pl.pairs.Mechanism}
+		Private: !test, PersonNoise: pl.persons.Mechanism, ItemNoise: pl.items.Mechanism, PairNoise: pl.pairs.Mechanism}
 	if pl.itemTh != nil {
 		meta.ItemThreshold = pl.itemTh.Threshold
 	}
@@ -600,7 +612,8 @@ type coocMeta struct {
 	Epsilon, Delta               float64
 	Weighted, Private            bool
 	ItemThreshold, PairThreshold int64
-	ItemNoise, PairNoise         dp.Mechanism
+	PersonNoise, ItemNoise       dp.Mechanism
+	PairNoise                    dp.Mechanism
 }
 
 // assembleCoocFn builds the dp.Cooccurrences release, writes it to Path
@@ -614,7 +627,7 @@ func (f *assembleCoocFn) ProcessElement(ctx context.Context, _ int, cells func(*
 	mt := &f.Meta
 	out := dp.Cooccurrences{Items: []dp.ItemCount{}, Pairs: []dp.PairCount{},
 		ItemThreshold: mt.ItemThreshold, PairThreshold: mt.PairThreshold,
-		ItemNoise: mt.ItemNoise, PairNoise: mt.PairNoise, Weighted: mt.Weighted,
+		PersonNoise: mt.PersonNoise, ItemNoise: mt.ItemNoise, PairNoise: mt.PairNoise, Weighted: mt.Weighted,
 		Epsilon: mt.Epsilon, Delta: mt.Delta, Private: mt.Private, Label: mt.Label}
 	var c cell
 	for cells(&c) {

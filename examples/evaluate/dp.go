@@ -382,8 +382,9 @@ func spentNote(res *dp.Cooccurrences, budget *dp.Budget, c dpConfig) string {
 	in, pn := res.ItemNoise, res.PairNoise
 	return fmt.Sprintf("spends (ε, δ) = (%g, %g) from its own dp.Budget(%g, %g), leaving (%g, %g): "+
 		"persons ε=%.3g (Laplace); item counts over the %d-item catalog ε=%.3g δ=%.3g (Gaussian, σ=%.3g); "+
-		"pairs among the %d most counted items ε=%.3g δ=%.3g (Gaussian, σ=%.3g); weighted persons (norm 1)",
+		"pairs among the %d most counted items ε=%.3g δ=%.3g (Gaussian, σ=%.3g); weighted persons (norm 1); "+
+		"the two Gaussians compose exactly to the rest of ε and all of δ",
 		res.Epsilon, res.Delta, te, td, re, rd,
-		res.Epsilon-in.Epsilon-pn.Epsilon, len(res.Items), in.Epsilon, in.Delta, in.StdDev(),
+		res.PersonNoise.Epsilon, len(res.Items), in.Epsilon, in.Delta, in.StdDev(),
 		min(c.PairItems, len(res.Items)), pn.Epsilon, pn.Delta, pn.StdDev())
 }

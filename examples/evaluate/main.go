@@ -86,7 +86,7 @@
 // Every DP row at x (-epsilons, default 0.5, 1, 2, 4, 8) is post-processing
 // of exactly one dp.Cooccurrence release, which spends exactly (ε, δ) =
 // (x, 1e-5) from a dp.Budget of its own of (x, 1e-5), leaving nothing, and
-// nothing else is spent. The release divides ε by sequential composition:
+// nothing else is spent. The release first divides ε and δ additively:
 //
 //   - 1% of ε: the number of persons (Laplace, sensitivity 1), which
 //     cosine, Jaccard and EASE do not use;
@@ -99,6 +99,11 @@
 //     counts, so free), released as public partitions without threshold
 //     (Gaussian), each person weighted to norm 1 (a person with n such pairs
 //     counts 1/√n in each, after McSherry and Mironov).
+//
+// The two Gaussian parts then compose exactly rather than by adding their
+// shares (dp.CooccurrenceParams.Epsilon): both noises are divided by the
+// same factor (1.1 to 1.3 for the splits used here), as far as composing
+// them exactly to the rest of ε and all of δ allows.
 //
 // The rows at one ε share a run's release when their settings release the
 // same (pairs among as many items, the same split of ε): the item-item
