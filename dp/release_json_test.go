@@ -71,6 +71,7 @@ func TestReleasesRefuseBadJSON(t *testing.T) {
 	} {
 		require.ErrorIs(t, tr.UnmarshalJSON([]byte(bad)), dp.ErrInvalidRelease, name)
 	}
+	// A release written before person_noise existed still reads.
 	goodCo := `{"items":[{"item":"a","count":3},{"item":"b","count":4}],"pairs":[{"a":"a","b":"b","count":2}],
 		"persons":9,"item_threshold":0,"pair_threshold":0,"item_noise":{"kind":"laplace","epsilon":0.5,"delta":0,"l0":3,"linf":1},
 		"pair_noise":{"kind":"gaussian","epsilon":0.5,"delta":1e-6,"l0":3,"linf":1},"weighted":false,"epsilon":1,"delta":1e-5,"private":true,"label":"c"}`
@@ -81,6 +82,7 @@ func TestReleasesRefuseBadJSON(t *testing.T) {
 		"pair unordered": strings.Replace(goodCo, `"a":"a","b":"b"`, `"a":"b","b":"a"`, 1),
 		"noise kind":     strings.Replace(goodCo, `"laplace"`, `"uniform"`, 1),
 		"negative L0":    strings.Replace(goodCo, `"l0":3`, `"l0":-3`, 1),
+		"person noise":   strings.Replace(goodCo, `"persons":9,`, `"persons":9,"person_noise":{"kind":"laplace","epsilon":-1,"delta":0,"l0":1,"linf":1},`, 1),
 	} {
 		require.ErrorIs(t, co.UnmarshalJSON([]byte(bad)), dp.ErrInvalidRelease, name)
 	}
@@ -106,5 +108,7 @@ func TestCooccurrencePersonsNeverNegative(t *testing.T) {
 		require.NoError(t, err)
 		var back dp.Cooccurrences
 		require.NoError(t, json.Unmarshal(b, &back), "release %d reads back", i)
+		require.Equal(t, cr.PersonNoise, back.PersonNoise)
+		require.Equal(t, 0.05, back.PersonNoise.Epsilon) // 10% of ε
 	}
 }
