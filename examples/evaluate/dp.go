@@ -113,11 +113,11 @@ var (
 		ease:     recommend.EASEConfig{Items: 3000, Lambda: 24, Neighbors: 1000, PopularityDamping: 0.2},
 		easeDamp: true,
 		dp: map[float64]dpSettings{
-			0.5: {ItemItem: dpConfig{PairItems: 200, Neighbors: 100}, EASE: dpConfig{PairItems: 200, ItemPrior: 30, Lambda: 64}, Best: blendConfig{dpConfig{PairItems: 50, Rank: 10, ItemPrior: 30, Shrink: 3, Neighbors: 100, ItemShare: 0.8}, popPairs, 1}},
-			1:   {ItemItem: dpConfig{PairItems: 100, Rank: 5, Shrink: 3, Neighbors: 50}, EASE: dpConfig{PairItems: 100, Rank: 5, ItemPrior: 30, Lambda: 64}, Best: blendConfig{dpConfig{PairItems: 100, ItemPrior: 30, Lambda: 0.25, ItemShare: 0.8}, popItems, 2}},
-			2:   {ItemItem: dpConfig{PairItems: 100, Rank: 10, Neighbors: 100}, EASE: dpConfig{PairItems: 100, Rank: 10, ItemPrior: 30, Lambda: 64}, Best: blendConfig{dpConfig{PairItems: 100, Rank: 10, Lambda: 4, ItemShare: 0.8}, popItems, 2}},
-			4:   {ItemItem: dpConfig{PairItems: 200, Rank: 10, ItemPrior: 30, Neighbors: 50}, EASE: dpConfig{PairItems: 200, Rank: 10, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 200, Rank: 10, Lambda: 0.25}, popPairs, 0}},
-			8:   {ItemItem: dpConfig{PairItems: 100, Rank: 10, Shrink: 3, Neighbors: 100}, EASE: dpConfig{PairItems: 100, Rank: 5, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 100, Rank: 10, Lambda: 1}, popItems, 0}},
+			0.5: {ItemItem: dpConfig{PairItems: 500, ItemPrior: 30, Neighbors: 100}, EASE: dpConfig{PairItems: 500, ItemPrior: 30, Lambda: 64}, Best: blendConfig{dpConfig{PairItems: 500, ItemPrior: 30, Lambda: 64, ItemShare: 0.8}, popItems, 8}},
+			1:   {ItemItem: dpConfig{PairItems: 200, Rank: 5, ItemPrior: 30, Neighbors: 100}, EASE: dpConfig{PairItems: 200, Rank: 5, ItemPrior: 30, Lambda: 16}, Best: blendConfig{dpConfig{PairItems: 50, ItemPrior: 30, Shrink: 3, Neighbors: 100, ItemShare: 0.6}, popPairs, 2}},
+			2:   {ItemItem: dpConfig{PairItems: 100, Rank: 10, ItemPrior: 30, Neighbors: 100}, EASE: dpConfig{PairItems: 100, Rank: 5, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 50, Rank: 5, Lambda: 16, ItemShare: 0.6}, popItems, 0.05}},
+			4:   {ItemItem: dpConfig{PairItems: 100, Rank: 10, ItemPrior: 30, Neighbors: 100}, EASE: dpConfig{PairItems: 100, Rank: 10, ItemPrior: 30, Lambda: 1}, Best: blendConfig{dpConfig{PairItems: 100, Rank: 10, ItemPrior: 30, Lambda: 1}, popItems, 0}},
+			8:   {ItemItem: dpConfig{PairItems: 50, Shrink: 3, Neighbors: 100}, EASE: dpConfig{PairItems: 100, Rank: 5, Lambda: 1}, Best: blendConfig{dpConfig{PairItems: 100, Rank: 5, Lambda: 1}, popItems, 0}},
 		},
 	}
 	retailSettings = settings{
@@ -126,11 +126,11 @@ var (
 		cosine:   recommend.ItemItemConfig{Similarity: recommend.Cosine, Neighbors: 10, Shrink: 5},
 		ease:     recommend.EASEConfig{Items: 3000, Lambda: 3, Neighbors: 100},
 		dp: map[float64]dpSettings{
-			0.5: {ItemItem: dpConfig{PairItems: 100, Rank: 5, Neighbors: 50}, EASE: dpConfig{PairItems: 100, Rank: 5, Lambda: 4}, Best: blendConfig{dpConfig{PairItems: 100, ItemPrior: 30, Shrink: 3, Neighbors: 50}, popPairs, 0.25}},
-			1:   {ItemItem: dpConfig{PairItems: 100, ItemPrior: 30, Shrink: 3, Neighbors: 10}, EASE: dpConfig{PairItems: 50, Rank: 10, ItemPrior: 30, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 100, Shrink: 3, Neighbors: 10}, popItems, 0.1}},
-			2:   {ItemItem: dpConfig{PairItems: 100, Shrink: 3, Neighbors: 10}, EASE: dpConfig{PairItems: 100, Rank: 10, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 100, Shrink: 3, Neighbors: 10}, popItems, 0.05}},
-			4:   {ItemItem: dpConfig{PairItems: 200, Shrink: 3, Neighbors: 10}, EASE: dpConfig{PairItems: 200, Lambda: 1}, Best: blendConfig{dpConfig{PairItems: 200, Shrink: 3, Neighbors: 10}, popItems, 0.05}},
-			8:   {ItemItem: dpConfig{PairItems: 500, ItemPrior: 30, Shrink: 3, Neighbors: 10}, EASE: dpConfig{PairItems: 200, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 500, Shrink: 3, Neighbors: 10, ItemShare: 0.15}, popItems, 0.05}},
+			0.5: {ItemItem: dpConfig{PairItems: 100, ItemPrior: 30, Shrink: 3, Neighbors: 50}, EASE: dpConfig{PairItems: 100, ItemPrior: 30, Lambda: 64}, Best: blendConfig{dpConfig{PairItems: 100, ItemPrior: 30, Shrink: 3, Neighbors: 50}, popPairs, 0}},
+			1:   {ItemItem: dpConfig{PairItems: 200, ItemPrior: 30, Shrink: 3, Neighbors: 50}, EASE: dpConfig{PairItems: 100, Rank: 10, Lambda: 1}, Best: blendConfig{dpConfig{PairItems: 200, ItemPrior: 30, Shrink: 3, Neighbors: 50}, popItems, 0}},
+			2:   {ItemItem: dpConfig{PairItems: 100, Shrink: 3, Neighbors: 10}, EASE: dpConfig{PairItems: 100, ItemPrior: 30, Lambda: 1}, Best: blendConfig{dpConfig{PairItems: 200, Shrink: 3, Neighbors: 10, ItemShare: 0.15}, popItems, 0.05}},
+			4:   {ItemItem: dpConfig{PairItems: 200, Shrink: 3, Neighbors: 10}, EASE: dpConfig{PairItems: 200, Lambda: 1}, Best: blendConfig{dpConfig{PairItems: 200, Neighbors: 10}, popItems, 0.1}},
+			8:   {ItemItem: dpConfig{PairItems: 500, Shrink: 3, Neighbors: 50}, EASE: dpConfig{PairItems: 200, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 500, ItemPrior: 30, Neighbors: 10, ItemShare: 0.15}, popItems, 0}},
 		},
 	}
 )

@@ -148,7 +148,7 @@
 // item counts (15%, 30%, 60% or 80%), the form of the popularity and β (0,
 // backfill, to +Inf, popularity first). Each DP setting is scored by the
 // mean validation nDCG of min(-dp-runs, 2) releases. -tune takes about
-// 56 minutes for both data sets (2 cores, 2026-12-05), so
+// an hour for both data sets (61 minutes, 2 cores, 2026-12-05), so
 // without it the program uses the settings such a run chose, written in
 // the source (movieLensSettings and retailSettings; -tune prints each
 // choice "as Go", ready to paste). The "served, defaults" rows have no
