@@ -33,8 +33,9 @@ type CooccurrenceParams struct {
 	// is 21% less noise, at ε = 1 24% less. ItemNoise and PairNoise then
 	// report their shares of ε and the δ at which each noise alone is
 	// calibrated: with the persons' Laplace noise they compose to the
-	// release's (ε, δ), though their δ sum to more than δ. Where float64 cannot compute this reliably (ε within a few
-	// orders of magnitude of 2⁻⁵⁰), the shares are added.
+	// release's (ε, δ), though their δ sum to more than δ. Where float64
+	// cannot compute this reliably (ε below about 10⁻⁶ with a very small
+	// δ), the shares are added.
 	//
 	// Epsilon must be at least 2⁻⁵⁰ and at most [MaxEpsilon] (100); Delta
 	// in [0, 1), positive unless PairItems is set and Noise is Laplace.

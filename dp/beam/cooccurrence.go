@@ -608,12 +608,11 @@ func pairAt(t, m int) (int, int) {
 
 // coocMeta is what the assembly of a co-occurrence release needs.
 type coocMeta struct {
-	Label                        string
-	Epsilon, Delta               float64
-	Weighted, Private            bool
-	ItemThreshold, PairThreshold int64
-	PersonNoise, ItemNoise       dp.Mechanism
-	PairNoise                    dp.Mechanism
+	Label                             string
+	Epsilon, Delta                    float64
+	Weighted, Private                 bool
+	ItemThreshold, PairThreshold      int64
+	PersonNoise, ItemNoise, PairNoise dp.Mechanism
 }
 
 // assembleCoocFn builds the dp.Cooccurrences release, writes it to Path

@@ -47,8 +47,8 @@ func Mu(eps, delta float64) float64 {
 }
 
 // maxCondition bounds ε/μ², the factor by which the subtraction in Delta
-// loses relative precision; beyond it (ε near 2⁻⁵⁰ with a small δ) Scale
-// declines.
+// loses relative precision; beyond it (ε below about 10⁻⁶ with a very
+// small δ) Scale declines.
 const maxCondition = 1e8
 
 // Part is one Gaussian mechanism, as Google's library calibrates it: to
