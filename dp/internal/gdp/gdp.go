@@ -59,6 +59,8 @@ type Part struct {
 	LInf           float64
 }
 
+// ratio is the part's μ as Google's library draws its noise: the L2
+// sensitivity over the σ it calibrates to (Epsilon, Delta).
 func (p Part) ratio() float64 {
 	return p.LInf * math.Sqrt(float64(p.L0)) / noise.SigmaForGaussian(p.L0, p.LInf, p.Epsilon, p.Delta)
 }
