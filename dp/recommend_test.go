@@ -74,7 +74,7 @@ func TestReleaseTrainsRecommend(t *testing.T) {
 // With Google's noise, the denoised pair counts are closer to the counts
 // before noise than the released ones. (The error of the raw counts is
 // K(K-1)/2 independent draws of σ; denoising keeps a few dimensions of it.)
-func TestReleaseRankRemovesNoise(t *testing.T) {
+func TestReleaseDenoisingRemovesNoise(t *testing.T) {
 	p := dp.CooccurrenceParams{Epsilon: 4, Delta: 1e-5, Noise: dp.Gaussian, MaxItems: 100, MaxPairs: 1000, PairItems: 40, Weighted: true}
 	exactRes, _ := release(t, p, true)
 	exact, err := recommend.CountsFromRelease(exactRes, recommend.ReleaseOptions{})
@@ -82,20 +82,22 @@ func TestReleaseRankRemovesNoise(t *testing.T) {
 	res, _ := release(t, p, false)
 	raw, err := recommend.CountsFromRelease(res, recommend.ReleaseOptions{})
 	require.NoError(t, err)
-	denoised, err := recommend.CountsFromRelease(res, recommend.ReleaseOptions{Rank: 5})
-	require.NoError(t, err)
-	require.Equal(t, raw.NumPairs(), denoised.NumPairs())
-	var errRaw, errDenoised float64
-	for pair, v := range raw.Pairs() {
-		truth := exact.Pair(pair[0], pair[1]) // the candidates can differ: 0 then
-		errRaw += (v - truth) * (v - truth)
-		d := denoised.Pair(pair[0], pair[1]) - truth
-		errDenoised += d * d
-	}
 	_, sigma := res.CountNoise()
 	assert.Equal(t, sigma, raw.Noise())
-	t.Logf("rms error per pair: raw %.3f, denoised %.3f (σ %.3f)", math.Sqrt(errRaw/float64(raw.NumPairs())), math.Sqrt(errDenoised/float64(raw.NumPairs())), sigma)
-	assert.Less(t, errDenoised, 0.75*errRaw) // about 0.4 typically
+	for _, o := range []recommend.ReleaseOptions{{Rank: 5}, {Denoise: true}} {
+		denoised, err := recommend.CountsFromRelease(res, o)
+		require.NoError(t, err)
+		require.Equal(t, raw.NumPairs(), denoised.NumPairs())
+		var errRaw, errDenoised float64
+		for pair, v := range raw.Pairs() {
+			truth := exact.Pair(pair[0], pair[1]) // the candidates can differ: 0 then
+			errRaw += (v - truth) * (v - truth)
+			d := denoised.Pair(pair[0], pair[1]) - truth
+			errDenoised += d * d
+		}
+		t.Logf("%+v: rms error per pair: raw %.3f, denoised %.3f (σ %.3f)", o, math.Sqrt(errRaw/float64(raw.NumPairs())), math.Sqrt(errDenoised/float64(raw.NumPairs())), sigma)
+		assert.Less(t, errDenoised, 0.75*errRaw, "%+v", o) // about 0.4 typically
+	}
 }
 
 // Weighted interactions through the DP path end to end: a weight per

@@ -38,13 +38,22 @@ type ReleaseOptions struct {
 	// small, which noise would otherwise make look close to everything. 0
 	// means none; negative, NaN or infinite is an error.
 	ItemPrior float64
+	// Denoise replaces the pair counts by their denoising: the pairs among
+	// the release's candidate items form a symmetric matrix whose signal
+	// is close to low-rank (tastes are few) while the noise spreads over
+	// every dimension: the eigenvalues of the noise alone fill
+	// [-2σ√K, 2σ√K] (K items, σ the pair noise), and a direction of the
+	// signal stands out of them only if it is strong enough. Denoise keeps
+	// the directions that do (eigenvalues above 2σ√K), at most Rank if
+	// Rank is positive, and drops the rest. How many
+	// stand out grows with ε and the data, so no rank needs tuning; exact
+	// counts (no noise) are kept as they are. It needs every pair among the items the pairs name (a release with
+	// public pairs, dp.CooccurrenceParams.PairItems).
+	Denoise bool
 	// Rank, if positive, replaces the pair counts by their best rank-Rank
-	// approximation: the pairs among the release's candidate items form a
-	// symmetric matrix whose signal is close to low-rank (tastes are few)
-	// while the noise is spread over every dimension, so the approximation
-	// keeps most of the signal and drops most of the noise. It needs every
-	// pair among the items the pairs name (a release with public pairs,
-	// dp.CooccurrenceParams.PairItems). 0 means no denoising.
+	// approximation (the Rank largest positive eigenvalues, noise or not),
+	// or with Denoise caps how many directions it keeps. It needs what
+	// Denoise needs. 0 means no denoising unless Denoise.
 	Rank int
 }
 
@@ -58,8 +67,8 @@ type ReleaseOptions struct {
 // is. Everything here is post-processing of the release: it costs no
 // privacy.
 //
-// Errors wrap [ErrInvalidConfig] for bad options or a Rank without every
-// pair among the candidates, [ErrNilModel] for a nil release, and are
+// Errors wrap [ErrInvalidConfig] for bad options or a Rank or Denoise
+// without every pair among the candidates, [ErrNilModel] for a nil release, and are
 // [*CountError]s for values no release has (NaN, infinite, empty ids).
 func CountsFromRelease(r CooccurrenceRelease, o ReleaseOptions) (*Counts, error) {
 	if r == nil {
@@ -97,8 +106,13 @@ func CountsFromRelease(r CooccurrenceRelease, o ReleaseOptions) (*Counts, error)
 			}
 		}
 	}
-	if o.Rank > 0 {
-		if err := addDenoised(&b, pairs, o.Rank); err != nil {
+	// With exact counts nothing is noise: Denoise keeps them (unless Rank).
+	if o.Rank > 0 || (o.Denoise && sigma > 0) {
+		edge := 0.0
+		if o.Denoise {
+			edge = 2 * sigma // times √K in addDenoised
+		}
+		if err := addDenoised(&b, pairs, o, edge); err != nil {
 			return nil, err
 		}
 	} else {
@@ -139,9 +153,15 @@ func (c *Counts) SignalToNoise() float64 {
 	return c.snr
 }
 
-// addDenoised adds the rank-r approximation of the pair counts to b. The
-// pairs must be every pair among the items they name, once.
-func addDenoised(b *CountsBuilder, pairs iter.Seq2[[2]string, float64], r int) error {
+// addDenoised adds the approximation of the pair counts from their
+// o.Rank largest positive eigenvalues (o.Rank 0: all) above edge·√K, K the number of
+// items the pairs name, to b. The pairs must be every pair among those
+// items, once.
+func addDenoised(b *CountsBuilder, pairs iter.Seq2[[2]string, float64], o ReleaseOptions, edge float64) error {
+	field := "Rank"
+	if o.Denoise {
+		field = "Denoise"
+	}
 	index := make(map[string]int)
 	var ids []string
 	type pv struct {
@@ -167,13 +187,13 @@ func addDenoised(b *CountsBuilder, pairs iter.Seq2[[2]string, float64], r int) e
 		return nil
 	}
 	if len(all) != n*(n-1)/2 {
-		return configError("Rank", fmt.Sprintf("needs every pair among the candidates (a release with public pairs): %d pairs among %d items", len(all), n))
+		return configError(field, fmt.Sprintf("denoising needs every pair among the candidates (a release with public pairs): %d pairs among %d items", len(all), n))
 	}
 	a := make([]float64, n*n)
 	seen := make([]bool, n*n)
 	for _, p := range all {
 		if p.x == p.y || seen[p.x*n+p.y] {
-			return configError("Rank", "needs every pair among the candidates once")
+			return configError(field, "denoising needs every pair among the candidates once")
 		}
 		if math.IsNaN(p.n) || math.IsInf(p.n, 0) {
 			return &CountError{Item: ids[p.x], Other: ids[p.y], Value: p.n}
@@ -181,7 +201,7 @@ func addDenoised(b *CountsBuilder, pairs iter.Seq2[[2]string, float64], r int) e
 		seen[p.x*n+p.y], seen[p.y*n+p.x] = true, true
 		a[p.x*n+p.y], a[p.y*n+p.x] = p.n, p.n
 	}
-	out := linalg.LowRank(a, n, r)
+	out := linalg.LowRank(a, n, o.Rank, edge*math.Sqrt(float64(n)))
 	for x := 0; x < n; x++ {
 		for y := x + 1; y < n; y++ {
 			if err := b.AddPair(ids[x], ids[y], out[x*n+y]); err != nil {

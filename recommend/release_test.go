@@ -82,6 +82,37 @@ func TestCountsFromRelease(t *testing.T) {
 			}
 		}
 	}
+	// Denoise keeps both directions, which stand far out of the noise
+	// (eigenvalues about 750 and 40, the noise's edge 2σ√30 ≈ 22), and at
+	// most one with Rank 1.
+	for _, rank := range []int{0, 2, 1} {
+		d, err := recommend.CountsFromRelease(f, recommend.ReleaseOptions{Denoise: true, Rank: rank})
+		require.NoError(t, err)
+		var worst float64
+		for x := 0; x < 30; x++ {
+			for y := x + 1; y < 30; y++ {
+				worst = max(worst, math.Abs(d.Pair(rid(x), rid(y))-m(x, y))/m(x, y))
+			}
+		}
+		if rank == 1 {
+			assert.Greater(t, worst, 0.05, "one direction of two")
+		} else {
+			assert.Less(t, worst, 0.02, "Denoise, at most rank %d", rank)
+		}
+	}
+	// Exact counts have no noise to remove: Denoise keeps them.
+	exact := f
+	exact.sigma = 0
+	exact.pairs = map[[2]string]float64{}
+	for k, v := range f.pairs {
+		exact.pairs[k] = v + float64((int(k[0][3])*7+int(k[1][3])*3)%5) // not low-rank
+	}
+	d, err := recommend.CountsFromRelease(exact, recommend.ReleaseOptions{Denoise: true})
+	require.NoError(t, err)
+	for k, v := range exact.pairs {
+		require.Equal(t, float64(float32(v)), d.Pair(k[0], k[1]))
+	}
+
 	f.weighted = true
 	c, err = recommend.CountsFromRelease(f, recommend.ReleaseOptions{})
 	require.NoError(t, err)
@@ -105,6 +136,8 @@ func TestCountsFromReleaseErrors(t *testing.T) {
 	delete(missing.pairs, [2]string{rid(0), rid(1)})
 	_, err := recommend.CountsFromRelease(missing, recommend.ReleaseOptions{Rank: 2})
 	require.ErrorIs(t, err, recommend.ErrInvalidConfig, "a pair missing for Rank")
+	_, err = recommend.CountsFromRelease(missing, recommend.ReleaseOptions{Denoise: true})
+	require.ErrorIs(t, err, recommend.ErrInvalidConfig, "a pair missing for Denoise")
 	_, err = recommend.CountsFromRelease(nil, recommend.ReleaseOptions{})
 	require.ErrorIs(t, err, recommend.ErrNilModel)
 	bad := fakeRelease{items: map[string]float64{"a": math.Inf(1)}}

@@ -35,6 +35,10 @@ type dpConfig struct {
 	// Rank, if positive, denoises the pair counts by a low-rank
 	// approximation (recommend.ReleaseOptions.Rank).
 	Rank int
+	// Denoise denoises the pair counts by keeping what stands out of the
+	// noise (recommend.ReleaseOptions.Denoise), at most Rank directions if
+	// Rank is positive.
+	Denoise bool
 	// ItemShare is the share of ε spent on the item counts (0: that of
 	// dpSplit); the number of persons gets 1% and the pairs the rest.
 	ItemShare float64
@@ -52,15 +56,26 @@ func (c dpConfig) String() string {
 		if nb == 0 {
 			nb = recommend.DefaultEASENeighbors
 		}
-		s = fmt.Sprintf("EASE λ %g, pairs among %d items, rank %d, item prior %gσ, %d neighbours", c.Lambda, c.PairItems, c.Rank, c.ItemPrior, nb)
+		s = fmt.Sprintf("EASE λ %g, pairs among %d items, %s, item prior %gσ, %d neighbours", c.Lambda, c.PairItems, c.denoising(), c.ItemPrior, nb)
 	} else {
-		s = fmt.Sprintf("item-item, pairs among %d items, rank %d, item prior %gσ, shrink %gσ, %d neighbours", c.PairItems, c.Rank, c.ItemPrior, c.Shrink, c.Neighbors)
+		s = fmt.Sprintf("item-item, pairs among %d items, %s, item prior %gσ, shrink %gσ, %d neighbours", c.PairItems, c.denoising(), c.ItemPrior, c.Shrink, c.Neighbors)
 	}
 	if c.ItemShare != 0 && c.ItemShare != dpSplit[1] {
 		sp := c.split()
 		s += fmt.Sprintf(", ε split %g/%g/%g", sp[0], sp[1], sp[2])
 	}
 	return s
+}
+
+// denoising says how c denoises the pair counts.
+func (c dpConfig) denoising() string {
+	switch {
+	case c.Denoise && c.Rank > 0:
+		return fmt.Sprintf("denoised (at most rank %d)", c.Rank)
+	case c.Denoise:
+		return "denoised"
+	}
+	return fmt.Sprintf("rank %d", c.Rank)
 }
 
 // releaseKey is what a release depends on besides ε and the data: rows
@@ -213,7 +228,7 @@ func release(eps float64, c dpConfig, catalog []string, train []recommend.Intera
 // dpCounts are the counts a DP row reads from its release (post-processing:
 // recommend.CountsFromRelease with the row's prior and denoising).
 func dpCounts(res *dp.Cooccurrences, c dpConfig) (*recommend.Counts, error) {
-	return recommend.CountsFromRelease(res, recommend.ReleaseOptions{ItemPrior: c.ItemPrior, Rank: c.Rank})
+	return recommend.CountsFromRelease(res, recommend.ReleaseOptions{ItemPrior: c.ItemPrior, Rank: c.Rank, Denoise: c.Denoise})
 }
 
 // dpModel builds the model of a DP row from the counts of its release:

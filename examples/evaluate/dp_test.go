@@ -154,10 +154,10 @@ func TestTunedDPSettings(t *testing.T) {
 func TestDPSettingsGoString(t *testing.T) {
 	s := dpSettings{
 		ItemItem: dpConfig{PairItems: 200, Rank: 10, ItemPrior: 30, Neighbors: 50},
-		EASE:     dpConfig{PairItems: 50, Rank: 5, Lambda: 0.25},
+		EASE:     dpConfig{PairItems: 50, Denoise: true, Lambda: 0.25},
 		Best:     blendConfig{dpConfig{PairItems: 100, Shrink: 3, Neighbors: 20, ItemShare: 0.6}, popPairs, math.Inf(1)},
 	}
 	assert.Equal(t, "{ItemItem: dpConfig{PairItems: 200, Rank: 10, ItemPrior: 30, Neighbors: 50}, "+
-		"EASE: dpConfig{PairItems: 50, Rank: 5, Lambda: 0.25}, "+
+		"EASE: dpConfig{PairItems: 50, Denoise: true, Lambda: 0.25}, "+
 		"Best: blendConfig{dpConfig{PairItems: 100, Shrink: 3, Neighbors: 20, ItemShare: 0.6}, popPairs, math.Inf(1)}}", s.goString())
 }

@@ -24,7 +24,7 @@ var (
 	tuneEASEDamping   = []float64{0.05, 0.1, 0.2, 0.3} // with the best of the above; 0 is scored there
 
 	tunePairItems  = []int{50, 100, 200, 500}
-	tuneRanks      = []int{0, 5, 10}
+	tuneDenoising  = []dpConfig{{}, {Rank: 5}, {Rank: 10}, {Denoise: true}} // how the pair counts are denoised
 	tunePriors     = []float64{0, 30}
 	tuneShrinks    = []float64{0, 3}
 	tuneDPLambdas  = []float64{0.25, 1, 4, 16, 64}
@@ -164,15 +164,15 @@ func tuneEASE(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, c, dc *r
 // one number of pair items: item-item and EASE.
 func dpCands(share float64, pairItems int, base recommend.ItemItemConfig) []dpConfig {
 	var out []dpConfig
-	for _, rank := range tuneRanks {
+	for _, d := range tuneDenoising {
 		for _, prior := range tunePriors {
 			for _, shrink := range tuneShrinks {
 				for _, nb := range slices.Compact([]int{base.Neighbors, 50}) {
-					out = append(out, dpConfig{PairItems: pairItems, Rank: rank, ItemPrior: prior, Shrink: shrink, Neighbors: nb, ItemShare: share})
+					out = append(out, dpConfig{PairItems: pairItems, Rank: d.Rank, Denoise: d.Denoise, ItemPrior: prior, Shrink: shrink, Neighbors: nb, ItemShare: share})
 				}
 			}
 			for _, l := range tuneDPLambdas {
-				out = append(out, dpConfig{PairItems: pairItems, Rank: rank, ItemPrior: prior, Lambda: l, ItemShare: share})
+				out = append(out, dpConfig{PairItems: pairItems, Rank: d.Rank, Denoise: d.Denoise, ItemPrior: prior, Lambda: l, ItemShare: share})
 			}
 		}
 	}
@@ -221,10 +221,15 @@ func tuneDP(w io.Writer, cat *recommend.Catalog, v eval.Split, k int, base recom
 						}
 						popSum[f] += eval.Evaluate(v, k, cat.Len(), popularityRanker(pops[f])).NDCG
 					}
-					// The counts depend on the rank and the prior only.
-					counts := make(map[[2]float64]*recommend.Counts)
+					// The counts depend on the denoising and the prior only.
+					type countsKey struct {
+						rank    int
+						denoise bool
+						prior   float64
+					}
+					counts := make(map[countsKey]*recommend.Counts)
 					for _, cd := range mine {
-						key := [2]float64{float64(cd.c.Rank), cd.c.ItemPrior}
+						key := countsKey{cd.c.Rank, cd.c.Denoise, cd.c.ItemPrior}
 						if counts[key] == nil {
 							if counts[key], err = dpCounts(res, cd.c); err != nil {
 								return nil, err
@@ -313,6 +318,9 @@ func (c dpConfig) goString() string {
 	}
 	add("PairItems", float64(c.PairItems))
 	add("Rank", float64(c.Rank))
+	if c.Denoise {
+		f = append(f, "Denoise: true")
+	}
 	add("ItemPrior", c.ItemPrior)
 	add("Shrink", c.Shrink)
 	add("Neighbors", float64(c.Neighbors))

@@ -1,8 +1,10 @@
 package linalg
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // Low-rank denoising of released pair counts.
@@ -11,25 +13,45 @@ import (
 // weighted persons it is, before noise, Σ_p w_p x_p x_pᵀ over persons p
 // (x_p the indicator of p's candidate items): positive semi-definite and,
 // since tastes are few, close to low-rank. The noise is independent on
-// every entry and spreads over all K dimensions. Keeping the best rank-r
-// approximation from the largest positive eigenvalues keeps most of the
-// signal and drops most of the noise. The diagonal was not released (item
-// counts carry other weights), so it is imputed: started at the largest
-// entry of each row (a lower bound of the true diagonal) and replaced by
-// the approximation's own diagonal a few times.
+// every entry and spreads over all K dimensions: with standard deviation σ
+// its eigenvalues fill [-2σ√K, 2σ√K] (Wigner's semicircle), and a
+// direction of the signal shows as an eigenvalue beyond that edge only if
+// it is strong enough to stand out of the noise. Keeping the largest
+// eigenvalues above the edge (or the r largest positive ones) keeps most of
+// the signal and drops most of the noise. The diagonal was not released
+// (item counts carry other weights), so it is imputed: started at the
+// largest entry of each row (a lower bound of the true diagonal) and
+// replaced by the approximation's own diagonal a few times.
 
 const (
 	imputeRounds   = 5
 	subspaceRounds = 50
+	// startWidth is how many eigenvectors the search for the eigenvalues
+	// above an edge starts with; it doubles while all are above.
+	startWidth = 8
 )
 
-// LowRank returns the rank-r approximation of the symmetric n×n matrix a
-// (row-major; the diagonal is ignored and imputed), for denoising the pair
-// counts of a differentially private release.
-func LowRank(a []float64, n, r int) []float64 {
-	r = min(r, n)
-	if n == 0 || r <= 0 {
-		return make([]float64, n*n)
+// LowRank returns the approximation of the symmetric n×n matrix a
+// (row-major; the diagonal is ignored and imputed) from its largest
+// eigenvalues above edge (and above 0), at most r of them if r is
+// positive: for denoising the pair counts of a differentially private
+// release, edge is 2σ√n, the edge of the noise's spectrum, or 0 to keep
+// the r largest positive eigenvalues, noise or not. Either r or edge must
+// be positive. The eigenvalues are found by subspace iteration, which
+// converges to those largest in magnitude: the edge must be at least that
+// of the noise, whose spectrum is symmetric, so that every eigenvalue
+// above it comes before the noise's.
+func LowRank(a []float64, n, r int, edge float64) []float64 {
+	if n == 0 {
+		return nil
+	}
+	if r > n {
+		r = n
+	}
+	// A few more vectors than kept: the iteration converges faster.
+	width := min(startWidth, n)
+	if r > 0 {
+		width = min(r+startWidth, n)
 	}
 	m := make([]float64, len(a))
 	copy(m, a)
@@ -43,13 +65,30 @@ func LowRank(a []float64, n, r int) []float64 {
 		m[x*n+x] = d
 	}
 	out := make([]float64, n*n)
-	q := startVectors(n, r)
+	q := startVectors(n, width)
 	for round := 0; round < imputeRounds; round++ {
 		vals := topEigen(m, n, q)
+		// Without a cap, widen the search while every eigenvalue found
+		// is kept: the next ones may be above the edge too.
+		for r <= 0 && width < n && keptAll(vals, edge) {
+			width = min(2*width, n)
+			q = append(q, startVectors(n, width)[len(q):]...)
+			orthonormalize(q, n)
+			vals = topEigen(m, n, q)
+		}
 		clear(out)
-		for i, v := range vals {
-			if !(v > 0) {
-				continue
+		order := make([]int, len(vals))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(vals[j], vals[i]) })
+		if r > 0 && len(order) > r {
+			order = order[:r]
+		}
+		for _, i := range order {
+			v := vals[i]
+			if !(v > edge) || !(v > 0) {
+				break
 			}
 			qi := q[i*n : (i+1)*n]
 			for x := 0; x < n; x++ {
@@ -65,6 +104,16 @@ func LowRank(a []float64, n, r int) []float64 {
 		}
 	}
 	return out
+}
+
+// keptAll reports whether every eigenvalue of vals is above edge and 0.
+func keptAll(vals []float64, edge float64) bool {
+	for _, v := range vals {
+		if !(v > edge) || !(v > 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // startVectors returns r fixed pseudo-random vectors of length n, one
