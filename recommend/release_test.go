@@ -1,8 +1,10 @@
 package recommend_test
 
 import (
+	"fmt"
 	"iter"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"testing"
 
@@ -173,4 +175,47 @@ func TestNoisyCountsShrinkByDefault(t *testing.T) {
 	m, err = recommend.NewItemItem(cat, exact, recommend.ItemItemConfig{})
 	require.NoError(t, err)
 	assert.Zero(t, m.Config().Shrink, "exact counts are not shrunk by default")
+}
+
+// BenchmarkCountsFromRelease reads a release of K pair items whose signal
+// has 8 directions, 6 of them above the noise's edge (the last two below
+// it), as is (none), with a fixed rank and with Denoise, at K = 500 (the
+// most examples/evaluate uses) and 2,048 (dp.MaxPairItems).
+func BenchmarkCountsFromRelease(b *testing.B) {
+	for _, k := range []int{500, 2048} {
+		const sigma = 1.0
+		edge := 2 * sigma * math.Sqrt(float64(k))
+		rng := rand.New(rand.NewPCG(1, uint64(k)))
+		vecs := make([][]float64, 8)
+		for i := range vecs {
+			vecs[i] = make([]float64, k)
+			for x := range vecs[i] {
+				vecs[i][x] = rng.NormFloat64() / math.Sqrt(float64(k))
+			}
+		}
+		f := fakeRelease{items: map[string]float64{}, pairs: map[[2]string]float64{}, persons: 1000, sigma: sigma, weighted: true}
+		for x := range k {
+			f.items[rid(x)] = 100
+			for y := x + 1; y < k; y++ {
+				var s float64
+				for i, v := range vecs {
+					s += edge * (4 - 0.4*float64(i)) * v[x] * v[y] // 4 down to 1.2 times the edge
+				}
+				f.pairs[[2]string{rid(x), rid(y)}] = s + sigma*rng.NormFloat64()
+			}
+		}
+		for _, c := range []struct {
+			name string
+			o    recommend.ReleaseOptions
+		}{{"none", recommend.ReleaseOptions{}}, {"rank=10", recommend.ReleaseOptions{Rank: 10}}, {"denoise", recommend.ReleaseOptions{Denoise: true}}} {
+			b.Run(fmt.Sprintf("K=%d/%s", k, c.name), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := recommend.CountsFromRelease(f, c.o); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
 }

@@ -27,31 +27,33 @@ const (
 	imputeRounds   = 5
 	subspaceRounds = 50
 	// startWidth is how many eigenvectors the search for the eigenvalues
-	// above an edge starts with; it doubles while all are above.
+	// above an edge starts with (it doubles while all are above), and how
+	// many more than it keeps it iterates on.
 	startWidth = 8
 )
 
 // LowRank returns the approximation of the symmetric n×n matrix a
-// (row-major; the diagonal is ignored and imputed) from its largest
-// eigenvalues above edge (and above 0), at most r of them if r is
-// positive: for denoising the pair counts of a differentially private
-// release, edge is 2σ√n, the edge of the noise's spectrum, or 0 to keep
-// the r largest positive eigenvalues, noise or not. Either r or edge must
-// be positive. The eigenvalues are found by subspace iteration, which
-// converges to those largest in magnitude: the edge must be at least that
-// of the noise, whose spectrum is symmetric, so that every eigenvalue
-// above it comes before the noise's.
+// (row-major; the diagonal is ignored and imputed) from its r largest
+// eigenvalues above edge (and above 0): for denoising the pair counts of
+// a differentially private release, edge is 2σ√n, the edge of the noise's
+// spectrum, or 0 to keep the r largest positive eigenvalues, noise or not.
+// r must be positive. The eigenvalues are found by subspace iteration,
+// which converges to those largest in magnitude: the edge must be at least
+// that of the noise, whose spectrum is symmetric, so that every eigenvalue
+// above it comes before the noise's. Its work grows as n² times the number
+// of eigenvalues kept.
 func LowRank(a []float64, n, r int, edge float64) []float64 {
-	if n == 0 {
-		return nil
+	if n == 0 || r <= 0 {
+		return make([]float64, n*n)
 	}
-	if r > n {
-		r = n
-	}
-	// A few more vectors than kept: the iteration converges faster.
-	width := min(startWidth, n)
-	if r > 0 {
-		width = min(r+startWidth, n)
+	r = min(r, n)
+	// A few more vectors than kept: the iteration converges faster. Above
+	// an edge, start with fewer and widen while every eigenvalue found is
+	// kept: the next ones may be above the edge too.
+	most := min(r+startWidth, n)
+	width := most
+	if edge > 0 {
+		width = min(startWidth, most)
 	}
 	m := make([]float64, len(a))
 	copy(m, a)
@@ -68,10 +70,8 @@ func LowRank(a []float64, n, r int, edge float64) []float64 {
 	q := startVectors(n, width)
 	for round := 0; round < imputeRounds; round++ {
 		vals := topEigen(m, n, q)
-		// Without a cap, widen the search while every eigenvalue found
-		// is kept: the next ones may be above the edge too.
-		for r <= 0 && width < n && keptAll(vals, edge) {
-			width = min(2*width, n)
+		for width < most && keptAll(vals, edge) {
+			width = min(2*width, most)
 			q = append(q, startVectors(n, width)[len(q):]...)
 			orthonormalize(q, n)
 			vals = topEigen(m, n, q)
@@ -82,9 +82,7 @@ func LowRank(a []float64, n, r int, edge float64) []float64 {
 			order[i] = i
 		}
 		slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(vals[j], vals[i]) })
-		if r > 0 && len(order) > r {
-			order = order[:r]
-		}
+		order = order[:min(r, len(order))]
 		for _, i := range order {
 			v := vals[i]
 			if !(v > edge) || !(v > 0) {

@@ -68,7 +68,7 @@ func TestLowRankAboveTheNoise(t *testing.T) {
 	// Keeping k directions keeps the noise along them: a root mean square
 	// of about σ√(2k/n) per entry.
 	floor := func(k int) float64 { return sigma * math.Sqrt(2*float64(k)/n) }
-	all := LowRank(noisy, n, 0, edge)
+	all := LowRank(noisy, n, n, edge)
 	if e := offDiagonalError(all, strongSignal, n); e > 1.2*floor(len(strong)) {
 		t.Errorf("all above the edge: error %.4f against the strong directions, floor %.4f (noise %.4f)", e, floor(len(strong)), raw)
 	}
@@ -94,14 +94,14 @@ func TestLowRankEdgeCases(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	const n = 60
 	_, noise := spiked(rng, n, nil, 1)
-	out := LowRank(noise, n, 0, 2*math.Sqrt(1.1*n))
+	out := LowRank(noise, n, n, 2*math.Sqrt(1.1*n))
 	for i, v := range out {
 		if v != 0 {
 			t.Fatalf("noise alone: entry %d is %g", i, v)
 		}
 	}
-	if LowRank(nil, 0, 0, 0) != nil {
-		t.Error("empty matrix")
+	if len(LowRank(nil, 0, 1, 0)) != 0 || len(LowRank(make([]float64, 4), 2, 0, 1)) != 4 {
+		t.Error("empty matrix or rank 0")
 	}
 	for trial := range 200 {
 		n := 1 + rng.IntN(40)
@@ -110,7 +110,7 @@ func TestLowRankEdgeCases(t *testing.T) {
 			th = append(th, rng.Float64()*50)
 		}
 		_, a := spiked(rng, n, th, rng.Float64()*3)
-		out := LowRank(a, n, rng.IntN(n+2), rng.Float64()*20+0.01)
+		out := LowRank(a, n, rng.IntN(n+2), rng.Float64()*20*float64(rng.IntN(2)))
 		for x := 0; x < n; x++ {
 			for y := 0; y < n; y++ {
 				v := out[x*n+y]
