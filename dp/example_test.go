@@ -10,6 +10,7 @@ import (
 
 	"github.com/tact-go/tact/dp"
 	"github.com/tact-go/tact/dp/dptest"
+	"github.com/tact-go/tact/recommend"
 )
 
 // A budget for a period: each release spends from it, the ledger records
@@ -214,6 +215,64 @@ func ExampleCooccurrence_publicPairs() {
 	// coffee+mug: about 3000
 	// filter+mug: about 1000
 	// noise σ of a pair: 5
+}
+
+// A release with public pairs trains a recommender, as post-processing
+// that costs no privacy: recommend reads the release (CountsFromRelease;
+// Denoise keeps what of the pair counts stands out of the noise) and
+// trains EASE on it. recommend declares the interface the release
+// satisfies, so a service that only serves the model links neither dp nor
+// Google's library.
+func ExampleCooccurrence_train() {
+	ctx := context.Background()
+	budget, _ := dp.NewBudget(1, 1e-5, nil)
+	catalog := []string{"coffee", "filter", "mug", "tea", "teapot", "strainer"}
+	co, err := dp.NewCooccurrence(dp.CooccurrenceParams{
+		Epsilon: 1, Delta: 1e-5, MaxItems: 50, MaxPairs: 1000, Noise: dp.Gaussian,
+		Items: catalog, PairItems: len(catalog), Weighted: true,
+	})
+	if err != nil {
+		panic(err)
+	}
+	for i := 0; i < 4000; i++ {
+		person := "shopper-" + strconv.Itoa(i)
+		basket := []string{"coffee", "filter", "mug"} // half the coffee drinkers buy a mug
+		if i%2 == 1 {
+			basket = []string{"tea", "teapot", "strainer"}
+		}
+		if i%4 > 1 {
+			basket = basket[:2]
+		}
+		for _, item := range basket {
+			co.Add(person, item)
+		}
+	}
+	res, err := co.Release(ctx, budget) // spends (1, 1e-5)
+	if err != nil {
+		panic(err)
+	}
+	counts, err := recommend.CountsFromRelease(res, recommend.ReleaseOptions{Denoise: true})
+	if err != nil {
+		panic(err)
+	}
+	var items []recommend.Item
+	for _, id := range catalog {
+		items = append(items, recommend.Item{ID: id})
+	}
+	cat, err := recommend.NewCatalog(items)
+	if err != nil {
+		panic(err)
+	}
+	model, err := recommend.TrainEASE(cat, counts, recommend.EASEConfig{})
+	if err != nil {
+		panic(err)
+	}
+	for _, s := range model.Top([]string{"coffee"}, 2, nil) {
+		fmt.Println(s.Item)
+	}
+	// Output:
+	// filter
+	// mug
 }
 
 // Items may carry weights, such as ratings, quantities or a time decay:
