@@ -117,8 +117,9 @@
 // and their settings.
 //
 // The guarantee is person-level (ε, δ)-DP for the release; what follows is
-// post-processing and costs nothing: an optional low-rank denoising of the
-// pair counts, a prior added to item counts, the models (with a shrinkage
+// post-processing and costs nothing: an optional denoising of the pair
+// counts (a fixed rank, or recommend.ReleaseOptions.Denoise, which keeps
+// what stands out of the noise), a prior added to item counts, the models (with a shrinkage
 // and a regularization in units of the pair noise), the popularity, the
 // blend, serving and the evaluation. The catalog (every item id in the
 // file) is treated as public, as a store's catalog is. Noise is Google's
@@ -141,8 +142,9 @@
 // contribution divided by the square root of their number of items;
 // popularity always counts persons);
 // for each ε, the DP settings of the item-item row (how many items the
-// pairs are among, the rank of the denoising, an item prior and a
-// shrinkage in units of the pair noise σ, the number of neighbours), of
+// pairs are among, the denoising (none, rank 5, rank 10 or Denoise), an
+// item prior and a shrinkage in units of the pair noise σ, the number of
+// neighbours), of
 // the EASE row (the same, λ instead of the shrinkage), and of the best
 // row: its model (item-item or EASE) and settings, the share of ε for the
 // item counts (15%, 30%, 60% or 80%), the form of the popularity and β (0,
