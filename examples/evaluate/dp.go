@@ -128,11 +128,11 @@ var (
 		ease:     recommend.EASEConfig{Items: 3000, Lambda: 24, Neighbors: 1000, PopularityDamping: 0.2},
 		easeDamp: true,
 		dp: map[float64]dpSettings{
-			0.5: {ItemItem: dpConfig{PairItems: 500, ItemPrior: 30, Neighbors: 100}, EASE: dpConfig{PairItems: 500, ItemPrior: 30, Lambda: 64}, Best: blendConfig{dpConfig{PairItems: 500, ItemPrior: 30, Lambda: 64, ItemShare: 0.8}, popItems, 8}},
-			1:   {ItemItem: dpConfig{PairItems: 200, Rank: 5, ItemPrior: 30, Neighbors: 100}, EASE: dpConfig{PairItems: 200, Rank: 5, ItemPrior: 30, Lambda: 16}, Best: blendConfig{dpConfig{PairItems: 50, ItemPrior: 30, Shrink: 3, Neighbors: 100, ItemShare: 0.6}, popPairs, 2}},
-			2:   {ItemItem: dpConfig{PairItems: 100, Rank: 10, ItemPrior: 30, Neighbors: 100}, EASE: dpConfig{PairItems: 100, Rank: 5, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 50, Rank: 5, Lambda: 16, ItemShare: 0.6}, popItems, 0.05}},
-			4:   {ItemItem: dpConfig{PairItems: 100, Rank: 10, ItemPrior: 30, Neighbors: 100}, EASE: dpConfig{PairItems: 100, Rank: 10, ItemPrior: 30, Lambda: 1}, Best: blendConfig{dpConfig{PairItems: 100, Rank: 10, ItemPrior: 30, Lambda: 1}, popItems, 0}},
-			8:   {ItemItem: dpConfig{PairItems: 50, Shrink: 3, Neighbors: 100}, EASE: dpConfig{PairItems: 100, Rank: 5, Lambda: 1}, Best: blendConfig{dpConfig{PairItems: 100, Rank: 5, Lambda: 1}, popItems, 0}},
+			0.5: {ItemItem: dpConfig{PairItems: 50, Denoise: true, Neighbors: 100}, EASE: dpConfig{PairItems: 50, Denoise: true, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 500, Rank: 5, Neighbors: 50, ItemShare: 0.8}, popItems, 8}},
+			1:   {ItemItem: dpConfig{PairItems: 200, Denoise: true, ItemPrior: 30, Neighbors: 50}, EASE: dpConfig{PairItems: 200, Denoise: true, ItemPrior: 30, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 50, Denoise: true, ItemPrior: 30, Lambda: 64, ItemShare: 0.6}, popItems, 0.05}},
+			2:   {ItemItem: dpConfig{PairItems: 200, ItemPrior: 30, Shrink: 3, Neighbors: 50}, EASE: dpConfig{PairItems: 100, Denoise: true, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 100, Denoise: true, Lambda: 0.25}, popItems, 0.05}},
+			4:   {ItemItem: dpConfig{PairItems: 100, Rank: 10, Shrink: 3, Neighbors: 100}, EASE: dpConfig{PairItems: 100, Rank: 5, ItemPrior: 30, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 100, Rank: 5, Lambda: 1}, popItems, 0}},
+			8:   {ItemItem: dpConfig{PairItems: 100, Rank: 10, Shrink: 3, Neighbors: 100}, EASE: dpConfig{PairItems: 100, Rank: 10, Lambda: 1}, Best: blendConfig{dpConfig{PairItems: 100, Rank: 10, ItemPrior: 30, Lambda: 0.25}, popItems, 0}},
 		},
 	}
 	retailSettings = settings{
@@ -141,11 +141,11 @@ var (
 		cosine:   recommend.ItemItemConfig{Similarity: recommend.Cosine, Neighbors: 10, Shrink: 5},
 		ease:     recommend.EASEConfig{Items: 3000, Lambda: 3, Neighbors: 100},
 		dp: map[float64]dpSettings{
-			0.5: {ItemItem: dpConfig{PairItems: 100, ItemPrior: 30, Shrink: 3, Neighbors: 50}, EASE: dpConfig{PairItems: 100, ItemPrior: 30, Lambda: 64}, Best: blendConfig{dpConfig{PairItems: 100, ItemPrior: 30, Shrink: 3, Neighbors: 50}, popPairs, 0}},
-			1:   {ItemItem: dpConfig{PairItems: 200, ItemPrior: 30, Shrink: 3, Neighbors: 50}, EASE: dpConfig{PairItems: 100, Rank: 10, Lambda: 1}, Best: blendConfig{dpConfig{PairItems: 200, ItemPrior: 30, Shrink: 3, Neighbors: 50}, popItems, 0}},
-			2:   {ItemItem: dpConfig{PairItems: 100, Shrink: 3, Neighbors: 10}, EASE: dpConfig{PairItems: 100, ItemPrior: 30, Lambda: 1}, Best: blendConfig{dpConfig{PairItems: 200, Shrink: 3, Neighbors: 10, ItemShare: 0.15}, popItems, 0.05}},
-			4:   {ItemItem: dpConfig{PairItems: 200, Shrink: 3, Neighbors: 10}, EASE: dpConfig{PairItems: 200, Lambda: 1}, Best: blendConfig{dpConfig{PairItems: 200, Neighbors: 10}, popItems, 0.1}},
-			8:   {ItemItem: dpConfig{PairItems: 500, Shrink: 3, Neighbors: 50}, EASE: dpConfig{PairItems: 200, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 500, ItemPrior: 30, Neighbors: 10, ItemShare: 0.15}, popItems, 0}},
+			0.5: {ItemItem: dpConfig{PairItems: 100, Shrink: 3, Neighbors: 50}, EASE: dpConfig{PairItems: 100, ItemPrior: 30, Lambda: 4}, Best: blendConfig{dpConfig{PairItems: 100, Shrink: 3, Neighbors: 50}, popPairs, 0}},
+			1:   {ItemItem: dpConfig{PairItems: 50, Rank: 10, Shrink: 3, Neighbors: 10}, EASE: dpConfig{PairItems: 50, Rank: 10, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 50, Shrink: 3, Neighbors: 50, ItemShare: 0.6}, popItems, 0}},
+			2:   {ItemItem: dpConfig{PairItems: 200, Shrink: 3, Neighbors: 50}, EASE: dpConfig{PairItems: 200, ItemPrior: 30, Lambda: 1}, Best: blendConfig{dpConfig{PairItems: 200, Shrink: 3, Neighbors: 50}, popPairs, 0}},
+			4:   {ItemItem: dpConfig{PairItems: 200, Shrink: 3, Neighbors: 10}, EASE: dpConfig{PairItems: 200, Denoise: true, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 200, Shrink: 3, Neighbors: 10}, popItems, 0}},
+			8:   {ItemItem: dpConfig{PairItems: 500, ItemPrior: 30, Neighbors: 10}, EASE: dpConfig{PairItems: 500, Denoise: true, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 500, Shrink: 3, Neighbors: 10}, popPairs, 0.25}},
 		},
 	}
 )

@@ -150,14 +150,14 @@
 // item counts (15%, 30%, 60% or 80%), the form of the popularity and β (0,
 // backfill, to +Inf, popularity first). Each DP setting is scored by the
 // mean validation nDCG of min(-dp-runs, 2) releases. -tune takes about
-// an hour for both data sets (61 minutes, 2 cores, 2026-12-05), so
-// without it the program uses the settings such a run chose, written in
-// the source (movieLensSettings and retailSettings; -tune prints each
-// choice "as Go", ready to paste). The "served, defaults" rows have no
-// settings: they are recommend's defaults, which were chosen on the same
-// validation splits (see their doc comments); the "served, tuned EASE"
-// row serves the EASE row's settings. -tune prints what both serve on
-// validation beside the best plain model. The privacy cost of tuning on
+// an hour and a quarter for both data sets (72 minutes, 2 cores,
+// 2026-12-05), so without it the program uses the settings such a run
+// chose, written in the source (movieLensSettings and retailSettings;
+// -tune prints each choice "as Go", ready to paste). The "served,
+// defaults" rows have no settings: they are recommend's defaults, which
+// were chosen on the same validation splits (see their doc comments); the
+// "served, tuned EASE" row serves the EASE row's settings. -tune prints
+// what both serve on validation beside the best plain model. The privacy cost of tuning on
 // the training data is not counted in ε, as usual in offline
 // evaluations; a deployment would fix the settings in advance.
 //
