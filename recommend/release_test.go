@@ -178,15 +178,17 @@ func TestNoisyCountsShrinkByDefault(t *testing.T) {
 }
 
 // BenchmarkCountsFromRelease reads a release of K pair items whose signal
-// has 8 directions, 6 of them above the noise's edge (the last two below
-// it), as is (none), with a fixed rank and with Denoise, at K = 500 (the
-// most examples/evaluate uses) and 2,048 (dp.MaxPairItems).
+// has 8 directions, 6 of them strong enough to show above the noise's
+// edge 2σ√K (a direction of strength θ does when θ > σ√K), as is (none),
+// with a fixed rank and with Denoise, at K = 500 (the most
+// examples/evaluate uses) and 2,048 (dp.MaxPairItems).
 func BenchmarkCountsFromRelease(b *testing.B) {
 	for _, k := range []int{500, 2048} {
 		const sigma = 1.0
 		edge := 2 * sigma * math.Sqrt(float64(k))
 		rng := rand.New(rand.NewPCG(1, uint64(k)))
-		vecs := make([][]float64, 8)
+		strengths := []float64{3, 2.5, 2, 1.5, 1, 0.75, 0.3, 0.2} // times the edge
+		vecs := make([][]float64, len(strengths))
 		for i := range vecs {
 			vecs[i] = make([]float64, k)
 			for x := range vecs[i] {
@@ -199,7 +201,7 @@ func BenchmarkCountsFromRelease(b *testing.B) {
 			for y := x + 1; y < k; y++ {
 				var s float64
 				for i, v := range vecs {
-					s += edge * (4 - 0.4*float64(i)) * v[x] * v[y] // 4 down to 1.2 times the edge
+					s += edge * strengths[i] * v[x] * v[y]
 				}
 				f.pairs[[2]string{rid(x), rid(y)}] = s + sigma*rng.NormFloat64()
 			}
