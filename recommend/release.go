@@ -47,8 +47,9 @@ type ReleaseOptions struct {
 	// the directions that do (eigenvalues above 2σ√K), at most Rank
 	// ([DefaultDenoiseRank] if Rank is 0), and drops the rest. How many
 	// stand out grows with ε and the data, so no rank needs tuning; exact
-	// counts (no noise) are kept as they are. It needs every pair among the items the pairs name (a release with
-	// public pairs, dp.CooccurrenceParams.PairItems).
+	// counts (no noise) are kept as they are. It needs every pair among
+	// the items the pairs name (a release with public pairs,
+	// dp.CooccurrenceParams.PairItems).
 	Denoise bool
 	// Rank, if positive, replaces the pair counts by their best rank-Rank
 	// approximation (the Rank largest positive eigenvalues, noise or not),
@@ -74,8 +75,9 @@ const DefaultDenoiseRank = 64
 // privacy.
 //
 // Errors wrap [ErrInvalidConfig] for bad options or a Rank or Denoise
-// without every pair among the candidates, [ErrNilModel] for a nil release, and are
-// [*CountError]s for values no release has (NaN, infinite, empty ids).
+// without every pair among the candidates, [ErrNilModel] for a nil
+// release, and are [*CountError]s for values no release has (NaN,
+// infinite, empty ids).
 func CountsFromRelease(r CooccurrenceRelease, o ReleaseOptions) (*Counts, error) {
 	if r == nil {
 		return nil, ErrNilModel
@@ -114,11 +116,7 @@ func CountsFromRelease(r CooccurrenceRelease, o ReleaseOptions) (*Counts, error)
 	}
 	// With exact counts nothing is noise: Denoise keeps them (unless Rank).
 	if o.Rank > 0 || (o.Denoise && sigma > 0) {
-		edge := 0.0
-		if o.Denoise {
-			edge = 2 * sigma // times √K in addDenoised
-		}
-		if err := addDenoised(&b, pairs, o, edge); err != nil {
+		if err := addDenoised(&b, pairs, o, sigma); err != nil {
 			return nil, err
 		}
 	} else {
@@ -160,10 +158,11 @@ func (c *Counts) SignalToNoise() float64 {
 }
 
 // addDenoised adds the approximation of the pair counts from their
-// o.Rank largest positive eigenvalues (o.Rank 0: DefaultDenoiseRank) above
-// edge·√K, K the number of items the pairs name, to b. The pairs must be
-// every pair among those items, once.
-func addDenoised(b *CountsBuilder, pairs iter.Seq2[[2]string, float64], o ReleaseOptions, edge float64) error {
+// o.Rank largest positive eigenvalues (o.Rank 0: DefaultDenoiseRank), with
+// o.Denoise only those above the edge 2σ√K of the noise (K the number of
+// items the pairs name), to b. The pairs must be every pair among those
+// items, once.
+func addDenoised(b *CountsBuilder, pairs iter.Seq2[[2]string, float64], o ReleaseOptions, sigma float64) error {
 	field := "Rank"
 	if o.Denoise {
 		field = "Denoise"
@@ -207,11 +206,14 @@ func addDenoised(b *CountsBuilder, pairs iter.Seq2[[2]string, float64], o Releas
 		seen[p.x*n+p.y], seen[p.y*n+p.x] = true, true
 		a[p.x*n+p.y], a[p.y*n+p.x] = p.n, p.n
 	}
-	r := o.Rank
+	r, edge := o.Rank, 0.0
 	if r == 0 {
 		r = DefaultDenoiseRank
 	}
-	out := linalg.LowRank(a, n, r, edge*math.Sqrt(float64(n)))
+	if o.Denoise {
+		edge = 2 * sigma * math.Sqrt(float64(n))
+	}
+	out := linalg.LowRank(a, n, r, edge)
 	for x := 0; x < n; x++ {
 		for y := x + 1; y < n; y++ {
 			if err := b.AddPair(ids[x], ids[y], out[x*n+y]); err != nil {

@@ -41,7 +41,8 @@ const (
 // which converges to those largest in magnitude: the edge must be at least
 // that of the noise, whose spectrum is symmetric, so that every eigenvalue
 // above it comes before the noise's. Its work grows as n² times the number
-// of eigenvalues kept.
+// of vectors it iterates on: a few more than it keeps (about twice as many
+// above an edge).
 func LowRank(a []float64, n, r int, edge float64) []float64 {
 	if n == 0 || r <= 0 {
 		return make([]float64, n*n)
