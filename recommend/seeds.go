@@ -23,7 +23,7 @@ import (
 // ([ItemItem.Top]) ranks it as long as its neighbour lists fit in the
 // visits (a 1,000-item history with 60 neighbours per item does), and a
 // request with a 5,000-item history on a 100,000-item catalog takes about
-// 0.4 to 0.6 ms at the median and 0.6 to 0.9 ms at the 99th percentile
+// 0.4 to 0.6 ms at the median and 0.6 to 1.0 ms at the 99th percentile
 // of its own CPU time on a shared 2-core machine, with 20 or 300
 // neighbours per item (BenchmarkRecommend/established-history5000 and
 // established-history5000-300neighbours); its wall-clock latency is the
