@@ -96,8 +96,8 @@
 // [CountsBuilder]. Popularity likewise takes plain counts ([ItemCount]),
 // such as a DP top-k. A differentially private release of item and pair
 // counts (dp.Cooccurrence) becomes [Counts] through [CountsFromRelease]
-// (with [ReleaseOptions].Denoise, only what of the pair counts stands out
-// of the noise), and either kind of counts trains the item-item model or EASE
+// (with [ReleaseOptions].Denoise, what of the pair counts stands out of
+// the noise and a share of the rest), and either kind of counts trains the item-item model or EASE
 // ([TrainEASE], the closed-form linear item model over the most counted
 // items, whose negative weights count against an item: only items a
 // history speaks for, with a positive sum, are candidates). A model

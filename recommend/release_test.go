@@ -1,10 +1,13 @@
 package recommend_test
 
 import (
+	"cmp"
 	"fmt"
 	"iter"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -124,9 +127,13 @@ func TestCountsFromRelease(t *testing.T) {
 func TestCountsFromReleaseErrors(t *testing.T) {
 	f, _ := lowRankRelease(5)
 	for name, o := range map[string]recommend.ReleaseOptions{
-		"negative rank":  {Rank: -1},
-		"negative prior": {ItemPrior: -1},
-		"NaN prior":      {ItemPrior: math.NaN()},
+		"negative rank":     {Rank: -1},
+		"negative prior":    {ItemPrior: -1},
+		"NaN prior":         {ItemPrior: math.NaN()},
+		"residual above 1":  {Denoise: true, Residual: 1.5},
+		"NaN residual":      {Denoise: true, Residual: math.NaN()},
+		"infinite residual": {Rank: 2, Residual: math.Inf(1)},
+		"-Inf residual":     {Rank: 2, Residual: math.Inf(-1)},
 	} {
 		_, err := recommend.CountsFromRelease(f, o)
 		require.ErrorIs(t, err, recommend.ErrInvalidConfig, name)
@@ -151,6 +158,75 @@ func TestCountsFromReleaseErrors(t *testing.T) {
 	c, err := recommend.CountsFromRelease(fakeRelease{}, recommend.ReleaseOptions{Rank: 3})
 	require.NoError(t, err, "no pairs: nothing to denoise")
 	assert.Zero(t, c.NumPairs())
+}
+
+// The denoising keeps the share Residual of what its approximation leaves
+// out: none when negative, DefaultResidual when 0, the released counts
+// when 1, and in between the mixture of the two, pair by pair.
+func TestCountsFromReleaseResidual(t *testing.T) {
+	f, _ := lowRankRelease(20)
+	r := rand.New(rand.NewPCG(3, 4))
+	for k, v := range f.pairs {
+		f.pairs[k] = v + 2*r.NormFloat64() // σ 2
+	}
+	// The pairs in one order every time, so that the approximation, an
+	// iteration, is the same in every call.
+	keys := slices.SortedFunc(maps.Keys(f.pairs), func(a, b [2]string) int {
+		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
+	})
+	rel := orderedRelease{f, keys}
+	count := func(o recommend.ReleaseOptions) *recommend.Counts {
+		t.Helper()
+		c, err := recommend.CountsFromRelease(rel, o)
+		require.NoError(t, err)
+		return c
+	}
+	for _, base := range []recommend.ReleaseOptions{{Denoise: true}, {Rank: 1}} {
+		approx := base
+		approx.Residual = -1
+		alone := count(approx)
+		def := count(base)
+		all := base
+		all.Residual = 1
+		released := count(all)
+		shares := []float64{0.1, 0.5}
+		mixed := make([]*recommend.Counts, len(shares))
+		for i, share := range shares {
+			o := base
+			o.Residual = share
+			mixed[i] = count(o)
+		}
+		var moved float64
+		for k, v := range f.pairs {
+			a := alone.Pair(k[0], k[1])
+			// Counts hold float32.
+			assert.InDelta(t, v, released.Pair(k[0], k[1]), 1e-5*math.Abs(v), "Residual 1: as released")
+			want := a + recommend.DefaultResidual*(v-a)
+			assert.InDelta(t, want, def.Pair(k[0], k[1]), 1e-5*math.Abs(want), "Residual 0: the default share")
+			moved = max(moved, math.Abs(v-a))
+			for i, share := range shares {
+				want := a + share*(v-a)
+				assert.InDelta(t, want, mixed[i].Pair(k[0], k[1]), 1e-5*math.Abs(want), "Residual %g", share)
+			}
+		}
+		assert.Greater(t, moved, 1.0, "%+v: the approximation differs from the noisy counts", base)
+	}
+}
+
+// orderedRelease yields the pairs of a fakeRelease in the order of keys.
+type orderedRelease struct {
+	fakeRelease
+	keys [][2]string
+}
+
+func (o orderedRelease) PairCounts() iter.Seq2[[2]string, float64] {
+	return func(yield func([2]string, float64) bool) {
+		for _, k := range o.keys {
+			if !yield(k, o.pairs[k]) {
+				return
+			}
+		}
+	}
 }
 
 // Counts from a release carry their noise, and the item-item model shrinks

@@ -36,7 +36,8 @@ type dpConfig struct {
 	// approximation (recommend.ReleaseOptions.Rank).
 	Rank int
 	// Denoise denoises the pair counts by keeping what stands out of the
-	// noise (recommend.ReleaseOptions.Denoise), at most Rank directions if
+	// noise (recommend.ReleaseOptions.Denoise) and recommend's default
+	// share of the rest, at most Rank directions if
 	// Rank is positive.
 	Denoise bool
 	// ItemShare is the share of ε spent on the item counts (0: that of

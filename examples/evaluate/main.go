@@ -119,7 +119,8 @@
 // The guarantee is person-level (ε, δ)-DP for the release; what follows is
 // post-processing and costs nothing: an optional denoising of the pair
 // counts (a fixed rank, or recommend.ReleaseOptions.Denoise, which keeps
-// what stands out of the noise), a prior added to item counts, the models (with a shrinkage
+// what stands out of the noise; either with recommend.DefaultResidual of
+// the rest), a prior added to item counts, the models (with a shrinkage
 // and a regularization in units of the pair noise), the popularity, the
 // blend, serving and the evaluation. The catalog (every item id in the
 // file) is treated as public, as a store's catalog is. Noise is Google's
@@ -187,6 +188,22 @@
 // nDCG per segment of the exact and DP models, the share of the exact
 // nDCG each segment keeps, exposure against catalog share, and long tail
 // and coverage per model. -bias makes the run about half a minute longer.
+//
+// # The residual the denoising keeps
+//
+// With -residuals SHARES (comma-separated, each in [0, 1]), evaluate
+// prints instead of the tables a comparison of those shares of
+// recommend.ReleaseOptions.Residual (0: none): for each DP model of the
+// settings (tuned, or as -tune chooses) that denoises, at each ε, and
+// for the validation and then the test split, the model's nDCG@k with
+// every share, each the mean over -dp-runs releases read with all the
+// shares; then, per share and split, the geometric mean over the models
+// of the ratio to no residual, the smallest ratio, and how many models
+// score below no residual. recommend.DefaultResidual was chosen from the
+// validation lines of
+//
+//	go run ./examples/evaluate -movielens … -retail … -dp-runs 6 \
+//	    -residuals 0,0.1,0.2,0.3,0.4,0.5,0.7,1
 //
 // A data set whose path is empty or missing is skipped with a message.
 package main
@@ -272,6 +289,7 @@ func evaluate(args []string, w io.Writer) error {
 	bias := fs.Bool("bias", false, "also audit bias per segment: the exact models and the best DP model at -bias-epsilons")
 	biasEps := fs.String("bias-epsilons", defaultBiasEpsilons, "comma-separated ε of the DP models of the bias audit")
 	svgDir := fs.String("svg", "", "with -bias, write the bias audit's charts (SVG) into this directory")
+	residuals := fs.String("residuals", "", "instead of the tables, compare these comma-separated shares of the residual the denoising keeps (recommend.ReleaseOptions.Residual; 0: none) on the DP models that denoise")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -285,6 +303,12 @@ func evaluate(args []string, w io.Writer) error {
 	biasEpsilons, err := parseEpsilons(*biasEps)
 	if err != nil {
 		return err
+	}
+	var shares []float64
+	if *residuals != "" {
+		if shares, err = parseShares(*residuals); err != nil {
+			return err
+		}
 	}
 	if *svgDir != "" && !*bias {
 		return fmt.Errorf("%w: -svg needs -bias", errUsage)
@@ -331,6 +355,13 @@ func evaluate(args []string, w io.Writer) error {
 			if set, err = tuneAll(w, cat, validation, *k, counting, epsilons, min(*runs, 2)); err != nil {
 				return fmt.Errorf("%s: %w", ds.name, err)
 			}
+		}
+		if shares != nil {
+			if err := sweepResidual(w, ds.name, cat, test, validation, *k, set, counting, epsilons, shares, *runs); err != nil {
+				return fmt.Errorf("%s: %w", ds.name, err)
+			}
+			ran = true
+			continue
 		}
 		sources := []source{
 			popularitySource(cat, counting),

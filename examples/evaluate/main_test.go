@@ -138,3 +138,32 @@ func TestEvaluateDPFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestEvaluateResiduals(t *testing.T) {
+	ratings, retail := writeFixtures(t)
+	var out bytes.Buffer
+	if err := evaluate([]string{"-movielens", ratings, "-retail", retail, "-k", "5", "-dp-runs", "1", "-residuals", "0,0.3,1"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{
+		"MovieLens ml-latest-small: nDCG@5 of the DP models that denoise, by share of the residual kept: [0 0.3 1] (mean of 1 releases)",
+		"  ε=0.5 item-item validation item-item, pairs among 50 items, denoised,",
+		"  ε=8 EASE      test       EASE λ 1, pairs among 100 items, rank 10,",
+		"UCI Online Retail: nDCG@5 of the DP models",
+		"  validation, over 14 models:\n    share 0: geometric mean ratio to none 1.0000, smallest 1.000, below none in 0\n",
+		"  validation, over 0 models (4 more score 0 without residual: no ratio):\n  test, over 4 models:\n",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "| popularity") {
+		t.Errorf("-residuals prints the comparison only:\n%s", s)
+	}
+	for _, bad := range []string{"x", "1.5", "-0.1", "0,,1", "NaN"} {
+		if err := evaluate([]string{"-movielens", ratings, "-residuals", bad}, &out); !errors.Is(err, errUsage) {
+			t.Errorf("-residuals %q: %v; want errUsage", bad, err)
+		}
+	}
+}
