@@ -75,8 +75,10 @@ func (c dpConfig) denoising() string {
 		return fmt.Sprintf("denoised (at most rank %d)", c.Rank)
 	case c.Denoise:
 		return "denoised"
+	case c.Rank > 0:
+		return fmt.Sprintf("rank %d", c.Rank)
 	}
-	return fmt.Sprintf("rank %d", c.Rank)
+	return "not denoised"
 }
 
 // releaseKey is what a release depends on besides ε and the data: rows
@@ -129,11 +131,11 @@ var (
 		ease:     recommend.EASEConfig{Items: 3000, Lambda: 24, Neighbors: 1000, PopularityDamping: 0.2},
 		easeDamp: true,
 		dp: map[float64]dpSettings{
-			0.5: {ItemItem: dpConfig{PairItems: 50, Denoise: true, Neighbors: 100}, EASE: dpConfig{PairItems: 50, Denoise: true, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 500, Rank: 5, Neighbors: 50, ItemShare: 0.8}, popItems, 8}},
-			1:   {ItemItem: dpConfig{PairItems: 200, Denoise: true, ItemPrior: 30, Neighbors: 50}, EASE: dpConfig{PairItems: 200, Denoise: true, ItemPrior: 30, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 50, Denoise: true, ItemPrior: 30, Lambda: 64, ItemShare: 0.6}, popItems, 0.05}},
-			2:   {ItemItem: dpConfig{PairItems: 200, ItemPrior: 30, Shrink: 3, Neighbors: 50}, EASE: dpConfig{PairItems: 100, Denoise: true, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 100, Denoise: true, Lambda: 0.25}, popItems, 0.05}},
-			4:   {ItemItem: dpConfig{PairItems: 100, Rank: 10, Shrink: 3, Neighbors: 100}, EASE: dpConfig{PairItems: 100, Rank: 5, ItemPrior: 30, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 100, Rank: 5, Lambda: 1}, popItems, 0}},
-			8:   {ItemItem: dpConfig{PairItems: 100, Rank: 10, Shrink: 3, Neighbors: 100}, EASE: dpConfig{PairItems: 100, Rank: 10, Lambda: 1}, Best: blendConfig{dpConfig{PairItems: 100, Rank: 10, ItemPrior: 30, Lambda: 0.25}, popItems, 0}},
+			0.5: {ItemItem: dpConfig{PairItems: 100, Rank: 5, Shrink: 3, Neighbors: 100}, EASE: dpConfig{PairItems: 100, Rank: 5, ItemPrior: 30, Lambda: 16}, Best: blendConfig{dpConfig{PairItems: 50, Denoise: true, ItemPrior: 30, Neighbors: 100, ItemShare: 0.6}, popPairs, 0.1}},
+			1:   {ItemItem: dpConfig{PairItems: 100, Denoise: true, ItemPrior: 30, Neighbors: 50}, EASE: dpConfig{PairItems: 100, Denoise: true, ItemPrior: 30, Lambda: 64}, Best: blendConfig{dpConfig{PairItems: 50, Denoise: true, ItemPrior: 30, Shrink: 3, Neighbors: 100, ItemShare: 0.8}, popItems, 4}},
+			2:   {ItemItem: dpConfig{PairItems: 100, Rank: 5, ItemPrior: 30, Neighbors: 50}, EASE: dpConfig{PairItems: 100, Denoise: true, Lambda: 4}, Best: blendConfig{dpConfig{PairItems: 100, Denoise: true, Lambda: 4}, popPairs, 0}},
+			4:   {ItemItem: dpConfig{PairItems: 100, Rank: 10, ItemPrior: 30, Neighbors: 100}, EASE: dpConfig{PairItems: 50, Rank: 5, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 50, Rank: 5, Lambda: 0.25}, popItems, 0}},
+			8:   {ItemItem: dpConfig{PairItems: 100, Rank: 10, Shrink: 3, Neighbors: 100}, EASE: dpConfig{PairItems: 100, Rank: 10, ItemPrior: 30, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 100, Rank: 10, ItemPrior: 30, Lambda: 0.25}, popItems, 0}},
 		},
 	}
 	retailSettings = settings{
@@ -142,11 +144,11 @@ var (
 		cosine:   recommend.ItemItemConfig{Similarity: recommend.Cosine, Neighbors: 10, Shrink: 5},
 		ease:     recommend.EASEConfig{Items: 3000, Lambda: 3, Neighbors: 100},
 		dp: map[float64]dpSettings{
-			0.5: {ItemItem: dpConfig{PairItems: 100, Shrink: 3, Neighbors: 50}, EASE: dpConfig{PairItems: 100, ItemPrior: 30, Lambda: 4}, Best: blendConfig{dpConfig{PairItems: 100, Shrink: 3, Neighbors: 50}, popPairs, 0}},
-			1:   {ItemItem: dpConfig{PairItems: 50, Rank: 10, Shrink: 3, Neighbors: 10}, EASE: dpConfig{PairItems: 50, Rank: 10, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 50, Shrink: 3, Neighbors: 50, ItemShare: 0.6}, popItems, 0}},
-			2:   {ItemItem: dpConfig{PairItems: 200, Shrink: 3, Neighbors: 50}, EASE: dpConfig{PairItems: 200, ItemPrior: 30, Lambda: 1}, Best: blendConfig{dpConfig{PairItems: 200, Shrink: 3, Neighbors: 50}, popPairs, 0}},
-			4:   {ItemItem: dpConfig{PairItems: 200, Shrink: 3, Neighbors: 10}, EASE: dpConfig{PairItems: 200, Denoise: true, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 200, Shrink: 3, Neighbors: 10}, popItems, 0}},
-			8:   {ItemItem: dpConfig{PairItems: 500, ItemPrior: 30, Neighbors: 10}, EASE: dpConfig{PairItems: 500, Denoise: true, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 500, Shrink: 3, Neighbors: 10}, popPairs, 0.25}},
+			0.5: {ItemItem: dpConfig{PairItems: 100, Rank: 5, Shrink: 3, Neighbors: 10}, EASE: dpConfig{PairItems: 100, Rank: 10, ItemPrior: 30, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 50, Rank: 10, Lambda: 4, ItemShare: 0.6}, popItems, 0}},
+			1:   {ItemItem: dpConfig{PairItems: 100, Shrink: 3, Neighbors: 10}, EASE: dpConfig{PairItems: 100, Rank: 10, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 100, Shrink: 3, Neighbors: 10}, popItems, 0.05}},
+			2:   {ItemItem: dpConfig{PairItems: 200, Shrink: 3, Neighbors: 10}, EASE: dpConfig{PairItems: 200, Rank: 10, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 200, Shrink: 3, Neighbors: 10}, popItems, 0.05}},
+			4:   {ItemItem: dpConfig{PairItems: 200, Denoise: true, Neighbors: 10}, EASE: dpConfig{PairItems: 200, Denoise: true, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 200, Neighbors: 10}, popItems, 0.25}},
+			8:   {ItemItem: dpConfig{PairItems: 500, Shrink: 3, Neighbors: 50}, EASE: dpConfig{PairItems: 200, Denoise: true, Lambda: 0.25}, Best: blendConfig{dpConfig{PairItems: 500, Denoise: true, Neighbors: 10, ItemShare: 0.15}, popItems, 0}},
 		},
 	}
 )
