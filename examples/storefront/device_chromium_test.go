@@ -281,9 +281,12 @@ func TestDeviceModeInChromium(t *testing.T) {
 		if r.Method != "GET" || r.HasPostData || len(r.PostDataEntries) > 0 || u.RawQuery != "" || !slices.Contains(allowed, u.Path) {
 			t.Errorf("in device mode the page sent %s %s (post data %v)", r.Method, r.URL, r.HasPostData)
 		}
+		// The shop's own address (its port may hold "400") is not the
+		// visitor's: look at the rest.
 		hdr, _ := json.Marshal(r.Headers)
+		rest := strings.ReplaceAll(r.URL+" "+string(hdr), u.Host, "")
 		for _, p := range personal {
-			if strings.Contains(r.URL, p) || strings.Contains(string(hdr), p) {
+			if strings.Contains(rest, p) {
 				t.Errorf("request %s %s carries %q", r.Method, r.URL, p)
 			}
 		}
