@@ -46,11 +46,10 @@ type ReleaseOptions struct {
 	// signal stands out of them only if it is strong enough. Denoise keeps
 	// the directions that do (eigenvalues above 2σ√K), at most Rank
 	// ([DefaultDenoiseRank] if Rank is 0), and a share of the rest
-	// (Residual). How many
-	// stand out grows with ε and the data, so no rank needs tuning; exact
-	// counts (no noise) are kept as they are. It needs every pair among
-	// the items the pairs name (a release with public pairs,
-	// dp.CooccurrenceParams.PairItems).
+	// (Residual). How many stand out grows with ε and the data, so no
+	// rank needs tuning; exact counts (no noise) are kept as they are. It
+	// needs every pair among the items the pairs name (a release with
+	// public pairs, dp.CooccurrenceParams.PairItems).
 	Denoise bool
 	// Rank, if positive, replaces the pair counts by their best rank-Rank
 	// approximation (the Rank largest positive eigenvalues, noise or not)
@@ -190,8 +189,9 @@ func (c *Counts) SignalToNoise() float64 {
 // addDenoised adds the approximation of the pair counts from their
 // o.Rank largest positive eigenvalues (o.Rank 0: DefaultDenoiseRank), with
 // o.Denoise only those above the edge 2σ√K of the noise (K the number of
-// items the pairs name), plus the share o.Residual of the rest, to b. The
-// pairs must be every pair among those items, once.
+// items the pairs name), plus a share of the rest (o.Residual, or
+// DefaultResidual if 0; none if negative), to b. The pairs must be every
+// pair among those items, once.
 func addDenoised(b *CountsBuilder, pairs iter.Seq2[[2]string, float64], o ReleaseOptions, sigma float64) error {
 	field := "Rank"
 	if o.Denoise {
