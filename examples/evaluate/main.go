@@ -193,8 +193,9 @@
 //
 // With -residuals SHARES (comma-separated, each in [0, 1]), evaluate
 // prints instead of the tables a comparison of those shares of
-// recommend.ReleaseOptions.Residual (0: none): for each DP model of the
-// settings (tuned, or as -tune chooses) that denoises, at each ε, and
+// recommend.ReleaseOptions.Residual (0: none, added if missing): for
+// each DP model of the settings (tuned, or as -tune chooses) that
+// denoises, at each ε, and
 // for the validation and then the test split, the model's nDCG@k with
 // every share, each the mean over -dp-runs releases read with all the
 // shares; then, per share and split, the geometric mean over the models

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -12,7 +13,8 @@ import (
 )
 
 // parseShares parses the -residuals flag: comma-separated shares, each in
-// [0, 1] (0: no residual, rather than recommend's default).
+// [0, 1] (0: no residual, rather than recommend's default). The ratios
+// are to no residual, so 0 is put first if it is missing.
 func parseShares(s string) ([]float64, error) {
 	var out []float64
 	for _, f := range strings.Split(s, ",") {
@@ -21,6 +23,9 @@ func parseShares(s string) ([]float64, error) {
 			return nil, fmt.Errorf("%w: -residuals %q: each share must be a number in [0, 1]", errUsage, s)
 		}
 		out = append(out, x)
+	}
+	if !slices.Contains(out, 0) {
+		out = slices.Insert(out, 0, 0)
 	}
 	return out, nil
 }
@@ -46,6 +51,7 @@ func sweepResidual(w io.Writer, name string, cat *recommend.Catalog, test, val e
 	below := [2][]int{make([]int, len(shares)), make([]int, len(shares))}
 	var models int
 	var compared [2]int // models whose nDCG without residual is positive
+	none := slices.Index(shares, 0)
 	for _, eps := range epsilons {
 		s := set.dpFor(eps)
 		for ri, c := range []dpConfig{s.ItemItem, s.EASE, s.Best.dpConfig} {
@@ -80,12 +86,12 @@ func sweepResidual(w io.Writer, name string, cat *recommend.Catalog, test, val e
 					fmt.Fprintf(w, " %.4f", x)
 				}
 				fmt.Fprintln(w)
-				if sums[0] == 0 {
+				if sums[none] == 0 {
 					continue // no ratio to none
 				}
 				compared[si]++
 				for i, x := range sums {
-					r := x / sums[0]
+					r := x / sums[none]
 					logs[si][i] += math.Log(r)
 					worst[si][i] = min(worst[si][i], r)
 					if r < 1 {
