@@ -218,6 +218,23 @@ func BenchmarkRecommend(b *testing.B) {
 			return recommend.Request{Subject: long.persons[i%len(long.persons)], At: serveAt, VisitStart: serveAt.Add(-10 * time.Minute), K: 10, Relationship: rel}
 		})
 	})
+	// The same while other processes compete (compete): one on every
+	// other core, then one on every core. Each churns a buffer larger than
+	// the last-level cache, so the request's memory reads miss more; with
+	// every core taken the request also waits for one (latency beyond
+	// its own CPU time, p99-cpu-ns).
+	for _, c := range []struct {
+		name string
+		n    int
+	}{{"competing", max(runtime.NumCPU()-1, 1)}, {"oversubscribed", runtime.NumCPU()}} {
+		b.Run("established-history5000-"+c.name, func(b *testing.B) {
+			longFixture(b)
+			compete(b, c.n)
+			benchServe(b, func(i int) recommend.Request {
+				return recommend.Request{Subject: long.persons[i%len(long.persons)], At: serveAt, VisitStart: serveAt.Add(-10 * time.Minute), K: 10, Relationship: rel}
+			})
+		})
+	}
 	// The same with 300 neighbours per item: the bounds of the visits, not
 	// the neighbour lists, limit the work.
 	b.Run("established-history5000-300neighbours", func(b *testing.B) {

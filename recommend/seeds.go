@@ -23,11 +23,11 @@ import (
 // ([ItemItem.Top]) ranks it as long as its neighbour lists fit in the
 // visits (a 1,000-item history with 60 neighbours per item does), and a
 // request with a 5,000-item history on a 100,000-item catalog takes about
-// 0.4 to 0.6 ms at the median and 0.6 to 1.0 ms at the 99th percentile
+// 0.25 to 0.6 ms at the median and 0.35 to 1.1 ms at the 99th percentile
 // of its own CPU time on a shared 2-core machine, with 20 or 300
-// neighbours per item (BenchmarkRecommend/established-history5000 and
-// established-history5000-300neighbours); its wall-clock latency is the
-// same while nothing else competes for the cores.
+// neighbours per item, alone or beside processes that churn memory
+// (BenchmarkRecommend/established-history5000…, the upper ends beside
+// them); its wall-clock latency is the same while a core is free for it.
 //
 // These bounds were raised from 500 seeds sharing 30,000 visits, which
 // served the EASE model tuned for MovieLens (N = 3000, λ = 24, 1,000
