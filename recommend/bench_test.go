@@ -207,6 +207,10 @@ var serveAt = recommendtest.Epoch.AddDate(0, 7, 0)
 // bounded whatever the history's length (target p99 <= 1ms).
 func BenchmarkRecommend(b *testing.B) {
 	rel := recommend.Relationship{Known: true, FirstSeen: recommendtest.Epoch, Visits: 20, Orders: 10}
+	// longReq is the i-th request of the long-history persons.
+	longReq := func(i int) recommend.Request {
+		return recommend.Request{Subject: long.persons[i%len(long.persons)], At: serveAt, VisitStart: serveAt.Add(-10 * time.Minute), K: 10, Relationship: rel}
+	}
 	b.Run("established-history50", func(b *testing.B) {
 		benchServe(b, func(i int) recommend.Request {
 			return recommend.Request{Subject: big.persons[i%len(big.persons)], At: serveAt, VisitStart: serveAt.Add(-10 * time.Minute), K: 10, Relationship: rel}
@@ -214,9 +218,7 @@ func BenchmarkRecommend(b *testing.B) {
 	})
 	b.Run("established-history5000", func(b *testing.B) {
 		longFixture(b)
-		benchServe(b, func(i int) recommend.Request {
-			return recommend.Request{Subject: long.persons[i%len(long.persons)], At: serveAt, VisitStart: serveAt.Add(-10 * time.Minute), K: 10, Relationship: rel}
-		})
+		benchServe(b, longReq)
 	})
 	// The same while other processes compete (compete): one on every
 	// other core, then one on every core. Each churns a buffer larger than
@@ -230,18 +232,14 @@ func BenchmarkRecommend(b *testing.B) {
 		b.Run("established-history5000-"+c.name, func(b *testing.B) {
 			longFixture(b)
 			compete(b, c.n)
-			benchServe(b, func(i int) recommend.Request {
-				return recommend.Request{Subject: long.persons[i%len(long.persons)], At: serveAt, VisitStart: serveAt.Add(-10 * time.Minute), K: 10, Relationship: rel}
-			})
+			benchServe(b, longReq)
 		})
 	}
 	// The same with 300 neighbours per item: the bounds of the visits, not
 	// the neighbour lists, limit the work.
 	b.Run("established-history5000-300neighbours", func(b *testing.B) {
 		longFixture(b)
-		benchServeModel(b, wideModel(b), func(i int) recommend.Request {
-			return recommend.Request{Subject: long.persons[i%len(long.persons)], At: serveAt, VisitStart: serveAt.Add(-10 * time.Minute), K: 10, Relationship: rel}
-		})
+		benchServeModel(b, wideModel(b), longReq)
 	})
 	// Baseline: the same catalog for an anonymous visitor (context and
 	// popularity only).
