@@ -207,14 +207,16 @@ var serveAt = recommendtest.Epoch.AddDate(0, 7, 0)
 // bounded whatever the history's length (target p99 <= 1ms).
 func BenchmarkRecommend(b *testing.B) {
 	rel := recommend.Relationship{Known: true, FirstSeen: recommendtest.Epoch, Visits: 20, Orders: 10}
-	// longReq is the i-th request of the long-history persons.
-	longReq := func(i int) recommend.Request {
-		return recommend.Request{Subject: long.persons[i%len(long.persons)], At: serveAt, VisitStart: serveAt.Add(-10 * time.Minute), K: 10, Relationship: rel}
+	// established gives the i-th request of the established persons in
+	// *persons (read at each request: the fixtures fill them on first use).
+	established := func(persons *[]string) func(int) recommend.Request {
+		return func(i int) recommend.Request {
+			return recommend.Request{Subject: (*persons)[i%len(*persons)], At: serveAt, VisitStart: serveAt.Add(-10 * time.Minute), K: 10, Relationship: rel}
+		}
 	}
+	longReq := established(&long.persons)
 	b.Run("established-history50", func(b *testing.B) {
-		benchServe(b, func(i int) recommend.Request {
-			return recommend.Request{Subject: big.persons[i%len(big.persons)], At: serveAt, VisitStart: serveAt.Add(-10 * time.Minute), K: 10, Relationship: rel}
-		})
+		benchServe(b, established(&big.persons))
 	})
 	b.Run("established-history5000", func(b *testing.B) {
 		longFixture(b)
